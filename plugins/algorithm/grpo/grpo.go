@@ -1,0 +1,95 @@
+// Package grpo is pit's built-in GRPO plugin: group-normalised advantages
+// (reward minus the group mean, over the group's standard deviation), a
+// clipped ratio, and the KL to the reference as a loss term with the k3
+// estimator instead of a penalty in the reward.
+package grpo
+
+import (
+	"fmt"
+	"math"
+
+	"github.com/pit-lab/pit/plugins/algorithm/internal/pg"
+)
+
+// Name is the plugin's registered name.
+const Name = "grpo"
+
+// Config is grpo's configuration (keys in snake_case).
+type Config struct {
+	GroupSize int     `mapstructure:"group_size"` // samples per prompt (≥ 2)
+	KLCoef    float64 `mapstructure:"kl_coef"`    // β of the KL loss term
+	ClipRange float64 `mapstructure:"clip_range"` // ratio clip ε
+	StdEps    float64 `mapstructure:"std_eps"`    // added to the group std before dividing
+	Epochs    int     `mapstructure:"epochs"`     // optimisation passes per batch
+}
+
+// DefaultConfig returns the defaults: 4 samples per prompt, β=0.04, clip
+// 0.2, std ε=1e-4, 2 epochs.
+func DefaultConfig() Config {
+	return Config{GroupSize: 4, KLCoef: 0.04, ClipRange: 0.2, StdEps: 1e-4, Epochs: 2}
+}
+
+// Validate reports the first setting out of range.
+func (c Config) Validate() error {
+	switch {
+	case c.GroupSize < 2:
+		return fmt.Errorf("group_size must be ≥ 2, got %d", c.GroupSize)
+	case c.KLCoef < 0:
+		return fmt.Errorf("kl_coef must be ≥ 0, got %v", c.KLCoef)
+	case c.ClipRange <= 0:
+		return fmt.Errorf("clip_range must be > 0, got %v", c.ClipRange)
+	case c.StdEps <= 0:
+		return fmt.Errorf("std_eps must be > 0, got %v", c.StdEps)
+	case c.Epochs < 1:
+		return fmt.Errorf("epochs must be ≥ 1, got %d", c.Epochs)
+	}
+	return nil
+}
+
+// Algorithm is a configured GRPO. It keeps no state between batches.
+type Algorithm struct{ cfg Config }
+
+// New checks cfg and returns a GRPO.
+func New(cfg Config) (*Algorithm, error) {
+	if err := cfg.Validate(); err != nil {
+		return nil, fmt.Errorf("grpo: %w", err)
+	}
+	return &Algorithm{cfg: cfg}, nil
+}
+
+// Advantages returns A_i = (R_i − mean_g R)/(std_g R + ε) on every token,
+// where std is the sample standard deviation (n−1) of the group's rewards.
+// The reward carries no KL penalty: the knobs put β·KL (k3) in the loss.
+func (a *Algorithm) Advantages(batch []pg.Sequence) (pg.Result, error) {
+	if err := pg.Check(batch, false); err != nil {
+		return pg.Result{}, fmt.Errorf("grpo: %w", err)
+	}
+	res := pg.Result{Advantages: make([][]float64, len(batch)), Returns: make([][]float64, len(batch))}
+	var stdSum float64
+	groups := pg.Groups(batch)
+	for _, g := range groups {
+		if len(g) != a.cfg.GroupSize {
+			return pg.Result{}, fmt.Errorf("grpo: group %d has %d samples, want group_size = %d", batch[g[0]].Group, len(g), a.cfg.GroupSize)
+		}
+		var mean float64
+		for _, i := range g {
+			mean += batch[i].Reward
+		}
+		mean /= float64(len(g))
+		var ss float64
+		for _, i := range g {
+			d := batch[i].Reward - mean
+			ss += d * d
+		}
+		std := math.Sqrt(ss / float64(len(g)-1))
+		stdSum += std
+		for _, i := range g {
+			n := batch[i].Len()
+			res.Advantages[i] = pg.Fill((batch[i].Reward-mean)/(std+a.cfg.StdEps), n)
+			res.Returns[i] = pg.Fill(batch[i].Reward, n)
+		}
+	}
+	res.Knobs = pg.Knobs{ClipRange: a.cfg.ClipRange, KLCoef: a.cfg.KLCoef, KLInLoss: true, KLEstimator: "k3", Epochs: a.cfg.Epochs}
+	res.Stats = map[string]float64{"kl": pg.MeanKL(batch), "group_std_mean": stdSum / float64(len(groups))}
+	return res, nil
+}

@@ -1,0 +1,84 @@
+// Package rloo is pit's built-in RLOO plugin (REINFORCE leave-one-out): k
+// samples per prompt, each one's baseline the mean penalised reward of the
+// other k−1.
+package rloo
+
+import (
+	"fmt"
+
+	"github.com/pit-lab/pit/plugins/algorithm/internal/pg"
+)
+
+// Name is the plugin's registered name.
+const Name = "rloo"
+
+// Config is rloo's configuration (keys in snake_case).
+type Config struct {
+	K         int     `mapstructure:"k"`          // samples per prompt (≥ 2)
+	KLCoef    float64 `mapstructure:"kl_coef"`    // β of the KL penalty in the reward
+	Whiten    bool    `mapstructure:"whiten"`     // whiten advantages over the batch
+	ClipRange float64 `mapstructure:"clip_range"` // ratio clip (matters when epochs > 1)
+	Epochs    int     `mapstructure:"epochs"`     // optimisation passes per batch
+}
+
+// DefaultConfig returns the defaults: k=4, β=0.05, no whitening, clip 0.2,
+// one epoch.
+func DefaultConfig() Config { return Config{K: 4, KLCoef: 0.05, ClipRange: 0.2, Epochs: 1} }
+
+// Validate reports the first setting out of range.
+func (c Config) Validate() error {
+	switch {
+	case c.K < 2:
+		return fmt.Errorf("k must be ≥ 2 (a leave-one-out baseline needs another sample), got %d", c.K)
+	case c.KLCoef < 0:
+		return fmt.Errorf("kl_coef must be ≥ 0, got %v", c.KLCoef)
+	case c.ClipRange <= 0:
+		return fmt.Errorf("clip_range must be > 0, got %v", c.ClipRange)
+	case c.Epochs < 1:
+		return fmt.Errorf("epochs must be ≥ 1, got %d", c.Epochs)
+	}
+	return nil
+}
+
+// Algorithm is a configured RLOO. It keeps no state between batches.
+type Algorithm struct{ cfg Config }
+
+// New checks cfg and returns an RLOO.
+func New(cfg Config) (*Algorithm, error) {
+	if err := cfg.Validate(); err != nil {
+		return nil, fmt.Errorf("rloo: %w", err)
+	}
+	return &Algorithm{cfg: cfg}, nil
+}
+
+// Advantages returns, for sample i of a prompt's k samples,
+// A_i = R_i − (Σ_j R_j − R_i)/(k−1) on every token, with R = reward − β·KL.
+// Every group must hold exactly k samples.
+func (a *Algorithm) Advantages(batch []pg.Sequence) (pg.Result, error) {
+	if err := pg.Check(batch, false); err != nil {
+		return pg.Result{}, fmt.Errorf("rloo: %w", err)
+	}
+	res := pg.Result{Advantages: make([][]float64, len(batch)), Returns: make([][]float64, len(batch))}
+	for _, g := range pg.Groups(batch) {
+		if len(g) != a.cfg.K {
+			return pg.Result{}, fmt.Errorf("rloo: group %d has %d samples, want k = %d", batch[g[0]].Group, len(g), a.cfg.K)
+		}
+		var sum float64
+		r := make([]float64, len(g))
+		for j, i := range g {
+			r[j] = pg.PenalisedReward(batch[i], a.cfg.KLCoef)
+			sum += r[j]
+		}
+		for j, i := range g {
+			adv := r[j] - (sum-r[j])/float64(len(g)-1)
+			res.Advantages[i] = pg.Fill(adv, batch[i].Len())
+			res.Returns[i] = pg.Fill(r[j], batch[i].Len())
+		}
+	}
+	if a.cfg.Whiten {
+		pg.Whiten(res.Advantages)
+	}
+	res.Knobs = pg.Knobs{ClipRange: a.cfg.ClipRange, KLCoef: a.cfg.KLCoef, KLEstimator: "k1", Epochs: a.cfg.Epochs}
+	res.Stats = map[string]float64{"kl": pg.MeanKL(batch)}
+	return res, nil
+}
