@@ -47,6 +47,7 @@ type Meta struct {
 	Started  time.Time         `json:"started"`
 	Finished time.Time         `json:"finished"`
 	Seconds  float64           `json:"seconds"`
+	Warnings []string          `json:"warnings,omitempty"` // the stage's warnings, repeated in every run that uses it
 }
 
 // Store is a content-addressed store rooted at a directory.

@@ -1,0 +1,242 @@
+// Package runner runs an experiment's grid: every run is a DAG of stages
+// (sft, rm, rlhf, ... or any registered Kind), the stage instances of all runs
+// are deduplicated by their content-addressed cache key, and a pool of
+// workers computes the missing ones while the others are reused from the
+// cache (package cache).
+//
+// # Writing a stage
+//
+// A stage is a Kind registered from an init function:
+//
+//	func init() {
+//		runner.Register(runner.Kind{
+//			Name:     "rm",
+//			Needs:    []string{"sft"},        // artefacts it reads
+//			Plugins:  []string{"reward"},     // plugin slots it uses
+//			Settings: func() any { return &Settings{Steps: 1000} },
+//			Run:      run,
+//		})
+//	}
+//
+//	func run(c *runner.Context) error {
+//		s := c.Settings.(*Settings)
+//		rng := c.Rand("init")                   // from the run's seed; reproducible
+//		base := c.Input("sft")                  // the sft stage's artefact directory
+//		for step := 1; step <= s.Steps; step++ {
+//			if err := c.Err(); err != nil {       // interrupted (SIGINT/SIGTERM)
+//				return err
+//			}
+//			...
+//			c.Metric(step, "loss", loss)
+//			c.Progress(step, s.Steps)
+//		}
+//		return os.WriteFile(filepath.Join(c.Out, "model.bin"), weights, 0o644)
+//	}
+//
+// Everything a stage writes goes under c.Out, a temporary directory that the
+// runner renames into the cache only when Run returns nil: a stage killed
+// half-way leaves nothing behind, and a rerun starts it again from scratch.
+// A stage must read only what enters its key: its settings (and the task and
+// model tables, see StageSpec.Config), its inputs' artefacts, its plugins and
+// its seeds. It is not told which run it belongs to, because one computed
+// stage serves every run whose key is equal.
+package runner
+
+import (
+	"context"
+	"fmt"
+	"log/slog"
+	"math/rand/v2"
+	"sort"
+	"sync"
+	"time"
+)
+
+// Kind is a registered stage kind.
+type Kind struct {
+	// Name identifies the kind in experiment files ([stages.<name>]).
+	Name string
+	// Doc is a one-line description.
+	Doc string
+	// Needs names the stages whose artefacts the stage reads. Each is
+	// available in Context.Inputs under its name.
+	Needs []string
+	// Plugins names the plugin slots the stage uses ("reward", "algorithm",
+	// "curriculum"). The experiment chooses a plugin for each.
+	Plugins []string
+	// Settings returns a new settings value (a pointer to a struct) holding
+	// the defaults; the experiment file's [stages.<name>] table is decoded
+	// into it. Nil if the stage has no settings.
+	Settings func() any
+	// Publish lists files of the stage's artefact directory that belong in
+	// each run's results directory (for example "eval.jsonl"). The runner
+	// copies them there, atomically, whenever the stage is done or reused.
+	Publish []string
+	// Version is part of the cache key: change it when the stage's code
+	// changes what it writes, to invalidate old entries even when the code
+	// version is pinned.
+	Version string
+	// Run computes the stage.
+	Run func(*Context) error
+}
+
+// Registry holds stage kinds by name.
+type Registry struct {
+	mu    sync.RWMutex
+	kinds map[string]*Kind
+}
+
+// NewRegistry returns an empty registry (tests use their own; programs use
+// the default one through Register and Lookup).
+func NewRegistry() *Registry { return &Registry{kinds: map[string]*Kind{}} }
+
+// Register adds a kind. It panics on a duplicate or incomplete kind, since
+// that is a programming error found at init time.
+func (r *Registry) Register(k Kind) {
+	if k.Name == "" || k.Run == nil {
+		panic("runner: Register: a kind needs a Name and a Run function")
+	}
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	if _, dup := r.kinds[k.Name]; dup {
+		panic("runner: stage kind registered twice: " + k.Name)
+	}
+	kk := k
+	r.kinds[k.Name] = &kk
+	if r == Default {
+		for _, h := range registerHooks {
+			h(kk)
+		}
+	}
+}
+
+// Lookup returns the kind with this name.
+func (r *Registry) Lookup(name string) (*Kind, bool) {
+	r.mu.RLock()
+	defer r.mu.RUnlock()
+	k, ok := r.kinds[name]
+	return k, ok
+}
+
+// Kinds returns the registered kinds sorted by name.
+func (r *Registry) Kinds() []Kind {
+	r.mu.RLock()
+	defer r.mu.RUnlock()
+	out := make([]Kind, 0, len(r.kinds))
+	for _, k := range r.kinds {
+		out = append(out, *k)
+	}
+	sort.Slice(out, func(i, j int) bool { return out[i].Name < out[j].Name })
+	return out
+}
+
+// registerHooks run for every kind registered in any registry; they let a
+// schema package (core/experiment) learn the settings types without the
+// runner importing it. Only set from init functions.
+var registerHooks []func(Kind)
+
+// OnRegister calls f for every kind registered in the default registry,
+// from now on and already. Call it from an init function.
+func OnRegister(f func(Kind)) {
+	registerHooks = append(registerHooks, f)
+	for _, k := range Default.Kinds() {
+		f(k)
+	}
+}
+
+// Default is the registry of the stage kinds compiled into the program.
+var Default = NewRegistry()
+
+// Register adds a kind to the default registry.
+func Register(k Kind) { Default.Register(k) }
+
+// Lookup finds a kind in the default registry.
+func Lookup(name string) (*Kind, bool) { return Default.Lookup(name) }
+
+// Context is what a stage's Run gets. It embeds the context.Context of the
+// grid: it is cancelled on SIGINT/SIGTERM, and a stage should return
+// promptly (with c.Err()) when it is.
+type Context struct {
+	context.Context
+
+	// Stage is the stage's name in the experiment; Kind its kind.
+	Stage string
+	Kind  *Kind
+	// Settings is the decoded settings value (the type Kind.Settings
+	// returns), or nil.
+	Settings any
+	// Inputs maps each needed stage's name to its artefact directory (read
+	// only).
+	Inputs map[string]string
+	// Out is the directory to write the stage's artefacts into.
+	Out string
+	// Log writes to the stage's log (stage.log in its artefact directory);
+	// warnings and errors also reach the terminal.
+	Log *slog.Logger
+
+	seed     int64 // the run's root seed
+	metrics  *metricsWriter
+	progress func(step, total int)
+	plugins  func(slot string, models any) (Plugin, error)
+	warn     func(string)
+	started  time.Time
+}
+
+// Seed returns the seed of an independent random stream of this stage, named
+// by purpose ("init", "data", "sampling", ...). It depends only on the run's
+// root seed, the stage's name and purpose.
+func (c *Context) Seed(purpose string) int64 {
+	return SeedFor(c.seed, "stage", c.Stage, purpose)
+}
+
+// Rand returns a generator seeded with Seed(purpose).
+func (c *Context) Rand(purpose string) *rand.Rand {
+	return NewRand(c.Seed(purpose))
+}
+
+// Input returns the artefact directory of the needed stage name. It panics
+// if the stage's Kind does not list name in Needs (a programming error).
+func (c *Context) Input(name string) string {
+	d, ok := c.Inputs[name]
+	if !ok {
+		panic(fmt.Sprintf("runner: stage %s reads input %q that its kind does not list in Needs", c.Stage, name))
+	}
+	return d
+}
+
+// Metric logs one scalar. The stage's metrics are kept with its artefacts
+// and copied into metrics.jsonl of every run that uses the stage.
+func (c *Context) Metric(step int, name string, value float64) error {
+	return c.metrics.log(step, name, value, time.Since(c.started).Seconds())
+}
+
+// Progress reports that step of total steps are done, for the progress
+// display (steps per second, ETA). Cheap; call it every step.
+func (c *Context) Progress(step, total int) {
+	if c.progress != nil {
+		c.progress(step, total)
+	}
+}
+
+// Warn records a warning in the manifest of every run that uses the stage
+// and logs it.
+func (c *Context) Warn(format string, args ...any) {
+	msg := fmt.Sprintf(format, args...)
+	c.Log.Warn(msg)
+	if c.warn != nil {
+		c.warn(msg)
+	}
+}
+
+// Plugin launches the plugin the experiment chose for slot (one of
+// Kind.Plugins) in its own process, seeded from the run's seed, and returns
+// its handle; the stage type-asserts it to the client type of the plugin
+// kind. models is the model service the plugin may call back (nil if none).
+// The runner kills the plugin when the stage ends; the stage may Close it
+// earlier.
+func (c *Context) Plugin(slot string, models any) (Plugin, error) {
+	if c.plugins == nil {
+		return nil, fmt.Errorf("runner: stage %s: no plugin host configured", c.Stage)
+	}
+	return c.plugins(slot, models)
+}
