@@ -5,22 +5,28 @@
 package grpo
 
 import (
+	"context"
 	"fmt"
 	"math"
 
 	"github.com/pit-lab/pit/plugins/algorithm/internal/pg"
+	"github.com/pit-lab/pit/plugins/sdk"
 )
 
 // Name is the plugin's registered name.
 const Name = "grpo"
 
-// Config is grpo's configuration (keys in snake_case).
+func init() {
+	sdk.RegisterBuiltin(sdk.KindAlgorithm, Name, func() sdk.Plugin { return New() })
+}
+
+// Config is grpo's configuration.
 type Config struct {
-	GroupSize int     `mapstructure:"group_size"` // samples per prompt (≥ 2)
-	KLCoef    float64 `mapstructure:"kl_coef"`    // β of the KL loss term
-	ClipRange float64 `mapstructure:"clip_range"` // ratio clip ε
-	StdEps    float64 `mapstructure:"std_eps"`    // added to the group std before dividing
-	Epochs    int     `mapstructure:"epochs"`     // optimisation passes per batch
+	GroupSize int     `mapstructure:"group_size" doc:"samples per prompt (≥ 2)"`
+	KLCoef    float64 `mapstructure:"kl_coef" doc:"β of the KL loss term (k3 estimator)"`
+	ClipRange float64 `mapstructure:"clip_range" doc:"policy ratio clip ε (> 0)"`
+	StdEps    float64 `mapstructure:"std_eps" doc:"added to the group's standard deviation before dividing (> 0)"`
+	Epochs    int     `mapstructure:"epochs" doc:"optimisation passes over each batch"`
 }
 
 // DefaultConfig returns the defaults: 4 samples per prompt, β=0.04, clip
@@ -46,21 +52,77 @@ func (c Config) Validate() error {
 	return nil
 }
 
-// Algorithm is a configured GRPO. It keeps no state between batches.
-type Algorithm struct{ cfg Config }
-
-// New checks cfg and returns a GRPO.
-func New(cfg Config) (*Algorithm, error) {
-	if err := cfg.Validate(); err != nil {
-		return nil, fmt.Errorf("grpo: %w", err)
-	}
-	return &Algorithm{cfg: cfg}, nil
+// Algorithm is GRPO. It keeps no state between batches and implements
+// sdk.Algorithm.
+type Algorithm struct {
+	pg.Stateless
+	cfg Config
 }
 
-// Advantages returns A_i = (R_i − mean_g R)/(std_g R + ε) on every token,
-// where std is the sample standard deviation (n−1) of the group's rewards.
-// The reward carries no KL penalty: the knobs put β·KL (k3) in the loss.
-func (a *Algorithm) Advantages(batch []pg.Sequence) (pg.Result, error) {
+// New returns a GRPO with the default config.
+func New() *Algorithm { return &Algorithm{cfg: DefaultConfig()} }
+
+// Describe implements sdk.Plugin.
+func (a *Algorithm) Describe(context.Context) (*sdk.Description, error) {
+	return &sdk.Description{
+		Name: Name, Version: pg.Version, Kind: sdk.KindAlgorithm,
+		Summary: "GRPO: group-normalised advantages, clipped ratio, KL (k3) in the loss",
+		Config:  sdk.SchemaOf(DefaultConfig()),
+	}, nil
+}
+
+// Configure implements sdk.Plugin.
+func (a *Algorithm) Configure(_ context.Context, req *sdk.ConfigureRequest) error {
+	cfg, err := pg.Configure(Name, req.Config, DefaultConfig(), Config.Validate)
+	if err != nil {
+		return err
+	}
+	a.cfg = cfg
+	return nil
+}
+
+// Knobs implements sdk.Algorithm: the host draws group_size samples per
+// prompt and adds β·KL (k3) to the loss.
+func (a *Algorithm) Knobs(context.Context) (*sdk.Knobs, error) {
+	k := a.knobs()
+	return &k, nil
+}
+
+func (a *Algorithm) knobs() sdk.Knobs {
+	return sdk.Knobs{
+		ClipRange: a.cfg.ClipRange, KLCoef: a.cfg.KLCoef, KLInLoss: true, KLEstimator: sdk.KLk3,
+		Epochs: a.cfg.Epochs, SamplesPerPrompt: a.cfg.GroupSize,
+	}
+}
+
+// Advantages implements sdk.Algorithm. It needs group ids.
+func (a *Algorithm) Advantages(_ context.Context, req *sdk.AdvantagesRequest) (*sdk.AdvantagesResponse, error) {
+	if req.Groups == nil {
+		return nil, fmt.Errorf("grpo: the batch has no group ids")
+	}
+	batch, pos, err := pg.FromRequest(req, false, false)
+	if err != nil {
+		return nil, fmt.Errorf("grpo: %w", err)
+	}
+	res, err := a.compute(batch)
+	if err != nil {
+		return nil, err
+	}
+	return pg.ToResponse(res, pos, req), nil
+}
+
+// Observe implements sdk.Algorithm; GRPO learns nothing from it.
+func (a *Algorithm) Observe(_ context.Context, req *sdk.ObserveRequest) error {
+	if req == nil {
+		return fmt.Errorf("grpo: nil observe request")
+	}
+	return nil
+}
+
+// compute returns A_i = (R_i − mean_g R)/(std_g R + ε) on every token, where
+// std is the sample standard deviation (n−1) of the group's rewards. The
+// reward carries no KL penalty: the knobs put β·KL (k3) in the loss.
+func (a *Algorithm) compute(batch []pg.Sequence) (pg.Result, error) {
 	if err := pg.Check(batch, false); err != nil {
 		return pg.Result{}, fmt.Errorf("grpo: %w", err)
 	}
@@ -89,7 +151,7 @@ func (a *Algorithm) Advantages(batch []pg.Sequence) (pg.Result, error) {
 			res.Returns[i] = pg.Fill(batch[i].Reward, n)
 		}
 	}
-	res.Knobs = pg.Knobs{ClipRange: a.cfg.ClipRange, KLCoef: a.cfg.KLCoef, KLInLoss: true, KLEstimator: "k3", Epochs: a.cfg.Epochs}
+	res.Knobs = a.knobs()
 	res.Stats = map[string]float64{"kl": pg.MeanKL(batch), "group_std_mean": stdSum / float64(len(groups))}
 	return res, nil
 }

@@ -8,7 +8,7 @@ import (
 	"github.com/pit-lab/pit/plugins/algorithm/internal/pg"
 )
 
-func seq(group int64, reward float64) pg.Sequence {
+func seq(group int, reward float64) pg.Sequence {
 	// A large KL that must not enter GRPO's advantages.
 	return pg.Sequence{Group: group, Reward: reward, LogProbs: []float64{-1, -1, -1}, RefLogProbs: []float64{-5, -5, -5}}
 }
@@ -16,13 +16,13 @@ func seq(group int64, reward float64) pg.Sequence {
 func TestGroupNormalised(t *testing.T) {
 	cfg := DefaultConfig()
 	cfg.GroupSize = 3
-	a, err := New(cfg)
+	a, err := withConfig(cfg)
 	if err != nil {
 		t.Fatal(err)
 	}
 	// Group 1 rewards [1, 2, 3]: mean 2, sample std 1. Group 2 all equal: 0.
 	batch := []pg.Sequence{seq(1, 1), seq(2, 5), seq(1, 2), seq(2, 5), seq(1, 3), seq(2, 5)}
-	res, err := a.Advantages(batch)
+	res, err := a.compute(batch)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -45,13 +45,22 @@ func TestGroupNormalised(t *testing.T) {
 }
 
 func TestGroupSizeMismatch(t *testing.T) {
-	a, _ := New(DefaultConfig())
-	if _, err := a.Advantages([]pg.Sequence{seq(1, 1), seq(1, 2)}); err == nil || !strings.Contains(err.Error(), "group_size") {
+	a, _ := withConfig(DefaultConfig())
+	if _, err := a.compute([]pg.Sequence{seq(1, 1), seq(1, 2)}); err == nil || !strings.Contains(err.Error(), "group_size") {
 		t.Fatalf("err = %v, want a group-size error", err)
 	}
 	for _, c := range []Config{{GroupSize: 1, ClipRange: .2, StdEps: 1e-4, Epochs: 1}, {GroupSize: 2, ClipRange: .2, StdEps: 0, Epochs: 1}} {
-		if _, err := New(c); err == nil {
+		if _, err := withConfig(c); err == nil {
 			t.Errorf("New(%+v) accepted a bad config", c)
 		}
 	}
+}
+
+func withConfig(cfg Config) (*Algorithm, error) {
+	if err := cfg.Validate(); err != nil {
+		return nil, err
+	}
+	a := New()
+	a.cfg = cfg
+	return a, nil
 }

@@ -2,35 +2,46 @@
 // the reward, generalised advantage estimation over a value head, advantage
 // whitening, a clipped policy ratio and a clipped value loss, with a fixed or
 // adaptive (Ziegler-style) KL controller whose β is saved with checkpoints.
+//
+// The adaptive controller updates from the KL of the rollouts it is given
+// (the mean over sequences of Σ_t log π − log π_ref) at the end of each
+// Advantages call, so it needs nothing from Observe.
 package ppo
 
 import (
+	"context"
 	"fmt"
 
 	"github.com/pit-lab/pit/plugins/algorithm/internal/pg"
+	"github.com/pit-lab/pit/plugins/sdk"
 )
 
 // Name is the plugin's registered name.
 const Name = "ppo"
 
-// Config is ppo's configuration (keys in snake_case).
+func init() {
+	sdk.RegisterBuiltin(sdk.KindAlgorithm, Name, func() sdk.Plugin { return New() })
+}
+
+// Config is ppo's configuration.
 type Config struct {
-	Gamma      float64 `mapstructure:"gamma"`      // discount γ
-	Lambda     float64 `mapstructure:"lambda"`     // GAE λ
-	ClipRange  float64 `mapstructure:"clip_range"` // policy ratio clip ε
-	ValueCoef  float64 `mapstructure:"value_coef"` // value loss weight
-	ValueClip  float64 `mapstructure:"value_clip"` // value prediction clip; 0 disables
-	Whiten     bool    `mapstructure:"whiten"`     // whiten advantages over the batch
-	KLCoef     float64 `mapstructure:"kl_coef"`    // initial β of the per-token KL penalty
-	Controller string  `mapstructure:"kl_control"` // "fixed" or "adaptive"
-	KLTarget   float64 `mapstructure:"kl_target"`  // adaptive: target mean KL per sequence
-	KLHorizon  float64 `mapstructure:"kl_horizon"` // adaptive: horizon in sequences
-	Epochs     int     `mapstructure:"epochs"`     // optimisation passes per batch
+	Gamma      float64 `mapstructure:"gamma" doc:"discount γ of GAE, in [0, 1]"`
+	Lambda     float64 `mapstructure:"lambda" doc:"GAE λ, in [0, 1]"`
+	ClipRange  float64 `mapstructure:"clip_range" doc:"policy ratio clip ε (> 0)"`
+	ValueCoef  float64 `mapstructure:"value_coef" doc:"weight of the value loss (≥ 0)"`
+	ValueClip  float64 `mapstructure:"value_clip" doc:"clip of the value prediction around the old value; 0 turns it off"`
+	Whiten     bool    `mapstructure:"whiten" doc:"whiten advantages over the batch's tokens"`
+	KLCoef     float64 `mapstructure:"kl_coef" doc:"initial β of the per-token KL penalty in the reward"`
+	Controller string  `mapstructure:"kl_control" doc:"KL controller: fixed or adaptive (Ziegler et al. 2019)"`
+	KLTarget   float64 `mapstructure:"kl_target" doc:"adaptive: target mean KL per sequence (nats)"`
+	KLHorizon  float64 `mapstructure:"kl_horizon" doc:"adaptive: horizon in sequences"`
+	Epochs     int     `mapstructure:"epochs" doc:"optimisation passes over each batch"`
+	Entropy    float64 `mapstructure:"entropy_coef" doc:"weight of the entropy bonus"`
 }
 
 // DefaultConfig returns the defaults: γ=1, λ=0.95, clip 0.2, value
 // coefficient 0.1 with value clip 0.2, whitening on, fixed β=0.05 (adaptive:
-// target 6, horizon 10000), 4 epochs.
+// target 6, horizon 10000), 4 epochs, no entropy bonus.
 func DefaultConfig() Config {
 	return Config{
 		Gamma: 1, Lambda: 0.95, ClipRange: 0.2, ValueCoef: 0.1, ValueClip: 0.2,
@@ -56,6 +67,8 @@ func (c Config) Validate() error {
 		return fmt.Errorf(`kl_control must be "fixed" or "adaptive", got %q`, c.Controller)
 	case c.Epochs < 1:
 		return fmt.Errorf("epochs must be ≥ 1, got %d", c.Epochs)
+	case c.Entropy < 0:
+		return fmt.Errorf("entropy_coef must be ≥ 0, got %v", c.Entropy)
 	}
 	return c.controller().Validate()
 }
@@ -64,26 +77,67 @@ func (c Config) controller() pg.KLController {
 	return pg.KLController{Beta: c.KLCoef, Adaptive: c.Controller == "adaptive", Target: c.KLTarget, Horizon: c.KLHorizon}
 }
 
-// Algorithm is a configured PPO with its KL controller state.
+// Algorithm is PPO with its KL controller state. It implements sdk.Algorithm.
 type Algorithm struct {
 	cfg Config
 	kl  pg.KLController
 }
 
-// New checks cfg and returns a PPO whose β starts at cfg.KLCoef.
-func New(cfg Config) (*Algorithm, error) {
-	if err := cfg.Validate(); err != nil {
-		return nil, fmt.Errorf("ppo: %w", err)
-	}
-	return &Algorithm{cfg: cfg, kl: cfg.controller()}, nil
+// New returns a PPO with the default config.
+func New() *Algorithm {
+	c := DefaultConfig()
+	return &Algorithm{cfg: c, kl: c.controller()}
 }
 
-// Beta is the KL coefficient the next batch will use.
-func (a *Algorithm) Beta() float64 { return a.kl.Beta }
+// Describe implements sdk.Plugin.
+func (a *Algorithm) Describe(context.Context) (*sdk.Description, error) {
+	return &sdk.Description{
+		Name: Name, Version: pg.Version, Kind: sdk.KindAlgorithm,
+		Summary: "PPO: GAE over a value head, whitening, clipped ratio and value, KL in the reward (fixed or adaptive β)",
+		Config:  sdk.SchemaOf(DefaultConfig()),
+	}, nil
+}
 
-// Advantages computes GAE advantages and returns for a batch with the
-// current β, then lets the KL controller see the batch's KL.
-func (a *Algorithm) Advantages(batch []pg.Sequence) (pg.Result, error) {
+// Configure implements sdk.Plugin. It resets the KL controller to kl_coef.
+func (a *Algorithm) Configure(_ context.Context, req *sdk.ConfigureRequest) error {
+	cfg, err := pg.Configure(Name, req.Config, DefaultConfig(), Config.Validate)
+	if err != nil {
+		return err
+	}
+	a.cfg, a.kl = cfg, cfg.controller()
+	return nil
+}
+
+// Knobs implements sdk.Algorithm: KLCoef is the β the next batch will use.
+func (a *Algorithm) Knobs(context.Context) (*sdk.Knobs, error) {
+	k := a.knobs(a.kl.Beta)
+	return &k, nil
+}
+
+func (a *Algorithm) knobs(beta float64) sdk.Knobs {
+	return sdk.Knobs{
+		ClipRange: a.cfg.ClipRange, ValueCoef: a.cfg.ValueCoef, ValueClip: a.cfg.ValueClip,
+		KLCoef: beta, KLEstimator: sdk.KLk1, EntropyCoef: a.cfg.Entropy, Epochs: a.cfg.Epochs,
+		SamplesPerPrompt: 1,
+	}
+}
+
+// Advantages implements sdk.Algorithm. It needs the value head's estimates.
+func (a *Algorithm) Advantages(_ context.Context, req *sdk.AdvantagesRequest) (*sdk.AdvantagesResponse, error) {
+	batch, pos, err := pg.FromRequest(req, true, false)
+	if err != nil {
+		return nil, fmt.Errorf("ppo: %w", err)
+	}
+	res, err := a.compute(batch)
+	if err != nil {
+		return nil, err
+	}
+	return pg.ToResponse(res, pos, req), nil
+}
+
+// compute returns GAE advantages and returns for a batch with the current
+// β, then lets the KL controller see the batch's KL.
+func (a *Algorithm) compute(batch []pg.Sequence) (pg.Result, error) {
 	if err := pg.Check(batch, true); err != nil {
 		return pg.Result{}, fmt.Errorf("ppo: %w", err)
 	}
@@ -104,10 +158,7 @@ func (a *Algorithm) Advantages(batch []pg.Sequence) (pg.Result, error) {
 	kl := pg.MeanKL(batch)
 	a.kl.Update(kl, len(batch))
 	n := float64(len(batch))
-	res.Knobs = pg.Knobs{
-		ClipRange: a.cfg.ClipRange, ValueCoef: a.cfg.ValueCoef, ValueClip: a.cfg.ValueClip,
-		KLCoef: beta, KLEstimator: "k1", Epochs: a.cfg.Epochs,
-	}
+	res.Knobs = a.knobs(beta)
 	res.Stats = map[string]float64{
 		"kl": kl, "kl_coef": beta, "kl_coef_next": a.kl.Beta,
 		"reward_mean": meanReward / n, "value_first_mean": meanValue / n,
@@ -115,11 +166,20 @@ func (a *Algorithm) Advantages(batch []pg.Sequence) (pg.Result, error) {
 	return res, nil
 }
 
-// SaveState encodes the KL controller for a checkpoint.
-func (a *Algorithm) SaveState() ([]byte, error) { return a.kl.MarshalState() }
+// Observe implements sdk.Algorithm. PPO's controller learns from the
+// rollouts in Advantages, so Observe only checks its input.
+func (a *Algorithm) Observe(_ context.Context, req *sdk.ObserveRequest) error {
+	if req == nil {
+		return fmt.Errorf("ppo: nil observe request")
+	}
+	return nil
+}
 
-// LoadState restores the KL controller from SaveState's bytes.
-func (a *Algorithm) LoadState(b []byte) error {
+// SaveState implements sdk.Stateful: the KL controller's β.
+func (a *Algorithm) SaveState(context.Context) ([]byte, error) { return a.kl.MarshalState() }
+
+// RestoreState implements sdk.Stateful.
+func (a *Algorithm) RestoreState(_ context.Context, b []byte) error {
 	if err := a.kl.UnmarshalState(b); err != nil {
 		return fmt.Errorf("ppo: %w", err)
 	}

@@ -1,10 +1,12 @@
 package ppo
 
 import (
+	"context"
 	"math"
 	"testing"
 
 	"github.com/pit-lab/pit/plugins/algorithm/internal/pg"
+	"github.com/pit-lab/pit/plugins/sdk"
 )
 
 func nearAll(t *testing.T, what string, got, want []float64) {
@@ -38,11 +40,11 @@ func TestAdvantagesHandComputed(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			a, err := New(cfg)
+			a, err := withConfig(cfg)
 			if err != nil {
 				t.Fatal(err)
 			}
-			res, err := a.Advantages([]pg.Sequence{tt.seq})
+			res, err := a.compute([]pg.Sequence{tt.seq})
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -56,7 +58,7 @@ func TestAdvantagesHandComputed(t *testing.T) {
 }
 
 func TestWhitenedAdvantagesKeepReturns(t *testing.T) {
-	a, err := New(DefaultConfig())
+	a, err := withConfig(DefaultConfig())
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -64,7 +66,7 @@ func TestWhitenedAdvantagesKeepReturns(t *testing.T) {
 		{LogProbs: []float64{-1, -1}, RefLogProbs: []float64{-1, -1}, Values: []float64{0, 0}, Reward: 1},
 		{LogProbs: []float64{-1}, RefLogProbs: []float64{-1}, Values: []float64{0}, Reward: -1},
 	}
-	res, err := a.Advantages(batch)
+	res, err := a.compute(batch)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -94,43 +96,43 @@ func TestAdaptiveKLStateRoundTrip(t *testing.T) {
 		{LogProbs: []float64{-1, -1}, RefLogProbs: []float64{-2, -2}, Values: []float64{0, 0}, Reward: 1},
 		{LogProbs: []float64{-1, -1}, RefLogProbs: []float64{-2, -2}, Values: []float64{0, 0}, Reward: 0},
 	}
-	a, _ := New(cfg)
-	res, err := a.Advantages(batch)
+	a, _ := withConfig(cfg)
+	res, err := a.compute(batch)
 	if err != nil {
 		t.Fatal(err)
 	}
 	if res.Knobs.KLCoef != .1 {
 		t.Errorf("first batch used β = %v, want .1", res.Knobs.KLCoef)
 	}
-	if want := .1 * 1.04; math.Abs(a.Beta()-want) > 1e-12 {
-		t.Fatalf("β after one batch = %v, want %v", a.Beta(), want)
+	if want := .1 * 1.04; math.Abs(a.kl.Beta-want) > 1e-12 {
+		t.Fatalf("β after one batch = %v, want %v", a.kl.Beta, want)
 	}
-	state, err := a.SaveState()
+	state, err := a.SaveState(context.Background())
 	if err != nil {
 		t.Fatal(err)
 	}
-	b, _ := New(cfg)
-	if err := b.LoadState(state); err != nil {
+	b, _ := withConfig(cfg)
+	if err := b.RestoreState(context.Background(), state); err != nil {
 		t.Fatal(err)
 	}
-	ra, _ := a.Advantages(batch)
-	rb, _ := b.Advantages(batch)
-	if ra.Knobs.KLCoef != rb.Knobs.KLCoef || a.Beta() != b.Beta() {
-		t.Fatalf("restored controller diverged: %v/%v vs %v/%v", ra.Knobs.KLCoef, a.Beta(), rb.Knobs.KLCoef, b.Beta())
+	ra, _ := a.compute(batch)
+	rb, _ := b.compute(batch)
+	if ra.Knobs.KLCoef != rb.Knobs.KLCoef || a.kl.Beta != b.kl.Beta {
+		t.Fatalf("restored controller diverged: %v/%v vs %v/%v", ra.Knobs.KLCoef, a.kl.Beta, rb.Knobs.KLCoef, b.kl.Beta)
 	}
 	nearAll(t, "restored advantages", rb.Advantages[0], ra.Advantages[0])
 }
 
 func TestFixedKLNeverMoves(t *testing.T) {
-	a, _ := New(DefaultConfig())
+	a, _ := withConfig(DefaultConfig())
 	batch := []pg.Sequence{{LogProbs: []float64{-1}, RefLogProbs: []float64{-9}, Values: []float64{0}, Reward: 1}}
 	for range 3 {
-		if _, err := a.Advantages(batch); err != nil {
+		if _, err := a.compute(batch); err != nil {
 			t.Fatal(err)
 		}
 	}
-	if a.Beta() != .05 {
-		t.Errorf("fixed β moved to %v", a.Beta())
+	if a.kl.Beta != .05 {
+		t.Errorf("fixed β moved to %v", a.kl.Beta)
 	}
 }
 
@@ -152,13 +154,60 @@ func TestConfigErrors(t *testing.T) {
 		t.Run(tt.name, func(t *testing.T) {
 			c := DefaultConfig()
 			tt.edit(&c)
-			if _, err := New(c); err == nil {
+			if _, err := withConfig(c); err == nil {
 				t.Fatal("New accepted a bad config")
 			}
 		})
 	}
-	a, _ := New(DefaultConfig())
-	if _, err := a.Advantages([]pg.Sequence{{LogProbs: []float64{-1}, RefLogProbs: []float64{-1}}}); err == nil {
+	a, _ := withConfig(DefaultConfig())
+	if _, err := a.compute([]pg.Sequence{{LogProbs: []float64{-1}, RefLogProbs: []float64{-1}}}); err == nil {
 		t.Error("Advantages accepted a sequence without values")
+	}
+}
+
+func withConfig(cfg Config) (*Algorithm, error) {
+	if err := cfg.Validate(); err != nil {
+		return nil, err
+	}
+	a := New()
+	a.cfg = cfg
+	a.kl = cfg.controller()
+	return a, nil
+}
+
+func TestThroughSDK(t *testing.T) {
+	ctx := context.Background()
+	a := New()
+	err := a.Configure(ctx, &sdk.ConfigureRequest{Config: map[string]any{"whiten": false, "kl_coef": .1, "lambda": .95}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	// The hand-computed "kl penalty and values" case, padded with a
+	// leading prompt column and a trailing pad.
+	req := &sdk.AdvantagesRequest{
+		LogProbs:    [][]float64{{0, -1, -2, 0}},
+		RefLogProbs: [][]float64{{0, -1.5, -1, 0}},
+		Values:      [][]float64{{5, .2, .4, 5}},
+		Mask:        [][]float64{{0, 1, 1, 0}},
+		Rewards:     []float64{1},
+	}
+	res, err := a.Advantages(ctx, req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	nearAll(t, "advantages", res.Advantages[0], []float64{0, .815, .7, 0})
+	nearAll(t, "returns", res.Returns[0], []float64{0, 1.015, 1.1, 0})
+	k, err := a.Knobs(ctx)
+	if err != nil || k.KLCoef != .1 || k.SamplesPerPrompt != 1 || k.GreedyBaseline {
+		t.Errorf("Knobs = %+v, %v", k, err)
+	}
+
+	for _, bad := range []map[string]any{{"gama": 1.0}, {"kl_control": "pid"}, {"epochs": 1.5}, {"lambda": "high"}} {
+		if err := New().Configure(ctx, &sdk.ConfigureRequest{Config: bad}); err == nil {
+			t.Errorf("Configure(%v) = nil error", bad)
+		}
+	}
+	if _, err := a.Advantages(ctx, &sdk.AdvantagesRequest{LogProbs: req.LogProbs, RefLogProbs: req.RefLogProbs, Mask: req.Mask, Rewards: req.Rewards}); err == nil {
+		t.Error("Advantages without values = nil error")
 	}
 }

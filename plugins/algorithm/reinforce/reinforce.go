@@ -4,23 +4,29 @@
 package reinforce
 
 import (
+	"context"
 	"encoding/json"
 	"fmt"
 	"math"
 
 	"github.com/pit-lab/pit/plugins/algorithm/internal/pg"
+	"github.com/pit-lab/pit/plugins/sdk"
 )
 
 // Name is the plugin's registered name.
 const Name = "reinforce"
 
+func init() {
+	sdk.RegisterBuiltin(sdk.KindAlgorithm, Name, func() sdk.Plugin { return New() })
+}
+
 // Config is reinforce's configuration (keys in snake_case).
 type Config struct {
-	KLCoef        float64 `mapstructure:"kl_coef"`        // β of the KL penalty in the reward
-	BaselineDecay float64 `mapstructure:"baseline_decay"` // b ← d·b + (1−d)·batch mean
-	Whiten        bool    `mapstructure:"whiten"`         // whiten advantages over the batch
-	ClipRange     float64 `mapstructure:"clip_range"`     // ratio clip (matters when epochs > 1)
-	Epochs        int     `mapstructure:"epochs"`         // optimisation passes per batch
+	KLCoef        float64 `mapstructure:"kl_coef" doc:"β of the per-token KL penalty in the reward"`
+	BaselineDecay float64 `mapstructure:"baseline_decay" doc:"moving baseline b ← d·b + (1−d)·batch mean reward, d in [0, 1)"`
+	Whiten        bool    `mapstructure:"whiten" doc:"whiten advantages over the batch's tokens"`
+	ClipRange     float64 `mapstructure:"clip_range" doc:"policy ratio clip ε (matters when epochs > 1)"`
+	Epochs        int     `mapstructure:"epochs" doc:"optimisation passes over each batch"`
 }
 
 // DefaultConfig returns the defaults: β=0.05, decay 0.9, no whitening, clip
@@ -44,7 +50,7 @@ func (c Config) Validate() error {
 	return nil
 }
 
-// Algorithm is a configured REINFORCE with its baseline.
+// Algorithm is REINFORCE with its baseline. It implements sdk.Algorithm.
 type Algorithm struct {
 	cfg   Config
 	state state
@@ -55,22 +61,67 @@ type state struct {
 	Seen     bool    `json:"seen"` // false until the first batch
 }
 
-// New checks cfg and returns a REINFORCE with no baseline yet.
-func New(cfg Config) (*Algorithm, error) {
-	if err := cfg.Validate(); err != nil {
+// New returns a REINFORCE with the default config and no baseline yet.
+func New() *Algorithm { return &Algorithm{cfg: DefaultConfig()} }
+
+// Describe implements sdk.Plugin.
+func (a *Algorithm) Describe(context.Context) (*sdk.Description, error) {
+	return &sdk.Description{
+		Name: Name, Version: pg.Version, Kind: sdk.KindAlgorithm,
+		Summary: "REINFORCE with a moving-average baseline, KL penalty in the reward",
+		Config:  sdk.SchemaOf(DefaultConfig()),
+	}, nil
+}
+
+// Configure implements sdk.Plugin. It forgets the baseline.
+func (a *Algorithm) Configure(_ context.Context, req *sdk.ConfigureRequest) error {
+	cfg, err := pg.Configure(Name, req.Config, DefaultConfig(), Config.Validate)
+	if err != nil {
+		return err
+	}
+	a.cfg, a.state = cfg, state{}
+	return nil
+}
+
+// Knobs implements sdk.Algorithm.
+func (a *Algorithm) Knobs(context.Context) (*sdk.Knobs, error) {
+	k := a.knobs()
+	return &k, nil
+}
+
+func (a *Algorithm) knobs() sdk.Knobs {
+	return sdk.Knobs{ClipRange: a.cfg.ClipRange, KLCoef: a.cfg.KLCoef, KLEstimator: sdk.KLk1, Epochs: a.cfg.Epochs, SamplesPerPrompt: 1}
+}
+
+// Advantages implements sdk.Algorithm.
+func (a *Algorithm) Advantages(_ context.Context, req *sdk.AdvantagesRequest) (*sdk.AdvantagesResponse, error) {
+	batch, pos, err := pg.FromRequest(req, false, false)
+	if err != nil {
 		return nil, fmt.Errorf("reinforce: %w", err)
 	}
-	return &Algorithm{cfg: cfg}, nil
+	res, err := a.compute(batch)
+	if err != nil {
+		return nil, err
+	}
+	return pg.ToResponse(res, pos, req), nil
+}
+
+// Observe implements sdk.Algorithm; REINFORCE learns nothing from it.
+func (a *Algorithm) Observe(_ context.Context, req *sdk.ObserveRequest) error {
+	if req == nil {
+		return fmt.Errorf("reinforce: nil observe request")
+	}
+	return nil
 }
 
 // Baseline is the baseline the next batch will use and whether one exists.
 func (a *Algorithm) Baseline() (float64, bool) { return a.state.Baseline, a.state.Seen }
 
-// Advantages returns A = (R − β·KL) − b for every token of each sequence,
+// compute returns A = (R − β·KL) − b for every token of each sequence,
 // where b is the moving average of earlier batches' mean penalised reward
 // (the first batch uses its own mean). The baseline then moves towards this
 // batch's mean.
-func (a *Algorithm) Advantages(batch []pg.Sequence) (pg.Result, error) {
+func (a *Algorithm) compute(batch []pg.Sequence) (pg.Result, error) {
 	if err := pg.Check(batch, false); err != nil {
 		return pg.Result{}, fmt.Errorf("reinforce: %w", err)
 	}
@@ -94,16 +145,16 @@ func (a *Algorithm) Advantages(batch []pg.Sequence) (pg.Result, error) {
 		pg.Whiten(res.Advantages)
 	}
 	a.state.Baseline = a.cfg.BaselineDecay*b + (1-a.cfg.BaselineDecay)*mean
-	res.Knobs = pg.Knobs{ClipRange: a.cfg.ClipRange, KLCoef: a.cfg.KLCoef, KLEstimator: "k1", Epochs: a.cfg.Epochs}
+	res.Knobs = a.knobs()
 	res.Stats = map[string]float64{"kl": pg.MeanKL(batch), "baseline": b, "reward_penalised_mean": mean}
 	return res, nil
 }
 
-// SaveState encodes the baseline for a checkpoint.
-func (a *Algorithm) SaveState() ([]byte, error) { return json.Marshal(a.state) }
+// SaveState implements sdk.Stateful: the baseline.
+func (a *Algorithm) SaveState(context.Context) ([]byte, error) { return json.Marshal(a.state) }
 
-// LoadState restores the baseline from SaveState's bytes.
-func (a *Algorithm) LoadState(b []byte) error {
+// RestoreState implements sdk.Stateful.
+func (a *Algorithm) RestoreState(_ context.Context, b []byte) error {
 	var s state
 	if err := json.Unmarshal(b, &s); err != nil {
 		return fmt.Errorf("reinforce: decode state: %w", err)

@@ -1,6 +1,7 @@
 package reinforce
 
 import (
+	"context"
 	"math"
 	"testing"
 
@@ -19,7 +20,7 @@ func seq(reward, kl float64, n int) pg.Sequence {
 func TestMovingBaseline(t *testing.T) {
 	cfg := DefaultConfig()
 	cfg.BaselineDecay, cfg.KLCoef = .5, .5
-	a, err := New(cfg)
+	a, err := withConfig(cfg)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -34,7 +35,7 @@ func TestMovingBaseline(t *testing.T) {
 		{[]pg.Sequence{seq(4.5, 1, 3), seq(6, 0, 1)}, []float64{2, 4}, 3.5},
 	}
 	for step, tt := range tests {
-		res, err := a.Advantages(tt.batch)
+		res, err := a.compute(tt.batch)
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -55,21 +56,21 @@ func TestMovingBaseline(t *testing.T) {
 }
 
 func TestStateRoundTrip(t *testing.T) {
-	a, _ := New(DefaultConfig())
-	if _, err := a.Advantages([]pg.Sequence{seq(1, 0, 1), seq(2, 0, 1)}); err != nil {
+	a, _ := withConfig(DefaultConfig())
+	if _, err := a.compute([]pg.Sequence{seq(1, 0, 1), seq(2, 0, 1)}); err != nil {
 		t.Fatal(err)
 	}
-	st, err := a.SaveState()
+	st, err := a.SaveState(context.Background())
 	if err != nil {
 		t.Fatal(err)
 	}
-	b, _ := New(DefaultConfig())
-	if err := b.LoadState(st); err != nil {
+	b, _ := withConfig(DefaultConfig())
+	if err := b.RestoreState(context.Background(), st); err != nil {
 		t.Fatal(err)
 	}
 	next := []pg.Sequence{seq(5, 0, 1), seq(0, 0, 1)}
-	ra, _ := a.Advantages(next)
-	rb, _ := b.Advantages(next)
+	ra, _ := a.compute(next)
+	rb, _ := b.compute(next)
 	if ra.Advantages[0][0] != rb.Advantages[0][0] || ra.Advantages[1][0] != rb.Advantages[1][0] {
 		t.Fatalf("restored baseline differs: %v vs %v", ra.Advantages, rb.Advantages)
 	}
@@ -77,7 +78,7 @@ func TestStateRoundTrip(t *testing.T) {
 	if ra.Advantages[0][0] != 3.5 {
 		t.Errorf("advantage = %v, want 5 − 1.5", ra.Advantages[0][0])
 	}
-	if err := b.LoadState([]byte("nope")); err == nil {
+	if err := b.RestoreState(context.Background(), []byte("nope")); err == nil {
 		t.Error("LoadState accepted garbage")
 	}
 }
@@ -89,8 +90,17 @@ func TestConfigErrors(t *testing.T) {
 		{ClipRange: 0, Epochs: 1},
 		{ClipRange: .2, Epochs: 0},
 	} {
-		if _, err := New(c); err == nil {
+		if _, err := withConfig(c); err == nil {
 			t.Errorf("New(%+v) accepted a bad config", c)
 		}
 	}
+}
+
+func withConfig(cfg Config) (*Algorithm, error) {
+	if err := cfg.Validate(); err != nil {
+		return nil, err
+	}
+	a := New()
+	a.cfg = cfg
+	return a, nil
 }

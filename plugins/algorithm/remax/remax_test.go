@@ -23,11 +23,11 @@ func TestGreedyBaseline(t *testing.T) {
 		t.Run(tt.name, func(t *testing.T) {
 			cfg := DefaultConfig()
 			cfg.KLCoef = tt.beta
-			a, err := New(cfg)
+			a, err := withConfig(cfg)
 			if err != nil {
 				t.Fatal(err)
 			}
-			res, err := a.Advantages([]pg.Sequence{{LogProbs: tt.logp, RefLogProbs: tt.ref, Reward: tt.reward, Baseline: tt.greedy}})
+			res, err := a.compute([]pg.Sequence{{LogProbs: tt.logp, RefLogProbs: tt.ref, Reward: tt.reward, Baseline: tt.greedy}})
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -44,11 +44,20 @@ func TestGreedyBaseline(t *testing.T) {
 }
 
 func TestBadInput(t *testing.T) {
-	a, _ := New(DefaultConfig())
-	if _, err := a.Advantages([]pg.Sequence{{LogProbs: []float64{-1}, RefLogProbs: []float64{-1}, Baseline: math.NaN()}}); err == nil {
+	a, _ := withConfig(DefaultConfig())
+	if _, err := a.compute([]pg.Sequence{{LogProbs: []float64{-1}, RefLogProbs: []float64{-1}, Baseline: math.NaN()}}); err == nil {
 		t.Error("accepted a NaN greedy reward")
 	}
-	if _, err := New(Config{ClipRange: .2, Epochs: 1, KLCoef: -1}); err == nil {
+	if _, err := withConfig(Config{ClipRange: .2, Epochs: 1, KLCoef: -1}); err == nil {
 		t.Error("accepted β < 0")
 	}
+}
+
+func withConfig(cfg Config) (*Algorithm, error) {
+	if err := cfg.Validate(); err != nil {
+		return nil, err
+	}
+	a := New()
+	a.cfg = cfg
+	return a, nil
 }

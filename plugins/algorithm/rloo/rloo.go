@@ -4,21 +4,27 @@
 package rloo
 
 import (
+	"context"
 	"fmt"
 
 	"github.com/pit-lab/pit/plugins/algorithm/internal/pg"
+	"github.com/pit-lab/pit/plugins/sdk"
 )
 
 // Name is the plugin's registered name.
 const Name = "rloo"
 
-// Config is rloo's configuration (keys in snake_case).
+func init() {
+	sdk.RegisterBuiltin(sdk.KindAlgorithm, Name, func() sdk.Plugin { return New() })
+}
+
+// Config is rloo's configuration.
 type Config struct {
-	K         int     `mapstructure:"k"`          // samples per prompt (≥ 2)
-	KLCoef    float64 `mapstructure:"kl_coef"`    // β of the KL penalty in the reward
-	Whiten    bool    `mapstructure:"whiten"`     // whiten advantages over the batch
-	ClipRange float64 `mapstructure:"clip_range"` // ratio clip (matters when epochs > 1)
-	Epochs    int     `mapstructure:"epochs"`     // optimisation passes per batch
+	K         int     `mapstructure:"k" doc:"samples per prompt (≥ 2)"`
+	KLCoef    float64 `mapstructure:"kl_coef" doc:"β of the per-token KL penalty in the reward"`
+	Whiten    bool    `mapstructure:"whiten" doc:"whiten advantages over the batch's tokens"`
+	ClipRange float64 `mapstructure:"clip_range" doc:"policy ratio clip ε (matters when epochs > 1)"`
+	Epochs    int     `mapstructure:"epochs" doc:"optimisation passes over each batch"`
 }
 
 // DefaultConfig returns the defaults: k=4, β=0.05, no whitening, clip 0.2,
@@ -40,21 +46,73 @@ func (c Config) Validate() error {
 	return nil
 }
 
-// Algorithm is a configured RLOO. It keeps no state between batches.
-type Algorithm struct{ cfg Config }
-
-// New checks cfg and returns an RLOO.
-func New(cfg Config) (*Algorithm, error) {
-	if err := cfg.Validate(); err != nil {
-		return nil, fmt.Errorf("rloo: %w", err)
-	}
-	return &Algorithm{cfg: cfg}, nil
+// Algorithm is RLOO. It keeps no state between batches and implements
+// sdk.Algorithm.
+type Algorithm struct {
+	pg.Stateless
+	cfg Config
 }
 
-// Advantages returns, for sample i of a prompt's k samples,
+// New returns an RLOO with the default config.
+func New() *Algorithm { return &Algorithm{cfg: DefaultConfig()} }
+
+// Describe implements sdk.Plugin.
+func (a *Algorithm) Describe(context.Context) (*sdk.Description, error) {
+	return &sdk.Description{
+		Name: Name, Version: pg.Version, Kind: sdk.KindAlgorithm,
+		Summary: "RLOO: k samples per prompt, leave-one-out baseline, KL penalty in the reward",
+		Config:  sdk.SchemaOf(DefaultConfig()),
+	}, nil
+}
+
+// Configure implements sdk.Plugin.
+func (a *Algorithm) Configure(_ context.Context, req *sdk.ConfigureRequest) error {
+	cfg, err := pg.Configure(Name, req.Config, DefaultConfig(), Config.Validate)
+	if err != nil {
+		return err
+	}
+	a.cfg = cfg
+	return nil
+}
+
+// Knobs implements sdk.Algorithm: the host draws k samples per prompt.
+func (a *Algorithm) Knobs(context.Context) (*sdk.Knobs, error) {
+	k := a.knobs()
+	return &k, nil
+}
+
+func (a *Algorithm) knobs() sdk.Knobs {
+	return sdk.Knobs{ClipRange: a.cfg.ClipRange, KLCoef: a.cfg.KLCoef, KLEstimator: sdk.KLk1, Epochs: a.cfg.Epochs, SamplesPerPrompt: a.cfg.K}
+}
+
+// Advantages implements sdk.Algorithm. It needs group ids.
+func (a *Algorithm) Advantages(_ context.Context, req *sdk.AdvantagesRequest) (*sdk.AdvantagesResponse, error) {
+	if req.Groups == nil {
+		return nil, fmt.Errorf("rloo: the batch has no group ids")
+	}
+	batch, pos, err := pg.FromRequest(req, false, false)
+	if err != nil {
+		return nil, fmt.Errorf("rloo: %w", err)
+	}
+	res, err := a.compute(batch)
+	if err != nil {
+		return nil, err
+	}
+	return pg.ToResponse(res, pos, req), nil
+}
+
+// Observe implements sdk.Algorithm; RLOO learns nothing from it.
+func (a *Algorithm) Observe(_ context.Context, req *sdk.ObserveRequest) error {
+	if req == nil {
+		return fmt.Errorf("rloo: nil observe request")
+	}
+	return nil
+}
+
+// compute returns, for sample i of a prompt's k samples,
 // A_i = R_i − (Σ_j R_j − R_i)/(k−1) on every token, with R = reward − β·KL.
 // Every group must hold exactly k samples.
-func (a *Algorithm) Advantages(batch []pg.Sequence) (pg.Result, error) {
+func (a *Algorithm) compute(batch []pg.Sequence) (pg.Result, error) {
 	if err := pg.Check(batch, false); err != nil {
 		return pg.Result{}, fmt.Errorf("rloo: %w", err)
 	}
@@ -78,7 +136,7 @@ func (a *Algorithm) Advantages(batch []pg.Sequence) (pg.Result, error) {
 	if a.cfg.Whiten {
 		pg.Whiten(res.Advantages)
 	}
-	res.Knobs = pg.Knobs{ClipRange: a.cfg.ClipRange, KLCoef: a.cfg.KLCoef, KLEstimator: "k1", Epochs: a.cfg.Epochs}
+	res.Knobs = a.knobs()
 	res.Stats = map[string]float64{"kl": pg.MeanKL(batch)}
 	return res, nil
 }

@@ -8,7 +8,7 @@ import (
 	"github.com/pit-lab/pit/plugins/algorithm/internal/pg"
 )
 
-func seq(group int64, reward, kl float64) pg.Sequence {
+func seq(group int, reward, kl float64) pg.Sequence {
 	return pg.Sequence{Group: group, Reward: reward, LogProbs: []float64{-1 + kl, -1}, RefLogProbs: []float64{-1, -1}}
 }
 
@@ -31,11 +31,11 @@ func TestLeaveOneOut(t *testing.T) {
 		t.Run(tt.name, func(t *testing.T) {
 			cfg := DefaultConfig()
 			cfg.K, cfg.KLCoef = tt.k, tt.beta
-			a, err := New(cfg)
+			a, err := withConfig(cfg)
 			if err != nil {
 				t.Fatal(err)
 			}
-			res, err := a.Advantages(tt.batch)
+			res, err := a.compute(tt.batch)
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -51,12 +51,21 @@ func TestLeaveOneOut(t *testing.T) {
 }
 
 func TestGroupSizeMismatch(t *testing.T) {
-	a, _ := New(DefaultConfig())
-	_, err := a.Advantages([]pg.Sequence{seq(1, 1, 0), seq(1, 2, 0)})
+	a, _ := withConfig(DefaultConfig())
+	_, err := a.compute([]pg.Sequence{seq(1, 1, 0), seq(1, 2, 0)})
 	if err == nil || !strings.Contains(err.Error(), "want k = 4") {
 		t.Fatalf("err = %v, want a group-size error", err)
 	}
-	if _, err := New(Config{K: 1, ClipRange: .2, Epochs: 1}); err == nil {
+	if _, err := withConfig(Config{K: 1, ClipRange: .2, Epochs: 1}); err == nil {
 		t.Error("New accepted k = 1")
 	}
+}
+
+func withConfig(cfg Config) (*Algorithm, error) {
+	if err := cfg.Validate(); err != nil {
+		return nil, err
+	}
+	a := New()
+	a.cfg = cfg
+	return a, nil
 }

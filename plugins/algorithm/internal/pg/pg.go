@@ -7,6 +7,8 @@ package pg
 import (
 	"fmt"
 	"math"
+
+	"github.com/pit-lab/pit/plugins/sdk"
 )
 
 // Sequence is one rollout as an algorithm sees it: the response tokens'
@@ -18,7 +20,7 @@ type Sequence struct {
 	RefLogProbs []float64
 	Values      []float64
 	Reward      float64
-	Group       int64
+	Group       int
 	Baseline    float64
 }
 
@@ -162,7 +164,7 @@ func Whiten(adv [][]float64) {
 // Groups returns the indices of the batch's sequences grouped by prompt
 // group id, in order of each group's first appearance.
 func Groups(batch []Sequence) [][]int {
-	pos := map[int64]int{}
+	pos := map[int]int{}
 	var groups [][]int
 	for i, s := range batch {
 		g, ok := pos[s.Group]
@@ -176,23 +178,11 @@ func Groups(batch []Sequence) [][]int {
 	return groups
 }
 
-// Knobs are the settings of the core's generic clipped policy-gradient loss
-// that an algorithm chooses.
-type Knobs struct {
-	ClipRange   float64 // ε of the clipped ratio
-	ValueCoef   float64 // weight of the value loss; 0 for critic-free algorithms
-	ValueClip   float64 // clip of the value prediction around the old value; 0 = none
-	KLCoef      float64 // β used for this batch
-	KLInLoss    bool    // true: β·KL is a loss term; false: it is already in the rewards
-	KLEstimator string  // "k1" or "k3", for a KL term in the loss
-	Epochs      int     // optimisation passes over the batch
-}
-
 // Result is what an algorithm returns for a batch: per-token advantages and
 // returns (value targets), the loss knobs and statistics for logging.
 type Result struct {
 	Advantages [][]float64
 	Returns    [][]float64
-	Knobs      Knobs
+	Knobs      sdk.Knobs
 	Stats      map[string]float64
 }
