@@ -1,0 +1,133 @@
+package sdk
+
+import (
+	"context"
+	"fmt"
+
+	"github.com/hashicorp/go-plugin"
+	algorithmv1 "github.com/pit-lab/pit/plugins/proto/pit/algorithm/v1"
+	curriculumv1 "github.com/pit-lab/pit/plugins/proto/pit/curriculum/v1"
+	rewardv1 "github.com/pit-lab/pit/plugins/proto/pit/reward/v1"
+	"google.golang.org/grpc"
+)
+
+// What hosts need to talk to plugins. Plugin authors never use these; the
+// pit host (package plugins/host) and the test harness do.
+
+// ProtocolVersion is the version of pit's plugin protocol (the .proto
+// packages pit.*.v1). A host and a plugin must speak the same one.
+const ProtocolVersion = 1
+
+// MaxMessageSize bounds one gRPC message either way, on both sides (gRPC's
+// default of 4 MiB is too small for large batches).
+const MaxMessageSize = 64 << 20
+
+// Environment variables a host sets for the plugins it launches.
+const (
+	// EnvBuiltin holds "KIND/NAME" when a host launches its own executable
+	// to serve a built-in; see ServeBuiltinIfChild.
+	EnvBuiltin = "PIT_PLUGIN_BUILTIN"
+)
+
+// Handshake returns the go-plugin handshake of pit plugins: a magic cookie
+// (so a plugin run by hand explains itself instead of hanging) and the
+// protocol version.
+func Handshake() plugin.HandshakeConfig {
+	return plugin.HandshakeConfig{
+		ProtocolVersion:  ProtocolVersion,
+		MagicCookieKey:   "PIT_PLUGIN_MAGIC_COOKIE",
+		MagicCookieValue: "a1c7d0c4-pit-self-improvement-plugins",
+	}
+}
+
+// HostPlugins returns the go-plugin plugin set of a host. Dispensing a kind
+// ("reward", "algorithm", "curriculum") gives a value implementing that
+// kind's interface and Stateful. Reward plugins get models as their model
+// service, served through the go-plugin broker; models may be nil.
+func HostPlugins(models ModelService) plugin.PluginSet {
+	return plugin.PluginSet{
+		string(KindReward):     &grpcPlugin{kind: KindReward, models: models},
+		string(KindAlgorithm):  &grpcPlugin{kind: KindAlgorithm},
+		string(KindCurriculum): &grpcPlugin{kind: KindCurriculum},
+	}
+}
+
+// DialOptions are the gRPC options a host dials plugins with (raised message
+// size limits).
+func DialOptions() []grpc.DialOption {
+	return []grpc.DialOption{grpc.WithDefaultCallOptions(callOptions()...)}
+}
+
+func callOptions() []grpc.CallOption {
+	return []grpc.CallOption{grpc.MaxCallRecvMsgSize(MaxMessageSize), grpc.MaxCallSendMsgSize(MaxMessageSize)}
+}
+
+func serverOptions() []grpc.ServerOption {
+	return []grpc.ServerOption{grpc.MaxRecvMsgSize(MaxMessageSize), grpc.MaxSendMsgSize(MaxMessageSize)}
+}
+
+// LoopbackPlugins returns a plugin set holding both sides of impl's kind,
+// for harnesses that connect a host and a plugin inside one process
+// (plugin.TestPluginGRPCConn); see package plugintest.
+func LoopbackPlugins(impl Plugin, models ModelService) (plugin.PluginSet, error) {
+	kind, err := KindOf(impl)
+	if err != nil {
+		return nil, err
+	}
+	return plugin.PluginSet{string(kind): &grpcPlugin{kind: kind, impl: impl, models: models}}, nil
+}
+
+func newGRPCServer(opts []grpc.ServerOption) *grpc.Server {
+	return grpc.NewServer(append(opts, serverOptions()...)...)
+}
+
+// grpcPlugin is the go-plugin glue of one kind: on the plugin side it holds
+// the implementation, on the host side the model service.
+type grpcPlugin struct {
+	plugin.NetRPCUnsupportedPlugin
+	kind   Kind
+	impl   Plugin       // plugin side
+	models ModelService // host side, reward only
+}
+
+func (p *grpcPlugin) GRPCServer(broker *plugin.GRPCBroker, s *grpc.Server) error {
+	switch p.kind {
+	case KindReward:
+		impl := p.impl.(Reward)
+		rewardv1.RegisterRewardFormulationServer(s, &rewardServer{base: base{impl: impl}, impl: impl, broker: broker})
+	case KindAlgorithm:
+		impl := p.impl.(Algorithm)
+		algorithmv1.RegisterAlgorithmServer(s, &algorithmServer{base: base{impl: impl}, impl: impl})
+	case KindCurriculum:
+		impl := p.impl.(Curriculum)
+		curriculumv1.RegisterCurriculumServer(s, &curriculumServer{base: base{impl: impl}, impl: impl})
+	default:
+		return fmt.Errorf("unknown plugin kind %q", p.kind)
+	}
+	return nil
+}
+
+func (p *grpcPlugin) GRPCClient(_ context.Context, broker *plugin.GRPCBroker, conn *grpc.ClientConn) (any, error) {
+	switch p.kind {
+	case KindReward:
+		c := rewardv1.NewRewardFormulationClient(conn)
+		rc := &rewardClient{clientBase: clientBase{c: c}, c: c}
+		if p.models != nil {
+			rc.modelsID = broker.NextId()
+			srv := &modelServiceServer{impl: p.models}
+			go broker.AcceptAndServe(rc.modelsID, func(opts []grpc.ServerOption) *grpc.Server {
+				s := newGRPCServer(opts)
+				rewardv1.RegisterModelServiceServer(s, srv)
+				return s
+			})
+		}
+		return rc, nil
+	case KindAlgorithm:
+		c := algorithmv1.NewAlgorithmClient(conn)
+		return &algorithmClient{clientBase: clientBase{c: c}, c: c}, nil
+	case KindCurriculum:
+		c := curriculumv1.NewCurriculumClient(conn)
+		return &curriculumClient{clientBase: clientBase{c: c}, c: c}, nil
+	}
+	return nil, fmt.Errorf("unknown plugin kind %q", p.kind)
+}
