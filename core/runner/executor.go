@@ -490,7 +490,7 @@ func (ex *executor) compute(ctx context.Context, n *node) (meta cache.Meta, warn
 			lmu.Unlock()
 			return pl, nil
 		}
-		return nil, fmt.Errorf("runner: stage %s has no plugin for slot %q (kind %s declares %v)", n.name, slot, n.kind.Name, n.kind.Plugins)
+		return nil, fmt.Errorf("runner: stage %s has no plugin for slot %q", n.name, slot)
 	}
 
 	started := c.started

@@ -442,7 +442,7 @@ func (h *fakeHost) Launch(_ context.Context, s PluginSpec, seed int64, models an
 func TestPluginsEnterKeysAndAreClosed(t *testing.T) {
 	reg := NewRegistry()
 	var seeds []int64
-	reg.Register(Kind{Name: "rl", Plugins: []string{"reward"}, Run: func(c *Context) error {
+	reg.Register(Kind{Name: "rl", Plugins: []Slot{{Kind: "reward"}}, Run: func(c *Context) error {
 		p, err := c.Plugin("reward", nil)
 		if err != nil {
 			return err
@@ -491,7 +491,7 @@ func TestPlanErrors(t *testing.T) {
 	noop := func(*Context) error { return nil }
 	reg.Register(Kind{Name: "a", Run: noop})
 	reg.Register(Kind{Name: "b", Needs: []string{"a"}, Run: noop})
-	reg.Register(Kind{Name: "p", Plugins: []string{"reward"}, Run: noop})
+	reg.Register(Kind{Name: "p", Plugins: []Slot{{Kind: "reward"}}, Run: noop})
 	tests := []struct {
 		name   string
 		stages []StageSpec

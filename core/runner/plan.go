@@ -115,15 +115,22 @@ func (p *Plan) check(reg *Registry) error {
 				}
 			}
 			have := map[string]bool{}
+			var slots []string
+			for _, sl := range k.Plugins {
+				slots = append(slots, sl.Kind)
+			}
 			for _, pl := range s.Plugins {
+				if have[pl.Slot] {
+					errs = append(errs, fmt.Errorf("run %s: stage %s: two plugins for slot %q", r.ID, s.Name, pl.Slot))
+				}
 				have[pl.Slot] = true
-				if !contains(k.Plugins, pl.Slot) {
-					errs = append(errs, fmt.Errorf("run %s: stage %s: kind %s has no plugin slot %q (it has %v)", r.ID, s.Name, k.Name, pl.Slot, k.Plugins))
+				if !contains(slots, pl.Slot) {
+					errs = append(errs, fmt.Errorf("run %s: stage %s: kind %s has no plugin slot %q (it has %v)", r.ID, s.Name, k.Name, pl.Slot, slots))
 				}
 			}
-			for _, slot := range k.Plugins {
-				if !have[slot] {
-					errs = append(errs, fmt.Errorf("run %s: stage %s: no plugin chosen for slot %q", r.ID, s.Name, slot))
+			for _, sl := range k.Plugins {
+				if !have[sl.Kind] && !sl.Optional {
+					errs = append(errs, fmt.Errorf("run %s: stage %s: no plugin chosen for slot %q", r.ID, s.Name, sl.Kind))
 				}
 			}
 		}

@@ -12,7 +12,7 @@
 //		runner.Register(runner.Kind{
 //			Name:     "rm",
 //			Needs:    []string{"sft"},        // artefacts it reads
-//			Plugins:  []string{"reward"},     // plugin slots it uses
+//			Plugins:  []runner.Slot{{Kind: "reward"}}, // plugin slots it uses
 //			Settings: func() any { return &Settings{Steps: 1000} },
 //			Run:      run,
 //		})
@@ -61,9 +61,13 @@ type Kind struct {
 	// Needs names the stages whose artefacts the stage reads. Each is
 	// available in Context.Inputs under its name.
 	Needs []string
-	// Plugins names the plugin slots the stage uses ("reward", "algorithm",
-	// "curriculum"). The experiment chooses a plugin for each.
-	Plugins []string
+	// Plugins are the plugin slots the stage uses. The experiment chooses a
+	// plugin for each in the stage's table ([stages.rlhf.reward]).
+	Plugins []Slot
+	// Reads names the top-level sections of the experiment, besides task
+	// and model (always included), whose contents enter the stage's key
+	// because the stage reads them (for example "eval").
+	Reads []string
 	// Settings returns a new settings value (a pointer to a struct) holding
 	// the defaults; the experiment file's [stages.<name>] table is decoded
 	// into it. Nil if the stage has no settings.
@@ -78,6 +82,13 @@ type Kind struct {
 	Version string
 	// Run computes the stage.
 	Run func(*Context) error
+}
+
+// Slot is a plugin slot of a stage kind.
+type Slot struct {
+	Kind     string // plugin kind: "reward", "algorithm" or "curriculum"
+	Optional bool   // the experiment may leave the slot empty
+	Default  string // plugin used when the experiment names none
 }
 
 // Registry holds stage kinds by name.
@@ -228,8 +239,8 @@ func (c *Context) Warn(format string, args ...any) {
 	}
 }
 
-// Plugin launches the plugin the experiment chose for slot (one of
-// Kind.Plugins) in its own process, seeded from the run's seed, and returns
+// Plugin launches the plugin the experiment chose for slot (the Kind of one
+// of Kind.Plugins) in its own process, seeded from the run's seed, and returns
 // its handle; the stage type-asserts it to the client type of the plugin
 // kind. models is the model service the plugin may call back (nil if none).
 // The runner kills the plugin when the stage ends; the stage may Close it

@@ -1,0 +1,70 @@
+package runner
+
+import (
+	"bytes"
+	"errors"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/pit-lab/pit/core/results"
+)
+
+// fakeClock advances by a fixed step on every reading.
+type fakeClock struct {
+	t    time.Time
+	step time.Duration
+}
+
+func (c *fakeClock) now() time.Time { c.t = c.t.Add(c.step); return c.t }
+
+func TestProgressPlain(t *testing.T) {
+	var buf bytes.Buffer
+	p := NewProgress(&buf, false)
+	clk := &fakeClock{t: time.Date(2026, 11, 28, 4, 0, 0, 0, time.UTC), step: time.Second}
+	p.now = clk.now
+	p.SetLogEvery(5 * time.Second)
+	s := StageInfo{Run: "lr=0.3/seed=1", Runs: 2, Stage: "train", Key: "0123456789abcdef"}
+	p.Start(2, 3, 1)
+	p.StageCached(StageInfo{Run: "lr=0.3/seed=1", Runs: 2, Stage: "gen", Key: "fedcba9876543210"})
+	p.StageStarted(s)
+	for step := 1; step <= 10; step++ {
+		p.StageProgress(s, step, 10)
+	}
+	p.StageFinished(s, results.StatusDone, nil, 12*time.Second)
+	p.StageFinished(StageInfo{Run: "lr=0.3/seed=2", Runs: 1, Stage: "eval", Key: "aa"}, results.StatusFailed, errors.New("boom"), time.Second)
+	p.RunFinished("lr=0.3/seed=1", results.StatusDone, "")
+	p.RunFinished("lr=0.3/seed=2", results.StatusFailed, "stage eval: boom")
+	p.Close()
+	golden(t, "progress-plain.golden", buf.Bytes())
+}
+
+func TestProgressLive(t *testing.T) {
+	var buf bytes.Buffer
+	p := NewProgress(&buf, true)
+	clk := &fakeClock{t: time.Date(2026, 11, 28, 4, 0, 0, 0, time.UTC), step: time.Second}
+	p.now = clk.now
+	s := StageInfo{Run: "r1", Runs: 1, Stage: "train", Key: "k"}
+	p.Start(1, 2, 1)
+	p.StageStarted(StageInfo{Run: "r1", Runs: 1, Stage: "gen", Key: "g"})
+	p.StageFinished(StageInfo{Run: "r1", Runs: 1, Stage: "gen", Key: "g"}, results.StatusDone, nil, 10*time.Second)
+	p.StageStarted(s)
+	for step := 1; step <= 4; step++ {
+		p.StageProgress(s, step, 100)
+	}
+	p.mu.Lock()
+	p.redraw()
+	p.mu.Unlock()
+	p.Close()
+	out := buf.String()
+	// The block is redrawn in place: cursor up and clear before each redraw.
+	if !strings.Contains(out, "\x1b[2F\x1b[J") {
+		t.Errorf("no in-place redraw in %q", out)
+	}
+	last := out[strings.LastIndex(out, "\x1b[J")+len("\x1b[J"):]
+	for _, want := range []string{"runs 0/1 done", "stages 1/2 (0 cached)", "ETA ~", "train [r1]", "step 4/100", "1.0 step/s", "ETA 1m36s"} {
+		if !strings.Contains(last, want) {
+			t.Errorf("last frame lacks %q:\n%s", want, last)
+		}
+	}
+}
