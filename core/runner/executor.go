@@ -447,6 +447,7 @@ func (ex *executor) compute(ctx context.Context, n *node) (meta cache.Meta, warn
 		Context:  ctx,
 		Stage:    n.name,
 		Kind:     n.kind,
+		Key:      n.key,
 		Settings: n.spec.Settings,
 		Inputs:   map[string]string{},
 		Out:      pending.Dir(),

@@ -173,6 +173,9 @@ type Context struct {
 	// Stage is the stage's name in the experiment; Kind its kind.
 	Stage string
 	Kind  *Kind
+	// Key is the stage's cache key (for logs; the output must not depend
+	// on it).
+	Key string
 	// Settings is the decoded settings value (the type Kind.Settings
 	// returns), or nil.
 	Settings any
