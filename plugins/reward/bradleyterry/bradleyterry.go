@@ -1,0 +1,109 @@
+// Package bradleyterry is pit's built-in Bradley–Terry reward: a learned
+// r(x, y) trained so that σ(r(x, y_w) − r(x, y_l)) is the probability that
+// y_w is preferred, and used as the reward as it stands.
+package bradleyterry
+
+import (
+	"context"
+	"fmt"
+
+	"github.com/pit-lab/pit/plugins/reward/internal/hostscore"
+	"github.com/pit-lab/pit/plugins/sdk"
+)
+
+// Name is the plugin's registered name.
+const Name = "bradley-terry"
+
+func init() {
+	sdk.RegisterBuiltin(sdk.KindReward, Name, func() sdk.Plugin { return New() })
+}
+
+// Config is bradley-terry's configuration.
+type Config struct {
+	Margin float64 `mapstructure:"margin" doc:"margin m of each comparison: the loss is −log σ(r(x,y_w) − r(x,y_l) − m)"`
+}
+
+// Reward is the Bradley–Terry formulation. It implements sdk.Reward.
+type Reward struct{ cfg Config }
+
+// New returns the formulation with margin 0.
+func New() *Reward { return &Reward{} }
+
+// Describe implements sdk.Plugin.
+func (r *Reward) Describe(context.Context) (*sdk.Description, error) {
+	return &sdk.Description{
+		Name: Name, Version: hostscore.Version, Kind: sdk.KindReward,
+		Summary:           "Bradley–Terry r(x, y): one comparison per pair, y_w ≻ y_l",
+		Config:            sdk.SchemaOf(Config{}),
+		NeedsLearnedModel: true,
+	}, nil
+}
+
+// Configure implements sdk.Plugin.
+func (r *Reward) Configure(_ context.Context, req *sdk.ConfigureRequest) error {
+	cfg, err := ParseConfig(Name, req.Config)
+	if err != nil {
+		return err
+	}
+	r.cfg = cfg
+	return nil
+}
+
+// ParseConfig decodes and checks a config table for the formulation called
+// name (bradley-terry or one that shares its config).
+func ParseConfig(name string, raw map[string]any) (Config, error) {
+	var cfg Config
+	if err := sdk.DecodeConfig(raw, &cfg); err != nil {
+		return Config{}, fmt.Errorf("%s config: %w", name, err)
+	}
+	if cfg.Margin < 0 {
+		return Config{}, fmt.Errorf("%s config: margin must be ≥ 0, got %v", name, cfg.Margin)
+	}
+	return cfg, nil
+}
+
+// Comparisons implements sdk.Reward.
+func (r *Reward) Comparisons(_ context.Context, req *sdk.ComparisonsRequest) (*sdk.ComparisonsResponse, error) {
+	out, err := PairComparisons(req, r.cfg.Margin)
+	if err != nil {
+		return nil, fmt.Errorf("%s: %w", Name, err)
+	}
+	return out, nil
+}
+
+// PairComparisons turns each pair into two unconditioned inputs, (x, y_w)
+// tagged "w" and (x, y_l) tagged "l", and one comparison w ≻ l with the
+// given margin and weight 1.
+func PairComparisons(req *sdk.ComparisonsRequest, margin float64) (*sdk.ComparisonsResponse, error) {
+	if err := hostscore.CheckPairs(req); err != nil {
+		return nil, err
+	}
+	n := len(req.Pairs)
+	out := &sdk.ComparisonsResponse{
+		Inputs:      make([]sdk.Input, 0, 2*n),
+		Pair:        make([]int, 0, 2*n),
+		Tag:         make([]string, 0, 2*n),
+		Comparisons: make([]sdk.Comparison, 0, n),
+	}
+	for i, p := range req.Pairs {
+		w := len(out.Inputs)
+		out.Inputs = append(out.Inputs, sdk.Input{Prompt: p.Prompt, Response: p.Chosen}, sdk.Input{Prompt: p.Prompt, Response: p.Rejected})
+		out.Pair = append(out.Pair, i, i)
+		out.Tag = append(out.Tag, "w", "l")
+		out.Comparisons = append(out.Comparisons, sdk.Comparison{Better: w, Worse: w + 1, Margin: margin, Weight: 1})
+	}
+	return out, nil
+}
+
+// Score implements sdk.Reward: r(x, y) from the host's "reward" model,
+// ignoring any reference. The component "r" repeats the reward.
+func (r *Reward) Score(ctx context.Context, req *sdk.ScoreRequest) (*sdk.ScoreResponse, error) {
+	s, err := hostscore.Call(ctx, req.Models, sdk.ModelReward, hostscore.Unconditioned(req.Items))
+	if err != nil {
+		return nil, fmt.Errorf("%s: %w", Name, err)
+	}
+	if s == nil {
+		s = []float64{}
+	}
+	return &sdk.ScoreResponse{Rewards: s, Components: map[string][]float64{"r": s}}, nil
+}
