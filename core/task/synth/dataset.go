@@ -15,7 +15,7 @@ type Dataset struct {
 	Settings Settings `json:"settings"`
 	SFT      []Pair   `json:"sft"`     // pairs for policy SFT (x → y_w) and PIT SFT ((x, y_l) → y_w)
 	RM       []Pair   `json:"rm"`      // pairs for the reward models
-	RL       []Prompt `json:"rl"`      // prompts for the RL stages
+	RL       []Pair   `json:"rl"`      // pairs for the RL stages: their prompts, and data references (y_l, y_w) for PIT RL round 0
 	Eval     []Prompt `json:"eval"`    // prompts for evaluation
 	RMEval   []Pair   `json:"rm_eval"` // held-out pairs to evaluate reward models
 }
@@ -27,6 +27,7 @@ const (
 	streamSFT
 	streamRM
 	streamRMEval
+	streamRL
 )
 
 // splitmix64 scrambles x; it derives independent stream ids.
@@ -38,9 +39,9 @@ func splitmix64(x uint64) uint64 {
 }
 
 // NewRand returns the random stream (stream, index) of seed. Streams with
-// different (stream, index) are independent; the pipeline can use streams
-// from 1000 up for its own draws from the task (e.g. labelling policy
-// samples).
+// different (stream, index) are independent. Build uses streams below 100;
+// the pipeline can use streams from 100 up for its own draws from the task
+// (e.g. labelling policy samples).
 func NewRand(seed int64, stream, index uint64) *rand.Rand {
 	return rand.New(rand.NewPCG(splitmix64(uint64(seed)), splitmix64(stream<<40^index)))
 }
@@ -64,13 +65,13 @@ func Build(ctx context.Context, s Settings, seed int64) (*Dataset, error) {
 		return p
 	}
 	d := &Dataset{Seed: seed, Settings: s}
-	sftPrompts, rmPrompts, rmEvalPrompts := take(sp.SFT), take(sp.RM), take(sp.RMEval)
-	d.RL, d.Eval = take(sp.RL), take(sp.Eval)
+	sftPrompts, rmPrompts, rmEvalPrompts, rlPrompts := take(sp.SFT), take(sp.RM), take(sp.RMEval), take(sp.RL)
+	d.Eval = take(sp.Eval)
 	for _, job := range []struct {
 		dst     *[]Pair
 		prompts []Prompt
 		stream  uint64
-	}{{&d.SFT, sftPrompts, streamSFT}, {&d.RM, rmPrompts, streamRM}, {&d.RMEval, rmEvalPrompts, streamRMEval}} {
+	}{{&d.SFT, sftPrompts, streamSFT}, {&d.RM, rmPrompts, streamRM}, {&d.RMEval, rmEvalPrompts, streamRMEval}, {&d.RL, rlPrompts, streamRL}} {
 		pairs, err := t.makePairs(ctx, seed, job.stream, job.prompts)
 		if err != nil {
 			return nil, fmt.Errorf("synth: build dataset (seed %d): %w", seed, err)
@@ -78,6 +79,15 @@ func Build(ctx context.Context, s Settings, seed int64) (*Dataset, error) {
 		*job.dst = pairs
 	}
 	return d, nil
+}
+
+// PromptsOf returns the prompts of pairs, in order.
+func PromptsOf(pairs []Pair) []Prompt {
+	out := make([]Prompt, len(pairs))
+	for i, p := range pairs {
+		out[i] = p.Prompt
+	}
+	return out
 }
 
 // UniquePrompts draws n distinct prompts. It fails when the prompt settings

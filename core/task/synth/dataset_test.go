@@ -9,6 +9,7 @@ import (
 	"os"
 	"path/filepath"
 	"reflect"
+	"slices"
 	"strings"
 	"testing"
 )
@@ -42,7 +43,7 @@ func TestBuildSizes(t *testing.T) {
 		}
 	}
 	tk := mustTask(t, s)
-	for _, p := range append(append(d.SFT, d.RM...), d.RMEval...) {
+	for _, p := range slices.Concat(d.SFT, d.RM, d.RMEval, d.RL) {
 		if p.QChosen != tk.Quality(p.Prompt, p.Chosen) || p.QRejected != tk.Quality(p.Prompt, p.Rejected) {
 			t.Fatalf("stored q does not match the oracle: %+v", p)
 		}
@@ -95,7 +96,7 @@ func TestSplitsDisjoint(t *testing.T) {
 		add("rm_eval", p.Prompt)
 	}
 	for _, p := range d.RL {
-		add("rl", p)
+		add("rl", p.Prompt)
 	}
 	for _, p := range d.Eval {
 		add("eval", p)
@@ -134,7 +135,7 @@ func TestGolden(t *testing.T) {
 		d := mustBuild(t, s, 1)
 		var b strings.Builder
 		pair := func(split string, p Pair) {
-			fmt.Fprintf(&b, "%s %-22s chosen=%-14s q=%.4f  rejected=%-14s q=%.4f first=%v draft=%s\n",
+			fmt.Fprintf(&b, "%-7s %-18s chosen=%-14s q=%.4f  rejected=%-14s q=%.4f first=%v draft=%s\n",
 				split, p.Prompt, Text(p.Chosen), p.QChosen, Text(p.Rejected), p.QRejected, p.FirstChosen, Text(p.Draft))
 		}
 		for _, p := range d.SFT {
@@ -147,10 +148,10 @@ func TestGolden(t *testing.T) {
 			pair("rm_eval", p)
 		}
 		for _, p := range d.RL {
-			fmt.Fprintf(&b, "rl %s\n", p)
+			pair("rl", p)
 		}
 		for _, p := range d.Eval {
-			fmt.Fprintf(&b, "eval %s\n", p)
+			fmt.Fprintf(&b, "%-7s %s\n", "eval", p)
 		}
 		golden(t, filepath.Join("testdata", "dataset_"+string(mode)+".golden"), b.String())
 	}
@@ -187,5 +188,16 @@ func TestDatasetJSON(t *testing.T) {
 	}
 	if !reflect.DeepEqual(d, &back) {
 		t.Error("dataset changed in a JSON round trip")
+	}
+}
+
+func TestSummary(t *testing.T) {
+	d := mustBuild(t, smallSettings(), 6)
+	sum := d.Summary()
+	if sum.RM != ComputePairStats(d.RM) || sum.RL.N != len(d.RL) || sum.SFT.N != len(d.SFT) || sum.RMEval.N != len(d.RMEval) {
+		t.Errorf("Summary = %+v", sum)
+	}
+	if (PairStats{}) != ComputePairStats(nil) {
+		t.Error("stats of no pairs are not zero")
 	}
 }

@@ -124,3 +124,22 @@ func EditDistance(a, b []int) int {
 	}
 	return prev[len(b)]
 }
+
+// Summary holds the pair statistics of each of a dataset's pair splits, for
+// a run's log or manifest.
+type Summary struct {
+	SFT    PairStats `json:"sft"`
+	RM     PairStats `json:"rm"`
+	RMEval PairStats `json:"rm_eval"`
+	RL     PairStats `json:"rl"`
+}
+
+// Summary computes the pair statistics of every pair split.
+func (d *Dataset) Summary() Summary {
+	return Summary{
+		SFT:    ComputePairStats(d.SFT),
+		RM:     ComputePairStats(d.RM),
+		RMEval: ComputePairStats(d.RMEval),
+		RL:     ComputePairStats(d.RL),
+	}
+}
