@@ -81,17 +81,23 @@ func isVowel(l int) bool {
 	return false
 }
 
+// letterMask is the set of lower-case letters in s as a bit mask; other
+// bytes are ignored.
 func letterMask(s string) uint32 {
 	var m uint32
 	for i := 0; i < len(s); i++ {
-		m |= 1 << (s[i] - 'a')
+		if c := s[i]; c >= 'a' && c <= 'z' {
+			m |= 1 << (c - 'a')
+		}
 	}
 	return m
 }
 
 // Score scores response y (token ids, EOS cut off) for prompt x. Non-letter
 // tokens in y are skipped by the criteria and lower Validity, which
-// multiplies both the oracle and the rubric.
+// multiplies both the oracle and the rubric. x should be valid (as
+// ParsePrompt and RandomPrompt make them); for an invalid one the scores
+// are still in [0, 1] but mean little.
 func (t *Task) Score(x Prompt, y []int) Score {
 	var sc Score
 	var buf [32]int
@@ -109,18 +115,16 @@ func (t *Task) Score(x Prompt, y []int) Score {
 
 	cr := &sc.Criteria
 	// Stated constraints.
-	if x.Include != "" {
+	if want := letterMask(x.Include); want != 0 {
 		sc.Applies[CritInclude] = true
 		var have uint32
 		for _, l := range letters {
 			have |= 1 << l
 		}
-		want := letterMask(x.Include)
 		cr[CritInclude] = float64(popcount(have&want)) / float64(popcount(want))
 	}
-	if x.Exclude != "" {
+	if banned := letterMask(x.Exclude); banned != 0 {
 		sc.Applies[CritExclude] = true
-		banned := letterMask(x.Exclude)
 		bad := 0
 		for _, l := range letters {
 			if banned&(1<<l) != 0 {
@@ -134,7 +138,7 @@ func (t *Task) Score(x Prompt, y []int) Score {
 	if d < 0 {
 		d = -d
 	}
-	cr[CritLength] = max(0, 1-float64(d)/float64(x.Length))
+	cr[CritLength] = min(1, max(0, 1-float64(d)/float64(max(x.Length, 1))))
 	if x.Order != NoOrder {
 		sc.Applies[CritOrder] = true
 		if n == 1 {

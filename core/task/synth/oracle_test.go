@@ -207,3 +207,16 @@ func TestTokenLevel(t *testing.T) {
 		t.Errorf("VocabSize/Decode wrong")
 	}
 }
+
+// TestScoreInvalidPrompt: a malformed prompt still gives scores in [0, 1].
+func TestScoreInvalidPrompt(t *testing.T) {
+	tk := mustTask(t, DefaultSettings())
+	for _, x := range []Prompt{{}, {Length: -3}, {Include: "A?", Exclude: "#", Length: 2}, {Order: 9, Length: 2}} {
+		sc := tk.Score(x, MustLetters("abcab"))
+		for _, v := range []float64{sc.Oracle, sc.Rubric, sc.Stated, sc.Hidden} {
+			if !(v >= 0 && v <= 1) {
+				t.Errorf("Score(%#v) = %v", x, sc)
+			}
+		}
+	}
+}

@@ -45,7 +45,8 @@ type Prompt struct {
 //
 //	[+ include...] [- exclude...] #length [<asc>|<desc>]
 //
-// where the include and exclude parts are left out when empty.
+// where the include and exclude parts are left out when empty. It panics on
+// a prompt whose letters or length have no token (see Validate).
 func (p Prompt) Tokens() []int {
 	ids := make([]int, 0, 4+len(p.Include)+len(p.Exclude))
 	if p.Include != "" {

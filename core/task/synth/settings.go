@@ -9,7 +9,21 @@ import (
 // Settings describe the whole synthetic task: the prompt distribution, the
 // oracle, the generators, the preference labels and the split sizes. Field
 // tags name the keys of an experiment file's task section; decode a section
-// over DefaultSettings() so that keys left out keep their defaults.
+// over DefaultSettings() so that keys left out keep their defaults. For
+// example (wherever the experiment schema puts the section):
+//
+//	pair_mode = "edit"
+//	tau = 0.1
+//	[oracle]
+//	hidden_share = 0     # oracle without hidden preferences
+//	[oracle.vowel_end]
+//	hidden = false       # or: tell the rubric writer about it
+//	[strong]
+//	steps = 80
+//	[splits]
+//	sft = 20000
+//	rm = 20000
+//	rl = 20000
 type Settings struct {
 	Prompts PromptSettings `toml:"prompts" mapstructure:"prompts" json:"prompts"`
 	Oracle  OracleSettings `toml:"oracle" mapstructure:"oracle" json:"oracle"`
