@@ -83,8 +83,8 @@ type Config struct {
 	Description string
 	Out         string
 	Task        Section
-	Model       *Section // nil when no model kind is registered and the file has no [model]
-	Stages      []Stage  // in file order
+	Model       *Section       // nil when no model kind is registered and the file has no [model]
+	Stages      []Stage        // in file order
 	Sections    map[string]any // registered extra sections present in the file: name -> decoded settings
 	tree        map[string]any // canonical resolved tree (without seed)
 }

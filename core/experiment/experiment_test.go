@@ -429,9 +429,11 @@ func TestRegisterPanics(t *testing.T) {
 		{"bad name", func(r *Registry) { r.RegisterTask("Bad Name", func() any { return &testTask{} }) }},
 		{"non-pointer", func(r *Registry) { r.RegisterModel("m2", func() any { return testModel{} }) }},
 		{"slot clashes with setting", func(r *Registry) {
-			r.RegisterStage("x", StageKind{New: func() any { return &struct {
-				Reward string `toml:"reward"`
-			}{} }, Plugins: []Slot{{Kind: "reward"}}})
+			r.RegisterStage("x", StageKind{New: func() any {
+				return &struct {
+					Reward string `toml:"reward"`
+				}{}
+			}, Plugins: []Slot{{Kind: "reward"}}})
 		}},
 		{"reserved section", func(r *Registry) { r.RegisterSection("grid", func() any { return &testPlot{} }) }},
 	}

@@ -81,7 +81,9 @@ func newTestRegistry() (*Registry, *fakePlugins) {
 		New:     func() any { return &testTrain{LR: 1e-3, Batch: 32} },
 		Plugins: []Slot{{Kind: "reward", Required: true}},
 	})
-	newRL := func() any { return &testRL{testTrain: testTrain{Steps: 500, LR: 1e-4, Batch: 16}, Beta: 0.05, Temperature: 1} }
+	newRL := func() any {
+		return &testRL{testTrain: testTrain{Steps: 500, LR: 1e-4, Batch: 16}, Beta: 0.05, Temperature: 1}
+	}
 	r.RegisterStage("rlhf", StageKind{New: newRL, Plugins: []Slot{{Kind: "reward", Required: true}, {Kind: "algorithm", Default: "ppo"}}})
 	r.RegisterStage("pit_rl", StageKind{New: newRL, Plugins: []Slot{
 		{Kind: "reward", Required: true}, {Kind: "algorithm", Default: "ppo"}, {Kind: "curriculum", Default: "two-round"},
