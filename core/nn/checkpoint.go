@@ -1,0 +1,183 @@
+package nn
+
+import (
+	"bytes"
+	"encoding/gob"
+	"fmt"
+	"os"
+	"path/filepath"
+)
+
+// checkpointVersion is bumped when the file layout changes.
+const checkpointVersion = 1
+
+// checkpoint is the on-disk form: gob of exact float values.
+type checkpoint struct {
+	Version int
+	Config  Config
+	Names   []string
+	F32     [][]float32
+	F64     [][]float64
+	// optimiser state (absent for a model saved alone)
+	HasOpt bool
+	Optim  OptimConfig
+	Step   int
+	M, V   [][]float64
+}
+
+func (m *Model) toCheckpoint() *checkpoint {
+	c := &checkpoint{Version: checkpointVersion, Config: m.cfg}
+	for _, p := range m.params {
+		c.Names = append(c.Names, p.name)
+		switch d := p.t.Data().(type) {
+		case []float32:
+			c.F32 = append(c.F32, append([]float32(nil), d...))
+		case []float64:
+			c.F64 = append(c.F64, append([]float64(nil), d...))
+		}
+	}
+	return c
+}
+
+func (c *checkpoint) model() (*Model, error) {
+	if c.Version != checkpointVersion {
+		return nil, fmt.Errorf("checkpoint version %d, want %d", c.Version, checkpointVersion)
+	}
+	if err := c.Config.Validate(); err != nil {
+		return nil, err
+	}
+	m := newShell(c.Config)
+	if len(c.Names) != len(m.params) {
+		return nil, fmt.Errorf("checkpoint has %d parameters, config implies %d", len(c.Names), len(m.params))
+	}
+	for i, p := range m.params {
+		if c.Names[i] != p.name {
+			return nil, fmt.Errorf("checkpoint parameter %d is %q, want %q", i, c.Names[i], p.name)
+		}
+		n := p.shape.TotalSize()
+		switch d := p.t.Data().(type) {
+		case []float32:
+			if i >= len(c.F32) || len(c.F32[i]) != n {
+				return nil, fmt.Errorf("checkpoint parameter %q has the wrong size", p.name)
+			}
+			copy(d, c.F32[i])
+		case []float64:
+			if i >= len(c.F64) || len(c.F64[i]) != n {
+				return nil, fmt.Errorf("checkpoint parameter %q has the wrong size", p.name)
+			}
+			copy(d, c.F64[i])
+		}
+	}
+	return m, nil
+}
+
+// Save writes the model's config and weights to path atomically.
+func (m *Model) Save(path string) error {
+	return writeCheckpoint(path, m.toCheckpoint())
+}
+
+// Save writes the model and the optimiser state (moments, step count,
+// configuration) to path atomically.
+func (t *Trainer) Save(path string) error {
+	c := t.model.toCheckpoint()
+	c.HasOpt = true
+	c.Optim = t.opt.cfg
+	c.Step = t.opt.step
+	c.M, c.V = t.opt.m, t.opt.v
+	return writeCheckpoint(path, c)
+}
+
+// Load reads a model saved by Model.Save or Trainer.Save.
+func Load(path string) (*Model, error) {
+	c, err := readCheckpoint(path)
+	if err != nil {
+		return nil, err
+	}
+	m, err := c.model()
+	if err != nil {
+		return nil, fmt.Errorf("nn: load %s: %w", path, err)
+	}
+	return m, nil
+}
+
+// LoadTrainer reads a checkpoint written by Trainer.Save and resumes it:
+// the next step continues exactly where the saved trainer stopped.
+func LoadTrainer(path string) (*Trainer, error) {
+	c, err := readCheckpoint(path)
+	if err != nil {
+		return nil, err
+	}
+	if !c.HasOpt {
+		return nil, fmt.Errorf("nn: load %s: no optimiser state (saved by Model.Save)", path)
+	}
+	m, err := c.model()
+	if err != nil {
+		return nil, fmt.Errorf("nn: load %s: %w", path, err)
+	}
+	t, err := NewTrainer(m, c.Optim)
+	if err != nil {
+		return nil, fmt.Errorf("nn: load %s: %w", path, err)
+	}
+	if len(c.M) != len(t.opt.m) || len(c.V) != len(t.opt.v) {
+		return nil, fmt.Errorf("nn: load %s: optimiser state has the wrong shape", path)
+	}
+	for i := range c.M {
+		if len(c.M[i]) != len(t.opt.m[i]) || len(c.V[i]) != len(t.opt.v[i]) {
+			return nil, fmt.Errorf("nn: load %s: optimiser state has the wrong shape", path)
+		}
+	}
+	t.opt.m, t.opt.v, t.opt.step = c.M, c.V, c.Step
+	return t, nil
+}
+
+func writeCheckpoint(path string, c *checkpoint) error {
+	var buf bytes.Buffer
+	if err := gob.NewEncoder(&buf).Encode(c); err != nil {
+		return fmt.Errorf("nn: encode checkpoint: %w", err)
+	}
+	return writeFileAtomic(path, buf.Bytes())
+}
+
+func readCheckpoint(path string) (*checkpoint, error) {
+	f, err := os.Open(path)
+	if err != nil {
+		return nil, fmt.Errorf("nn: load: %w", err)
+	}
+	defer f.Close()
+	var c checkpoint
+	if err := gob.NewDecoder(f).Decode(&c); err != nil {
+		return nil, fmt.Errorf("nn: load %s: %w", path, err)
+	}
+	return &c, nil
+}
+
+// writeFileAtomic writes through a synced temporary file in the same
+// directory and renames it into place, so a killed run leaves either the
+// old file or the new one.
+func writeFileAtomic(path string, data []byte) error {
+	dir := filepath.Dir(path)
+	if err := os.MkdirAll(dir, 0o755); err != nil {
+		return fmt.Errorf("nn: save: %w", err)
+	}
+	f, err := os.CreateTemp(dir, "."+filepath.Base(path)+".tmp-*")
+	if err != nil {
+		return fmt.Errorf("nn: save: %w", err)
+	}
+	tmp := f.Name()
+	defer os.Remove(tmp)
+	if _, err := f.Write(data); err != nil {
+		f.Close()
+		return fmt.Errorf("nn: save %s: %w", path, err)
+	}
+	if err := f.Sync(); err != nil {
+		f.Close()
+		return fmt.Errorf("nn: save %s: %w", path, err)
+	}
+	if err := f.Close(); err != nil {
+		return fmt.Errorf("nn: save %s: %w", path, err)
+	}
+	if err := os.Rename(tmp, path); err != nil {
+		return fmt.Errorf("nn: save: %w", err)
+	}
+	return nil
+}

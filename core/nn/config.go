@@ -1,0 +1,98 @@
+// Package nn is pit's model layer: a small decoder-only transformer on
+// Gorgonia with a language-model head, a per-token value head and a scalar
+// reward head; the losses pit trains with (masked cross-entropy, pairwise
+// comparison, clipped policy gradient); an AdamW optimiser; incremental
+// sampling; teacher-forced scoring; and atomic checkpoints.
+//
+// Every Model carries all three heads. A policy is a Model trained with
+// SFTStep and PolicyGradientStep and read with Sample and ScoreTokens; a
+// reward model is a Model trained with ComparisonStep and read with Rewards.
+//
+// Sequences are token-id slices; a batch is a [][]int whose rows may differ
+// in length (the package pads them with Config.PadID). Per-token arrays are
+// aligned with the sequence: entry t belongs to token seq[t], which the
+// model predicts from seq[:t], so entry 0 is never a prediction.
+//
+// Nothing in this package is safe for concurrent use: give each goroutine
+// its own Model (see Copy).
+package nn
+
+import (
+	"errors"
+	"fmt"
+)
+
+// Config describes a model.
+type Config struct {
+	Vocab   int    `json:"vocab" toml:"vocab"`     // number of token ids
+	Context int    `json:"context" toml:"context"` // longest sequence, prompt included
+	DModel  int    `json:"d_model" toml:"d_model"` // width of the residual stream
+	Layers  int    `json:"layers" toml:"layers"`   // transformer blocks
+	Heads   int    `json:"heads" toml:"heads"`     // attention heads; must divide DModel
+	MLP     int    `json:"mlp" toml:"mlp"`         // hidden width of each MLP (default 4·DModel)
+	PadID   int    `json:"pad_id" toml:"pad_id"`   // token used to pad batches
+	Seed    uint64 `json:"seed" toml:"seed"`       // initialisation seed
+	// Device is where the model runs: "cpu" (default). "cuda" needs a
+	// build with Gorgonia's cuda tag and is not supported yet.
+	Device string `json:"device" toml:"device"`
+	// DType is "float32" (default) or "float64" (for gradient checks).
+	DType string `json:"dtype" toml:"dtype"`
+}
+
+// DefaultConfig returns a small model that suits pit's synthetic task.
+func DefaultConfig() Config {
+	return Config{Vocab: 64, Context: 48, DModel: 64, Layers: 2, Heads: 4, MLP: 256, Device: "cpu", DType: "float32"}
+}
+
+// WithDefaults fills the zero fields that have defaults (MLP, Device,
+// DType).
+func (c Config) WithDefaults() Config {
+	if c.MLP == 0 {
+		c.MLP = 4 * c.DModel
+	}
+	if c.Device == "" {
+		c.Device = "cpu"
+	}
+	if c.DType == "" {
+		c.DType = "float32"
+	}
+	return c
+}
+
+// Validate reports what is wrong with c, all problems at once.
+func (c Config) Validate() error {
+	var errs []error
+	pos := func(name string, v int) {
+		if v <= 0 {
+			errs = append(errs, fmt.Errorf("%s must be positive, got %d", name, v))
+		}
+	}
+	pos("vocab", c.Vocab)
+	pos("context", c.Context)
+	pos("d_model", c.DModel)
+	pos("layers", c.Layers)
+	pos("heads", c.Heads)
+	pos("mlp", c.MLP)
+	if c.Heads > 0 && c.DModel > 0 && c.DModel%c.Heads != 0 {
+		errs = append(errs, fmt.Errorf("heads (%d) must divide d_model (%d)", c.Heads, c.DModel))
+	}
+	if c.Vocab > 0 && (c.PadID < 0 || c.PadID >= c.Vocab) {
+		errs = append(errs, fmt.Errorf("pad_id %d outside vocabulary [0, %d)", c.PadID, c.Vocab))
+	}
+	switch c.Device {
+	case "cpu":
+	case "cuda":
+		errs = append(errs, errors.New(`device "cuda" is not supported by this build (CPU only)`))
+	default:
+		errs = append(errs, fmt.Errorf(`device %q unknown (want "cpu")`, c.Device))
+	}
+	switch c.DType {
+	case "float32", "float64":
+	default:
+		errs = append(errs, fmt.Errorf(`dtype %q unknown (want "float32" or "float64")`, c.DType))
+	}
+	if err := errors.Join(errs...); err != nil {
+		return fmt.Errorf("nn: invalid config: %w", err)
+	}
+	return nil
+}

@@ -1,0 +1,329 @@
+package nn
+
+import (
+	"fmt"
+	"math"
+	"math/rand/v2"
+	"testing"
+
+	G "gorgonia.org/gorgonia"
+	"gorgonia.org/tensor"
+)
+
+// ---- op-level finite-difference checks ----
+
+// opCase builds y = op(inputs) for random float64 inputs; the check
+// differentiates L = Σ c⊙y with respect to every input.
+type opCase struct {
+	name   string
+	shapes []tensor.Shape
+	build  func(in []*G.Node) (*G.Node, error)
+	init   func(i int, v []float64, rng *rand.Rand) // optional input init
+}
+
+func dotLoss(y *G.Node, c []float64) (*G.Node, error) {
+	f64 := func(x, grad []float64) (float64, error) {
+		var s float64
+		for i := range x {
+			s += c[i] * x[i]
+			grad[i] = c[i]
+		}
+		return s, nil
+	}
+	f32 := func(x, grad []float32) (float64, error) { return 0, fmt.Errorf("float64 only") }
+	return lossNode("Dot", y, f32, f64)
+}
+
+func checkOpGrad(t *testing.T, oc opCase) {
+	t.Helper()
+	rng := rand.New(rand.NewPCG(7, uint64(len(oc.name))))
+	g := G.NewGraph()
+	var nodes []*G.Node
+	var vals [][]float64
+	for i, sh := range oc.shapes {
+		v := make([]float64, sh.TotalSize())
+		if oc.init != nil {
+			oc.init(i, v, rng)
+		} else {
+			for j := range v {
+				v[j] = rng.NormFloat64()
+			}
+		}
+		tt := tensor.New(tensor.WithShape(sh...), tensor.WithBacking(v))
+		var n *G.Node
+		if len(sh) == 1 {
+			n = G.NewVector(g, tensor.Float64, G.WithShape(sh...), G.WithValue(tt), G.WithName(fmt.Sprint("in", i)))
+		} else {
+			n = G.NewMatrix(g, tensor.Float64, G.WithShape(sh...), G.WithValue(tt), G.WithName(fmt.Sprint("in", i)))
+		}
+		nodes = append(nodes, n)
+		vals = append(vals, v)
+	}
+	y, err := oc.build(nodes)
+	if err != nil {
+		t.Fatal(err)
+	}
+	c := make([]float64, y.Shape().TotalSize())
+	for i := range c {
+		c[i] = rng.NormFloat64()
+	}
+	var loss float64
+	cost, err := dotLoss(y, c)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := G.Grad(cost, nodes...); err != nil {
+		t.Fatal(err)
+	}
+	var lv G.Value
+	G.Read(cost, &lv)
+	vm := G.NewTapeMachine(g, G.BindDualValues(nodes...))
+	defer vm.Close()
+	run := func() float64 {
+		if err := vm.RunAll(); err != nil {
+			t.Fatal(err)
+		}
+		vm.Reset()
+		return scalarOf(lv)
+	}
+	loss = run()
+	analytic := make([][]float64, len(nodes))
+	for i, n := range nodes {
+		gv, err := n.Grad()
+		if err != nil {
+			t.Fatal(err)
+		}
+		analytic[i] = append([]float64(nil), gv.Data().([]float64)...)
+		clear(gv.Data().([]float64))
+	}
+	_ = loss
+	const h = 1e-6
+	for i := range nodes {
+		for j := range vals[i] {
+			old := vals[i][j]
+			vals[i][j] = old + h
+			lp := run()
+			vals[i][j] = old - h
+			lm := run()
+			vals[i][j] = old
+			num := (lp - lm) / (2 * h)
+			if d := math.Abs(num - analytic[i][j]); d > 1e-6+1e-5*math.Abs(num) {
+				t.Errorf("%s: input %d[%d]: analytic %.9g, numeric %.9g", oc.name, i, j, analytic[i][j], num)
+			}
+		}
+		for _, n := range nodes {
+			gv, _ := n.Grad()
+			clear(gv.Data().([]float64))
+		}
+	}
+}
+
+func TestOpGradients(t *testing.T) {
+	ids := []int{3, 0, 4, 4, 1, 2}
+	cases := []opCase{
+		{name: "LayerNorm", shapes: []tensor.Shape{{5, 6}, {6}, {6}},
+			build: func(in []*G.Node) (*G.Node, error) { return layerNorm(in[0], in[1], in[2], lnEps) }},
+		{name: "BiasAdd", shapes: []tensor.Shape{{4, 3}, {3}},
+			build: func(in []*G.Node) (*G.Node, error) { return biasAdd(in[0], in[1]) }},
+		{name: "BiasGelu", shapes: []tensor.Shape{{4, 5}, {5}},
+			build: func(in []*G.Node) (*G.Node, error) { return biasGelu(in[0], in[1]) }},
+		{name: "Embed", shapes: []tensor.Shape{{5, 4}, {3, 4}},
+			build: func(in []*G.Node) (*G.Node, error) { return embed(in[0], in[1], &ids, 3) }},
+		{name: "CausalAttention", shapes: []tensor.Shape{{2 * 5, 3 * 8}},
+			build: func(in []*G.Node) (*G.Node, error) {
+				return attention(in[0], attnShape{B: 2, T: 5, H: 2, D: 8})
+			}},
+	}
+	for _, oc := range cases {
+		t.Run(oc.name, func(t *testing.T) { checkOpGrad(t, oc) })
+	}
+}
+
+// ---- model-level checks of every loss (float64 model) ----
+
+// gradsOf runs a prepared training graph and returns the loss and a copy
+// of every parameter's gradient (nil for unused ones), then zeroes them.
+func gradsOf(t *testing.T, tr *Trainer, gr *graph) (float64, [][]float64) {
+	t.Helper()
+	if err := gr.run(); err != nil {
+		t.Fatal(err)
+	}
+	out := make([][]float64, len(tr.model.params))
+	for i, n := range gr.pnodes {
+		v, err := n.Grad()
+		if err != nil {
+			t.Fatal(err)
+		}
+		g := v.(tensor.Tensor)
+		out[gr.tr.order[i].idx] = toF64(g)
+		zeroTensor(g)
+	}
+	return gr.st.loss, out
+}
+
+func randomizeWeights(m *Model, seed uint64) {
+	rng := rand.New(rand.NewPCG(seed, 3))
+	for _, p := range m.params {
+		d := p.t.Data().([]float64)
+		for i := range d {
+			if hasSuffix(p.name, ".g") {
+				d[i] = 1 + 0.3*rng.NormFloat64()
+			} else {
+				d[i] = 0.3 * rng.NormFloat64()
+			}
+		}
+	}
+}
+
+func randSeqs(rng *rand.Rand, n, minLen, maxLen, vocab int) [][]int {
+	seqs := make([][]int, n)
+	for i := range seqs {
+		l := minLen + rng.IntN(maxLen-minLen+1)
+		for j := 0; j < l; j++ {
+			seqs[i] = append(seqs[i], rng.IntN(vocab))
+		}
+	}
+	return seqs
+}
+
+func checkModelGrad(t *testing.T, tr *Trainer, prepare func() *graph) {
+	t.Helper()
+	gr := prepare()
+	_, analytic := gradsOf(t, tr, gr)
+	rng := rand.New(rand.NewPCG(11, 12))
+	const h = 1e-6
+	checked := 0
+	for pi, p := range tr.model.params {
+		if analytic[pi] == nil {
+			continue
+		}
+		d := p.t.Data().([]float64)
+		for k := 0; k < 3; k++ {
+			j := rng.IntN(len(d))
+			old := d[j]
+			d[j] = old + h
+			lp, _ := gradsOf(t, tr, prepare())
+			d[j] = old - h
+			lm, _ := gradsOf(t, tr, prepare())
+			d[j] = old
+			num := (lp - lm) / (2 * h)
+			if diff := math.Abs(num - analytic[pi][j]); diff > 1e-7+1e-4*math.Abs(num) {
+				t.Errorf("%s[%d]: analytic %.9g, numeric %.9g", p.name, j, analytic[pi][j], num)
+			}
+			checked++
+		}
+	}
+	if checked < 20 {
+		t.Fatalf("only %d gradient entries checked", checked)
+	}
+}
+
+func gradModel(t *testing.T) *Trainer {
+	t.Helper()
+	m, err := New(Config{Vocab: 11, Context: 12, DModel: 8, Layers: 2, Heads: 2, MLP: 12, Seed: 5, DType: "float64"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	randomizeWeights(m, 9)
+	tr, err := NewTrainer(m, OptimConfig{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return tr
+}
+
+func TestSFTLossGradient(t *testing.T) {
+	tr := gradModel(t)
+	rng := rand.New(rand.NewPCG(1, 1))
+	seqs := randSeqs(rng, 3, 4, 9, 11)
+	mask := make([][]bool, len(seqs))
+	for i, s := range seqs {
+		mask[i] = make([]bool, len(s))
+		for j := 2; j < len(s); j++ {
+			mask[i][j] = rng.IntN(3) > 0
+		}
+		mask[i][len(s)-1] = true
+	}
+	checkModelGrad(t, tr, func() *graph {
+		gr, err := tr.prepareSFT(Batch{Seqs: seqs, Mask: mask})
+		if err != nil {
+			t.Fatal(err)
+		}
+		return gr
+	})
+}
+
+func TestComparisonLossGradient(t *testing.T) {
+	tr := gradModel(t)
+	rng := rand.New(rand.NewPCG(2, 2))
+	seqs := randSeqs(rng, 4, 3, 10, 11)
+	// PIT gap loss: inputs 0 = g_wl, 1 = g_ww, 2 = g_ll, 3 = g_lw.
+	pairs := []Pair{{0, 1, 0, 1}, {0, 2, 0, 1}, {0, 3, 0.5, 1}, {1, 3, 0, 0.7}, {2, 3, -0.2, 1.3}}
+	checkModelGrad(t, tr, func() *graph {
+		gr, err := tr.prepareCompare(seqs, pairs)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return gr
+	})
+}
+
+func TestPolicyGradientLossGradient(t *testing.T) {
+	knobs := []PGKnobs{
+		{ClipRange: 0.2, ValueCoef: 0.5, ValueClip: 0.2, KLCoef: 0.1, KLInLoss: true, KLEstimator: KLK3, EntropyCoef: 0.01, Temperature: 0.7},
+		{ClipRange: math.Inf(1), KLCoef: 0.05, KLInLoss: true, KLEstimator: KLK1, Aggregation: AggSeq},
+		{ClipRange: 0.1, ValueCoef: 1, EntropyCoef: 0.1, Temperature: 1.3},
+	}
+	for i, k := range knobs {
+		t.Run(fmt.Sprint(i), func(t *testing.T) {
+			tr := gradModel(t)
+			rng := rand.New(rand.NewPCG(3, uint64(i)))
+			seqs := randSeqs(rng, 3, 5, 11, 11)
+			ro := Rollouts{Seqs: seqs}
+			for _, s := range seqs {
+				n := len(s)
+				mask := make([]bool, n)
+				old, ref, adv, ret, ov := make([]float64, n), make([]float64, n), make([]float64, n), make([]float64, n), make([]float64, n)
+				for j := 2; j < n; j++ {
+					mask[j] = true
+					old[j] = -2 + 0.3*rng.NormFloat64()
+					ref[j] = -2 + 0.3*rng.NormFloat64()
+					adv[j] = rng.NormFloat64()
+					ret[j] = rng.NormFloat64()
+					ov[j] = 0.5 * rng.NormFloat64()
+				}
+				ro.Mask = append(ro.Mask, mask)
+				ro.OldLogProbs = append(ro.OldLogProbs, old)
+				ro.RefLogProbs = append(ro.RefLogProbs, ref)
+				ro.Advantages = append(ro.Advantages, adv)
+				ro.Returns = append(ro.Returns, ret)
+				ro.OldValues = append(ro.OldValues, ov)
+			}
+			// Old log-probs near the current ones, so some ratios clip and
+			// some do not.
+			sc, err := tr.model.ScoreTokens(t.Context(), seqs, k.withDefaultsT())
+			if err != nil {
+				t.Fatal(err)
+			}
+			for b := range seqs {
+				for j := 2; j < len(seqs[b]); j++ {
+					ro.OldLogProbs[b][j] = sc.LogProbs[b][j] + 0.25*rng.NormFloat64()
+				}
+			}
+			checkModelGrad(t, tr, func() *graph {
+				gr, err := tr.preparePG(ro, k)
+				if err != nil {
+					t.Fatal(err)
+				}
+				return gr
+			})
+		})
+	}
+}
+
+func (k PGKnobs) withDefaultsT() float64 {
+	if k.Temperature == 0 {
+		return 1
+	}
+	return k.Temperature
+}

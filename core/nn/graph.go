@@ -1,0 +1,229 @@
+package nn
+
+import (
+	"fmt"
+
+	G "gorgonia.org/gorgonia"
+)
+
+type graphKind int
+
+const (
+	kindSFT graphKind = iota
+	kindCompare
+	kindPG
+	kindEvalPolicy
+	kindEvalReward
+)
+
+func (k graphKind) String() string {
+	return [...]string{"sft", "compare", "pg", "eval-policy", "eval-reward"}[k]
+}
+
+type graphKey struct {
+	kind graphKind
+	B, T int
+}
+
+// stepData is what one run of a graph reads and writes besides weights.
+// Ops hold a pointer to it; the caller fills it before each run.
+type stepData struct {
+	B, T int
+	ids  []int // B*T token ids, row-major, padded
+
+	// SFT: target token of each row position (-1: no loss) and its weight.
+	targets []int
+	weights []float64
+
+	// comparison loss
+	last  []int // index of each row's last real token
+	pairs []Pair
+	cmp   CompareStats
+
+	// policy gradient
+	pg      pgInputs
+	pgStats PGStats
+
+	out  []float64 // captured output of eval graphs
+	loss float64   // loss of the last run of a training graph
+}
+
+// graph is a compiled graph for one kind and shape, reused across runs.
+type graph struct {
+	key    graphKey
+	st     *stepData
+	tr     *trunk
+	vm     G.VM
+	pnodes []*G.Node // parameter nodes (training graphs), parallel to tr.order
+}
+
+// graphCache keeps the most recently used graphs up to a limit.
+type graphCache struct {
+	max   int
+	order []graphKey
+	m     map[graphKey]*graph
+}
+
+func newGraphCache(max int) *graphCache {
+	return &graphCache{max: max, m: map[graphKey]*graph{}}
+}
+
+func (c *graphCache) get(k graphKey, build func() (*graph, error)) (*graph, error) {
+	if g, ok := c.m[k]; ok {
+		for i, o := range c.order {
+			if o == k {
+				copy(c.order[i:], c.order[i+1:])
+				c.order[len(c.order)-1] = k
+				break
+			}
+		}
+		return g, nil
+	}
+	g, err := build()
+	if err != nil {
+		return nil, err
+	}
+	if len(c.order) >= c.max {
+		old := c.order[0]
+		c.order = c.order[1:]
+		if og := c.m[old]; og != nil && og.vm != nil {
+			og.vm.Close()
+		}
+		delete(c.m, old)
+	}
+	c.m[k] = g
+	c.order = append(c.order, k)
+	return g, nil
+}
+
+func (c *graphCache) close() {
+	for _, g := range c.m {
+		if g.vm != nil {
+			g.vm.Close()
+		}
+	}
+	c.m = map[graphKey]*graph{}
+	c.order = nil
+}
+
+// bucketLen rounds a sequence length up to a multiple of 8 within the
+// context, so that few graph shapes are built.
+func bucketLen(n, context int) int {
+	b := (n + 7) / 8 * 8
+	return min(b, context)
+}
+
+// buildGraph builds and compiles a graph of the given kind.
+func (m *Model) buildGraph(k graphKey) (*graph, error) {
+	st := &stepData{B: k.B, T: k.T, ids: make([]int, k.B*k.T)}
+	tr, err := m.buildTrunk(k.B, k.T, &st.ids)
+	if err != nil {
+		return nil, err
+	}
+	gr := &graph{key: k, st: st, tr: tr}
+	V := m.cfg.Vocab
+	var cost *G.Node
+	switch k.kind {
+	case kindSFT:
+		st.targets = make([]int, k.B*k.T)
+		st.weights = make([]float64, k.B*k.T)
+		head, err := m.policyHead(tr)
+		if err != nil {
+			return nil, err
+		}
+		cost, err = lossNode("SoftmaxCrossEntropy", head, sftLoss[float32](st, V), sftLoss[float64](st, V))
+		if err != nil {
+			return nil, err
+		}
+	case kindCompare:
+		head, err := m.rewardHead(tr)
+		if err != nil {
+			return nil, err
+		}
+		cost, err = lossNode("ComparisonLoss", head, compareLoss[float32](st), compareLoss[float64](st))
+		if err != nil {
+			return nil, err
+		}
+	case kindPG:
+		head, err := m.policyHead(tr)
+		if err != nil {
+			return nil, err
+		}
+		cost, err = lossNode("PolicyGradientLoss", head, pgLoss[float32](st, V), pgLoss[float64](st, V))
+		if err != nil {
+			return nil, err
+		}
+	case kindEvalPolicy, kindEvalReward:
+		var head *G.Node
+		if k.kind == kindEvalPolicy {
+			head, err = m.policyHead(tr)
+		} else {
+			head, err = m.rewardHead(tr)
+		}
+		if err != nil {
+			return nil, err
+		}
+		if _, err := capture(head, &st.out); err != nil {
+			return nil, err
+		}
+		gr.vm = G.NewTapeMachine(tr.g)
+		return gr, nil
+	}
+	for _, p := range tr.order {
+		gr.pnodes = append(gr.pnodes, tr.nodes[p.name])
+	}
+	if _, err := G.Grad(cost, gr.pnodes...); err != nil {
+		return nil, fmt.Errorf("nn: %v graph gradients: %w", k.kind, err)
+	}
+	gr.vm = G.NewTapeMachine(tr.g, G.BindDualValues(gr.pnodes...))
+	return gr, nil
+}
+
+// run executes the graph once.
+func (gr *graph) run() error {
+	defer gr.vm.Reset()
+	if err := gr.vm.RunAll(); err != nil {
+		return fmt.Errorf("nn: run %v graph: %w", gr.key.kind, err)
+	}
+	return nil
+}
+
+// fillIDs pads seqs into st.ids. Rows beyond len(seqs) are all padding.
+func (st *stepData) fillIDs(seqs [][]int, pad int) {
+	for b := 0; b < st.B; b++ {
+		row := st.ids[b*st.T : (b+1)*st.T]
+		var s []int
+		if b < len(seqs) {
+			s = seqs[b]
+		}
+		for t := range row {
+			if t < len(s) {
+				row[t] = s[t]
+			} else {
+				row[t] = pad
+			}
+		}
+	}
+}
+
+// checkSeqs validates a batch of sequences against the model.
+func (m *Model) checkSeqs(seqs [][]int) (maxLen int, err error) {
+	if len(seqs) == 0 {
+		return 0, fmt.Errorf("nn: empty batch")
+	}
+	for i, s := range seqs {
+		if len(s) == 0 {
+			return 0, fmt.Errorf("nn: sequence %d is empty", i)
+		}
+		if len(s) > m.cfg.Context {
+			return 0, fmt.Errorf("nn: sequence %d has %d tokens, context is %d", i, len(s), m.cfg.Context)
+		}
+		for t, id := range s {
+			if id < 0 || id >= m.cfg.Vocab {
+				return 0, fmt.Errorf("nn: sequence %d token %d: id %d outside vocabulary [0, %d)", i, t, id, m.cfg.Vocab)
+			}
+		}
+		maxLen = max(maxLen, len(s))
+	}
+	return maxLen, nil
+}

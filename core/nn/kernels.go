@@ -1,0 +1,370 @@
+package nn
+
+import (
+	"math"
+	"runtime"
+	"sync"
+)
+
+// float is the element type of a model: float32 by default, float64 for
+// gradient checks.
+type float interface{ ~float32 | ~float64 }
+
+// parallelFor runs body(lo, hi) over [0, n) split into at most
+// runtime.GOMAXPROCS(0) contiguous chunks. Small n runs inline.
+func parallelFor(n, minChunk int, body func(lo, hi int)) {
+	workers := runtime.GOMAXPROCS(0)
+	if workers > n/minChunk {
+		workers = n / minChunk
+	}
+	if workers <= 1 {
+		body(0, n)
+		return
+	}
+	var wg sync.WaitGroup
+	step := (n + workers - 1) / workers
+	for lo := 0; lo < n; lo += step {
+		hi := min(lo+step, n)
+		wg.Add(1)
+		go func(lo, hi int) {
+			defer wg.Done()
+			body(lo, hi)
+		}(lo, hi)
+	}
+	wg.Wait()
+}
+
+// ---- layer norm ----
+
+// lnStats returns the mean and 1/sqrt(var+eps) of one row.
+func lnStats[T float](row []T, eps float64) (mean, rstd float64) {
+	var s float64
+	for _, v := range row {
+		s += float64(v)
+	}
+	mean = s / float64(len(row))
+	var ss float64
+	for _, v := range row {
+		d := float64(v) - mean
+		ss += d * d
+	}
+	rstd = 1 / math.Sqrt(ss/float64(len(row))+eps)
+	return mean, rstd
+}
+
+// lnForward computes y = (x-mean)/std * g + b row by row; x and y are [n, d].
+func lnForward[T float](x, g, b, y []T, d int, eps float64) {
+	n := len(x) / d
+	parallelFor(n, 64, func(lo, hi int) {
+		for r := lo; r < hi; r++ {
+			xr, yr := x[r*d:(r+1)*d], y[r*d:(r+1)*d]
+			mean, rstd := lnStats(xr, eps)
+			m, s := T(mean), T(rstd)
+			for i := range xr {
+				yr[i] = (xr[i]-m)*s*g[i] + b[i]
+			}
+		}
+	})
+}
+
+// lnBackwardX computes the gradient of layer norm with respect to x.
+func lnBackwardX[T float](x, g, dy, dx []T, d int, eps float64) {
+	n := len(x) / d
+	parallelFor(n, 64, func(lo, hi int) {
+		for r := lo; r < hi; r++ {
+			xr, dyr, dxr := x[r*d:(r+1)*d], dy[r*d:(r+1)*d], dx[r*d:(r+1)*d]
+			mean, rstd := lnStats(xr, eps)
+			var sumG, sumGX float64
+			for i := range xr {
+				xh := (float64(xr[i]) - mean) * rstd
+				gi := float64(dyr[i]) * float64(g[i])
+				sumG += gi
+				sumGX += gi * xh
+			}
+			sumG /= float64(d)
+			sumGX /= float64(d)
+			for i := range xr {
+				xh := (float64(xr[i]) - mean) * rstd
+				gi := float64(dyr[i]) * float64(g[i])
+				dxr[i] = T(rstd * (gi - sumG - xh*sumGX))
+			}
+		}
+	})
+}
+
+// lnBackwardG computes the gradient of layer norm with respect to its gain.
+func lnBackwardG[T float](x, dy, dg []T, d int, eps float64) {
+	for i := range dg {
+		dg[i] = 0
+	}
+	n := len(x) / d
+	for r := 0; r < n; r++ {
+		xr, dyr := x[r*d:(r+1)*d], dy[r*d:(r+1)*d]
+		mean, rstd := lnStats(xr, eps)
+		m, s := T(mean), T(rstd)
+		for i := range xr {
+			dg[i] += (xr[i] - m) * s * dyr[i]
+		}
+	}
+}
+
+// colSum sums the rows of x [n, d] into out [d].
+func colSum[T float](x, out []T, d int) {
+	for i := range out {
+		out[i] = 0
+	}
+	for r := 0; r+d <= len(x); r += d {
+		row := x[r : r+d]
+		for i, v := range row {
+			out[i] += v
+		}
+	}
+}
+
+// addBias computes y = x + b for each row of x [n, d].
+func addBias[T float](x, b, y []T, d int) {
+	for r := 0; r+d <= len(x); r += d {
+		xr, yr := x[r:r+d], y[r:r+d]
+		for i := range xr {
+			yr[i] = xr[i] + b[i]
+		}
+	}
+}
+
+// ---- GELU (tanh approximation) ----
+
+const (
+	geluC = 0.7978845608028654 // sqrt(2/pi)
+	geluA = 0.044715
+)
+
+func gelu(x float64) float64 {
+	return 0.5 * x * (1 + math.Tanh(geluC*(x+geluA*x*x*x)))
+}
+
+func geluGrad(x float64) float64 {
+	th := math.Tanh(geluC * (x + geluA*x*x*x))
+	return 0.5*(1+th) + 0.5*x*(1-th*th)*geluC*(1+3*geluA*x*x)
+}
+
+// biasGeluForward computes y = gelu(x + b) row-wise.
+func biasGeluForward[T float](x, b, y []T, d int) {
+	n := len(x) / d
+	parallelFor(n, 64, func(lo, hi int) {
+		for i := lo * d; i < hi*d; i++ {
+			y[i] = T(gelu(float64(x[i] + b[i%d])))
+		}
+	})
+}
+
+// biasGeluBackward computes dx = gelu'(x + b) * dy.
+func biasGeluBackward[T float](x, b, dy, dx []T, d int) {
+	n := len(x) / d
+	parallelFor(n, 64, func(lo, hi int) {
+		for i := lo * d; i < hi*d; i++ {
+			dx[i] = T(geluGrad(float64(x[i]+b[i%d]))) * dy[i]
+		}
+	})
+}
+
+// ---- embeddings ----
+
+// embedForward writes out[b*t+s] = wte[ids[b*t+s]] + wpe[s].
+func embedForward[T float](wte, wpe, out []T, ids []int, seqLen, d int) {
+	for n, id := range ids {
+		s := n % seqLen
+		o, e, p := out[n*d:(n+1)*d], wte[id*d:(id+1)*d], wpe[s*d:(s+1)*d]
+		for i := range o {
+			o[i] = e[i] + p[i]
+		}
+	}
+}
+
+// embedGradTok scatters dy rows into the token table gradient.
+func embedGradTok[T float](dy, dwte []T, ids []int, d int) {
+	for i := range dwte {
+		dwte[i] = 0
+	}
+	for n, id := range ids {
+		g, y := dwte[id*d:(id+1)*d], dy[n*d:(n+1)*d]
+		for i := range g {
+			g[i] += y[i]
+		}
+	}
+}
+
+// embedGradPos sums dy rows by position into the position table gradient.
+func embedGradPos[T float](dy, dwpe []T, seqLen, d int) {
+	for i := range dwpe {
+		dwpe[i] = 0
+	}
+	n := len(dy) / d
+	for r := 0; r < n; r++ {
+		s := r % seqLen
+		g, y := dwpe[s*d:(s+1)*d], dy[r*d:(r+1)*d]
+		for i := range g {
+			g[i] += y[i]
+		}
+	}
+}
+
+// ---- causal self-attention over a fused qkv matrix ----
+
+// attnShape describes the layout of a fused [B*T, 3D] qkv matrix.
+type attnShape struct {
+	B, T, H, D int
+}
+
+func (a attnShape) dh() int { return a.D / a.H }
+
+// attnForward computes causal multi-head attention. qkv is [B*T, 3D]
+// (queries, keys, values side by side, heads contiguous inside each), out is
+// [B*T, D].
+func attnForward[T float](qkv, out []T, a attnShape) {
+	dh, D3 := a.dh(), 3*a.D
+	scale := 1 / math.Sqrt(float64(dh))
+	parallelFor(a.B*a.H, 1, func(lo, hi int) {
+		p := make([]float64, a.T)
+		acc := make([]float64, dh)
+		for bh := lo; bh < hi; bh++ {
+			b, h := bh/a.H, bh%a.H
+			base := b * a.T
+			for t := 0; t < a.T; t++ {
+				q := qkv[(base+t)*D3+h*dh : (base+t)*D3+h*dh+dh]
+				mx := math.Inf(-1)
+				for s := 0; s <= t; s++ {
+					k := qkv[(base+s)*D3+a.D+h*dh : (base+s)*D3+a.D+h*dh+dh]
+					var dot T
+					for i := range q {
+						dot += q[i] * k[i]
+					}
+					p[s] = float64(dot) * scale
+					mx = math.Max(mx, p[s])
+				}
+				var z float64
+				for s := 0; s <= t; s++ {
+					p[s] = math.Exp(p[s] - mx)
+					z += p[s]
+				}
+				for i := range acc {
+					acc[i] = 0
+				}
+				for s := 0; s <= t; s++ {
+					w := p[s] / z
+					v := qkv[(base+s)*D3+2*a.D+h*dh : (base+s)*D3+2*a.D+h*dh+dh]
+					for i := range acc {
+						acc[i] += w * float64(v[i])
+					}
+				}
+				o := out[(base+t)*a.D+h*dh : (base+t)*a.D+h*dh+dh]
+				for i := range o {
+					o[i] = T(acc[i])
+				}
+			}
+		}
+	})
+}
+
+// attnBackward computes the gradient of attnForward with respect to qkv.
+func attnBackward[T float](qkv, dy, dqkv []T, a attnShape) {
+	dh, D3 := a.dh(), 3*a.D
+	scale := 1 / math.Sqrt(float64(dh))
+	for i := range dqkv {
+		dqkv[i] = 0
+	}
+	parallelFor(a.B*a.H, 1, func(lo, hi int) {
+		p := make([]float64, a.T)
+		dp := make([]float64, a.T)
+		for bh := lo; bh < hi; bh++ {
+			b, h := bh/a.H, bh%a.H
+			base := b * a.T
+			for t := 0; t < a.T; t++ {
+				qo := (base+t)*D3 + h*dh
+				q := qkv[qo : qo+dh]
+				g := dy[(base+t)*a.D+h*dh : (base+t)*a.D+h*dh+dh]
+				mx := math.Inf(-1)
+				for s := 0; s <= t; s++ {
+					ko := (base+s)*D3 + a.D + h*dh
+					k := qkv[ko : ko+dh]
+					var dot T
+					for i := range q {
+						dot += q[i] * k[i]
+					}
+					p[s] = float64(dot) * scale
+					mx = math.Max(mx, p[s])
+				}
+				var z float64
+				for s := 0; s <= t; s++ {
+					p[s] = math.Exp(p[s] - mx)
+					z += p[s]
+				}
+				var sumPD float64
+				for s := 0; s <= t; s++ {
+					p[s] /= z
+					vo := (base+s)*D3 + 2*a.D + h*dh
+					v := qkv[vo : vo+dh]
+					var dot T
+					for i := range g {
+						dot += g[i] * v[i]
+					}
+					dp[s] = float64(dot)
+					sumPD += p[s] * dp[s]
+				}
+				dq := dqkv[qo : qo+dh]
+				for s := 0; s <= t; s++ {
+					ds := T(p[s] * (dp[s] - sumPD) * scale)
+					ko := (base+s)*D3 + a.D + h*dh
+					k, dk := qkv[ko:ko+dh], dqkv[ko:ko+dh]
+					dv := dqkv[ko+a.D : ko+a.D+dh]
+					ps := T(p[s])
+					for i := range dq {
+						dq[i] += ds * k[i]
+						dk[i] += ds * q[i]
+						dv[i] += ps * g[i]
+					}
+				}
+			}
+		}
+	})
+}
+
+// ---- softmax helpers ----
+
+// logSoftmaxRow fills p with softmax(z/temp) and returns the log-sum-exp of
+// z/temp.
+func logSoftmaxRow[T float](z []T, temp float64, p []float64) float64 {
+	mx := math.Inf(-1)
+	for i, v := range z {
+		p[i] = float64(v) / temp
+		if p[i] > mx {
+			mx = p[i]
+		}
+	}
+	var s float64
+	for i := range z {
+		p[i] = math.Exp(p[i] - mx)
+		s += p[i]
+	}
+	for i := range z {
+		p[i] /= s
+	}
+	return mx + math.Log(s)
+}
+
+func softplus(x float64) float64 {
+	if x > 30 {
+		return x
+	}
+	if x < -30 {
+		return math.Exp(x)
+	}
+	return math.Log1p(math.Exp(x))
+}
+
+func sigmoid(x float64) float64 {
+	if x >= 0 {
+		return 1 / (1 + math.Exp(-x))
+	}
+	e := math.Exp(x)
+	return e / (1 + e)
+}

@@ -1,0 +1,572 @@
+package nn
+
+import (
+	"context"
+	"math"
+	"math/rand/v2"
+	"path/filepath"
+	"reflect"
+	"strings"
+	"testing"
+)
+
+// Tokens of the toy tasks.
+const (
+	tBOS = 1
+	tSEP = 2
+)
+
+func mustModel(t testing.TB, cfg Config) *Model {
+	t.Helper()
+	m, err := New(cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return m
+}
+
+func mustTrainer(t testing.TB, m *Model, oc OptimConfig) *Trainer {
+	t.Helper()
+	tr, err := NewTrainer(m, oc)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return tr
+}
+
+func smallConfig(seed uint64) Config {
+	return Config{Vocab: 16, Context: 16, DModel: 32, Layers: 2, Heads: 4, Seed: seed}
+}
+
+// copyBatch makes BOS a1..ak SEP a1..ak with the loss on the copy only.
+func copyBatch(rng *rand.Rand, n, k int) Batch {
+	var b Batch
+	for i := 0; i < n; i++ {
+		s := []int{tBOS}
+		for j := 0; j < k; j++ {
+			s = append(s, 3+rng.IntN(10))
+		}
+		s = append(s, tSEP)
+		s = append(s, s[1:1+k]...)
+		mask := make([]bool, len(s))
+		for j := k + 2; j < len(s); j++ {
+			mask[j] = true
+		}
+		b.Seqs = append(b.Seqs, s)
+		b.Mask = append(b.Mask, mask)
+	}
+	return b
+}
+
+func TestConfigValidate(t *testing.T) {
+	good := smallConfig(1).WithDefaults()
+	if err := good.Validate(); err != nil {
+		t.Fatalf("good config: %v", err)
+	}
+	tests := []struct {
+		name string
+		edit func(*Config)
+		want string
+	}{
+		{"heads do not divide", func(c *Config) { c.Heads = 5 }, "must divide"},
+		{"zero vocab", func(c *Config) { c.Vocab = 0 }, "vocab must be positive"},
+		{"pad outside vocab", func(c *Config) { c.PadID = 16 }, "pad_id"},
+		{"cuda", func(c *Config) { c.Device = "cuda" }, "not supported"},
+		{"dtype", func(c *Config) { c.DType = "float16" }, "dtype"},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			c := good
+			tc.edit(&c)
+			err := c.Validate()
+			if err == nil || !strings.Contains(err.Error(), tc.want) {
+				t.Fatalf("Validate() = %v, want error containing %q", err, tc.want)
+			}
+			if _, err := New(c); err == nil {
+				t.Fatal("New accepted a bad config")
+			}
+		})
+	}
+}
+
+func TestSameSeedSameNumbers(t *testing.T) {
+	a, b := mustModel(t, smallConfig(42)), mustModel(t, smallConfig(42))
+	if !reflect.DeepEqual(a.Weights(), b.Weights()) {
+		t.Fatal("same seed gave different weights")
+	}
+	if reflect.DeepEqual(a.Weights(), mustModel(t, smallConfig(43)).Weights()) {
+		t.Fatal("different seeds gave the same weights")
+	}
+	ta, tb := mustTrainer(t, a, OptimConfig{LR: 1e-3}), mustTrainer(t, b, OptimConfig{LR: 1e-3})
+	ra, rb := rand.New(rand.NewPCG(1, 2)), rand.New(rand.NewPCG(1, 2))
+	for i := 0; i < 5; i++ {
+		la, err := ta.SFTStep(copyBatch(ra, 8, 4))
+		if err != nil {
+			t.Fatal(err)
+		}
+		lb, err := tb.SFTStep(copyBatch(rb, 8, 4))
+		if err != nil {
+			t.Fatal(err)
+		}
+		if la != lb {
+			t.Fatalf("step %d: losses %v and %v differ", i, la, lb)
+		}
+	}
+	if !reflect.DeepEqual(a.Weights(), b.Weights()) {
+		t.Fatal("same seed and data gave different trained weights")
+	}
+	ga, err := a.Sample(t.Context(), [][]int{{tBOS, 3, 4}}, SampleOptions{Temperature: 1, MaxNew: 8, EOS: -1}, rand.New(rand.NewPCG(9, 9)))
+	if err != nil {
+		t.Fatal(err)
+	}
+	gb, err := b.Sample(t.Context(), [][]int{{tBOS, 3, 4}}, SampleOptions{Temperature: 1, MaxNew: 8, EOS: -1}, rand.New(rand.NewPCG(9, 9)))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !reflect.DeepEqual(ga, gb) {
+		t.Fatal("same rng gave different samples")
+	}
+}
+
+func TestSFTCopyTask(t *testing.T) {
+	m := mustModel(t, smallConfig(1))
+	tr := mustTrainer(t, m, OptimConfig{LR: 3e-3, WarmupSteps: 20, ClipNorm: 1})
+	rng := rand.New(rand.NewPCG(1, 2))
+	const k = 5
+	first, err := tr.SFTStep(copyBatch(rng, 16, k))
+	if err != nil {
+		t.Fatal(err)
+	}
+	var last float64
+	for step := 0; step < 250; step++ {
+		if last, err = tr.SFTStep(copyBatch(rng, 16, k)); err != nil {
+			t.Fatal(err)
+		}
+	}
+	// The copy is deterministic, so the loss floor is 0; chance is log 10.
+	t.Logf("loss %.3f -> %.4f", first, last)
+	if first < 2 || last > 0.05 {
+		t.Fatalf("copy-task loss went %.3f -> %.4f, want from > 2 to < 0.05", first, last)
+	}
+	held := copyBatch(rand.New(rand.NewPCG(99, 99)), 32, k)
+	prompts := make([][]int, len(held.Seqs))
+	for i, s := range held.Seqs {
+		prompts[i] = s[:k+2]
+	}
+	gens, err := m.Sample(t.Context(), prompts, SampleOptions{Greedy: true, MaxNew: k, EOS: -1}, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	right := 0
+	for i, g := range gens {
+		if reflect.DeepEqual(g.Tokens, held.Seqs[i]) {
+			right++
+		}
+	}
+	if right < 30 {
+		t.Fatalf("greedy copies right on %d of 32 held-out prompts", right)
+	}
+}
+
+// rankScore is the hidden quality of a sequence in the ranking task.
+func rankScore(s []int) int {
+	n := 0
+	for _, v := range s {
+		switch v {
+		case 3:
+			n++
+		case 4:
+			n--
+		}
+	}
+	return n
+}
+
+func rankPairs(rng *rand.Rand, n int) ([][]int, []Pair) {
+	var seqs [][]int
+	var pairs []Pair
+	for len(pairs) < n {
+		a, b := randSeqs(rng, 1, 6, 10, 8)[0], randSeqs(rng, 1, 6, 10, 8)[0]
+		a[0], b[0] = tBOS, tBOS
+		sa, sb := rankScore(a), rankScore(b)
+		if sa == sb {
+			continue
+		}
+		if sa < sb {
+			a, b = b, a
+		}
+		seqs = append(seqs, a, b)
+		pairs = append(pairs, Pair{I: len(seqs) - 2, J: len(seqs) - 1, Weight: 1})
+	}
+	return seqs, pairs
+}
+
+func TestComparisonLearnsRanking(t *testing.T) {
+	m := mustModel(t, Config{Vocab: 8, Context: 12, DModel: 32, Layers: 2, Heads: 4, Seed: 3})
+	tr := mustTrainer(t, m, OptimConfig{LR: 2e-3, WeightDecay: 0.01})
+	rng := rand.New(rand.NewPCG(5, 6))
+	testSeqs, testPairs := rankPairs(rand.New(rand.NewPCG(77, 77)), 200)
+	acc := func() float64 {
+		r, err := m.Rewards(t.Context(), testSeqs)
+		if err != nil {
+			t.Fatal(err)
+		}
+		ok := 0
+		for _, p := range testPairs {
+			if r[p.I] > r[p.J] {
+				ok++
+			}
+		}
+		return float64(ok) / float64(len(testPairs))
+	}
+	before := acc()
+	var st CompareStats
+	for step := 0; step < 150; step++ {
+		seqs, pairs := rankPairs(rng, 16)
+		var err error
+		if st, err = tr.ComparisonStep(seqs, pairs); err != nil {
+			t.Fatal(err)
+		}
+	}
+	after := acc()
+	t.Logf("held-out pair accuracy %.2f -> %.2f (train loss %.3f)", before, after, st.Loss)
+	if after < 0.85 {
+		t.Fatalf("held-out accuracy %.2f, want ≥ 0.85", after)
+	}
+}
+
+func TestPolicyGradientRaisesReward(t *testing.T) {
+	m := mustModel(t, Config{Vocab: 8, Context: 10, DModel: 32, Layers: 1, Heads: 2, Seed: 4})
+	ref := m.Copy()
+	tr := mustTrainer(t, m, OptimConfig{LR: 3e-3})
+	rng := rand.New(rand.NewPCG(8, 8))
+	const target, n, newTok = 5, 32, 6
+	prompts := make([][]int, n)
+	for i := range prompts {
+		prompts[i] = []int{tBOS}
+	}
+	reward := func(g Generation) float64 {
+		c := 0
+		for _, v := range g.Response() {
+			if v == target {
+				c++
+			}
+		}
+		return float64(c) / newTok
+	}
+	var curve []float64
+	knobs := PGKnobs{ClipRange: 0.2, KLCoef: 0.01, KLInLoss: true, EntropyCoef: 0.001}
+	for it := 0; it < 25; it++ {
+		gens, err := m.Sample(t.Context(), prompts, SampleOptions{Temperature: 1, MaxNew: newTok, EOS: -1}, rng)
+		if err != nil {
+			t.Fatal(err)
+		}
+		ro := Rollouts{}
+		var mean float64
+		rs := make([]float64, n)
+		for i, g := range gens {
+			rs[i] = reward(g)
+			mean += rs[i] / n
+		}
+		curve = append(curve, mean)
+		for i, g := range gens {
+			L := len(g.Tokens)
+			mask, old, adv := make([]bool, L), make([]float64, L), make([]float64, L)
+			for j := g.PromptLen; j < L; j++ {
+				mask[j] = true
+				old[j] = g.LogProbs[j-g.PromptLen]
+				adv[j] = rs[i] - mean
+			}
+			ro.Seqs = append(ro.Seqs, g.Tokens)
+			ro.Mask = append(ro.Mask, mask)
+			ro.OldLogProbs = append(ro.OldLogProbs, old)
+			ro.Advantages = append(ro.Advantages, adv)
+		}
+		sc, err := ref.ScoreTokens(t.Context(), ro.Seqs, 1)
+		if err != nil {
+			t.Fatal(err)
+		}
+		ro.RefLogProbs = sc.LogProbs
+		for epoch := 0; epoch < 2; epoch++ {
+			if _, err := tr.PolicyGradientStep(ro, knobs); err != nil {
+				t.Fatal(err)
+			}
+		}
+	}
+	early := (curve[0] + curve[1] + curve[2]) / 3
+	late := (curve[len(curve)-1] + curve[len(curve)-2] + curve[len(curve)-3]) / 3
+	t.Logf("mean reward %.3f -> %.3f", early, late)
+	if late < early+0.25 {
+		t.Fatalf("mean reward went %.3f -> %.3f, want a rise of at least 0.25", early, late)
+	}
+}
+
+func TestLowTemperatureEqualsGreedy(t *testing.T) {
+	m := mustModel(t, smallConfig(6))
+	for _, p := range m.params { // spread the logits apart
+		d := p.t.Data().([]float32)
+		r := rand.New(rand.NewPCG(6, uint64(p.idx)))
+		for i := range d {
+			if !hasSuffix(p.name, ".g") {
+				d[i] = float32(0.3 * r.NormFloat64())
+			}
+		}
+	}
+	prompts := [][]int{{tBOS, 3}, {tBOS, 5, 6, 7}, {tBOS}}
+	greedy, err := m.Sample(t.Context(), prompts, SampleOptions{Greedy: true, MaxNew: 8, EOS: -1}, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	zero, err := m.Sample(t.Context(), prompts, SampleOptions{Temperature: 0, MaxNew: 8, EOS: -1}, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	cold, err := m.Sample(t.Context(), prompts, SampleOptions{Temperature: 1e-4, MaxNew: 8, EOS: -1}, rand.New(rand.NewPCG(1, 1)))
+	if err != nil {
+		t.Fatal(err)
+	}
+	for i := range prompts {
+		if !reflect.DeepEqual(greedy[i].Tokens, cold[i].Tokens) || !reflect.DeepEqual(greedy[i].Tokens, zero[i].Tokens) {
+			t.Fatalf("prompt %d: greedy %v, T=0 %v, T=1e-4 %v", i, greedy[i].Tokens, zero[i].Tokens, cold[i].Tokens)
+		}
+	}
+	hot, err := m.Sample(t.Context(), prompts, SampleOptions{Temperature: 2, MaxNew: 8, EOS: -1}, rand.New(rand.NewPCG(1, 1)))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if reflect.DeepEqual(hot, greedy) {
+		t.Fatal("sampling at T=2 gave the greedy sequences")
+	}
+}
+
+func TestSampleMatchesScoring(t *testing.T) {
+	m := mustModel(t, smallConfig(7))
+	tr := mustTrainer(t, m, OptimConfig{LR: 3e-3})
+	rng := rand.New(rand.NewPCG(2, 3))
+	for i := 0; i < 30; i++ {
+		if _, err := tr.SFTStep(copyBatch(rng, 8, 4)); err != nil {
+			t.Fatal(err)
+		}
+	}
+	prompts := [][]int{{tBOS, 3, 4}, {tBOS}, {tBOS, 5, 6, 7, 8, tSEP}}
+	for _, opts := range []SampleOptions{
+		{Temperature: 0.7, MaxNew: 9, EOS: tSEP},
+		{Temperature: 1.3, TopK: 3, MaxNew: 5, EOS: -1},
+	} {
+		gens, err := m.Sample(t.Context(), prompts, opts, rng)
+		if err != nil {
+			t.Fatal(err)
+		}
+		seqs := make([][]int, len(gens))
+		for i, g := range gens {
+			seqs[i] = g.Tokens
+			if !reflect.DeepEqual(g.Tokens[:g.PromptLen], prompts[i]) {
+				t.Fatalf("prompt not kept: %v", g.Tokens)
+			}
+			resp := g.Response()
+			if len(resp) > opts.MaxNew || len(resp) != len(g.LogProbs) {
+				t.Fatalf("response %v with %d log-probs, MaxNew %d", resp, len(g.LogProbs), opts.MaxNew)
+			}
+			for j, v := range resp {
+				if v == opts.EOS && j != len(resp)-1 {
+					t.Fatalf("generation went on after EOS: %v", resp)
+				}
+			}
+			if g.Finished != (len(resp) > 0 && resp[len(resp)-1] == opts.EOS) {
+				t.Fatalf("Finished = %v for %v", g.Finished, resp)
+			}
+			if !g.Finished && len(resp) != opts.MaxNew {
+				t.Fatalf("stopped early without EOS: %v", resp)
+			}
+		}
+		sc, err := m.ScoreTokens(t.Context(), seqs, opts.Temperature)
+		if err != nil {
+			t.Fatal(err)
+		}
+		for i, g := range gens {
+			for j, lp := range g.LogProbs {
+				if d := math.Abs(lp - sc.LogProbs[i][g.PromptLen+j]); d > 1e-4 {
+					t.Fatalf("seq %d token %d: sampled log-prob %v, scored %v", i, j, lp, sc.LogProbs[i][g.PromptLen+j])
+				}
+			}
+		}
+	}
+}
+
+func TestCheckpointRoundTrip(t *testing.T) {
+	dir := t.TempDir()
+	m := mustModel(t, smallConfig(8))
+	tr := mustTrainer(t, m, OptimConfig{LR: 1e-3, WeightDecay: 0.1, Schedule: ScheduleLinear, WarmupSteps: 2, TotalSteps: 50, ClipNorm: 1})
+	rng := rand.New(rand.NewPCG(4, 4))
+	for i := 0; i < 4; i++ {
+		if _, err := tr.SFTStep(copyBatch(rng, 8, 4)); err != nil {
+			t.Fatal(err)
+		}
+	}
+	path := filepath.Join(dir, "ckpt", "policy.ckpt")
+	if err := tr.Save(path); err != nil {
+		t.Fatal(err)
+	}
+	tr2, err := LoadTrainer(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !reflect.DeepEqual(m.Weights(), tr2.Model().Weights()) || tr2.Steps() != tr.Steps() || tr2.LR() != tr.LR() {
+		t.Fatal("loaded trainer differs from the saved one")
+	}
+	b := copyBatch(rng, 8, 4)
+	l1, err := tr.SFTStep(b)
+	if err != nil {
+		t.Fatal(err)
+	}
+	l2, err := tr2.SFTStep(b)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if l1 != l2 || !reflect.DeepEqual(m.Weights(), tr2.Model().Weights()) {
+		t.Fatalf("resumed training diverged: losses %v vs %v", l1, l2)
+	}
+	mpath := filepath.Join(dir, "model.ckpt")
+	if err := m.Save(mpath); err != nil {
+		t.Fatal(err)
+	}
+	m2, err := Load(mpath)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !reflect.DeepEqual(m.Weights(), m2.Weights()) || m2.Config() != m.Config() {
+		t.Fatal("model round trip is not exact")
+	}
+	if _, err := LoadTrainer(mpath); err == nil {
+		t.Fatal("LoadTrainer accepted a model-only checkpoint")
+	}
+	if err := writeFileAtomic(filepath.Join(dir, "bad.ckpt"), []byte("not a checkpoint")); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := Load(filepath.Join(dir, "bad.ckpt")); err == nil {
+		t.Fatal("Load accepted garbage")
+	}
+	matches, _ := filepath.Glob(filepath.Join(dir, "ckpt", ".*"))
+	if len(matches) != 0 {
+		t.Fatalf("temporary files left behind: %v", matches)
+	}
+}
+
+func TestNonFiniteStepChangesNothing(t *testing.T) {
+	m := mustModel(t, smallConfig(9))
+	tr := mustTrainer(t, m, OptimConfig{LR: 1e-3})
+	b := copyBatch(rand.New(rand.NewPCG(1, 1)), 4, 3)
+	fresh := mustTrainer(t, m.Copy(), OptimConfig{LR: 1e-3})
+
+	// A NaN in one embedding row poisons the loss of the sequences using it.
+	wte := m.byName["wte"].t.Data().([]float32)
+	saved := wte[tBOS*32]
+	wte[tBOS*32] = float32(math.NaN())
+	before := m.Weights()
+	if _, err := tr.SFTStep(b); err == nil || !strings.Contains(err.Error(), "update skipped") && !strings.Contains(err.Error(), "not finite") {
+		t.Fatalf("SFTStep with a NaN weight: err = %v", err)
+	}
+	after := m.Weights()
+	for name, w := range before {
+		for i := range w {
+			if w[i] != after[name][i] && !(math.IsNaN(w[i]) && math.IsNaN(after[name][i])) {
+				t.Fatalf("%s changed after a failed step", name)
+			}
+		}
+	}
+	if tr.Steps() != 0 {
+		t.Fatalf("failed step counted: %d", tr.Steps())
+	}
+	// The failed step leaves no gradient behind: the next step matches a
+	// fresh trainer's.
+	wte[tBOS*32] = saved
+	if _, err := tr.SFTStep(b); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := fresh.SFTStep(b); err != nil {
+		t.Fatal(err)
+	}
+	if tr.LastGradNorm() != fresh.LastGradNorm() {
+		t.Fatalf("gradient norm %v after a failed step, fresh trainer %v", tr.LastGradNorm(), fresh.LastGradNorm())
+	}
+	if !reflect.DeepEqual(m.Weights(), fresh.Model().Weights()) {
+		t.Fatal("weights differ from a fresh trainer's after the same step")
+	}
+}
+
+func TestBadInputs(t *testing.T) {
+	m := mustModel(t, smallConfig(10))
+	tr := mustTrainer(t, m, OptimConfig{})
+	ctx := context.Background()
+	long := make([]int, 17)
+	tests := []struct {
+		name string
+		err  func() error
+		want string
+	}{
+		{"empty batch", func() error { _, err := tr.SFTStep(Batch{}); return err }, "empty batch"},
+		{"token outside vocab", func() error { _, err := tr.SFTStep(Batch{Seqs: [][]int{{1, 16}}}); return err }, "outside vocabulary"},
+		{"too long", func() error { _, err := m.ScoreTokens(ctx, [][]int{long}, 1); return err }, "context is 16"},
+		{"empty mask", func() error {
+			_, err := tr.SFTStep(Batch{Seqs: [][]int{{1, 2}}, Mask: [][]bool{{true, false}}})
+			return err
+		}, "selects no token"},
+		{"pair out of range", func() error { _, err := tr.ComparisonStep([][]int{{1, 2}}, []Pair{{0, 1, 0, 1}}); return err }, "outside"},
+		{"no pairs", func() error { _, err := tr.ComparisonStep([][]int{{1, 2}}, nil); return err }, "no pairs"},
+		{"pg without advantages", func() error {
+			_, err := tr.PolicyGradientStep(Rollouts{Seqs: [][]int{{1, 2}}, Mask: [][]bool{{false, true}}, OldLogProbs: [][]float64{{0, -1}}}, PGKnobs{})
+			return err
+		}, "Advantages missing"},
+		{"pg bad estimator", func() error { _, err := tr.PolicyGradientStep(Rollouts{}, PGKnobs{KLEstimator: "k2"}); return err }, "estimator"},
+		{"sample empty prompt", func() error {
+			_, err := m.Sample(ctx, [][]int{{}}, SampleOptions{MaxNew: 2}, rand.New(rand.NewPCG(1, 1)))
+			return err
+		}, "empty"},
+		{"sample nil rng", func() error { _, err := m.Sample(ctx, [][]int{{1}}, SampleOptions{Temperature: 1, MaxNew: 2}, nil); return err }, "rng"},
+		{"bad schedule", func() error { _, err := NewTrainer(m, OptimConfig{Schedule: "step"}); return err }, "schedule"},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			err := tc.err()
+			if err == nil || !strings.Contains(err.Error(), tc.want) {
+				t.Fatalf("err = %v, want one containing %q", err, tc.want)
+			}
+		})
+	}
+}
+
+func TestLRSchedule(t *testing.T) {
+	tests := []struct {
+		cfg  OptimConfig
+		step int
+		want float64
+	}{
+		{OptimConfig{LR: 1}, 0, 1},
+		{OptimConfig{LR: 1, WarmupSteps: 4}, 0, 0.25},
+		{OptimConfig{LR: 1, WarmupSteps: 4}, 3, 1},
+		{OptimConfig{LR: 1, Schedule: ScheduleLinear, WarmupSteps: 2, TotalSteps: 12}, 7, 0.5},
+		{OptimConfig{LR: 1, Schedule: ScheduleLinear, TotalSteps: 10, MinLRFrac: 0.1}, 10, 0.1},
+		{OptimConfig{LR: 1, Schedule: ScheduleLinear, TotalSteps: 10}, 50, 0},
+		{OptimConfig{LR: 2, Schedule: ScheduleCosine, TotalSteps: 10}, 5, 1},
+	}
+	for _, tc := range tests {
+		if got := tc.cfg.WithDefaults().LRAt(tc.step); math.Abs(got-tc.want) > 1e-12 {
+			t.Errorf("%+v step %d: lr %v, want %v", tc.cfg, tc.step, got, tc.want)
+		}
+	}
+}
+
+func TestCopyIsIndependent(t *testing.T) {
+	m := mustModel(t, smallConfig(11))
+	c := m.Copy()
+	tr := mustTrainer(t, m, OptimConfig{LR: 1e-2})
+	if _, err := tr.SFTStep(copyBatch(rand.New(rand.NewPCG(1, 1)), 4, 3)); err != nil {
+		t.Fatal(err)
+	}
+	if reflect.DeepEqual(m.Weights(), c.Weights()) {
+		t.Fatal("training the original changed nothing or also changed the copy")
+	}
+	if !reflect.DeepEqual(c.Weights(), mustModel(t, smallConfig(11)).Weights()) {
+		t.Fatal("the copy changed")
+	}
+}

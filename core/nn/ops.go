@@ -1,0 +1,440 @@
+package nn
+
+import (
+	"fmt"
+	"hash"
+	"hash/fnv"
+	"sync/atomic"
+
+	"github.com/chewxy/hm"
+	G "gorgonia.org/gorgonia"
+	"gorgonia.org/tensor"
+)
+
+// opSeq gives every op instance a unique identity. Gorgonia merges nodes
+// whose ops hash alike (that is how SoftMax and LogSoftMax of one node end
+// up as one), so each of our ops hashes its own instance number.
+var opSeq atomic.Uint64
+
+// kernelOp is a Gorgonia Op whose forward pass is a Go function and whose
+// gradient, when it has one, is built from other kernelOps. The output
+// shape is fixed when the op is made: every graph in this package is built
+// for one batch shape.
+type kernelOp struct {
+	name   string
+	id     uint64
+	inDims []int // dimensions of each input (0 = scalar)
+	out    tensor.Shape
+	dtype  tensor.Dtype
+	// forward computes the output into out (a tensor of shape op.out, or
+	// nil for a scalar output, in which case it returns the scalar).
+	forward func(out tensor.Tensor, in []G.Value) (float64, error)
+	// grad builds the gradient nodes, one per input (nil where the op is
+	// not differentiable with respect to that input).
+	grad func(inputs G.Nodes, output, grad *G.Node) (G.Nodes, error)
+	// buf is the output buffer reused across runs of a graph.
+	buf tensor.Tensor
+}
+
+func newKernelOp(name string, dtype tensor.Dtype, out tensor.Shape, inDims ...int) *kernelOp {
+	return &kernelOp{name: name, id: opSeq.Add(1), inDims: inDims, out: out, dtype: dtype}
+}
+
+func tensorType(dims int, a hm.TypeVariable) hm.Type {
+	if dims == 0 {
+		return a
+	}
+	return G.TensorType{Dims: dims, Of: a}
+}
+
+func (op *kernelOp) Arity() int { return len(op.inDims) }
+
+func (op *kernelOp) Type() hm.Type {
+	a := hm.TypeVariable('a')
+	ts := make([]hm.Type, 0, len(op.inDims)+1)
+	for _, d := range op.inDims {
+		ts = append(ts, tensorType(d, a))
+	}
+	ts = append(ts, tensorType(len(op.out), a))
+	return hm.NewFnType(ts...)
+}
+
+func (op *kernelOp) InferShape(...G.DimSizer) (tensor.Shape, error) {
+	if len(op.out) == 0 {
+		return tensor.ScalarShape(), nil
+	}
+	return op.out.Clone(), nil
+}
+
+func (op *kernelOp) Do(in ...G.Value) (G.Value, error) {
+	if len(in) != len(op.inDims) {
+		return nil, fmt.Errorf("nn: op %s wants %d inputs, got %d", op.name, len(op.inDims), len(in))
+	}
+	if len(op.out) == 0 {
+		v, err := op.forward(nil, in)
+		if err != nil {
+			return nil, err
+		}
+		if op.dtype == tensor.Float64 {
+			return G.NewF64(v), nil
+		}
+		return G.NewF32(float32(v)), nil
+	}
+	if op.buf == nil {
+		op.buf = tensor.New(tensor.Of(op.dtype), tensor.WithShape(op.out.Clone()...))
+	}
+	if _, err := op.forward(op.buf, in); err != nil {
+		return nil, err
+	}
+	return op.buf, nil
+}
+
+func (op *kernelOp) ReturnsPtr() bool     { return false }
+func (op *kernelOp) CallsExtern() bool    { return false }
+func (op *kernelOp) OverwritesInput() int { return -1 }
+func (op *kernelOp) WriteHash(h hash.Hash) {
+	fmt.Fprintf(h, "nn.%s#%d", op.name, op.id)
+}
+func (op *kernelOp) Hashcode() uint32 {
+	h := fnv.New32a()
+	op.WriteHash(h)
+	return h.Sum32()
+}
+func (op *kernelOp) String() string { return op.name }
+
+// DiffWRT reports which inputs the op has gradients for.
+func (op *kernelOp) DiffWRT(n int) []bool {
+	out := make([]bool, n)
+	if op.grad != nil {
+		for i := range out {
+			out[i] = true
+		}
+	}
+	return out
+}
+
+// SymDiff builds the gradient nodes.
+func (op *kernelOp) SymDiff(inputs G.Nodes, output, grad *G.Node) (G.Nodes, error) {
+	if op.grad == nil {
+		return nil, fmt.Errorf("nn: op %s has no gradient", op.name)
+	}
+	return op.grad(inputs, output, grad)
+}
+
+// apply applies op to the nodes.
+func apply(op *kernelOp, in ...*G.Node) (*G.Node, error) {
+	n, err := G.ApplyOp(op, in...)
+	if err != nil {
+		return nil, fmt.Errorf("nn: apply %s: %w", op.name, err)
+	}
+	return n, nil
+}
+
+// data returns the backing slice of a tensor value.
+func data[T float](v G.Value) []T {
+	return v.Data().([]T)
+}
+
+// scalarOf reads a scalar value (a Gorgonia scalar or a one-element tensor).
+func scalarOf(v G.Value) float64 {
+	switch s := v.(type) {
+	case *G.F32:
+		return float64(*s)
+	case *G.F64:
+		return float64(*s)
+	}
+	switch d := v.Data().(type) {
+	case float32:
+		return float64(d)
+	case float64:
+		return d
+	case []float32:
+		return float64(d[0])
+	case []float64:
+		return d[0]
+	}
+	panic(fmt.Sprintf("nn: not a scalar: %T", v))
+}
+
+// ---- ops ----
+
+// layerNorm normalises each row of x [n, d] and applies gain g and bias b.
+func layerNorm(x, g, b *G.Node, eps float64) (*G.Node, error) {
+	dt := x.Dtype()
+	d := x.Shape()[1]
+	op := newKernelOp("LayerNorm", dt, x.Shape(), 2, 1, 1)
+	op.forward = func(out tensor.Tensor, in []G.Value) (float64, error) {
+		if dt == tensor.Float64 {
+			lnForward(data[float64](in[0]), data[float64](in[1]), data[float64](in[2]), data[float64](out), d, eps)
+		} else {
+			lnForward(data[float32](in[0]), data[float32](in[1]), data[float32](in[2]), data[float32](out), d, eps)
+		}
+		return 0, nil
+	}
+	op.grad = func(inputs G.Nodes, _, grad *G.Node) (G.Nodes, error) {
+		gx := newKernelOp("LayerNormGradX", dt, x.Shape(), 2, 1, 2)
+		gx.forward = func(out tensor.Tensor, in []G.Value) (float64, error) {
+			if dt == tensor.Float64 {
+				lnBackwardX(data[float64](in[0]), data[float64](in[1]), data[float64](in[2]), data[float64](out), d, eps)
+			} else {
+				lnBackwardX(data[float32](in[0]), data[float32](in[1]), data[float32](in[2]), data[float32](out), d, eps)
+			}
+			return 0, nil
+		}
+		gg := newKernelOp("LayerNormGradG", dt, g.Shape(), 2, 2)
+		gg.forward = func(out tensor.Tensor, in []G.Value) (float64, error) {
+			if dt == tensor.Float64 {
+				lnBackwardG(data[float64](in[0]), data[float64](in[1]), data[float64](out), d, eps)
+			} else {
+				lnBackwardG(data[float32](in[0]), data[float32](in[1]), data[float32](out), d, eps)
+			}
+			return 0, nil
+		}
+		dx, err := apply(gx, inputs[0], inputs[1], grad)
+		if err != nil {
+			return nil, err
+		}
+		dg, err := apply(gg, inputs[0], grad)
+		if err != nil {
+			return nil, err
+		}
+		db, err := colSumNode(grad, b.Shape())
+		if err != nil {
+			return nil, err
+		}
+		return G.Nodes{dx, dg, db}, nil
+	}
+	return apply(op, x, g, b)
+}
+
+// colSumNode sums the rows of x [n, d] into a vector of shape [d].
+func colSumNode(x *G.Node, shape tensor.Shape) (*G.Node, error) {
+	dt := x.Dtype()
+	d := x.Shape()[1]
+	op := newKernelOp("ColSum", dt, shape, 2)
+	op.forward = func(out tensor.Tensor, in []G.Value) (float64, error) {
+		if dt == tensor.Float64 {
+			colSum(data[float64](in[0]), data[float64](out), d)
+		} else {
+			colSum(data[float32](in[0]), data[float32](out), d)
+		}
+		return 0, nil
+	}
+	return apply(op, x)
+}
+
+// biasAdd adds the vector b to every row of x.
+func biasAdd(x, b *G.Node) (*G.Node, error) {
+	dt := x.Dtype()
+	d := x.Shape()[1]
+	op := newKernelOp("BiasAdd", dt, x.Shape(), 2, 1)
+	op.forward = func(out tensor.Tensor, in []G.Value) (float64, error) {
+		if dt == tensor.Float64 {
+			addBias(data[float64](in[0]), data[float64](in[1]), data[float64](out), d)
+		} else {
+			addBias(data[float32](in[0]), data[float32](in[1]), data[float32](out), d)
+		}
+		return 0, nil
+	}
+	op.grad = func(_ G.Nodes, _, grad *G.Node) (G.Nodes, error) {
+		db, err := colSumNode(grad, b.Shape())
+		if err != nil {
+			return nil, err
+		}
+		return G.Nodes{grad, db}, nil
+	}
+	return apply(op, x, b)
+}
+
+// biasGelu computes gelu(x + b) with b added to every row.
+func biasGelu(x, b *G.Node) (*G.Node, error) {
+	dt := x.Dtype()
+	d := x.Shape()[1]
+	op := newKernelOp("BiasGelu", dt, x.Shape(), 2, 1)
+	op.forward = func(out tensor.Tensor, in []G.Value) (float64, error) {
+		if dt == tensor.Float64 {
+			biasGeluForward(data[float64](in[0]), data[float64](in[1]), data[float64](out), d)
+		} else {
+			biasGeluForward(data[float32](in[0]), data[float32](in[1]), data[float32](out), d)
+		}
+		return 0, nil
+	}
+	op.grad = func(inputs G.Nodes, _, grad *G.Node) (G.Nodes, error) {
+		gop := newKernelOp("BiasGeluGrad", dt, x.Shape(), 2, 1, 2)
+		gop.forward = func(out tensor.Tensor, in []G.Value) (float64, error) {
+			if dt == tensor.Float64 {
+				biasGeluBackward(data[float64](in[0]), data[float64](in[1]), data[float64](in[2]), data[float64](out), d)
+			} else {
+				biasGeluBackward(data[float32](in[0]), data[float32](in[1]), data[float32](in[2]), data[float32](out), d)
+			}
+			return 0, nil
+		}
+		dx, err := apply(gop, inputs[0], inputs[1], grad)
+		if err != nil {
+			return nil, err
+		}
+		db, err := colSumNode(dx, b.Shape())
+		if err != nil {
+			return nil, err
+		}
+		return G.Nodes{dx, db}, nil
+	}
+	return apply(op, x, b)
+}
+
+// embed looks up token and position embeddings for the ids in *ids
+// (B*T of them, row-major) and adds them: out is [B*T, D].
+func embed(wte, wpe *G.Node, ids *[]int, seqLen int) (*G.Node, error) {
+	dt := wte.Dtype()
+	d := wte.Shape()[1]
+	vocab := wte.Shape()[0]
+	n := len(*ids)
+	op := newKernelOp("Embed", dt, tensor.Shape{n, d}, 2, 2)
+	op.forward = func(out tensor.Tensor, in []G.Value) (float64, error) {
+		for _, id := range *ids {
+			if id < 0 || id >= vocab {
+				return 0, fmt.Errorf("nn: token id %d outside vocabulary [0, %d)", id, vocab)
+			}
+		}
+		if dt == tensor.Float64 {
+			embedForward(data[float64](in[0]), data[float64](in[1]), data[float64](out), *ids, seqLen, d)
+		} else {
+			embedForward(data[float32](in[0]), data[float32](in[1]), data[float32](out), *ids, seqLen, d)
+		}
+		return 0, nil
+	}
+	op.grad = func(_ G.Nodes, _, grad *G.Node) (G.Nodes, error) {
+		gt := newKernelOp("EmbedGradTok", dt, wte.Shape(), 2)
+		gt.forward = func(out tensor.Tensor, in []G.Value) (float64, error) {
+			if dt == tensor.Float64 {
+				embedGradTok(data[float64](in[0]), data[float64](out), *ids, d)
+			} else {
+				embedGradTok(data[float32](in[0]), data[float32](out), *ids, d)
+			}
+			return 0, nil
+		}
+		gp := newKernelOp("EmbedGradPos", dt, wpe.Shape(), 2)
+		gp.forward = func(out tensor.Tensor, in []G.Value) (float64, error) {
+			if dt == tensor.Float64 {
+				embedGradPos(data[float64](in[0]), data[float64](out), seqLen, d)
+			} else {
+				embedGradPos(data[float32](in[0]), data[float32](out), seqLen, d)
+			}
+			return 0, nil
+		}
+		dwte, err := apply(gt, grad)
+		if err != nil {
+			return nil, err
+		}
+		dwpe, err := apply(gp, grad)
+		if err != nil {
+			return nil, err
+		}
+		return G.Nodes{dwte, dwpe}, nil
+	}
+	return apply(op, wte, wpe)
+}
+
+// attention applies causal multi-head self-attention to a fused qkv
+// matrix [B*T, 3D], giving [B*T, D].
+func attention(qkv *G.Node, a attnShape) (*G.Node, error) {
+	dt := qkv.Dtype()
+	op := newKernelOp("CausalAttention", dt, tensor.Shape{a.B * a.T, a.D}, 2)
+	op.forward = func(out tensor.Tensor, in []G.Value) (float64, error) {
+		if dt == tensor.Float64 {
+			attnForward(data[float64](in[0]), data[float64](out), a)
+		} else {
+			attnForward(data[float32](in[0]), data[float32](out), a)
+		}
+		return 0, nil
+	}
+	op.grad = func(inputs G.Nodes, _, grad *G.Node) (G.Nodes, error) {
+		gop := newKernelOp("CausalAttentionGrad", dt, qkv.Shape(), 2, 2)
+		gop.forward = func(out tensor.Tensor, in []G.Value) (float64, error) {
+			if dt == tensor.Float64 {
+				attnBackward(data[float64](in[0]), data[float64](in[1]), data[float64](out), a)
+			} else {
+				attnBackward(data[float32](in[0]), data[float32](in[1]), data[float32](out), a)
+			}
+			return 0, nil
+		}
+		d, err := apply(gop, inputs[0], grad)
+		if err != nil {
+			return nil, err
+		}
+		return G.Nodes{d}, nil
+	}
+	return apply(op, qkv)
+}
+
+// lossFunc computes a scalar loss from a matrix x and writes dloss/dx into
+// grad (same layout as x). Losses cache their gradient in the forward pass
+// because it falls out of the same computation; the backward op scales it.
+type lossFunc[T float] func(x []T, grad []T) (float64, error)
+
+// lossNode applies a fused loss to x [n, k]: the forward pass computes the
+// loss and its gradient together.
+func lossNode(name string, x *G.Node, f32 lossFunc[float32], f64 lossFunc[float64]) (*G.Node, error) {
+	dt := x.Dtype()
+	op := newKernelOp(name, dt, nil, 2)
+	cached := tensor.New(tensor.Of(dt), tensor.WithShape(x.Shape().Clone()...))
+	op.forward = func(_ tensor.Tensor, in []G.Value) (float64, error) {
+		if dt == tensor.Float64 {
+			return f64(data[float64](in[0]), data[float64](cached))
+		}
+		return f32(data[float32](in[0]), data[float32](cached))
+	}
+	op.grad = func(_ G.Nodes, _, grad *G.Node) (G.Nodes, error) {
+		gop := newKernelOp(name+"Grad", dt, x.Shape(), 0)
+		gop.forward = func(out tensor.Tensor, in []G.Value) (float64, error) {
+			s := scalarOf(in[0])
+			if dt == tensor.Float64 {
+				scaleInto(data[float64](cached), data[float64](out), s)
+			} else {
+				scaleInto(data[float32](cached), data[float32](out), s)
+			}
+			return 0, nil
+		}
+		d, err := apply(gop, grad)
+		if err != nil {
+			return nil, err
+		}
+		return G.Nodes{d}, nil
+	}
+	return apply(op, x)
+}
+
+func scaleInto[T float](src, dst []T, s float64) {
+	st := T(s)
+	for i, v := range src {
+		dst[i] = v * st
+	}
+}
+
+// capture copies x into a Go-side buffer when the graph runs, and returns a
+// scalar zero; it keeps results safe from register reuse inside the VM.
+func capture(x *G.Node, into *[]float64) (*G.Node, error) {
+	dt := x.Dtype()
+	op := newKernelOp("Capture", dt, nil, 2)
+	op.forward = func(_ tensor.Tensor, in []G.Value) (float64, error) {
+		switch d := in[0].Data().(type) {
+		case []float32:
+			*into = growF64(*into, len(d))
+			for i, v := range d {
+				(*into)[i] = float64(v)
+			}
+		case []float64:
+			*into = growF64(*into, len(d))
+			copy(*into, d)
+		}
+		return 0, nil
+	}
+	return apply(op, x)
+}
+
+func growF64(s []float64, n int) []float64 {
+	if cap(s) < n {
+		return make([]float64, n)
+	}
+	return s[:n]
+}

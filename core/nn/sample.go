@@ -1,0 +1,307 @@
+package nn
+
+import (
+	"context"
+	"fmt"
+	"math"
+	"math/rand/v2"
+	"sort"
+
+	G "gorgonia.org/gorgonia"
+	"gorgonia.org/tensor"
+)
+
+// SampleOptions control Sample.
+type SampleOptions struct {
+	// Temperature divides the logits; 0 (or Greedy) decodes greedily.
+	Temperature float64
+	// TopK keeps the K most likely tokens (0: all).
+	TopK int
+	// MaxNew is the most tokens to generate per prompt (also bounded by the
+	// context length).
+	MaxNew int
+	// EOS ends a sequence when generated (it is kept); -1 for none.
+	EOS int
+	// Greedy picks the most likely token (lowest id on ties).
+	Greedy bool
+}
+
+// Generation is one sampled sequence.
+type Generation struct {
+	Tokens    []int     // prompt followed by the response
+	PromptLen int       // length of the prompt inside Tokens
+	LogProbs  []float64 // per response token: log softmax(logits/T)[token], T = Temperature (1 when greedy), without top-k truncation, as ScoreTokens reports it
+	Finished  bool      // the response ended with EOS
+}
+
+// Response returns the generated tokens.
+func (g Generation) Response() []int { return g.Tokens[g.PromptLen:] }
+
+// decoder is a compiled one-position graph with a key/value cache, for a
+// fixed batch size. Feeding positions 0, 1, 2, … in order decodes
+// incrementally: each step costs one token per row, not the whole prefix.
+type decoder struct {
+	B   int
+	ids []int // current token of each row
+	pos int   // current position, shared by all rows
+	vm  G.VM
+	out []float64 // [B, V+1] head output of the last step
+}
+
+func (m *Model) decoder(B int) (*decoder, error) {
+	if d, ok := m.decode[B]; ok {
+		return d, nil
+	}
+	if len(m.decode) >= 4 {
+		for k, d := range m.decode {
+			d.vm.Close()
+			delete(m.decode, k)
+		}
+	}
+	d := &decoder{B: B, ids: make([]int, B)}
+	cfg := m.cfg
+	D, C, H := cfg.DModel, cfg.Context, cfg.Heads
+	tr, err := m.buildBlocks(
+		func(wte, wpe *G.Node) (*G.Node, error) { return decEmbed(wte, wpe, d) },
+		func(qkv *G.Node, _ int) (*G.Node, error) { return decAttention(qkv, d, B, C, H, D) })
+	if err != nil {
+		return nil, err
+	}
+	head, err := m.policyHead(tr)
+	if err != nil {
+		return nil, err
+	}
+	if _, err := capture(head, &d.out); err != nil {
+		return nil, err
+	}
+	d.vm = G.NewTapeMachine(tr.g)
+	m.decode[B] = d
+	return d, nil
+}
+
+// decEmbed embeds the current token of each row at the shared position.
+func decEmbed(wte, wpe *G.Node, d *decoder) (*G.Node, error) {
+	dt := wte.Dtype()
+	D := wte.Shape()[1]
+	op := newKernelOp("DecodeEmbed", dt, tensor.Shape{d.B, D}, 2, 2)
+	op.forward = func(out tensor.Tensor, in []G.Value) (float64, error) {
+		if dt == tensor.Float64 {
+			decEmbedKernel(data[float64](in[0]), data[float64](in[1]), data[float64](out), d.ids, d.pos, D)
+		} else {
+			decEmbedKernel(data[float32](in[0]), data[float32](in[1]), data[float32](out), d.ids, d.pos, D)
+		}
+		return 0, nil
+	}
+	return apply(op, wte, wpe)
+}
+
+func decEmbedKernel[T float](wte, wpe, out []T, ids []int, pos, D int) {
+	p := wpe[pos*D : (pos+1)*D]
+	for b, id := range ids {
+		o, e := out[b*D:(b+1)*D], wte[id*D:(id+1)*D]
+		for i := range o {
+			o[i] = e[i] + p[i]
+		}
+	}
+}
+
+// decAttention appends this position's keys and values to the cache and
+// attends from its query over positions 0..pos.
+func decAttention(qkv *G.Node, d *decoder, B, C, H, D int) (*G.Node, error) {
+	dt := qkv.Dtype()
+	op := newKernelOp("DecodeAttention", dt, tensor.Shape{B, D}, 2)
+	var kc32, vc32 []float32
+	var kc64, vc64 []float64
+	if dt == tensor.Float64 {
+		kc64, vc64 = make([]float64, B*C*D), make([]float64, B*C*D)
+	} else {
+		kc32, vc32 = make([]float32, B*C*D), make([]float32, B*C*D)
+	}
+	op.forward = func(out tensor.Tensor, in []G.Value) (float64, error) {
+		if dt == tensor.Float64 {
+			decAttnKernel(data[float64](in[0]), data[float64](out), kc64, vc64, B, C, H, D, d.pos)
+		} else {
+			decAttnKernel(data[float32](in[0]), data[float32](out), kc32, vc32, B, C, H, D, d.pos)
+		}
+		return 0, nil
+	}
+	return apply(op, qkv)
+}
+
+func decAttnKernel[T float](qkv, out, kc, vc []T, B, C, H, D, pos int) {
+	dh := D / H
+	scale := 1 / math.Sqrt(float64(dh))
+	parallelFor(B, 8, func(lo, hi int) {
+		p := make([]float64, pos+1)
+		for b := lo; b < hi; b++ {
+			row := qkv[b*3*D : (b+1)*3*D]
+			copy(kc[(b*C+pos)*D:(b*C+pos+1)*D], row[D:2*D])
+			copy(vc[(b*C+pos)*D:(b*C+pos+1)*D], row[2*D:3*D])
+			for h := 0; h < H; h++ {
+				q := row[h*dh : (h+1)*dh]
+				mx := math.Inf(-1)
+				for s := 0; s <= pos; s++ {
+					k := kc[(b*C+s)*D+h*dh : (b*C+s)*D+(h+1)*dh]
+					var dot T
+					for i := range q {
+						dot += q[i] * k[i]
+					}
+					p[s] = float64(dot) * scale
+					mx = math.Max(mx, p[s])
+				}
+				var z float64
+				for s := 0; s <= pos; s++ {
+					p[s] = math.Exp(p[s] - mx)
+					z += p[s]
+				}
+				o := out[b*D+h*dh : b*D+(h+1)*dh]
+				for i := range o {
+					o[i] = 0
+				}
+				for s := 0; s <= pos; s++ {
+					w := T(p[s] / z)
+					v := vc[(b*C+s)*D+h*dh : (b*C+s)*D+(h+1)*dh]
+					for i := range o {
+						o[i] += w * v[i]
+					}
+				}
+			}
+		}
+	})
+}
+
+// Sample continues each prompt. Random choices come from rng only (one
+// uniform draw per sampled token, rows in order), so the same rng state
+// gives the same sequences. Prompts must be non-empty.
+func (m *Model) Sample(ctx context.Context, prompts [][]int, opts SampleOptions, rng *rand.Rand) ([]Generation, error) {
+	if _, err := m.checkSeqs(prompts); err != nil {
+		return nil, err
+	}
+	if opts.Temperature < 0 || math.IsNaN(opts.Temperature) || math.IsInf(opts.Temperature, 0) {
+		return nil, fmt.Errorf("nn: sample: temperature %v must be ≥ 0", opts.Temperature)
+	}
+	if opts.MaxNew < 0 || opts.TopK < 0 {
+		return nil, fmt.Errorf("nn: sample: negative MaxNew %d or TopK %d", opts.MaxNew, opts.TopK)
+	}
+	if opts.EOS >= m.cfg.Vocab || opts.EOS < -1 {
+		return nil, fmt.Errorf("nn: sample: EOS %d outside vocabulary (use -1 for none)", opts.EOS)
+	}
+	greedy := opts.Greedy || opts.Temperature == 0
+	if !greedy && rng == nil {
+		return nil, fmt.Errorf("nn: sample: rng is nil")
+	}
+	out := make([]Generation, 0, len(prompts))
+	for lo := 0; lo < len(prompts); lo += evalChunk {
+		hi := min(lo+evalChunk, len(prompts))
+		gens, err := m.sampleChunk(ctx, prompts[lo:hi], opts, greedy, rng)
+		if err != nil {
+			return nil, err
+		}
+		out = append(out, gens...)
+	}
+	return out, nil
+}
+
+func (m *Model) sampleChunk(ctx context.Context, prompts [][]int, opts SampleOptions, greedy bool, rng *rand.Rand) ([]Generation, error) {
+	B := len(prompts)
+	d, err := m.decoder(B)
+	if err != nil {
+		return nil, err
+	}
+	V, C := m.cfg.Vocab, m.cfg.Context
+	tau := opts.Temperature
+	if greedy || tau == 0 {
+		tau = 1
+	}
+	gens := make([]Generation, B)
+	done := make([]bool, B)
+	left := B
+	for b, p := range prompts {
+		gens[b] = Generation{Tokens: append(make([]int, 0, len(p)+opts.MaxNew), p...), PromptLen: len(p)}
+		if opts.MaxNew == 0 || len(p) >= C {
+			done[b] = true
+			left--
+		}
+	}
+	probs := make([]float64, V)
+	order := make([]int, V)
+	for pos := 0; left > 0 && pos < C-1; pos++ {
+		if err := ctx.Err(); err != nil {
+			return nil, err
+		}
+		for b := range gens {
+			if pos < len(gens[b].Tokens) {
+				d.ids[b] = gens[b].Tokens[pos]
+			} else {
+				d.ids[b] = m.cfg.PadID
+			}
+		}
+		d.pos = pos
+		err := d.vm.RunAll()
+		d.vm.Reset()
+		if err != nil {
+			return nil, fmt.Errorf("nn: sample: %w", err)
+		}
+		for b := range gens {
+			g := &gens[b]
+			if done[b] || pos+1 < len(g.Tokens) {
+				continue // finished, or still reading its prompt
+			}
+			z := d.out[b*(V+1) : b*(V+1)+V]
+			lse := logSoftmaxRow(z, tau, probs)
+			var tok int
+			if greedy {
+				for i, v := range z {
+					if v > z[tok] {
+						tok = i
+					}
+				}
+			} else {
+				tok = drawToken(z, probs, opts.TopK, order, rng)
+			}
+			g.Tokens = append(g.Tokens, tok)
+			g.LogProbs = append(g.LogProbs, z[tok]/tau-lse)
+			if tok == opts.EOS {
+				g.Finished = true
+			}
+			if g.Finished || len(g.Tokens)-g.PromptLen >= opts.MaxNew || len(g.Tokens) >= C {
+				done[b] = true
+				left--
+			}
+		}
+	}
+	return gens, nil
+}
+
+// drawToken draws from probs (softmax at the sampling temperature),
+// restricted to the topK largest logits when topK > 0.
+func drawToken(z, probs []float64, topK int, order []int, rng *rand.Rand) int {
+	u := rng.Float64()
+	if topK <= 0 || topK >= len(z) {
+		var c float64
+		for i, p := range probs {
+			c += p
+			if u < c {
+				return i
+			}
+		}
+		return len(probs) - 1
+	}
+	for i := range order {
+		order[i] = i
+	}
+	sort.SliceStable(order, func(a, b int) bool { return z[order[a]] > z[order[b]] })
+	var total float64
+	for _, i := range order[:topK] {
+		total += probs[i]
+	}
+	u *= total
+	var c float64
+	for _, i := range order[:topK] {
+		c += probs[i]
+		if u < c {
+			return i
+		}
+	}
+	return order[topK-1]
+}
