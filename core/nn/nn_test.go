@@ -522,7 +522,10 @@ func TestBadInputs(t *testing.T) {
 			_, err := m.Sample(ctx, [][]int{{}}, SampleOptions{MaxNew: 2}, rand.New(rand.NewPCG(1, 1)))
 			return err
 		}, "empty"},
-		{"sample nil rng", func() error { _, err := m.Sample(ctx, [][]int{{1}}, SampleOptions{Temperature: 1, MaxNew: 2}, nil); return err }, "rng"},
+		{"sample nil rng", func() error {
+			_, err := m.Sample(ctx, [][]int{{1}}, SampleOptions{Temperature: 1, MaxNew: 2}, nil)
+			return err
+		}, "rng"},
 		{"bad schedule", func() error { _, err := NewTrainer(m, OptimConfig{Schedule: "step"}); return err }, "schedule"},
 	}
 	for _, tc := range tests {
