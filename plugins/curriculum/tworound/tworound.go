@@ -1,0 +1,116 @@
+// Package tworound is pit's built-in two-round curriculum, the paper's:
+// round 0 takes the improver's references from the data pair {y_l, y_w}
+// (easy to improve) for round0_steps steps, then round 1 takes them from
+// samples of the RLHF policy M_P^RL (its own good answers: hard).
+package tworound
+
+import (
+	"context"
+	"fmt"
+
+	"github.com/pit-lab/pit/plugins/curriculum/internal/mix"
+	"github.com/pit-lab/pit/plugins/sdk"
+)
+
+// Name is the plugin's registered name.
+const Name = "two-round"
+
+func init() {
+	sdk.RegisterBuiltin(sdk.KindCurriculum, Name, func() sdk.Plugin { return New() })
+}
+
+// Config is two-round's configuration.
+type Config struct {
+	Round0Steps int `mapstructure:"round0_steps" doc:"steps of round 0 (data references) before round 1 (policy references); 0 means half of the stage's steps"`
+	mix.Common  `mapstructure:",squash"`
+}
+
+// DefaultConfig returns the defaults: round 0 for half the stage, and the
+// shared defaults of mix.DefaultCommon.
+func DefaultConfig() Config { return Config{Common: mix.DefaultCommon()} }
+
+// Validate reports the first setting out of range.
+func (c Config) Validate() error {
+	if c.Round0Steps < 0 {
+		return fmt.Errorf("round0_steps must be ≥ 0, got %d", c.Round0Steps)
+	}
+	return c.Common.Validate()
+}
+
+// Curriculum is the two-round strategy. It implements sdk.Curriculum.
+type Curriculum struct {
+	cfg Config
+	mix mix.Mixer
+}
+
+// New returns a two-round curriculum with the default config and seed 0.
+func New() *Curriculum {
+	c := &Curriculum{cfg: DefaultConfig()}
+	c.mix.Reset(c.cfg.Common, 0)
+	return c
+}
+
+// Describe implements sdk.Plugin.
+func (c *Curriculum) Describe(context.Context) (*sdk.Description, error) {
+	return &sdk.Description{
+		Name: Name, Version: mix.Version, Kind: sdk.KindCurriculum,
+		Summary: "the paper's curriculum: round 0 data references {y_l, y_w}, then round 1 policy samples",
+		Config:  sdk.SchemaOf(DefaultConfig()),
+	}, nil
+}
+
+// Configure implements sdk.Plugin and restarts from the request's seed.
+func (c *Curriculum) Configure(_ context.Context, req *sdk.ConfigureRequest) error {
+	cfg := DefaultConfig()
+	if err := sdk.DecodeConfig(req.Config, &cfg); err != nil {
+		return fmt.Errorf("%s config: %w", Name, err)
+	}
+	if err := cfg.Validate(); err != nil {
+		return fmt.Errorf("%s config: %w", Name, err)
+	}
+	c.cfg = cfg
+	c.mix.Reset(cfg.Common, req.Seed)
+	return nil
+}
+
+// Next implements sdk.Curriculum.
+func (c *Curriculum) Next(_ context.Context, req *sdk.NextRequest) (*sdk.NextResponse, error) {
+	if req == nil {
+		return nil, fmt.Errorf("%s: nil next request", Name)
+	}
+	r0 := c.cfg.Round0Steps
+	if r0 == 0 {
+		if req.TotalSteps < 1 {
+			return nil, fmt.Errorf("%s: round0_steps is 0 (half the stage) but the request has total_steps %d", Name, req.TotalSteps)
+		}
+		r0 = req.TotalSteps / 2
+	}
+	p, round, phase := 0.0, 0, "round0"
+	if req.Step >= r0 {
+		p, round, phase = 1, 1, "round1"
+	}
+	resp, err := c.mix.Plan(req, p, round, phase)
+	if err != nil {
+		return nil, fmt.Errorf("%s: %w", Name, err)
+	}
+	return resp, nil
+}
+
+// Observe implements sdk.Curriculum; two-round changes rounds by step only.
+func (c *Curriculum) Observe(_ context.Context, req *sdk.ObserveRequest) error {
+	if req == nil {
+		return fmt.Errorf("%s: nil observe request", Name)
+	}
+	return nil
+}
+
+// SaveState implements sdk.Stateful.
+func (c *Curriculum) SaveState(context.Context) ([]byte, error) { return c.mix.Save(nil) }
+
+// RestoreState implements sdk.Stateful.
+func (c *Curriculum) RestoreState(_ context.Context, b []byte) error {
+	if err := c.mix.Restore(b, nil); err != nil {
+		return fmt.Errorf("%s: %w", Name, err)
+	}
+	return nil
+}
