@@ -1,0 +1,61 @@
+package main
+
+import (
+	"bytes"
+	"context"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+
+	"github.com/pit-lab/pit/core/results"
+	"github.com/pit-lab/pit/plots"
+)
+
+func init() {
+	register(&command{
+		name:    "export",
+		summary: "write an experiment's results as one tidy CSV (pandas, rliable)",
+		run:     runExport,
+	})
+}
+
+func runExport(ctx context.Context, args []string, stdout, stderr io.Writer) error {
+	fs := flag.NewFlagSet("export", flag.ContinueOnError)
+	fs.SetOutput(stderr)
+	out := fs.String("o", "", "write the CSV to this file (atomically) instead of stdout")
+	outcomes := fs.Bool("outcomes", false, "include one row per judged prompt (outcomes.jsonl)")
+	fs.Usage = func() {
+		fmt.Fprintln(stderr, "Usage: pit export [FILE|DIR] [-o results.csv] [--outcomes]")
+		fmt.Fprintln(stderr, "\nWrites one row per run × step/iteration × metric, with the arm's factor values as columns.")
+		fs.PrintDefaults()
+	}
+	pos, err := parseInterleaved(fs, args)
+	if errors.Is(err, flag.ErrHelp) {
+		return nil
+	}
+	if err != nil {
+		return exitError{2}
+	}
+	target, err := defaultTarget(pos)
+	if err != nil {
+		return err
+	}
+	res, _, err := openResults(ctx, target)
+	if err != nil {
+		return err
+	}
+	var buf bytes.Buffer
+	if err := plots.WriteCSV(ctx, &buf, res, plots.ExportOptions{Outcomes: *outcomes}); err != nil {
+		return err
+	}
+	if *out == "" {
+		_, err := stdout.Write(buf.Bytes())
+		return err
+	}
+	if err := results.WriteFileAtomic(*out, buf.Bytes()); err != nil {
+		return err
+	}
+	fmt.Fprintln(stdout, *out)
+	return nil
+}

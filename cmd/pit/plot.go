@@ -1,0 +1,125 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"os"
+	"path/filepath"
+
+	"github.com/pit-lab/pit/plots"
+)
+
+func init() {
+	register(&command{
+		name:    "plot",
+		summary: "draw the figures of an experiment (declared [[plot]]s or a default set)",
+		run:     runPlot,
+	})
+}
+
+// parseInterleaved parses flags that may come before or after positional
+// arguments ("pit plot DIR --out figs") and returns the positionals.
+func parseInterleaved(fs *flag.FlagSet, args []string) ([]string, error) {
+	var pos []string
+	for {
+		if err := fs.Parse(args); err != nil {
+			return nil, err
+		}
+		if fs.NArg() == 0 {
+			return pos, nil
+		}
+		pos = append(pos, fs.Arg(0))
+		args = fs.Args()[1:]
+	}
+}
+
+// openResults reads the results named by target: an experiment file (its
+// name and out locate the results; its [[plot]] tables are returned) or an
+// experiment's results directory.
+func openResults(ctx context.Context, target string) (*plots.Results, []plots.Spec, error) {
+	st, err := os.Stat(target)
+	if err != nil {
+		return nil, nil, err
+	}
+	var specs []plots.Spec
+	dir := target
+	if !st.IsDir() {
+		d, err := plots.ReadExperiment(target)
+		if err != nil {
+			return nil, nil, err
+		}
+		dir, specs = d.ResultsDir, d.Plots
+	}
+	res, err := plots.Load(ctx, dir)
+	if err != nil {
+		return nil, nil, err
+	}
+	return res, specs, nil
+}
+
+func defaultTarget(pos []string) (string, error) {
+	switch len(pos) {
+	case 0:
+		return "experiments.toml", nil
+	case 1:
+		return pos[0], nil
+	}
+	return "", fmt.Errorf("want one experiment file or results directory, got %d arguments", len(pos))
+}
+
+func runPlot(ctx context.Context, args []string, stdout, stderr io.Writer) error {
+	fs := flag.NewFlagSet("plot", flag.ContinueOnError)
+	fs.SetOutput(stderr)
+	out := fs.String("out", "", "directory for the figures (default <results>/figures)")
+	format := fs.String("format", "", "png, svg or pdf for every figure (default: each figure's own, else png)")
+	defaults := fs.Bool("defaults", false, "draw the default set even if the experiment declares figures")
+	fs.Usage = func() {
+		fmt.Fprintln(stderr, "Usage: pit plot [FILE|DIR] [--out DIR] [--format png|svg|pdf] [--defaults]")
+		fmt.Fprintln(stderr, "\nDraws the [[plot]] figures of an experiment file, or a default set for the")
+		fmt.Fprintln(stderr, "results directory of an experiment (<out>/<name>). FILE defaults to experiments.toml.")
+		fs.PrintDefaults()
+	}
+	pos, err := parseInterleaved(fs, args)
+	if errors.Is(err, flag.ErrHelp) {
+		return nil
+	}
+	if err != nil {
+		return exitError{2}
+	}
+	target, err := defaultTarget(pos)
+	if err != nil {
+		return err
+	}
+	res, specs, err := openResults(ctx, target)
+	if err != nil {
+		return err
+	}
+	if len(specs) == 0 || *defaults {
+		specs = plots.DefaultSpecs(res)
+	}
+	opt := plots.Options{OutDir: *out, Format: *format}
+	if opt.OutDir == "" {
+		opt.OutDir = filepath.Join(res.Dir, "figures")
+	}
+	outs, err := plots.DrawAll(ctx, res, specs, opt)
+	for _, o := range outs {
+		if o.Path != "" {
+			fmt.Fprintln(stdout, o.Path)
+		}
+		for _, n := range o.Notes {
+			fmt.Fprintf(stderr, "note: %s: %s\n", displayName(o), n)
+		}
+	}
+	return err
+}
+
+func displayName(o plots.Output) string {
+	if o.Path == "" {
+		return "(not drawn)"
+	}
+	return filepath.Base(o.Path)
+}
+
