@@ -122,4 +122,3 @@ func displayName(o plots.Output) string {
 	}
 	return filepath.Base(o.Path)
 }
-
