@@ -449,6 +449,8 @@ func (ex *executor) compute(ctx context.Context, n *node) (meta cache.Meta, warn
 		Kind:     n.kind,
 		Key:      n.key,
 		Settings: n.spec.Settings,
+		Task:     n.spec.Task,
+		Model:    n.spec.Model,
 		Inputs:   map[string]string{},
 		Out:      pending.Dir(),
 		Log:      logger,
@@ -553,6 +555,8 @@ func (ex *executor) startRun(r *runState) error {
 	if err := os.MkdirAll(r.dir, 0o755); err != nil {
 		return fmt.Errorf("runner: %w", err)
 	}
+	removeTemps(r.dir)
+	removeTemps(filepath.Join(r.dir, StagesDir))
 	if err := results.WriteFileAtomic(filepath.Join(r.dir, results.ConfigFile), r.spec.Config); err != nil {
 		return err
 	}
@@ -717,6 +721,18 @@ func anyPendingOrRunning(recs []results.StageRecord) bool {
 		}
 	}
 	return false
+}
+
+// removeTemps removes the temporary files that atomic writes into dir left
+// when a previous pit process was killed mid-write (".NAME.tmp-*" from
+// results.WriteFileAtomic, "NAME.tmp-PID" from linkAtomic).
+func removeTemps(dir string) {
+	for _, pat := range []string{".*.tmp-*", "*.tmp-*"} {
+		matches, _ := filepath.Glob(filepath.Join(dir, pat))
+		for _, m := range matches {
+			os.Remove(m)
+		}
+	}
 }
 
 // linkAtomic points link at target (relative), replacing an existing link.

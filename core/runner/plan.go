@@ -43,6 +43,9 @@ type StageSpec struct {
 	Config string
 	// Plugins are the plugins the experiment chose for the kind's slots.
 	Plugins []PluginSpec
+	// Task and Model are passed to the stage's Run as Context.Task and
+	// Context.Model; Config must encode them.
+	Task, Model any
 }
 
 // PluginSpec is a plugin chosen for a stage's slot.

@@ -115,9 +115,7 @@ func (r *Registry) Register(k Kind) {
 	kk := k
 	r.kinds[k.Name] = &kk
 	if r == Default {
-		for _, h := range registerHooks {
-			h(kk)
-		}
+		registerSchema(kk)
 	}
 }
 
@@ -141,24 +139,11 @@ func (r *Registry) Kinds() []Kind {
 	return out
 }
 
-// registerHooks run for every kind registered in any registry; they let a
-// schema package (core/experiment) learn the settings types without the
-// runner importing it. Only set from init functions.
-var registerHooks []func(Kind)
-
-// OnRegister calls f for every kind registered in the default registry,
-// from now on and already. Call it from an init function.
-func OnRegister(f func(Kind)) {
-	registerHooks = append(registerHooks, f)
-	for _, k := range Default.Kinds() {
-		f(k)
-	}
-}
-
 // Default is the registry of the stage kinds compiled into the program.
 var Default = NewRegistry()
 
-// Register adds a kind to the default registry.
+// Register adds a kind to the default registry and its settings schema to
+// the experiment package's default registry, so experiment files can use it.
 func Register(k Kind) { Default.Register(k) }
 
 // Lookup finds a kind in the default registry.
@@ -179,6 +164,10 @@ type Context struct {
 	// Settings is the decoded settings value (the type Kind.Settings
 	// returns), or nil.
 	Settings any
+	// Task and Model are the decoded settings of the run's [task] and
+	// [model] tables (the types their kinds registered with package
+	// experiment), or nil when the plan has none. They enter the key.
+	Task, Model any
 	// Inputs maps each needed stage's name to its artefact directory (read
 	// only).
 	Inputs map[string]string

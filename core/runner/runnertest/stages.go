@@ -24,6 +24,7 @@ import (
 	"strconv"
 	"time"
 
+	"github.com/pit-lab/pit/core/experiment"
 	"github.com/pit-lab/pit/core/results"
 	"github.com/pit-lab/pit/core/runner"
 )
@@ -179,4 +180,14 @@ func finish(c *runner.Context) error {
 		return fmt.Errorf("marker: %w", err)
 	}
 	return f.Close()
+}
+
+// TaskSettings are the settings of the "test-task" task kind, which the
+// test stages accept in experiment files (they ignore it).
+type TaskSettings struct {
+	Label string `toml:"label"`
+}
+
+func init() {
+	experiment.RegisterTask("test-task", func() any { return &TaskSettings{Label: "linear"} })
 }

@@ -1,0 +1,180 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"os"
+	"os/signal"
+	"path/filepath"
+	"strings"
+	"syscall"
+
+	"github.com/pit-lab/pit/core/experiment"
+	"github.com/pit-lab/pit/core/runner"
+)
+
+// defaultExperiment is the file pit run and pit status read when given none.
+const defaultExperiment = "experiments.toml"
+
+func init() {
+	register(&command{
+		name:    "run",
+		summary: "run an experiment's grid (default experiments.toml)",
+		run:     runCmd,
+	})
+}
+
+// parseRunArgs parses flags that may come before or after positional
+// arguments ("pit run exp.toml --jobs 2").
+func parseRunArgs(fs *flag.FlagSet, args []string) ([]string, error) {
+	var pos []string
+	for {
+		if err := fs.Parse(args); err != nil {
+			return nil, err
+		}
+		args = fs.Args()
+		if len(args) == 0 {
+			return pos, nil
+		}
+		pos = append(pos, args[0])
+		args = args[1:]
+	}
+}
+
+func runCmd(ctx context.Context, args []string, stdout, stderr io.Writer) error {
+	fs := flag.NewFlagSet("pit run", flag.ContinueOnError)
+	fs.SetOutput(stderr)
+	out := fs.String("out", "", "results root (default: the file's out, or \"results\")")
+	jobs := fs.Int("jobs", 1, "stages to compute at once")
+	force := fs.Bool("force", false, "recompute every stage even if it is in the cache")
+	dry := fs.Bool("dry-run", false, "print the expanded runs and each arm's difference from the baseline, run nothing")
+	progress := fs.String("progress", "auto", "progress display: auto (live on a terminal), live or plain")
+	fs.Usage = func() {
+		fmt.Fprintln(stderr, "Usage: pit run [FILE] [--out DIR] [--jobs N] [--force] [--dry-run]")
+		fmt.Fprintln(stderr, "\nRuns the experiment's grid; FILE defaults to "+defaultExperiment+".")
+		fmt.Fprintln(stderr, "Stages whose key is in <out>/<experiment>/.cache are reused, so running")
+		fmt.Fprintln(stderr, "the same command again after an interruption finishes the grid.")
+		fmt.Fprintln(stderr, "\nFlags:")
+		fs.PrintDefaults()
+	}
+	pos, err := parseRunArgs(fs, args)
+	if errors.Is(err, flag.ErrHelp) {
+		return nil
+	}
+	if err != nil {
+		return exitError{2}
+	}
+	if len(pos) > 1 {
+		fmt.Fprintf(stderr, "pit run: want at most one experiment file, got %d: %s\n", len(pos), strings.Join(pos, " "))
+		return exitError{2}
+	}
+	if *jobs < 1 {
+		fmt.Fprintf(stderr, "pit run: --jobs %d: want at least 1\n", *jobs)
+		return exitError{2}
+	}
+	file := defaultExperiment
+	if len(pos) == 1 {
+		file = pos[0]
+	}
+
+	exp, runs, err := loadExperiment(ctx, file, stderr)
+	if err != nil {
+		return err
+	}
+	if *dry {
+		return experiment.PrintPlan(stdout, runs)
+	}
+	root := exp.Out
+	if *out != "" {
+		root = *out
+	}
+	dir := filepath.Join(root, exp.Name)
+
+	plugins, closePlugins, err := newPluginHost(ctx, stderr)
+	if err != nil {
+		return err
+	}
+	defer closePlugins()
+
+	plan, err := runner.PlanFor(exp, runs)
+	if err != nil {
+		return err
+	}
+	live := false
+	switch *progress {
+	case "auto":
+		f, ok := stderr.(*os.File)
+		live = ok && runner.IsTerminal(f)
+	case "live":
+		live = true
+	case "plain":
+	default:
+		fmt.Fprintf(stderr, "pit run: --progress %q: want auto, live or plain\n", *progress)
+		return exitError{2}
+	}
+
+	// A second SIGINT/SIGTERM while the grid winds down exits at once;
+	// plugins watch their parent and exit too.
+	go func() {
+		<-ctx.Done()
+		ch := make(chan os.Signal, 1)
+		signal.Notify(ch, os.Interrupt, syscall.SIGTERM)
+		fmt.Fprintln(stderr, "pit run: stopping; interrupted runs resume when the same command runs again (signal again to quit now)")
+		<-ch
+		os.Exit(130)
+	}()
+
+	sum, err := runner.Execute(ctx, plan, runner.Options{
+		Dir:     dir,
+		Jobs:    *jobs,
+		Force:   *force,
+		Plugins: plugins,
+		Display: runner.NewProgress(stderr, live),
+	})
+	interrupted := errors.Is(err, runner.ErrInterrupted)
+	if err != nil && !interrupted {
+		return err
+	}
+	fmt.Fprintf(stdout, "%d runs: %d done, %d failed", sum.Runs, sum.Done, sum.Failed)
+	if sum.Interrupted+sum.Pending > 0 {
+		fmt.Fprintf(stdout, ", %d interrupted, %d not started", sum.Interrupted, sum.Pending)
+	}
+	fmt.Fprintf(stdout, "; %d stages computed, %d reused from the cache\n", sum.Computed, sum.Cached)
+	for _, r := range sum.FailedRuns {
+		fmt.Fprintf(stdout, "failed: %s (see %s)\n", r, filepath.Join(dir, filepath.FromSlash(r), "manifest.json"))
+	}
+	fmt.Fprintf(stdout, "results: %s\n", dir)
+	switch {
+	case interrupted:
+		fmt.Fprintf(stdout, "interrupted: run the same command again to finish the grid\n")
+		return exitError{130}
+	case sum.Failed > 0:
+		return exitError{1}
+	}
+	return nil
+}
+
+// loadExperiment loads and expands an experiment file, printing every
+// validation problem.
+func loadExperiment(ctx context.Context, file string, stderr io.Writer) (*experiment.Experiment, []experiment.Run, error) {
+	exp, err := experiment.Load(ctx, file)
+	if err != nil {
+		var list experiment.ErrorList
+		if errors.As(err, &list) {
+			for _, e := range list {
+				fmt.Fprintln(stderr, e)
+			}
+			fmt.Fprintf(stderr, "%s: %d problem(s); nothing was run\n", file, len(list))
+			return nil, nil, exitError{1}
+		}
+		return nil, nil, err
+	}
+	runs, err := experiment.Expand(exp)
+	if err != nil {
+		return nil, nil, err
+	}
+	return exp, runs, nil
+}

@@ -1,0 +1,101 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"os"
+	"path/filepath"
+	"time"
+
+	"github.com/pit-lab/pit/core/results"
+	"github.com/pit-lab/pit/core/runner"
+)
+
+func init() {
+	register(&command{
+		name:    "status",
+		summary: "show the state of a grid's runs (and why runs failed)",
+		run:     statusCmd,
+	})
+}
+
+func statusCmd(ctx context.Context, args []string, stdout, stderr io.Writer) error {
+	fs := flag.NewFlagSet("pit status", flag.ContinueOnError)
+	fs.SetOutput(stderr)
+	out := fs.String("out", "", "results root, for an experiment FILE (default: the file's out)")
+	fs.Usage = func() {
+		fmt.Fprintln(stderr, "Usage: pit status [FILE|DIR] [--out DIR]")
+		fmt.Fprintln(stderr, "\nShows each run's state: FILE is an experiment file (its runs not started")
+		fmt.Fprintln(stderr, "yet are listed too), DIR a results directory (one experiment's or a root).")
+		fmt.Fprintln(stderr, "Default: "+defaultExperiment+" if it exists, else results/.")
+		fmt.Fprintln(stderr, "\nFlags:")
+		fs.PrintDefaults()
+	}
+	pos, err := parseRunArgs(fs, args)
+	if errors.Is(err, flag.ErrHelp) {
+		return nil
+	}
+	if err != nil {
+		return exitError{2}
+	}
+	if len(pos) > 1 {
+		fmt.Fprintln(stderr, "pit status: want at most one FILE or DIR")
+		return exitError{2}
+	}
+	target := ""
+	if len(pos) == 1 {
+		target = pos[0]
+	} else if _, err := os.Stat(defaultExperiment); err == nil {
+		target = defaultExperiment
+	} else {
+		target = "results"
+	}
+	st, err := os.Stat(target)
+	if err != nil {
+		return err
+	}
+	var dir string
+	var expected []string
+	if st.IsDir() {
+		dir = target
+	} else {
+		exp, runs, err := loadExperiment(ctx, target, stderr)
+		if err != nil {
+			return err
+		}
+		root := exp.Out
+		if *out != "" {
+			root = *out
+		}
+		dir = filepath.Join(root, exp.Name)
+		for _, r := range runs {
+			expected = append(expected, r.ID)
+		}
+	}
+	var states []results.RunState
+	if _, err := os.Stat(dir); err == nil {
+		states, err = results.ScanRuns(dir)
+		if err != nil {
+			fmt.Fprintf(stderr, "pit status: %v\n", err)
+		}
+	} else if expected == nil {
+		return err
+	}
+	var missing []string
+	if expected != nil {
+		have := map[string]bool{}
+		for _, s := range states {
+			have[s.Manifest.Run] = true
+		}
+		for _, id := range expected {
+			if !have[id] {
+				missing = append(missing, id)
+			}
+		}
+	}
+	fmt.Fprintf(stdout, "results: %s\n", dir)
+	return runner.WriteStatus(stdout, states, missing, time.Now())
+}

@@ -1,0 +1,72 @@
+package runner
+
+import (
+	"fmt"
+
+	"github.com/pit-lab/pit/core/experiment"
+)
+
+// registerSchema tells the experiment package about a stage kind of the
+// default registry, so that experiment files can use it: its settings type
+// and plugin slots.
+func registerSchema(k Kind) {
+	var slots []experiment.Slot
+	for _, s := range k.Plugins {
+		slots = append(slots, experiment.Slot{Kind: s.Kind, Required: !s.Optional, Default: s.Default})
+	}
+	experiment.RegisterStage(k.Name, experiment.StageKind{New: k.Settings, Plugins: slots, Doc: k.Doc})
+}
+
+// PlanFor turns an experiment's expanded runs (experiment.Expand) into a
+// Plan for Execute, using the default registry. Each stage's key material
+// (StageSpec.Config) is the canonical encoding of its own resolved table
+// (settings, plugin choices and configs), of the task and model tables, and
+// of the sections its kind Reads.
+func PlanFor(exp *experiment.Experiment, runs []experiment.Run) (Plan, error) {
+	return planFor(Default, exp, runs)
+}
+
+func planFor(reg *Registry, exp *experiment.Experiment, runs []experiment.Run) (Plan, error) {
+	p := Plan{Experiment: exp.Name}
+	for _, r := range runs {
+		cfg, err := r.TOML()
+		if err != nil {
+			return p, fmt.Errorf("run %s: %w", r.ID, err)
+		}
+		spec := RunSpec{ID: r.ID, Arm: r.Arm, Seed: r.Seed, Baseline: r.Baseline, Factors: r.FactorMap(), Config: cfg}
+		tree := r.Tree()
+		for _, st := range r.Config.Stages {
+			k, ok := reg.Lookup(st.Kind)
+			if !ok {
+				return p, fmt.Errorf("run %s: stage %s: kind %q is known to the experiment schema but has no runner implementation", r.ID, st.Name, st.Kind)
+			}
+			paths := []string{"stages." + st.Name, "task"}
+			if _, ok := tree["model"]; ok {
+				paths = append(paths, "model")
+			}
+			for _, s := range k.Reads {
+				if _, ok := tree[s]; ok {
+					paths = append(paths, s)
+				}
+			}
+			var key []byte
+			for _, path := range paths {
+				b, err := experiment.Canonical(r, path)
+				if err != nil {
+					return p, fmt.Errorf("run %s: stage %s: %w", r.ID, st.Name, err)
+				}
+				key = fmt.Appendf(key, "[[%s]]\n%s\n", path, b)
+			}
+			ss := StageSpec{Name: st.Name, Kind: st.Kind, Settings: st.Settings, Config: string(key), Task: r.Config.Task.Settings}
+			if r.Config.Model != nil {
+				ss.Model = r.Config.Model.Settings
+			}
+			for _, pl := range st.Plugins {
+				ss.Plugins = append(ss.Plugins, PluginSpec{Slot: pl.Kind, Name: pl.Name, Path: pl.Path, SHA256: pl.SHA256, Config: pl.Config})
+			}
+			spec.Stages = append(spec.Stages, ss)
+		}
+		p.Runs = append(p.Runs, spec)
+	}
+	return p, nil
+}

@@ -1,0 +1,64 @@
+package runnertest
+
+import (
+	"context"
+	"path/filepath"
+	"testing"
+
+	"github.com/pit-lab/pit/core/experiment"
+	"github.com/pit-lab/pit/core/results"
+	"github.com/pit-lab/pit/core/runner"
+)
+
+// An experiment file's grid runs through the real experiment loader: keys
+// follow the resolved configuration, so arms that differ only in the last
+// stage share the earlier ones.
+func TestExperimentGrid(t *testing.T) {
+	ctx := context.Background()
+	exp, err := experiment.Load(ctx, filepath.Join("testdata", "grid.toml"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	runs, err := experiment.Expand(exp)
+	if err != nil {
+		t.Fatal(err)
+	}
+	plan, err := runner.PlanFor(exp, runs)
+	if err != nil {
+		t.Fatal(err)
+	}
+	dir := filepath.Join(t.TempDir(), exp.Name)
+	t.Setenv(MarkersEnv, "")
+	sum, err := runner.Execute(ctx, plan, runner.Options{Dir: dir, Jobs: 2, CodeVersion: "test"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	// 2 gens (one per seed) + 4 trains (seed x lr) + 8 evals.
+	if sum.Runs != 8 || sum.Done != 8 || sum.Computed != 14 || sum.Cached != 0 {
+		t.Fatalf("summary %+v, want 8 runs done from 14 computed stages", sum)
+	}
+	states, err := results.ScanRuns(dir)
+	if err != nil || len(states) != 8 {
+		t.Fatalf("scan: %d runs, %v", len(states), err)
+	}
+	trainKeys := map[string]bool{}
+	for _, s := range states {
+		m := s.Manifest
+		if m.Status != results.StatusDone || m.Experiment != "testgrid" || len(m.Factors) != 2 {
+			t.Errorf("run %s: %+v", m.Run, m)
+		}
+		trainKeys[m.Stages[1].Key] = true
+		rows, err := results.ReadJSONL[results.EvalRow](filepath.Join(s.Dir, results.EvalFile))
+		if err != nil || len(rows) != 1 || rows[0].Temperature != m.Factors["temp"] {
+			t.Errorf("run %s eval %+v %v (factors %v)", m.Run, rows, err, m.Factors)
+		}
+	}
+	if len(trainKeys) != 4 {
+		t.Errorf("%d distinct train keys, want 4", len(trainKeys))
+	}
+	// Rerunning the same file reuses everything.
+	sum, err = runner.Execute(ctx, plan, runner.Options{Dir: dir, Jobs: 2, CodeVersion: "test"})
+	if err != nil || sum.Computed != 0 || sum.Cached != 14 {
+		t.Fatalf("rerun %+v %v", sum, err)
+	}
+}
