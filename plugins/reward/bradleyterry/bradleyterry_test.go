@@ -22,6 +22,9 @@ func TestComparisonsShape(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
+	if err := out.Check(2); err != nil {
+		t.Fatal(err)
+	}
 	if len(out.Inputs) != 4 || len(out.Comparisons) != 2 || len(out.Tag) != 4 || len(out.Pair) != 4 {
 		t.Fatalf("got %d inputs, %d comparisons", len(out.Inputs), len(out.Comparisons))
 	}

@@ -38,6 +38,9 @@ func TestComparisons(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
+			if err := out.Check(2); err != nil {
+				t.Fatal(err)
+			}
 			if len(out.Inputs) != 8 || len(out.Comparisons) != 2*len(tt.want) {
 				t.Fatalf("%d inputs, %d comparisons", len(out.Inputs), len(out.Comparisons))
 			}
