@@ -47,21 +47,34 @@ func DecodeConfig(raw map[string]any, out any) error {
 		}
 		clean[k] = raw[k]
 	}
-	dec, err := mapstructure.NewDecoder(&mapstructure.DecoderConfig{
-		Result:      out,
-		ErrorUnused: true,
-		DecodeHook: mapstructure.ComposeDecodeHookFunc(
-			mapstructure.StringToTimeDurationHookFunc(),
-			integralHook,
-		),
-	})
-	if err != nil {
-		return fmt.Errorf("sdk.DecodeConfig: %w", err)
-	}
-	if err := dec.Decode(clean); err != nil {
-		errs = append(errs, flattenDecodeErrors(err)...)
+	// One key at a time: mapstructure stops at the first failing hook, and
+	// every problem should be reported.
+	for _, k := range sortedKeys(clean) {
+		dec, err := mapstructure.NewDecoder(&mapstructure.DecoderConfig{
+			Result:      out,
+			ErrorUnused: true,
+			DecodeHook:  mapstructure.ComposeDecodeHookFunc(durationHook, integralHook),
+		})
+		if err != nil {
+			return fmt.Errorf("sdk.DecodeConfig: %w", err)
+		}
+		if err := dec.Decode(map[string]any{k: clean[k]}); err != nil {
+			errs = append(errs, flattenDecodeErrors(err)...)
+		}
 	}
 	return errors.Join(errs...)
+}
+
+// durationHook reads durations written as strings ("1m30s").
+func durationHook(from, to reflect.Type, data any) (any, error) {
+	if to != reflect.TypeOf(time.Duration(0)) || from.Kind() != reflect.String {
+		return data, nil
+	}
+	d, err := time.ParseDuration(data.(string))
+	if err != nil {
+		return nil, fmt.Errorf("want a duration like \"1m30s\", got %q", data)
+	}
+	return d, nil
 }
 
 // integralHook refuses to truncate a fractional number into an integer.
@@ -110,7 +123,10 @@ func valueTypeName(v any) string {
 	if v == nil {
 		return "nothing"
 	}
-	return fmt.Sprintf("%s (%v)", typeName(reflect.TypeOf(v)), v)
+	if s, ok := v.(string); ok {
+		return fmt.Sprintf("string %q", s)
+	}
+	return fmt.Sprintf("%s %v", typeName(reflect.TypeOf(v)), v)
 }
 
 // SchemaOf describes the config struct defaults (a struct or a pointer to

@@ -27,16 +27,17 @@ type base struct {
 func (b *base) describe(ctx context.Context) (*pluginv1.Description, error) {
 	b.mu.Lock()
 	defer b.mu.Unlock()
-	d, err := completeDescription(ctx, b.impl)
+	d, err := Describe(ctx, b.impl)
 	if err != nil {
 		return nil, err
 	}
 	return descToProto(d)
 }
 
-// completeDescription calls Describe and fills what the SDK knows: the kind
-// and the stateful capability.
-func completeDescription(ctx context.Context, p Plugin) (*Description, error) {
+// Describe calls p.Describe and completes the description with what the
+// SDK knows: the kind and the stateful capability. Served plugins answer
+// the host with it.
+func Describe(ctx context.Context, p Plugin) (*Description, error) {
 	d, err := p.Describe(ctx)
 	if err != nil {
 		return nil, err
