@@ -56,6 +56,17 @@ func FromRequest(req *sdk.AdvantagesRequest, needValues, needGreedy bool) ([]Seq
 		if needGreedy {
 			s.Baseline = req.GreedyRewards[i]
 		}
+		n := 0
+		for _, m := range req.Mask[i] {
+			if m > 0.5 {
+				n++
+			}
+		}
+		pos[i] = make([]int, 0, n)
+		s.LogProbs, s.RefLogProbs = make([]float64, 0, n), make([]float64, 0, n)
+		if needValues {
+			s.Values = make([]float64, 0, n)
+		}
 		for j := range t {
 			if req.Mask[i][j] <= 0.5 {
 				continue
