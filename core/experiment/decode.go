@@ -8,6 +8,7 @@ import (
 	"sort"
 	"strconv"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/go-viper/mapstructure/v2"
@@ -34,10 +35,21 @@ type field struct {
 	required bool
 }
 
+var fieldCache sync.Map // reflect.Type -> []field
+
 // structFields lists the settable fields of struct type t under their key
 // names, the way mapstructure sees them with TagName "toml" (embedded
 // structs tagged ",squash" are flattened).
 func structFields(t reflect.Type) []field {
+	if fs, ok := fieldCache.Load(t); ok {
+		return fs.([]field)
+	}
+	fs := scanFields(t)
+	fieldCache.Store(t, fs)
+	return fs
+}
+
+func scanFields(t reflect.Type) []field {
 	var out []field
 	for i := 0; i < t.NumField(); i++ {
 		f := t.Field(i)
@@ -57,7 +69,7 @@ func structFields(t reflect.Type) []field {
 				ft = ft.Elem()
 			}
 			if ft.Kind() == reflect.Struct {
-				for _, sf := range structFields(ft) {
+				for _, sf := range scanFields(ft) {
 					sf.index = append([]int{i}, sf.index...)
 					out = append(out, sf)
 				}
@@ -353,7 +365,7 @@ func decodeSettings(v any, newSettings func() any, path string, extra ...string)
 	t := reflect.TypeOf(settings).Elem()
 	var probs []problem
 	if m, ok := v.(map[string]any); ok && t.Kind() == reflect.Struct && len(extra) > 0 {
-		fs := structFields(t)
+		fs := append([]field(nil), structFields(t)...) // cached: do not append in place
 		for _, e := range extra {
 			fs = append(fs, field{name: e})
 		}
@@ -400,13 +412,76 @@ func decodeSettings(v any, newSettings func() any, path string, extra ...string)
 		}
 		return nil, probs
 	}
-	if val, ok := settings.(interface{ Validate() error }); ok {
-		probs = append(probs, fieldProblems(val.Validate(), path, "")...)
-	}
+	probs = append(probs, validateTree(reflect.ValueOf(settings), path, 0)...)
 	if len(probs) > 0 {
 		return nil, probs
 	}
 	return settings, nil
+}
+
+type validator interface{ Validate() error }
+
+// validateTree calls the Validate method of the decoded settings and of
+// every value inside them that has one (nested tables, elements of arrays of
+// tables), each with keys relative to its own path.
+func validateTree(v reflect.Value, path string, depth int) []problem {
+	if depth > 32 || !v.IsValid() {
+		return nil
+	}
+	var probs []problem
+	switch {
+	case v.Kind() == reflect.Pointer:
+		if v.IsNil() {
+			return nil
+		}
+		if val, ok := v.Interface().(validator); ok {
+			probs = append(probs, fieldProblems(val.Validate(), path, "")...)
+		}
+		return append(probs, validateInside(v.Elem(), path, depth)...)
+	case v.Kind() == reflect.Interface:
+		if v.IsNil() {
+			return nil
+		}
+		return validateTree(v.Elem(), path, depth+1)
+	case v.CanAddr():
+		if val, ok := v.Addr().Interface().(validator); ok {
+			probs = append(probs, fieldProblems(val.Validate(), path, "")...)
+		}
+	case v.CanInterface():
+		if val, ok := v.Interface().(validator); ok {
+			probs = append(probs, fieldProblems(val.Validate(), path, "")...)
+		}
+	}
+	return append(probs, validateInside(v, path, depth)...)
+}
+
+func validateInside(v reflect.Value, path string, depth int) []problem {
+	var probs []problem
+	switch v.Kind() {
+	case reflect.Struct:
+		if v.Type() == timeType {
+			return nil
+		}
+		for _, f := range structFields(v.Type()) {
+			if fv, err := v.FieldByIndexErr(f.index); err == nil {
+				probs = append(probs, validateTree(fv, joinKey(path, f.name), depth+1)...)
+			}
+		}
+	case reflect.Slice, reflect.Array:
+		for i := 0; i < v.Len(); i++ {
+			probs = append(probs, validateTree(v.Index(i), joinIndex(path, i), depth+1)...)
+		}
+	case reflect.Map:
+		if v.Type().Key().Kind() != reflect.String {
+			return nil
+		}
+		keys := v.MapKeys()
+		sort.Slice(keys, func(i, j int) bool { return keys[i].String() < keys[j].String() })
+		for _, k := range keys {
+			probs = append(probs, validateTree(v.MapIndex(k), joinKey(path, k.String()), depth+1)...)
+		}
+	}
+	return probs
 }
 
 // fieldProblems turns errors from a Validate method or plugin validator into

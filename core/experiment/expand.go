@@ -135,8 +135,44 @@ func canonicalTOML(m map[string]any) ([]byte, error) {
 	return buf.Bytes(), nil
 }
 
-func canonicalValue(v any) ([]byte, error) {
-	return canonicalTOML(map[string]any{"v": v})
+// canonicalKey is a cheap deterministic encoding of a tree value for
+// comparisons and memo keys (not for hashing: Canonical is the stable
+// format). Types are tagged so that 1 and 1.0 differ.
+func canonicalKey(v any) string {
+	var b strings.Builder
+	writeKey(&b, v)
+	return b.String()
+}
+
+func writeKey(b *strings.Builder, v any) {
+	switch x := v.(type) {
+	case map[string]any:
+		b.WriteByte('{')
+		for _, k := range sortedKeys(x) {
+			b.WriteString(strconv.Quote(k))
+			b.WriteByte(':')
+			writeKey(b, x[k])
+			b.WriteByte(',')
+		}
+		b.WriteByte('}')
+	case []any:
+		b.WriteByte('[')
+		for _, e := range x {
+			writeKey(b, e)
+			b.WriteByte(',')
+		}
+		b.WriteByte(']')
+	case string:
+		b.WriteString(strconv.Quote(x))
+	case int64:
+		b.WriteByte('i')
+		b.WriteString(strconv.FormatInt(x, 10))
+	case float64:
+		b.WriteByte('f')
+		b.WriteString(strconv.FormatFloat(x, 'g', -1, 64))
+	default:
+		fmt.Fprintf(b, "%T:%v", v, v)
+	}
 }
 
 // Change is one difference between two resolved configurations.

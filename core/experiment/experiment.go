@@ -606,11 +606,8 @@ func (l *loader) validatePlugin(ref *PluginRef) pluginResult {
 	if v == nil {
 		return pluginResult{resolved: ref.Config}
 	}
-	memo, err := canonicalTOML(map[string]any{"k": ref.Kind, "n": ref.Name, "p": ref.Path, "s": ref.SHA256, "c": ref.Config})
-	if err != nil {
-		return pluginResult{probs: []problem{{key: "config", msg: err.Error()}}}
-	}
-	if r, ok := l.plugins[string(memo)]; ok {
+	memo := canonicalKey([]any{ref.Kind, ref.Name, ref.Path, ref.SHA256, ref.Config})
+	if r, ok := l.plugins[memo]; ok {
 		return r
 	}
 	var r pluginResult
@@ -636,7 +633,7 @@ func (l *loader) validatePlugin(ref *PluginRef) pluginResult {
 			r.resolved = normalizeRaw(deepCopy(resolved)).(map[string]any)
 		}
 	}
-	l.plugins[string(memo)] = r
+	l.plugins[memo] = r
 	return r
 }
 

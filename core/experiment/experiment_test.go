@@ -91,7 +91,7 @@ func TestLoadAblation(t *testing.T) {
 	if rm.Kind != "rm" {
 		t.Errorf("rm_bt kind %q", rm.Kind)
 	}
-	plots := c.Sections["plots"].(*[]testPlot)
+	plots := c.Sections["plot"].(*[]testPlot)
 	if len(*plots) != 2 || (*plots)[1].Metric != "delta" {
 		t.Errorf("plots %+v", plots)
 	}

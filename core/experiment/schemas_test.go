@@ -2,6 +2,7 @@ package experiment
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"sort"
 	"strings"
@@ -66,6 +67,30 @@ type testPlot struct {
 	Kind   string   `toml:"kind,required"`
 	Metric string   `toml:"metric"`
 	Arms   []string `toml:"arms"`
+	Size   testSize `toml:"size"`
+}
+
+func (p testPlot) Validate() error {
+	if p.Kind != "delta-vs-iteration" && p.Kind != "ablation-bars" {
+		return Errorf("kind", `expected "delta-vs-iteration" or "ablation-bars" (got %q)`, p.Kind)
+	}
+	return nil
+}
+
+type testSize struct {
+	Width  float64 `toml:"width"`
+	Height float64 `toml:"height"`
+}
+
+func (s *testSize) Validate() error {
+	var errs []error
+	if s.Width < 0 {
+		errs = append(errs, Errorf("width", "expected a positive width in cm (got %g)", s.Width))
+	}
+	if s.Height < 0 {
+		errs = append(errs, Errorf("height", "expected a positive height in cm (got %g)", s.Height))
+	}
+	return errors.Join(errs...)
 }
 
 func newTestRegistry() (*Registry, *fakePlugins) {
@@ -92,7 +117,7 @@ func newTestRegistry() (*Registry, *fakePlugins) {
 		return &testEval{Iterations: 3, Temperatures: []float64{0.4, 1}, Judges: []string{"oracle"}}
 	}})
 	r.RegisterStage("marker", StageKind{}) // a stage without settings
-	r.RegisterSection("plots", func() any { return &[]testPlot{} })
+	r.RegisterSection("plot", func() any { return &[]testPlot{} })
 	p := &fakePlugins{calls: map[string]int{}}
 	r.SetPluginValidator(p)
 	return r, p
