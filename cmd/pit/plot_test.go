@@ -1,0 +1,101 @@
+package main
+
+import (
+	"bytes"
+	"encoding/csv"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+)
+
+var plotFixtures = filepath.Join("..", "..", "plots", "testdata")
+
+func TestPlotCommandDirectory(t *testing.T) {
+	out := t.TempDir()
+	var stdout, stderr bytes.Buffer
+	dir := filepath.Join(plotFixtures, "results", "fake-sweep")
+	if code := realMain([]string{"plot", dir, "--out", out, "--format", "svg"}, &stdout, &stderr); code != 0 {
+		t.Fatalf("exit %d: %s", code, stderr.String())
+	}
+	paths := strings.Fields(stdout.String())
+	if len(paths) != 6 {
+		t.Fatalf("printed %d paths, want the 6 default figures: %q", len(paths), stdout.String())
+	}
+	for _, p := range paths {
+		if filepath.Ext(p) != ".svg" || filepath.Dir(p) != out {
+			t.Errorf("path %s: want an .svg in %s", p, out)
+		}
+		if fi, err := os.Stat(p); err != nil || fi.Size() == 0 {
+			t.Errorf("%s: %v", p, err)
+		}
+	}
+	if !strings.Contains(stderr.String(), "note: iterations-pit.svg: eval temperatures 0.4, 0.7, 1 present") {
+		t.Errorf("notes not reported: %s", stderr.String())
+	}
+}
+
+func TestPlotCommandExperimentFile(t *testing.T) {
+	out := t.TempDir()
+	var stdout, stderr bytes.Buffer
+	file := filepath.Join(plotFixtures, "experiment.toml")
+	if code := realMain([]string{"plot", "--out", out, file}, &stdout, &stderr); code != 0 {
+		t.Fatalf("exit %d: %s", code, stderr.String())
+	}
+	want := []string{
+		filepath.Join(out, "fig", "delta.svg"),
+		filepath.Join(out, "fig", "reward.pdf"),
+		filepath.Join(out, "ablation-delta-mean_oracle-oracle.png"),
+	}
+	if got := strings.Fields(stdout.String()); strings.Join(got, " ") != strings.Join(want, " ") {
+		t.Errorf("printed %q, want %q", got, want)
+	}
+	// The failed run is reported, not fatal.
+	if !strings.Contains(stderr.String(), "status failed") {
+		t.Errorf("stderr %q does not report the failed run", stderr.String())
+	}
+}
+
+func TestPlotCommandErrors(t *testing.T) {
+	var stdout, stderr bytes.Buffer
+	if code := realMain([]string{"plot", filepath.Join(plotFixtures, "bad-plot.toml")}, &stdout, &stderr); code != 1 {
+		t.Errorf("bad experiment file: exit %d, want 1", code)
+	}
+	if !strings.Contains(stderr.String(), "unknown key") {
+		t.Errorf("stderr %q", stderr.String())
+	}
+	stderr.Reset()
+	if code := realMain([]string{"plot", filepath.Join(t.TempDir(), "missing")}, &stdout, &stderr); code != 1 {
+		t.Errorf("missing directory: exit %d, want 1", code)
+	}
+	if code := realMain([]string{"plot", "--format"}, &stdout, &stderr); code != 2 {
+		t.Errorf("flag without value: exit %d, want 2", code)
+	}
+}
+
+func TestExportCommand(t *testing.T) {
+	var stdout, stderr bytes.Buffer
+	dir := filepath.Join(plotFixtures, "results", "fake-sweep")
+	if code := realMain([]string{"export", dir}, &stdout, &stderr); code != 0 {
+		t.Fatalf("exit %d: %s", code, stderr.String())
+	}
+	rows, err := csv.NewReader(&stdout).ReadAll()
+	if err != nil {
+		t.Fatal(err)
+	}
+	// 16 runs × (7 kl values + 6 eval rows × 7 measures) + header.
+	if len(rows) != 1+16*(7+6*7) {
+		t.Errorf("%d rows", len(rows))
+	}
+	if !strings.HasPrefix(strings.Join(rows[0], ","), "experiment,run,arm,seed,baseline,status,curriculum,kl_beta,source") {
+		t.Errorf("header %v", rows[0])
+	}
+	out := filepath.Join(t.TempDir(), "r.csv")
+	stdout.Reset()
+	if code := realMain([]string{"export", dir, "-o", out}, &stdout, &stderr); code != 0 {
+		t.Fatalf("exit %d: %s", code, stderr.String())
+	}
+	if fi, err := os.Stat(out); err != nil || fi.Size() == 0 || strings.TrimSpace(stdout.String()) != out {
+		t.Errorf("export -o: %v, printed %q", err, stdout.String())
+	}
+}
