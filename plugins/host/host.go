@@ -218,6 +218,9 @@ func (m *Manager) Launch(ctx context.Context, spec Spec) (*Plugin, error) {
 		}
 		exe = m.opts.Executable
 		if exe == "" {
+			if !sdk.CanServeBuiltins() {
+				return nil, fmt.Errorf("launch %s: this test binary cannot serve built-ins: call sdk.ServeBuiltinIfChild() first in TestMain (or plugintest.Main)", spec)
+			}
 			var err error
 			if exe, err = os.Executable(); err != nil {
 				return nil, fmt.Errorf("launch %s: find own executable: %w", spec, err)

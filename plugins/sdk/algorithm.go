@@ -49,7 +49,7 @@ type AdvantagesRequest struct {
 	Step        int
 	LogProbs    [][]float64 // policy log-probability of each sampled token
 	RefLogProbs [][]float64 // reference (SFT) log-probability of each token
-	Values      [][]float64 // value-head estimates; nil without a critic
+	Values      [][]float64 // value-head estimates; nil without a critic (Knobs.ValueCoef == 0)
 	Mask        [][]float64
 	Rewards     []float64 // per sequence, from the reward formulation
 	Groups      []int     // per sequence: rollouts of one prompt share an id

@@ -6,6 +6,8 @@ import (
 	"os"
 	"strings"
 	"sync"
+	"sync/atomic"
+	"testing"
 	"time"
 
 	"github.com/hashicorp/go-hclog"
@@ -13,6 +15,8 @@ import (
 )
 
 var (
+	hookCalled atomic.Bool
+
 	loggerMu sync.Mutex
 	logger   hclog.Logger = hclog.New(&hclog.LoggerOptions{Name: "plugin", Output: os.Stderr, Level: hclog.Info})
 )
@@ -113,6 +117,7 @@ func builtinNames(kind Kind) string {
 //		os.Exit(m.Run())
 //	}
 func ServeBuiltinIfChild() {
+	hookCalled.Store(true)
 	spec := os.Getenv(EnvBuiltin)
 	if spec == "" || os.Getenv(Handshake().MagicCookieKey) != Handshake().MagicCookieValue {
 		return
@@ -127,4 +132,13 @@ func ServeBuiltinIfChild() {
 		os.Exit(1)
 	}
 	os.Exit(0)
+}
+
+// CanServeBuiltins reports whether this process's executable serves
+// built-ins when a host launches it: always for a normal binary (whose main
+// must route "plugin serve" to ServeBuiltin, as pit's does), and for a test
+// binary only once ServeBuiltinIfChild has run (from TestMain). Without the
+// hook, a test binary launched as a plugin would run its tests instead.
+func CanServeBuiltins() bool {
+	return !testing.Testing() || hookCalled.Load()
 }
