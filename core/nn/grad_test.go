@@ -123,6 +123,12 @@ func TestOpGradients(t *testing.T) {
 	cases := []opCase{
 		{name: "LayerNorm", shapes: []tensor.Shape{{5, 6}, {6}, {6}},
 			build: func(in []*G.Node) (*G.Node, error) { return layerNorm(in[0], in[1], in[2], lnEps) }},
+		{name: "Linear", shapes: []tensor.Shape{{5, 4}, {4, 3}, {3}},
+			build: func(in []*G.Node) (*G.Node, error) { return matmul(in[0], in[1], in[2]) }},
+		{name: "MatMul", shapes: []tensor.Shape{{5, 4}, {4, 3}},
+			build: func(in []*G.Node) (*G.Node, error) { return matmul(in[0], in[1], nil) }},
+		{name: "Residual", shapes: []tensor.Shape{{3, 4}, {3, 4}},
+			build: func(in []*G.Node) (*G.Node, error) { return residual(in[0], in[1]) }},
 		{name: "BiasAdd", shapes: []tensor.Shape{{4, 3}, {3}},
 			build: func(in []*G.Node) (*G.Node, error) { return biasAdd(in[0], in[1]) }},
 		{name: "BiasGelu", shapes: []tensor.Shape{{4, 5}, {5}},

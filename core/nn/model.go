@@ -270,16 +270,16 @@ func (m *Model) buildBlocks(emb func(wte, wpe *G.Node) (*G.Node, error), attn fu
 		if err != nil {
 			return nil, err
 		}
-		if x, err = G.Add(x, o); err != nil {
-			return nil, fmt.Errorf("nn: residual: %w", err)
+		if x, err = residual(x, o); err != nil {
+			return nil, err
 		}
 		h, err = layerNorm(x, tr.p(m, pre+"ln2.g"), tr.p(m, pre+"ln2.b"), lnEps)
 		if err != nil {
 			return nil, err
 		}
-		u, err := G.Mul(h, tr.p(m, pre+"mlp.w1"))
+		u, err := matmul(h, tr.p(m, pre+"mlp.w1"), nil)
 		if err != nil {
-			return nil, fmt.Errorf("nn: mlp: %w", err)
+			return nil, err
 		}
 		if u, err = biasGelu(u, tr.p(m, pre+"mlp.b1")); err != nil {
 			return nil, err
@@ -287,8 +287,8 @@ func (m *Model) buildBlocks(emb func(wte, wpe *G.Node) (*G.Node, error), attn fu
 		if o, err = linear(u, tr.p(m, pre+"mlp.w2"), tr.p(m, pre+"mlp.b2")); err != nil {
 			return nil, err
 		}
-		if x, err = G.Add(x, o); err != nil {
-			return nil, fmt.Errorf("nn: residual: %w", err)
+		if x, err = residual(x, o); err != nil {
+			return nil, err
 		}
 	}
 	h, err := layerNorm(x, tr.p(m, "lnf.g"), tr.p(m, "lnf.b"), lnEps)
@@ -309,10 +309,4 @@ func (m *Model) rewardHead(tr *trunk) (*G.Node, error) {
 	return linear(tr.hidden, tr.p(m, "rm.w"), tr.p(m, "rm.b"))
 }
 
-func linear(x, w, b *G.Node) (*G.Node, error) {
-	y, err := G.Mul(x, w)
-	if err != nil {
-		return nil, fmt.Errorf("nn: linear %v: %w", w.Name(), err)
-	}
-	return biasAdd(y, b)
-}
+func linear(x, w, b *G.Node) (*G.Node, error) { return matmul(x, w, b) }

@@ -1,0 +1,143 @@
+package nn
+
+import (
+	"fmt"
+	"math/rand/v2"
+	"runtime"
+	"testing"
+)
+
+// The reference shape of issue 2: d_model 64, 2 layers, 4 heads, vocab 64,
+// context 32, batch 32.
+func refConfig() Config {
+	return Config{Vocab: 64, Context: 32, DModel: 64, Layers: 2, Heads: 4, MLP: 256, Seed: 1}
+}
+
+const refBatch = 32
+
+func refBatchData(rng *rand.Rand, cfg Config) Batch {
+	b := Batch{Seqs: make([][]int, refBatch)}
+	for i := range b.Seqs {
+		s := make([]int, cfg.Context)
+		for j := range s {
+			s[j] = rng.IntN(cfg.Vocab)
+		}
+		b.Seqs[i] = s
+	}
+	return b
+}
+
+// BenchmarkTrainStep measures one SFT step (forward, backward, AdamW) on 32
+// full sequences of 32 tokens and reports tokens/s.
+func BenchmarkTrainStep(b *testing.B) {
+	cfg := refConfig()
+	m := mustModel(b, cfg)
+	tr := mustTrainer(b, m, OptimConfig{LR: 1e-4})
+	batch := refBatchData(rand.New(rand.NewPCG(1, 1)), cfg)
+	if _, err := tr.SFTStep(batch); err != nil { // build the graph outside the timer
+		b.Fatal(err)
+	}
+	b.ResetTimer()
+	for i := 0; i < b.N; i++ {
+		if _, err := tr.SFTStep(batch); err != nil {
+			b.Fatal(err)
+		}
+	}
+	b.ReportMetric(float64(b.N*refBatch*cfg.Context)/b.Elapsed().Seconds(), "tokens/s")
+}
+
+// BenchmarkSample measures sampling 32 sequences of 32 tokens (a one-token
+// prompt and 31 new tokens) and reports generated tokens/s.
+func BenchmarkSample(b *testing.B) {
+	cfg := refConfig()
+	m := mustModel(b, cfg)
+	prompts := make([][]int, refBatch)
+	for i := range prompts {
+		prompts[i] = []int{1}
+	}
+	opts := SampleOptions{Temperature: 1, MaxNew: cfg.Context - 1, EOS: -1}
+	rng := rand.New(rand.NewPCG(1, 1))
+	if _, err := m.Sample(b.Context(), prompts, opts, rng); err != nil {
+		b.Fatal(err)
+	}
+	b.ResetTimer()
+	for i := 0; i < b.N; i++ {
+		if _, err := m.Sample(b.Context(), prompts, opts, rng); err != nil {
+			b.Fatal(err)
+		}
+	}
+	b.ReportMetric(float64(b.N*refBatch*(cfg.Context-1))/b.Elapsed().Seconds(), "tokens/s")
+}
+
+// BenchmarkScore measures teacher-forced scoring of 32 sequences of 32
+// tokens.
+func BenchmarkScore(b *testing.B) {
+	cfg := refConfig()
+	m := mustModel(b, cfg)
+	batch := refBatchData(rand.New(rand.NewPCG(1, 1)), cfg)
+	if _, err := m.ScoreTokens(b.Context(), batch.Seqs, 1); err != nil {
+		b.Fatal(err)
+	}
+	b.ResetTimer()
+	for i := 0; i < b.N; i++ {
+		if _, err := m.ScoreTokens(b.Context(), batch.Seqs, 1); err != nil {
+			b.Fatal(err)
+		}
+	}
+	b.ReportMetric(float64(b.N*refBatch*cfg.Context)/b.Elapsed().Seconds(), "tokens/s")
+}
+
+// BenchmarkMemory1000Steps runs 1000 training steps (with scoring and
+// sampling between) and reports the heap and RSS before and after: graphs
+// are built once per shape, so memory must stay flat.
+func BenchmarkMemory1000Steps(b *testing.B) {
+	cfg := refConfig()
+	cfg.DModel, cfg.MLP = 32, 128
+	for i := 0; i < b.N; i++ {
+		m := mustModel(b, cfg)
+		tr := mustTrainer(b, m, OptimConfig{LR: 1e-4})
+		rng := rand.New(rand.NewPCG(1, 1))
+		batch := refBatchData(rng, cfg)
+		batch.Seqs = batch.Seqs[:8]
+		var heap0, rss0 uint64
+		for step := 0; step < 1000; step++ {
+			if _, err := tr.SFTStep(batch); err != nil {
+				b.Fatal(err)
+			}
+			if step%100 == 0 {
+				if _, err := m.ScoreTokens(b.Context(), batch.Seqs, 1); err != nil {
+					b.Fatal(err)
+				}
+			}
+			if step == 99 {
+				heap0, rss0 = memNow()
+			}
+		}
+		heap1, rss1 := memNow()
+		b.ReportMetric(float64(heap0)/(1<<20), "heapMiB@100")
+		b.ReportMetric(float64(heap1)/(1<<20), "heapMiB@1000")
+		b.ReportMetric(float64(rss0)/(1<<20), "rssMiB@100")
+		b.ReportMetric(float64(rss1)/(1<<20), "rssMiB@1000")
+		if heap1 > heap0+(8<<20) {
+			b.Fatalf("heap grew from %d to %d bytes over 900 steps", heap0, heap1)
+		}
+	}
+}
+
+// memNow returns the live heap after a GC and the process's resident set.
+func memNow() (heap, rss uint64) {
+	runtime.GC()
+	var ms runtime.MemStats
+	runtime.ReadMemStats(&ms)
+	return ms.HeapAlloc, readRSS()
+}
+
+func ExampleConfig() {
+	cfg := refConfig().WithDefaults()
+	m, err := New(cfg)
+	if err != nil {
+		panic(err)
+	}
+	fmt.Println(m.NumParams())
+	// Output: 110530
+}

@@ -1,0 +1,161 @@
+// Package gemm multiplies row-major float32 matrices for core/nn: a
+// register-blocked AVX2/FMA kernel on amd64 CPUs that have it, gonum's
+// pure-Go BLAS everywhere else (and under the purego build tag).
+package gemm
+
+import (
+	"runtime"
+	"sync"
+
+	"gonum.org/v1/gonum/blas"
+	"gonum.org/v1/gonum/blas/gonum"
+)
+
+// Accelerated reports whether the assembly kernel is in use.
+func Accelerated() bool { return haveKernel }
+
+var impl gonum.Implementation
+
+// MulNN computes C = A·B (or C += A·B when acc), with A [m×k], B [k×n] and
+// C [m×n], all row-major with leading dimensions lda, ldb, ldc.
+func MulNN(m, n, k int, a []float32, lda int, b []float32, ldb int, c []float32, ldc int, acc bool) {
+	if m == 0 || n == 0 || k == 0 {
+		zeroUnlessAcc(m, n, c, ldc, acc)
+		return
+	}
+	if !haveKernel {
+		impl.Sgemm(blas.NoTrans, blas.NoTrans, m, n, k, 1, a, lda, b, ldb, beta(acc), c, ldc)
+		return
+	}
+	mul(m, n, k, a, lda, 1, b, ldb, c, ldc, acc)
+}
+
+// MulTN computes C = Aᵀ·B (or C += Aᵀ·B when acc), with A [k×m], B [k×n]
+// and C [m×n].
+func MulTN(m, n, k int, a []float32, lda int, b []float32, ldb int, c []float32, ldc int, acc bool) {
+	if m == 0 || n == 0 || k == 0 {
+		zeroUnlessAcc(m, n, c, ldc, acc)
+		return
+	}
+	if !haveKernel {
+		impl.Sgemm(blas.Trans, blas.NoTrans, m, n, k, 1, a, lda, b, ldb, beta(acc), c, ldc)
+		return
+	}
+	mul(m, n, k, a, 1, lda, b, ldb, c, ldc, acc)
+}
+
+// MulNT computes C = A·Bᵀ (or C += A·Bᵀ when acc), with A [m×k], B [n×k]
+// and C [m×n].
+func MulNT(m, n, k int, a []float32, lda int, b []float32, ldb int, c []float32, ldc int, acc bool) {
+	if m == 0 || n == 0 || k == 0 {
+		zeroUnlessAcc(m, n, c, ldc, acc)
+		return
+	}
+	if !haveKernel {
+		impl.Sgemm(blas.NoTrans, blas.Trans, m, n, k, 1, a, lda, b, ldb, beta(acc), c, ldc)
+		return
+	}
+	// Transpose B (a weight matrix, small) so the kernel streams rows.
+	bt := getScratch(k * n)
+	for j := 0; j < n; j++ {
+		row := b[j*ldb : j*ldb+k]
+		for p, v := range row {
+			bt[p*n+j] = v
+		}
+	}
+	mul(m, n, k, a, lda, 1, bt, n, c, ldc, acc)
+	putScratch(bt)
+}
+
+func zeroUnlessAcc(m, n int, c []float32, ldc int, acc bool) {
+	if acc {
+		return
+	}
+	for i := 0; i < m; i++ {
+		clear(c[i*ldc : i*ldc+n])
+	}
+}
+
+func beta(acc bool) float32 {
+	if acc {
+		return 1
+	}
+	return 0
+}
+
+var scratch sync.Pool
+
+func getScratch(n int) []float32 {
+	if s, ok := scratch.Get().(*[]float32); ok && cap(*s) >= n {
+		return (*s)[:n]
+	}
+	return make([]float32, n)
+}
+
+func putScratch(s []float32) { scratch.Put(&s) }
+
+// mul computes C (+)= A·B where A(i, p) = a[i·ai + p·ap].
+func mul(m, n, k int, a []float32, ai, ap int, b []float32, ldb int, c []float32, ldc int, acc bool) {
+	if !acc {
+		for i := 0; i < m; i++ {
+			clear(c[i*ldc : i*ldc+n])
+		}
+	}
+	if k == 0 {
+		return
+	}
+	m4 := m / 4 * 4
+	blocks := m4 / 4
+	workers := runtime.GOMAXPROCS(0)
+	if m*n*k < 1<<17 || blocks < 2 {
+		workers = 1
+	}
+	workers = min(workers, blocks)
+	if workers <= 1 {
+		mulRows(0, m4, n, k, a, ai, ap, b, ldb, c, ldc)
+	} else {
+		var wg sync.WaitGroup
+		per := (blocks + workers - 1) / workers
+		for w := 0; w < workers; w++ {
+			lo, hi := w*per*4, min((w+1)*per*4, m4)
+			if lo >= hi {
+				break
+			}
+			wg.Add(1)
+			go func() {
+				defer wg.Done()
+				mulRows(lo, hi, n, k, a, ai, ap, b, ldb, c, ldc)
+			}()
+		}
+		wg.Wait()
+	}
+	if m4 < m {
+		edge(m4, m, 0, n, k, a, ai, ap, b, ldb, c, ldc)
+	}
+}
+
+// mulRows handles rows [lo, hi) (a multiple of 4 apart): full 16-column
+// blocks with the kernel, the remaining columns in Go.
+func mulRows(lo, hi, n, k int, a []float32, ai, ap int, b []float32, ldb int, c []float32, ldc int) {
+	n16 := n / 16 * 16
+	for j := 0; j < n16; j += 16 {
+		for i := lo; i < hi; i += 4 {
+			block4x16(k, a[i*ai:], ai, ap, b[j:], ldb, c[i*ldc+j:], ldc)
+		}
+	}
+	if n16 < n {
+		edge(lo, hi, n16, n, k, a, ai, ap, b, ldb, c, ldc)
+	}
+}
+
+func edge(i0, i1, j0, j1, k int, a []float32, ai, ap int, b []float32, ldb int, c []float32, ldc int) {
+	for i := i0; i < i1; i++ {
+		for j := j0; j < j1; j++ {
+			var s float32
+			for p := 0; p < k; p++ {
+				s += a[i*ai+p*ap] * b[p*ldb+j]
+			}
+			c[i*ldc+j] += s
+		}
+	}
+}

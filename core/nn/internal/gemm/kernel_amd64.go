@@ -1,0 +1,19 @@
+//go:build amd64 && !purego
+
+package gemm
+
+import (
+	"unsafe"
+
+	"golang.org/x/sys/cpu"
+)
+
+//go:noescape
+func kern4x16(k int, a unsafe.Pointer, ai, ap uintptr, b unsafe.Pointer, ldb uintptr, c unsafe.Pointer, ldc uintptr)
+
+var haveKernel = cpu.X86.HasAVX2 && cpu.X86.HasFMA
+
+// block4x16 accumulates a 4×16 block of C with the assembly kernel.
+func block4x16(k int, a []float32, ai, ap int, b []float32, ldb int, c []float32, ldc int) {
+	kern4x16(k, unsafe.Pointer(&a[0]), uintptr(ai*4), uintptr(ap*4), unsafe.Pointer(&b[0]), uintptr(ldb*4), unsafe.Pointer(&c[0]), uintptr(ldc*4))
+}

@@ -1,0 +1,150 @@
+package nn
+
+import (
+	"github.com/pit-lab/pit/core/nn/internal/gemm"
+	"gonum.org/v1/gonum/blas"
+	"gonum.org/v1/gonum/blas/gonum"
+	G "gorgonia.org/gorgonia"
+	"gorgonia.org/tensor"
+)
+
+var dblas gonum.Implementation
+
+// mulNN computes c = a·b (+= when acc) for row-major a [m×k], b [k×n].
+func mulNN[T float](m, n, k int, a, b, c []T, acc bool) {
+	switch a := any(a).(type) {
+	case []float32:
+		gemm.MulNN(m, n, k, a, k, any(b).([]float32), n, any(c).([]float32), n, acc)
+	case []float64:
+		dblas.Dgemm(blas.NoTrans, blas.NoTrans, m, n, k, 1, a, max(k, 1), any(b).([]float64), max(n, 1), beta64(acc), any(c).([]float64), max(n, 1))
+	}
+}
+
+// mulNT computes c = a·bᵀ for a [m×k], b [n×k].
+func mulNT[T float](m, n, k int, a, b, c []T) {
+	switch a := any(a).(type) {
+	case []float32:
+		gemm.MulNT(m, n, k, a, k, any(b).([]float32), k, any(c).([]float32), n, false)
+	case []float64:
+		dblas.Dgemm(blas.NoTrans, blas.Trans, m, n, k, 1, a, max(k, 1), any(b).([]float64), max(k, 1), 0, any(c).([]float64), max(n, 1))
+	}
+}
+
+// mulTN computes c = aᵀ·b for a [k×m], b [k×n].
+func mulTN[T float](m, n, k int, a, b, c []T) {
+	switch a := any(a).(type) {
+	case []float32:
+		gemm.MulTN(m, n, k, a, m, any(b).([]float32), n, any(c).([]float32), n, false)
+	case []float64:
+		dblas.Dgemm(blas.Trans, blas.NoTrans, m, n, k, 1, a, max(m, 1), any(b).([]float64), max(n, 1), 0, any(c).([]float64), max(n, 1))
+	}
+}
+
+func beta64(acc bool) float64 {
+	if acc {
+		return 1
+	}
+	return 0
+}
+
+// linearKernel computes y = x·w (+ b on every row when b is non-nil).
+func linearKernel[T float](x, w, b, y []T, m, n, k int) {
+	if b != nil {
+		for i := 0; i < m; i++ {
+			copy(y[i*n:(i+1)*n], b)
+		}
+	}
+	mulNN(m, n, k, x, w, y, b != nil)
+}
+
+// matmul computes x·w + b (b may be nil) for x [m×k], w [k×n], b [n]: one
+// op, with gradients dx = dy·wᵀ, dw = xᵀ·dy and db = Σ_rows dy.
+func matmul(x, w, b *G.Node) (*G.Node, error) {
+	dt := x.Dtype()
+	m, k, n := x.Shape()[0], x.Shape()[1], w.Shape()[1]
+	inDims := []int{2, 2}
+	in := []*G.Node{x, w}
+	if b != nil {
+		inDims = append(inDims, 1)
+		in = append(in, b)
+	}
+	op := newKernelOp("Linear", dt, tensor.Shape{m, n}, inDims...)
+	op.forward = func(out tensor.Tensor, v []G.Value) (float64, error) {
+		if dt == tensor.Float64 {
+			var bb []float64
+			if len(v) == 3 {
+				bb = data[float64](v[2])
+			}
+			linearKernel(data[float64](v[0]), data[float64](v[1]), bb, data[float64](out), m, n, k)
+		} else {
+			var bb []float32
+			if len(v) == 3 {
+				bb = data[float32](v[2])
+			}
+			linearKernel(data[float32](v[0]), data[float32](v[1]), bb, data[float32](out), m, n, k)
+		}
+		return 0, nil
+	}
+	op.grad = func(inputs G.Nodes, _, grad *G.Node) (G.Nodes, error) {
+		gx := newKernelOp("LinearGradX", dt, x.Shape(), 2, 2)
+		gx.forward = func(out tensor.Tensor, v []G.Value) (float64, error) {
+			if dt == tensor.Float64 {
+				mulNT(m, k, n, data[float64](v[0]), data[float64](v[1]), data[float64](out))
+			} else {
+				mulNT(m, k, n, data[float32](v[0]), data[float32](v[1]), data[float32](out))
+			}
+			return 0, nil
+		}
+		gw := newKernelOp("LinearGradW", dt, w.Shape(), 2, 2)
+		gw.forward = func(out tensor.Tensor, v []G.Value) (float64, error) {
+			if dt == tensor.Float64 {
+				mulTN(k, n, m, data[float64](v[0]), data[float64](v[1]), data[float64](out))
+			} else {
+				mulTN(k, n, m, data[float32](v[0]), data[float32](v[1]), data[float32](out))
+			}
+			return 0, nil
+		}
+		dx, err := apply(gx, grad, inputs[1])
+		if err != nil {
+			return nil, err
+		}
+		dw, err := apply(gw, inputs[0], grad)
+		if err != nil {
+			return nil, err
+		}
+		if b == nil {
+			return G.Nodes{dx, dw}, nil
+		}
+		db, err := colSumNode(grad, b.Shape())
+		if err != nil {
+			return nil, err
+		}
+		return G.Nodes{dx, dw, db}, nil
+	}
+	return apply(op, in...)
+}
+
+// residual computes a + b (same shapes); both gradients are the incoming
+// one.
+func residual(a, b *G.Node) (*G.Node, error) {
+	dt := a.Dtype()
+	op := newKernelOp("Residual", dt, a.Shape(), 2, 2)
+	op.forward = func(out tensor.Tensor, v []G.Value) (float64, error) {
+		if dt == tensor.Float64 {
+			addInto(data[float64](v[0]), data[float64](v[1]), data[float64](out))
+		} else {
+			addInto(data[float32](v[0]), data[float32](v[1]), data[float32](out))
+		}
+		return 0, nil
+	}
+	op.grad = func(_ G.Nodes, _, grad *G.Node) (G.Nodes, error) {
+		return G.Nodes{grad, grad}, nil
+	}
+	return apply(op, a, b)
+}
+
+func addInto[T float](a, b, out []T) {
+	for i := range out {
+		out[i] = a[i] + b[i]
+	}
+}

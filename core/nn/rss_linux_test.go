@@ -1,0 +1,25 @@
+//go:build linux
+
+package nn
+
+import (
+	"os"
+	"strconv"
+	"strings"
+)
+
+// readRSS returns the resident set size from /proc/self/status (0 when
+// unreadable).
+func readRSS() uint64 {
+	b, err := os.ReadFile("/proc/self/status")
+	if err != nil {
+		return 0
+	}
+	for _, line := range strings.Split(string(b), "\n") {
+		if f := strings.Fields(line); len(f) >= 2 && f[0] == "VmRSS:" {
+			kb, _ := strconv.ParseUint(f[1], 10, 64)
+			return kb << 10
+		}
+	}
+	return 0
+}
