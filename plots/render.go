@@ -1,0 +1,213 @@
+// Package plots draws pit's paper figures from a results directory with
+// gonum.org/v1/plot, and exports the results as a tidy CSV.
+//
+// A figure is declared by a Spec (a [[plot]] table of an experiment file):
+// learning curves with bootstrap CI bands, Δ against improvement iteration,
+// win/tie/lose bars, ablation bars with the baseline marked, gap-score
+// distributions and sweeps over a numeric factor, each with one panel per
+// judge or metric and aligned axes. Without declared figures, DefaultSpecs
+// picks a sensible set for what the results contain. The output format
+// (PNG, SVG or PDF) follows the file extension.
+//
+// Figures never crash on diverged runs: runs with NaN metrics, failed runs
+// and missing values are left out and reported in Output.Notes.
+package plots
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"path/filepath"
+	"slices"
+	"strings"
+
+	"github.com/pit-lab/pit/core/results"
+)
+
+// Options apply to every figure drawn.
+type Options struct {
+	OutDir string // where figures go; Spec.Output is relative to it; default "."
+	Format string // if set (png, svg or pdf), overrides every spec's format and extension
+}
+
+// Output is one figure written.
+type Output struct {
+	Path  string   // the file written
+	Notes []string // what was left out and why (diverged or failed runs, missing values)
+}
+
+// Draw validates spec, fills its defaults, draws it from res and writes it
+// atomically under opt.OutDir.
+func Draw(ctx context.Context, res *Results, spec Spec, opt Options) (Output, error) {
+	if err := spec.Validate(); err != nil {
+		return Output{}, fmt.Errorf("plots: %s figure: %w", spec.Kind, err)
+	}
+	if opt.Format != "" {
+		fm := strings.ToLower(opt.Format)
+		if !slices.Contains(Formats, fm) {
+			return Output{}, fmt.Errorf("plots: format %q (want png, svg or pdf)", opt.Format)
+		}
+		spec.Format = fm
+		if spec.Output != "" {
+			spec.Output = strings.TrimSuffix(spec.Output, filepath.Ext(spec.Output)) + "." + fm
+		}
+	}
+	spec.SetDefaults()
+	var nt notes
+	f, err := build(ctx, res, &spec, &nt)
+	if err != nil {
+		return Output{Notes: nt.list}, fmt.Errorf("plots: %s: %w", spec.Output, err)
+	}
+	w, h, err := f.size(&spec)
+	if err != nil {
+		return Output{Notes: nt.list}, fmt.Errorf("plots: %s: %w", spec.Output, err)
+	}
+	data, err := f.encode(w, h, spec.Format, spec.DPI)
+	if err != nil {
+		return Output{Notes: nt.list}, fmt.Errorf("plots: %s: %w", spec.Output, err)
+	}
+	dir := opt.OutDir
+	if dir == "" {
+		dir = "."
+	}
+	path := filepath.Join(dir, filepath.FromSlash(spec.Output))
+	if err := results.WriteFileAtomic(path, data); err != nil {
+		return Output{Notes: nt.list}, fmt.Errorf("plots: %w", err)
+	}
+	return Output{Path: path, Notes: nt.list}, nil
+}
+
+func build(ctx context.Context, res *Results, spec *Spec, nt *notes) (*figure, error) {
+	var f *figure
+	var err error
+	switch spec.Kind {
+	case Curve:
+		f, err = drawCurve(ctx, res, spec, nt)
+	case Iterations:
+		f, err = drawIterations(ctx, res, spec, nt)
+	case Outcomes:
+		f, err = drawOutcomes(ctx, res, spec, nt)
+	case Ablation:
+		f, err = drawAblation(ctx, res, spec, nt)
+	case Gaps:
+		f, err = drawGaps(ctx, res, spec, nt)
+	case Sweep:
+		f, err = drawSweep(ctx, res, spec, nt)
+	default:
+		err = fmt.Errorf("kind %q is not a figure kind", spec.Kind)
+	}
+	if err != nil {
+		return nil, err
+	}
+	if len(f.panels) == 0 || len(f.data) == 0 {
+		return nil, fmt.Errorf("nothing to draw: every run was left out or had no values")
+	}
+	return f, nil
+}
+
+// DrawAll draws every spec, going on past failures; the error joins every
+// figure's error.
+func DrawAll(ctx context.Context, res *Results, specs []Spec, opt Options) ([]Output, error) {
+	var outs []Output
+	var errs []error
+	for _, s := range specs {
+		if err := ctx.Err(); err != nil {
+			return outs, err
+		}
+		o, err := Draw(ctx, res, s, opt)
+		if err != nil {
+			errs = append(errs, err)
+			if len(o.Notes) > 0 {
+				outs = append(outs, o)
+			}
+			continue
+		}
+		outs = append(outs, o)
+	}
+	return outs, errors.Join(errs...)
+}
+
+// DefaultSpecs returns the figures drawn when an experiment declares none:
+// learning curves of every stage's metrics (one figure per stage, one panel
+// per metric), and where the results hold them, Δ against iteration and
+// win/tie/lose bars for every eval method, ablation bars of Δ at iteration
+// 1 when there are several arms, gap-score densities, and sweeps over every
+// numeric factor with three or more values and over the eval temperature.
+func DefaultSpecs(res *Results) []Spec {
+	var specs []Spec
+	stageMetrics := map[string][]string{}
+	var stageOrder []string
+	for _, r := range res.Runs {
+		for _, m := range r.Metrics {
+			if _, ok := stageMetrics[m.Stage]; !ok {
+				stageOrder = append(stageOrder, m.Stage)
+			}
+			if !slices.Contains(stageMetrics[m.Stage], m.Name) {
+				stageMetrics[m.Stage] = append(stageMetrics[m.Stage], m.Name)
+			}
+		}
+	}
+	for _, st := range stageOrder {
+		specs = append(specs, Spec{Kind: Curve, Stage: st, Metrics: stageMetrics[st], Output: "curve-" + safeName(st)})
+	}
+	ms := methods(res.Runs)
+	arms := map[string]bool{}
+	for _, r := range res.Runs {
+		arms[r.Label()] = true
+	}
+	var temps []float64
+	for _, m := range ms {
+		specs = append(specs,
+			Spec{Kind: Iterations, Method: m, Output: "iterations-" + safeName(m)},
+			Spec{Kind: Outcomes, Method: m, Output: "outcomes-" + safeName(m)})
+		if len(arms) > 1 {
+			specs = append(specs, Spec{Kind: Ablation, Method: m, Output: "ablation-" + safeName(m)})
+		}
+		_, t := evalKeys(res.Runs, m)
+		if len(t) > len(temps) {
+			temps = t
+		}
+	}
+	hasGaps := slices.ContainsFunc(res.Runs, func(r *Run) bool { return len(r.Gaps) > 0 })
+	if hasGaps {
+		specs = append(specs, Spec{Kind: Gaps, Output: "gaps"})
+	}
+	if len(ms) > 0 {
+		m := "pit"
+		if !slices.Contains(ms, m) {
+			m = ms[0]
+		}
+		if len(temps) >= 2 {
+			specs = append(specs, Spec{Kind: Sweep, X: "temperature", Method: m, Output: "sweep-temperature"})
+		}
+		for _, fac := range res.Factors() {
+			if numericLevels(res, fac) >= 3 {
+				specs = append(specs, Spec{Kind: Sweep, X: fac, Method: m, Output: "sweep-" + safeName(fac)})
+			}
+		}
+	}
+	return specs
+}
+
+// numericLevels counts the distinct values of a factor when all are numbers.
+func numericLevels(res *Results, fac string) int {
+	seen := map[float64]bool{}
+	for _, r := range res.Runs {
+		v, ok := numericValue(r.Manifest.Factors[fac])
+		if !ok {
+			return 0
+		}
+		seen[v] = true
+	}
+	return len(seen)
+}
+
+func safeName(s string) string {
+	return strings.Map(func(r rune) rune {
+		switch {
+		case r >= 'a' && r <= 'z', r >= 'A' && r <= 'Z', r >= '0' && r <= '9', r == '-', r == '_', r == '.':
+			return r
+		}
+		return '_'
+	}, s)
+}

@@ -1,0 +1,130 @@
+package plots
+
+import (
+	"image/color"
+	"math"
+	"strconv"
+
+	"gonum.org/v1/plot"
+	"gonum.org/v1/plot/font"
+	"gonum.org/v1/plot/plotter"
+	"gonum.org/v1/plot/vg"
+	"gonum.org/v1/plot/vg/draw"
+)
+
+// Palette is the colour-blind-safe palette of Okabe and Ito (2008), in the
+// order series use it; yellow, weak on white, comes last.
+var Palette = []color.Color{
+	rgb(0x00, 0x72, 0xB2), // blue
+	rgb(0xD5, 0x5E, 0x00), // vermillion
+	rgb(0x00, 0x9E, 0x73), // bluish green
+	rgb(0xCC, 0x79, 0xA7), // reddish purple
+	rgb(0xE6, 0x9F, 0x00), // orange
+	rgb(0x56, 0xB4, 0xE9), // sky blue
+	rgb(0x00, 0x00, 0x00), // black
+	rgb(0xF0, 0xE4, 0x42), // yellow
+}
+
+// Colours of the outcomes of a judgement and of the baseline.
+var (
+	winColor      = rgb(0x00, 0x9E, 0x73)
+	tieColor      = rgb(0xBB, 0xBB, 0xBB)
+	loseColor     = rgb(0xD5, 0x5E, 0x00)
+	baselineColor = rgb(0x99, 0x99, 0x99)
+	refLineColor  = rgb(0x66, 0x66, 0x66)
+)
+
+// Font sizes for a two-column paper, where a panel is about one column
+// (3.3 in) wide and the text around it is set at 9–10 pt.
+const (
+	titleSize  = 9
+	labelSize  = 8
+	tickSize   = 7
+	legendSize = 7
+)
+
+var (
+	textFont = font.Font{Typeface: "Liberation", Variant: "Sans"}
+	lineW    = vg.Points(1.2)
+)
+
+// dashes are paired with colours so series stay apart in greyscale print.
+var dashes = [][]vg.Length{
+	nil,
+	{vg.Points(4), vg.Points(2)},
+	{vg.Points(1), vg.Points(1.5)},
+	{vg.Points(5), vg.Points(1.5), vg.Points(1), vg.Points(1.5)},
+}
+
+func rgb(r, g, b uint8) color.Color { return color.NRGBA{R: r, G: g, B: b, A: 0xFF} }
+
+// seriesColor and seriesDash give the i-th series its style.
+func seriesColor(i int) color.Color { return Palette[i%len(Palette)] }
+func seriesDash(i int) []vg.Length  { return dashes[(i/len(Palette)+i)%len(dashes)] }
+
+// translucent returns c with the given opacity.
+func translucent(c color.Color, alpha float64) color.Color {
+	r, g, b, _ := c.RGBA()
+	a := uint8(math.Round(alpha * 255))
+	return color.NRGBA{R: uint8(r >> 8), G: uint8(g >> 8), B: uint8(b >> 8), A: a}
+}
+
+func lineStyle(i int) draw.LineStyle {
+	return draw.LineStyle{Color: seriesColor(i), Width: lineW, Dashes: seriesDash(i)}
+}
+
+// newPanel returns a plot in the house style.
+func newPanel(title, xlabel, ylabel string) *plot.Plot {
+	p := plot.New()
+	p.Title.Text = title
+	p.Title.TextStyle.Font = font.From(textFont, labelSize)
+	p.Title.Padding = vg.Points(3)
+	p.X.Label.Text = xlabel
+	p.Y.Label.Text = ylabel
+	for _, a := range []*plot.Axis{&p.X, &p.Y} {
+		a.Tick.Marker = plot.TickerFunc(cleanTicks)
+		a.Label.TextStyle.Font = font.From(textFont, labelSize)
+		a.Label.Padding = vg.Points(2)
+		a.Tick.Label.Font = font.From(textFont, tickSize)
+		a.Tick.Length = vg.Points(3)
+		a.Padding = vg.Points(2)
+	}
+	p.Legend.TextStyle.Font = font.From(textFont, legendSize)
+	p.Add(gridLines())
+	return p
+}
+
+func gridLines() *plotter.Grid {
+	g := plotter.NewGrid()
+	g.Vertical.Color = color.Gray{Y: 0xE6}
+	g.Horizontal.Color = color.Gray{Y: 0xE6}
+	g.Vertical.Width = vg.Points(0.4)
+	g.Horizontal.Width = vg.Points(0.4)
+	return g
+}
+
+// cleanTicks are gonum's default ticks labelled in shortest form ("-25"
+// rather than "-25.00").
+func cleanTicks(min, max float64) []plot.Tick {
+	ts := plot.DefaultTicks{}.Ticks(min, max)
+	for i := range ts {
+		if ts[i].Label != "" {
+			v := ts[i].Value
+			if r := math.Round(v); math.Abs(v-r) < 1e-9*math.Max(1, math.Abs(v)) {
+				v = r
+			}
+			ts[i].Label = strconv.FormatFloat(v, 'g', 10, 64)
+		}
+	}
+	return ts
+}
+
+// integerTicks labels only whole numbers (improvement iterations).
+func integerTicks(min, max float64) []plot.Tick {
+	var ts []plot.Tick
+	step := math.Max(1, math.Ceil((max-min)/8))
+	for v := math.Ceil(min); v <= max; v += step {
+		ts = append(ts, plot.Tick{Value: v, Label: formatValue(v)})
+	}
+	return ts
+}
