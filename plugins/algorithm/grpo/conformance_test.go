@@ -1,0 +1,20 @@
+package grpo
+
+import (
+	"testing"
+
+	"github.com/pit-lab/pit/plugins/sdk"
+	"github.com/pit-lab/pit/plugins/sdk/plugintest"
+)
+
+func TestMain(m *testing.M) { plugintest.Main(m) }
+
+func TestConformance(t *testing.T) {
+	plugintest.Run(t, plugintest.Suite{
+		New:     func() sdk.Plugin { return New() },
+		Configs: []map[string]any{{"group_size": 3, "kl_coef": 0.0}},
+		Invalid: []map[string]any{{"group_size": 1}, {"std_eps": 0.0}},
+		Seed:    1,
+		Builtin: true,
+	})
+}
