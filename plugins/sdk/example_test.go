@@ -1,0 +1,74 @@
+package sdk_test
+
+import (
+	"context"
+	"fmt"
+
+	"github.com/pit-lab/pit/plugins/sdk"
+)
+
+// scaledBT is a complete reward formulation: a Bradley–Terry model r(x, y),
+// trained on one comparison per pair and scaled by a configurable factor.
+type scaledBT struct{ cfg btConfig }
+
+type btConfig struct {
+	Scale float64 `mapstructure:"scale" doc:"multiplies r(x, y)"`
+}
+
+func (p *scaledBT) Describe(context.Context) (*sdk.Description, error) {
+	return &sdk.Description{Name: "scaled-bt", Version: "0.1.0", Config: sdk.SchemaOf(btConfig{Scale: 1}), NeedsLearnedModel: true}, nil
+}
+
+func (p *scaledBT) Configure(_ context.Context, req *sdk.ConfigureRequest) error {
+	p.cfg = btConfig{Scale: 1}
+	return sdk.DecodeConfig(req.Config, &p.cfg)
+}
+
+func (p *scaledBT) Comparisons(_ context.Context, req *sdk.ComparisonsRequest) (*sdk.ComparisonsResponse, error) {
+	out := &sdk.ComparisonsResponse{}
+	for i, pr := range req.Pairs {
+		out.Inputs = append(out.Inputs, sdk.Input{Prompt: pr.Prompt, Response: pr.Chosen}, sdk.Input{Prompt: pr.Prompt, Response: pr.Rejected})
+		out.Comparisons = append(out.Comparisons, sdk.Comparison{Better: 2 * i, Worse: 2*i + 1})
+	}
+	return out, nil
+}
+
+func (p *scaledBT) Score(ctx context.Context, req *sdk.ScoreRequest) (*sdk.ScoreResponse, error) {
+	r, err := req.Models.Score(ctx, sdk.ModelReward, req.Items)
+	for i := range r {
+		r[i] *= p.cfg.Scale
+	}
+	return &sdk.ScoreResponse{Rewards: r}, err
+}
+
+// In the plugin's own main package: func main() { sdk.Serve(&scaledBT{}) }
+
+// lengthModel stands in for the host's learned reward model.
+type lengthModel struct{}
+
+func (lengthModel) Score(_ context.Context, _ string, items []sdk.Input) ([]float64, error) {
+	out := make([]float64, len(items))
+	for i, it := range items {
+		out[i] = float64(len(it.Response))
+	}
+	return out, nil
+}
+
+// A reward plugin is a handful of methods; this one is complete. Tests (and
+// the host) call it like this.
+func Example() {
+	ctx := context.Background()
+	p := &scaledBT{}
+	if err := p.Configure(ctx, &sdk.ConfigureRequest{Config: map[string]any{"scale": 0.5}}); err != nil {
+		fmt.Println(err)
+	}
+	cmp, _ := p.Comparisons(ctx, &sdk.ComparisonsRequest{Pairs: []sdk.Pair{{Prompt: []int32{1}, Chosen: []int32{2, 3}, Rejected: []int32{4}}}})
+	fmt.Println(len(cmp.Inputs), "inputs,", cmp.Comparisons)
+	resp, _ := p.Score(ctx, &sdk.ScoreRequest{Items: []sdk.Input{{Response: []int32{5, 6, 7, 8}}}, Models: lengthModel{}})
+	fmt.Println(resp.Rewards)
+	fmt.Println(p.Configure(ctx, &sdk.ConfigureRequest{Config: map[string]any{"scael": 2}}))
+	// Output:
+	// 2 inputs, [{0 1 0 0}]
+	// [2]
+	// unknown key "scael" (known keys: scale)
+}
