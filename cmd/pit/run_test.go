@@ -450,3 +450,65 @@ func TestManifestProvenance(t *testing.T) {
 		t.Errorf("config.toml: %v\n%s", err, cfg)
 	}
 }
+
+// Plugin processes do not outlive pit: not after SIGINT (pit kills them)
+// and not after SIGKILL (they watch their parent).
+func TestPluginsDieWithPit(t *testing.T) {
+	bin := buildPit(t)
+	if out, _ := exec.Command(bin, "plugin", "serve").CombinedOutput(); strings.Contains(string(out), `unknown command "plugin"`) {
+		t.Skip("this pit has no plugin serve command yet (cmd/pit/plugin.go)")
+	}
+	for _, sig := range []syscall.Signal{syscall.SIGINT, syscall.SIGKILL} {
+		t.Run(sig.String(), func(t *testing.T) {
+			dir := t.TempDir()
+			mk := filepath.Join(dir, "markers")
+			os.Mkdir(mk, 0o755)
+			src := "name = \"plug\"\nseeds = [1]\n[task]\nkind = \"test-task\"\n[stages.test-plugin]\nhold = \"60s\"\nreward = \"bradley-terry\"\n"
+			if err := os.WriteFile(filepath.Join(dir, "plug.toml"), []byte(src), 0o644); err != nil {
+				t.Fatal(err)
+			}
+			cmd, out := pitCmd(bin, dir, mk, "run", "plug.toml")
+			if err := cmd.Start(); err != nil {
+				t.Fatal(err)
+			}
+			exited := make(chan struct{})
+			go func() { cmd.Wait(); close(exited) }()
+			var pid int
+			waitFor(t, "the plugin to start", 60*time.Second, func() bool {
+				files, _ := os.ReadDir(mk)
+				for _, f := range files {
+					if n, ok := strings.CutPrefix(f.Name(), "plugin-"); ok {
+						fmt.Sscan(n, &pid)
+						return true
+					}
+				}
+				select {
+				case <-exited:
+					t.Fatalf("pit exited before its plugin started:\n%s", out)
+				default:
+				}
+				return false
+			})
+			if pid == 0 || pid == cmd.Process.Pid {
+				t.Fatalf("plugin pid %d (pit %d)\n%s", pid, cmd.Process.Pid, out)
+			}
+			cmd.Process.Signal(sig)
+			<-exited
+			// The plugin is gone (a zombie counts as gone: its parent is dead
+			// or reaps it).
+			waitFor(t, "the plugin process to exit", 15*time.Second, func() bool {
+				b, err := os.ReadFile(fmt.Sprintf("/proc/%d/stat", pid))
+				return err != nil || strings.Contains(string(b), ") Z ")
+			})
+			if sig == syscall.SIGINT {
+				var m results.Manifest
+				if err := results.ReadJSON(filepath.Join(dir, "results", "plug", "seed=1", results.ManifestFile), &m); err != nil {
+					t.Fatal(err)
+				}
+				if m.Status != results.StatusInterrupted {
+					t.Errorf("status %s after SIGINT\n%s", m.Status, out)
+				}
+			}
+		})
+	}
+}
