@@ -314,3 +314,37 @@ func TestConfigErrorsComeBackPerKey(t *testing.T) {
 		t.Errorf("unknown plugin: %v", errs)
 	}
 }
+
+func TestLargeBatchesPassMessageLimits(t *testing.T) {
+	// ~6 MB each way to the plugin and ~4 MB in the broker callback: both
+	// over gRPC's default 4 MiB limit.
+	ctx := context.Background()
+	models := &sumModel{}
+	m := newManager(t, host.Options{Models: models})
+	p, err := m.Launch(ctx, host.Spec{Kind: sdk.KindReward, Name: "toy-difference"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	r, _ := p.Reward()
+	if err := r.Configure(ctx, &sdk.ConfigureRequest{}); err != nil {
+		t.Fatal(err)
+	}
+	seq := make([]int32, 1000)
+	for i := range seq {
+		seq[i] = int32(i % 30)
+	}
+	items := make([]sdk.Input, 2000)
+	for i := range items {
+		items[i] = sdk.Input{Prompt: seq, Reference: seq, Response: seq}
+	}
+	resp, err := r.Score(ctx, &sdk.ScoreRequest{Items: items})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(resp.Rewards) != len(items) || resp.Rewards[0] != 0 {
+		t.Fatalf("%d rewards, first %v", len(resp.Rewards), resp.Rewards[0])
+	}
+	if models.items != 2*len(items) {
+		t.Fatalf("model service saw %d items", models.items)
+	}
+}
