@@ -1,0 +1,127 @@
+package pipeline
+
+import (
+	"io/fs"
+	"os"
+	"path/filepath"
+	"strconv"
+	"strings"
+	"testing"
+
+	"github.com/pit-lab/pit/core/results"
+)
+
+// runDirs finds the run directories under an experiment's results.
+func runDirs(t *testing.T, expDir string) []string {
+	t.Helper()
+	var dirs []string
+	filepath.WalkDir(expDir, func(path string, d fs.DirEntry, err error) error {
+		if err != nil {
+			return err
+		}
+		if d.IsDir() && (d.Name() == ".cache" || d.Name() == "stages") {
+			return filepath.SkipDir
+		}
+		if d.Name() == results.ManifestFile {
+			dirs = append(dirs, filepath.Dir(path))
+		}
+		return nil
+	})
+	return dirs
+}
+
+// series returns a stage's metric by step order.
+func series(ms []results.Metric, stage, name string) []float64 {
+	var out []float64
+	for _, m := range ms {
+		if m.Stage == stage && m.Name == name {
+			out = append(out, m.Value)
+		}
+	}
+	return out
+}
+
+// checkLearning asserts that the pipeline learned: SFT losses fall, both
+// reward models rank held-out pairs above chance, RL raises the reward over
+// its first steps, and the eval table is complete.
+func checkLearning(t *testing.T, expDir string) {
+	t.Helper()
+	dirs := runDirs(t, expDir)
+	if len(dirs) != 1 {
+		t.Fatalf("want 1 run under %s, found %v", expDir, dirs)
+	}
+	run := dirs[0]
+	ms, err := results.ReadJSONL[results.Metric](filepath.Join(run, results.MetricsFile))
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, st := range []string{"sft", "pit_sft"} {
+		loss := series(ms, st, "loss")
+		if len(loss) < 20 {
+			t.Fatalf("%s: %d loss values", st, len(loss))
+		}
+		first, last := mean(loss[:10]), mean(loss[len(loss)-10:])
+		t.Logf("%s loss %.3f → %.3f", st, first, last)
+		if !(last < 0.8*first) {
+			t.Errorf("%s: loss did not fall: first 10 steps %.3f, last 10 %.3f", st, first, last)
+		}
+	}
+	// Both reward models rank held-out pairs above chance. Labels are
+	// noisy (τ > 0), so the bar is the oracle's order, not the label's.
+	for _, st := range []string{"rm", "pit_rm"} {
+		acc := series(ms, st, "heldout_oracle_accuracy")
+		if len(acc) == 0 {
+			t.Fatalf("%s: no held-out accuracy", st)
+		}
+		a := acc[len(acc)-1]
+		t.Logf("%s held-out oracle accuracy %.3f", st, a)
+		if !(a > 0.6) {
+			t.Errorf("%s: held-out oracle accuracy %.3f, want > 0.6", st, a)
+		}
+	}
+	// RL raises the mean reward over its first steps.
+	for _, st := range []string{"rlhf"} {
+		r := series(ms, st, "reward")
+		if len(r) < 8 {
+			t.Fatalf("%s: %d reward values", st, len(r))
+		}
+		first, last := mean(r[:3]), mean(r[len(r)-3:])
+		t.Logf("%s reward %.3f → %.3f", st, first, last)
+		if !(last > first) {
+			t.Errorf("%s: mean reward did not rise: first 3 steps %.3f, last 3 %.3f", st, first, last)
+		}
+	}
+	rows, err := results.ReadJSONL[results.EvalRow](filepath.Join(run, results.EvalFile))
+	if err != nil {
+		t.Fatal(err)
+	}
+	have := map[string]bool{}
+	for _, r := range rows {
+		have[r.Method+"/"+r.Judge+"/"+itoa(r.Iteration)] = true
+		if s := r.Win + r.Tie + r.Lose; s < 0.999 || s > 1.001 {
+			t.Errorf("row %+v: win+tie+lose = %v", r, s)
+		}
+	}
+	for _, judge := range []string{JudgeOracle, JudgeBT} {
+		for _, want := range []string{"pit/" + judge + "/1", "pit/" + judge + "/2", "null/" + judge + "/1", "best-of-n/" + judge + "/1", "y0/" + judge + "/0"} {
+			if !have[want] {
+				t.Errorf("eval table has no row %s (rows: %v)", want, have)
+			}
+		}
+	}
+	gaps, err := results.ReadJSONL[results.GapScore](filepath.Join(run, results.GapsFile))
+	if err != nil || len(gaps) == 0 {
+		t.Errorf("gaps.jsonl: %d rows, %v", len(gaps), err)
+	}
+	outs, err := results.ReadJSONL[results.Outcome](filepath.Join(run, results.OutcomesFile))
+	if err != nil || len(outs) == 0 {
+		t.Errorf("outcomes.jsonl: %d rows, %v", len(outs), err)
+	}
+	table, err := os.ReadFile(filepath.Join(run, TableFile))
+	if err != nil || !strings.Contains(string(table), "best-of-n") {
+		t.Errorf("eval table: %v\n%s", err, table)
+	}
+	t.Logf("eval table:\n%s", table)
+}
+
+func itoa(i int) string { return strconv.Itoa(i) }

@@ -1,0 +1,224 @@
+// Package pipeline holds the stages of the PIT method (DESIGN §2) as stage
+// kinds of package runner, the "synthetic" task kind and the "transformer"
+// model kind of experiment files, and the model service that the host offers
+// reward plugins.
+//
+// The stages and what they read (their Needs):
+//
+//	data     the synthetic task's dataset for the run's seed (every other stage reads it)
+//	sft      policy SFT on x → y_w                               (data)
+//	rm       reward model trained on its reward plugin's comparisons, default bradley-terry (data, sft)
+//	rlhf     RL of the SFT policy with reward and algorithm plugins, KL to the SFT policy (data, sft, rm)
+//	pit_sft  improver SFT on (x, y_l) → y_w                      (data)
+//	pit_rm   reward model of the PIT reward plugin, default pit-gap (data, pit_sft)
+//	pit_rl   improver RL with a curriculum of references          (data, pit_sft, pit_rm, rlhf)
+//	eval     y_0 ~ M_P^RL, K improvement steps, judged by the oracle and the BT model,
+//	         with the null and best-of-n baselines and the gap model's four scores
+//	         (data, rm, pit_rm, rlhf, pit_rl)
+//
+// A blank import registers them all:
+//
+//	import _ "github.com/pit-lab/pit/core/pipeline"
+//
+// Every random choice flows from the run's seed through runner.Context.Seed;
+// models are initialised from it, so a stage computed twice gives the same
+// numbers. A training step whose loss, gradient or reward is NaN or infinite
+// fails its stage with the step and the value in the error.
+package pipeline
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"math"
+	"os"
+	"path/filepath"
+	"sort"
+
+	"github.com/pit-lab/pit/core/experiment"
+	"github.com/pit-lab/pit/core/nn"
+	"github.com/pit-lab/pit/core/results"
+	"github.com/pit-lab/pit/core/runner"
+	"github.com/pit-lab/pit/core/task/synth"
+)
+
+// TaskKind is the task kind of the synthetic task in experiment files:
+// [task] kind = "synthetic"; the rest of the table is synth.Settings.
+const TaskKind = "synthetic"
+
+// ModelKind is the model kind of experiment files: [model] kind =
+// "transformer" (the default, being the only one), the rest ModelSettings.
+const ModelKind = "transformer"
+
+// ModelSettings size the transformer every stage trains (package nn). The
+// vocabulary and context length come from the task.
+type ModelSettings struct {
+	DModel int `toml:"d_model"` // width of the residual stream
+	Layers int `toml:"layers"`  // transformer blocks
+	Heads  int `toml:"heads"`   // attention heads; must divide d_model
+	MLP    int `toml:"mlp"`     // hidden width of each MLP; 0 means 4·d_model
+}
+
+// DefaultModelSettings is the model the pipeline trains unless the file
+// says otherwise: small enough for the default experiment on two cores.
+func DefaultModelSettings() ModelSettings {
+	return ModelSettings{DModel: 32, Layers: 2, Heads: 4}
+}
+
+// Validate reports bad sizes.
+func (m *ModelSettings) Validate() error {
+	var errs []error
+	if m.DModel < 1 {
+		errs = append(errs, &experiment.FieldError{Key: "d_model", Msg: fmt.Sprintf("must be at least 1 (got %d)", m.DModel)})
+	}
+	if m.Layers < 1 {
+		errs = append(errs, &experiment.FieldError{Key: "layers", Msg: fmt.Sprintf("must be at least 1 (got %d)", m.Layers)})
+	}
+	if m.Heads < 1 || (m.DModel > 0 && m.DModel%m.Heads != 0) {
+		errs = append(errs, &experiment.FieldError{Key: "heads", Msg: fmt.Sprintf("must be at least 1 and divide d_model %d (got %d)", m.DModel, m.Heads)})
+	}
+	if m.MLP < 0 {
+		errs = append(errs, &experiment.FieldError{Key: "mlp", Msg: fmt.Sprintf("must be at least 0 (got %d)", m.MLP)})
+	}
+	return errors.Join(errs...)
+}
+
+func init() {
+	experiment.RegisterTask(TaskKind, func() any { s := synth.DefaultSettings(); return &s })
+	experiment.RegisterModel(ModelKind, func() any { s := DefaultModelSettings(); return &s })
+}
+
+// taskOf returns the run's synthetic task settings.
+func taskOf(c *runner.Context) (synth.Settings, error) {
+	switch t := c.Task.(type) {
+	case *synth.Settings:
+		return *t, nil
+	case nil:
+		return synth.DefaultSettings(), nil
+	default:
+		return synth.Settings{}, fmt.Errorf("stage %s: task of type %T is not the %q task", c.Stage, c.Task, TaskKind)
+	}
+}
+
+// modelConfig is the nn configuration of a fresh model for the run: sizes
+// from [model], vocabulary and context from the task, initialised from seed.
+func modelConfig(c *runner.Context, task synth.Settings, seed int64) (nn.Config, error) {
+	ms := DefaultModelSettings()
+	switch m := c.Model.(type) {
+	case *ModelSettings:
+		ms = *m
+	case nil:
+	default:
+		return nn.Config{}, fmt.Errorf("stage %s: model of type %T is not the %q model", c.Stage, c.Model, ModelKind)
+	}
+	cfg := nn.Config{
+		Vocab:   synth.VocabSize,
+		Context: max(task.MaxContext, task.ImproverContext()),
+		DModel:  ms.DModel,
+		Layers:  ms.Layers,
+		Heads:   ms.Heads,
+		MLP:     ms.MLP,
+		PadID:   synth.PAD,
+		Seed:    uint64(seed),
+	}.WithDefaults()
+	if err := cfg.Validate(); err != nil {
+		return cfg, fmt.Errorf("stage %s: model: %w", c.Stage, err)
+	}
+	return cfg, nil
+}
+
+// Artefact file names inside stage directories.
+const (
+	datasetFile = "dataset.json"
+	modelFile   = "model.bin"
+	rewardFile  = "reward.json"
+)
+
+// loadDataset reads the data stage's dataset.
+func loadDataset(c *runner.Context) (*synth.Dataset, *synth.Task, error) {
+	var d synth.Dataset
+	if err := results.ReadJSON(filepath.Join(c.Input("data"), datasetFile), &d); err != nil {
+		return nil, nil, fmt.Errorf("stage %s: read dataset: %w", c.Stage, err)
+	}
+	task, err := synth.New(d.Settings)
+	if err != nil {
+		return nil, nil, fmt.Errorf("stage %s: %w", c.Stage, err)
+	}
+	return &d, task, nil
+}
+
+// loadModel reads the model a needed stage saved.
+func loadModel(c *runner.Context, stage string) (*nn.Model, error) {
+	m, err := nn.Load(filepath.Join(c.Input(stage), modelFile))
+	if err != nil {
+		return nil, fmt.Errorf("stage %s: load the %s model: %w", c.Stage, stage, err)
+	}
+	return m, nil
+}
+
+// saveModel writes m to the stage's output directory.
+func saveModel(c *runner.Context, m *nn.Model) error {
+	if err := m.Save(filepath.Join(c.Out, modelFile)); err != nil {
+		return fmt.Errorf("stage %s: save model: %w", c.Stage, err)
+	}
+	return nil
+}
+
+// rewardInfo records which reward formulation trained a reward model, so
+// the stages that use the model can check that they score with a matching
+// one.
+type rewardInfo struct {
+	Plugin               string `json:"plugin"`
+	Version              string `json:"version"`
+	ReferenceConditioned bool   `json:"reference_conditioned"`
+	// Heldout holds the model's held-out figures: "comparison_accuracy"
+	// (comparisons of the plugin satisfied) and "oracle_accuracy" (pairs
+	// ranked as the oracle ranks them).
+	Heldout map[string]float64 `json:"heldout"`
+}
+
+func readRewardInfo(c *runner.Context, stage string) (rewardInfo, error) {
+	var ri rewardInfo
+	if err := results.ReadJSON(filepath.Join(c.Input(stage), rewardFile), &ri); err != nil {
+		return ri, fmt.Errorf("stage %s: %w", c.Stage, err)
+	}
+	return ri, nil
+}
+
+func writeJSON(c *runner.Context, name string, v any) error {
+	return results.WriteJSON(filepath.Join(c.Out, name), v)
+}
+
+// metric logs a scalar, failing on non-finite values (they mean the
+// training diverged).
+func metric(c *runner.Context, step int, name string, v float64) error {
+	if math.IsNaN(v) || math.IsInf(v, 0) {
+		return fmt.Errorf("stage %s: step %d: %s is %v", c.Stage, step, name, v)
+	}
+	return c.Metric(step, name, v)
+}
+
+// checkCtx returns the context's error, if any.
+func checkCtx(ctx context.Context) error { return ctx.Err() }
+
+// fileExists reports whether path exists.
+func fileExists(path string) bool {
+	_, err := os.Stat(path)
+	return err == nil
+}
+
+func mustJSON(v any) string {
+	b, _ := json.Marshal(v)
+	return string(b)
+}
+
+// sortedKeys returns m's keys in order.
+func sortedKeys[V any](m map[string]V) []string {
+	keys := make([]string, 0, len(m))
+	for k := range m {
+		keys = append(keys, k)
+	}
+	sort.Strings(keys)
+	return keys
+}

@@ -1,0 +1,411 @@
+package pipeline
+
+import (
+	"errors"
+	"fmt"
+	"math/rand/v2"
+
+	"github.com/pit-lab/pit/core/experiment"
+	"github.com/pit-lab/pit/core/nn"
+	"github.com/pit-lab/pit/core/runner"
+	"github.com/pit-lab/pit/core/task/synth"
+	"github.com/pit-lab/pit/plugins/sdk"
+)
+
+// PITRLSettings configure the pit_rl stage: the RL settings plus where
+// policy references come from and how the reward model is refreshed when
+// the curriculum asks for it.
+type PITRLSettings struct {
+	RLSettings `toml:",squash"`
+	// ReferenceTemperature is the temperature at which M_P^RL samples the
+	// policy references y_ref (the eval's y_0 are sampled at the eval
+	// temperature, 0.4 by default).
+	ReferenceTemperature float64 `toml:"reference_temperature"`
+	// A refresh builds RefreshPairs preference pairs (y_ref ~ M_P^RL(x),
+	// y ~ M_PIT(x, y_ref), labelled by the task's Bradley–Terry coin: a
+	// simulated online preference collection) and trains the reward model
+	// on the reward plugin's comparisons of them for RefreshSteps steps of
+	// RefreshBatch pairs at RefreshLR.
+	RefreshPairs int     `toml:"refresh_pairs"`
+	RefreshSteps int     `toml:"refresh_steps"`
+	RefreshBatch int     `toml:"refresh_batch"`
+	RefreshLR    float64 `toml:"refresh_lr"`
+}
+
+func defaultPITRL() *PITRLSettings {
+	return &PITRLSettings{RLSettings: defaultRL(), ReferenceTemperature: 0.4,
+		RefreshPairs: 256, RefreshSteps: 40, RefreshBatch: 32, RefreshLR: 5e-4}
+}
+
+// Validate reports bad settings.
+func (s *PITRLSettings) Validate() error {
+	errs := []error{s.RLSettings.Validate()}
+	bad := func(key, format string, args ...any) {
+		errs = append(errs, &experiment.FieldError{Key: key, Msg: fmt.Sprintf(format, args...)})
+	}
+	if s.ReferenceTemperature < 0 {
+		bad("reference_temperature", "must be ≥ 0 (got %v)", s.ReferenceTemperature)
+	}
+	if s.RefreshPairs < 1 || s.RefreshSteps < 0 || s.RefreshBatch < 1 {
+		bad("refresh_pairs", "refresh_pairs and refresh_batch must be ≥ 1, refresh_steps ≥ 0")
+	}
+	if !(s.RefreshLR > 0) {
+		bad("refresh_lr", "must be > 0 (got %v)", s.RefreshLR)
+	}
+	return errors.Join(errs...)
+}
+
+func init() {
+	runner.Register(runner.Kind{
+		Name:  "pit_rl",
+		Doc:   "PIT RL: the improver learns to improve references chosen step by step by the curriculum, KL to the PIT SFT model",
+		Needs: []string{"data", "pit_sft", "pit_rm", "rlhf"},
+		Plugins: []runner.Slot{
+			{Kind: string(sdk.KindReward), Default: "pit-gap"},
+			{Kind: string(sdk.KindAlgorithm), Default: DefaultAlgorithm},
+			{Kind: string(sdk.KindCurriculum), Default: "two-round"},
+		},
+		Settings: func() any { return defaultPITRL() },
+		Publish:  []string{improverFile},
+		Version:  "1",
+		Run:      runPITRL,
+	})
+}
+
+// improverFile records which reward trained the improver (eval names the
+// method after it).
+const improverFile = "improver.json"
+
+type improverInfo struct {
+	Reward     string `json:"reward"`
+	Algorithm  string `json:"algorithm"`
+	Curriculum string `json:"curriculum"`
+}
+
+func runPITRL(c *runner.Context) error {
+	s := c.Settings.(*PITRLSettings)
+	d, task, err := loadDataset(c)
+	if err != nil {
+		return err
+	}
+	if len(d.RL) == 0 {
+		return fmt.Errorf("stage %s: the rl split is empty", c.Stage)
+	}
+	init, err := loadModel(c, "pit_sft")
+	if err != nil {
+		return err
+	}
+	policy, err := loadModel(c, "rlhf")
+	if err != nil {
+		return err
+	}
+	rm, err := loadModel(c, "pit_rm")
+	if err != nil {
+		return err
+	}
+	info, err := readRewardInfo(c, "pit_rm")
+	if err != nil {
+		return err
+	}
+	models := NewModelService(task, rm)
+	rew, desc, err := rewardPlugin(c, models)
+	if err != nil {
+		return err
+	}
+	if desc.NeedsLearnedModel && desc.ReferenceConditioned != info.ReferenceConditioned {
+		return fmt.Errorf("stage %s: reward plugin %q (reference-conditioned: %v) cannot score with the model pit_rm trained with %q (reference-conditioned: %v); give both stages the same formulation (a [[grid.zip]] group when it is an axis)",
+			c.Stage, desc.Name, desc.ReferenceConditioned, info.Plugin, info.ReferenceConditioned)
+	}
+	if desc.NeedsLearnedModel && desc.Name != info.Plugin {
+		c.Log.Info("reward plugin differs from the one that trained pit_rm", "plugin", desc.Name, "pit_rm", info.Plugin)
+	}
+	alg, algDesc, err := algorithmPlugin(c)
+	if err != nil {
+		return err
+	}
+	cur, curDesc, err := curriculumPlugin(c)
+	if err != nil {
+		return err
+	}
+	loop, err := newRLLoop(c, &s.RLSettings, task, init, rew, alg)
+	if err != nil {
+		return err
+	}
+	defer loop.close()
+
+	st := &pitState{c: c, s: s, d: d, task: task, loop: loop, policy: policy, models: models, rm: rm, rew: rew,
+		needsModel: desc.NeedsLearnedModel, pick: newPicker(len(d.RL), c.Rand("prompts")), rng: c.Rand("references")}
+	defer st.closeRefresh()
+	stats := map[string]float64{}
+	for step := 1; step <= s.Steps; step++ {
+		if err := c.Err(); err != nil {
+			return err
+		}
+		knobs, err := loop.knobs()
+		if err != nil {
+			return err
+		}
+		plan, err := cur.Next(c, &sdk.NextRequest{Step: step - 1, TotalSteps: s.Steps, BatchSize: s.Prompts, Stats: stats})
+		if err != nil {
+			return fmt.Errorf("stage %s: step %d: curriculum: %w", c.Stage, step, err)
+		}
+		if plan.RefreshReward {
+			if err := st.refresh(step); err != nil {
+				return fmt.Errorf("stage %s: step %d: reward refresh: %w", c.Stage, step, err)
+			}
+		}
+		qs, srcs, err := st.references(step, plan)
+		if err != nil {
+			return fmt.Errorf("stage %s: step %d: %w", c.Stage, step, err)
+		}
+		res, err := loop.step(step, qs, knobs)
+		if err != nil {
+			return fmt.Errorf("stage %s: %w", c.Stage, err)
+		}
+		k := len(res.queries) / len(qs)
+		// Per source: the reward and the oracle gain, so that a reward
+		// that rises on policy references while their gain falls shows.
+		by := map[sdk.Source][2][]float64{}
+		for i := range res.queries {
+			src := srcs[i/k]
+			v := by[src]
+			v[0] = append(v[0], res.rewards[i])
+			v[1] = append(v[1], res.oracle[i])
+			by[src] = v
+		}
+		for src, v := range by {
+			c.Metric(step, "reward/"+string(src), mean(v[0]))
+			c.Metric(step, "oracle_gain/"+string(src), mean(v[1]))
+		}
+		c.Metric(step, "round", float64(plan.Round))
+		var copies float64
+		for i, q := range res.queries {
+			if equalInts(res.responses[i], q.ref) {
+				copies++
+			}
+		}
+		c.Metric(step, "copy_rate", copies/float64(len(res.queries)))
+		stats = map[string]float64{"reward": mean(res.rewards), "oracle_gain": mean(res.oracle), "round": float64(plan.Round)}
+		if err := cur.Observe(c, &sdk.ObserveRequest{Step: step - 1, Stats: stats}); err != nil {
+			return fmt.Errorf("stage %s: step %d: curriculum observe: %w", c.Stage, step, err)
+		}
+		st.self = st.self[:0]
+		for i, q := range res.queries {
+			if len(res.responses[i]) > 0 {
+				st.self = append(st.self, query{prompt: q.prompt, ref: res.responses[i]})
+			}
+		}
+		c.Progress(step, s.Steps)
+	}
+	if err := writeJSON(c, improverFile, improverInfo{Reward: desc.Name, Algorithm: algDesc.Name, Curriculum: curDesc.Name}); err != nil {
+		return err
+	}
+	return saveModel(c, loop.policy)
+}
+
+// pitState is the state of a pit_rl stage between steps.
+type pitState struct {
+	c          *runner.Context
+	s          *PITRLSettings
+	d          *synth.Dataset
+	task       *synth.Task
+	loop       *rlLoop
+	policy     *nn.Model // M_P^RL, samples policy references
+	models     *ModelService
+	rm         *nn.Model
+	rmTrainer  *nn.Trainer
+	rew        sdk.Reward
+	needsModel bool
+	pick       *picker
+	rng        *rand.Rand
+	self       []query // the improver's outputs of the last step, as references
+	refreshes  int
+}
+
+func (st *pitState) closeRefresh() {
+	if st.rmTrainer != nil {
+		st.rmTrainer.Close()
+	}
+}
+
+// references draws one step's references as the curriculum planned them.
+// It returns the queries and each one's source.
+func (st *pitState) references(step int, plan *sdk.NextResponse) ([]query, []sdk.Source, error) {
+	n := st.s.Prompts
+	counts := map[sdk.Source]int{}
+	if len(plan.Counts) > 0 {
+		total := 0
+		for src, k := range plan.Counts {
+			if k < 0 {
+				return nil, nil, fmt.Errorf("curriculum: negative count %d for %s", k, src)
+			}
+			counts[src] = k
+			total += k
+		}
+		if total != n {
+			return nil, nil, fmt.Errorf("curriculum: counts sum to %d, want the batch size %d", total, n)
+		}
+	} else {
+		var sum float64
+		for _, p := range plan.Probs {
+			sum += p
+		}
+		if !(sum > 0) {
+			return nil, nil, fmt.Errorf("curriculum: neither counts nor probabilities")
+		}
+		for i := 0; i < n; i++ {
+			u := st.rng.Float64() * sum
+			chosen := sdk.SourceDataRejected
+			for _, src := range sdk.Sources {
+				if p := plan.Probs[src]; p > 0 {
+					chosen = src
+					if u < p {
+						break
+					}
+					u -= p
+				}
+			}
+			counts[chosen]++
+		}
+	}
+	if counts[sdk.SourceSelf] > 0 && len(st.self) == 0 {
+		// No earlier outputs yet (the first step): policy references.
+		counts[sdk.SourcePolicy] += counts[sdk.SourceSelf]
+		counts[sdk.SourceSelf] = 0
+	}
+	var qs []query
+	var srcs []sdk.Source
+	var policyPrompts []synth.Prompt
+	for _, src := range sdk.Sources {
+		for i := 0; i < counts[src]; i++ {
+			switch src {
+			case sdk.SourceDataRejected, sdk.SourceDataChosen:
+				p := st.d.RL[st.pick.next()]
+				ref := p.Rejected
+				if src == sdk.SourceDataChosen {
+					ref = p.Chosen
+				}
+				qs = append(qs, query{prompt: p.Prompt, ref: ref})
+				srcs = append(srcs, src)
+			case sdk.SourceSelf:
+				qs = append(qs, st.self[st.rng.IntN(len(st.self))])
+				srcs = append(srcs, src)
+			case sdk.SourcePolicy:
+				policyPrompts = append(policyPrompts, st.d.RL[st.pick.next()].Prompt)
+			}
+		}
+	}
+	if len(policyPrompts) > 0 {
+		refs, err := st.policyRefs(policyPrompts, fmt.Sprintf("policy-refs-%d", step))
+		if err != nil {
+			return nil, nil, err
+		}
+		for i, p := range policyPrompts {
+			qs = append(qs, query{prompt: p, ref: refs[i]})
+			srcs = append(srcs, sdk.SourcePolicy)
+		}
+	}
+	return qs, srcs, nil
+}
+
+// policyRefs samples M_P^RL's answers to prompts at the reference
+// temperature. An empty answer is replaced by one letter so the reference
+// is never empty.
+func (st *pitState) policyRefs(prompts []synth.Prompt, purpose string) ([][]int, error) {
+	prefixes := make([][]int, len(prompts))
+	for i, p := range prompts {
+		prefixes[i] = synth.PolicyPrefix(p.Tokens())
+	}
+	smp, err := sample(st.c, st.policy, prefixes, st.s.ReferenceTemperature, st.loop.maxResp, st.c.Rand(purpose))
+	if err != nil {
+		return nil, fmt.Errorf("policy references: %w", err)
+	}
+	out := make([][]int, len(smp))
+	for i, s := range smp {
+		out[i] = nonEmpty(s.resp)
+	}
+	return out, nil
+}
+
+func nonEmpty(r []int) []int {
+	if len(r) == 0 {
+		return []int{synth.FirstLetter}
+	}
+	return r
+}
+
+// refresh trains the reward model on fresh pairs from current samples,
+// labelled by the task's Bradley–Terry coin.
+func (st *pitState) refresh(step int) error {
+	c := st.c
+	if !st.needsModel {
+		c.Log.Info("refresh asked, but the reward plugin has no learned model", "step", step)
+		return nil
+	}
+	st.refreshes++
+	prompts := make([]synth.Prompt, st.s.RefreshPairs)
+	for i := range prompts {
+		prompts[i] = st.d.RL[st.pick.next()].Prompt
+	}
+	refs, err := st.policyRefs(prompts, fmt.Sprintf("refresh-refs-%d", step))
+	if err != nil {
+		return err
+	}
+	prefixes := make([][]int, len(prompts))
+	for i, p := range prompts {
+		prefixes[i] = synth.ImproverPrefix(p.Tokens(), refs[i])
+	}
+	ys, err := sample(c, st.loop.policy, prefixes, st.s.Temperature, st.loop.maxResp, c.Rand(fmt.Sprintf("refresh-samples-%d", step)))
+	if err != nil {
+		return err
+	}
+	label := synth.NewRand(c.Seed(fmt.Sprintf("refresh-label-%d", step)), 100, uint64(step))
+	pairs := make([]synth.Pair, 0, len(prompts))
+	for i, p := range prompts {
+		y := nonEmpty(ys[i].resp)
+		if equalInts(y, refs[i]) {
+			continue // a copy makes no preference
+		}
+		pairs = append(pairs, st.task.Label(label, p, y, refs[i]))
+	}
+	if len(pairs) == 0 {
+		c.Log.Info("refresh: every sample copied its reference; nothing to learn", "step", step)
+		return nil
+	}
+	if st.rmTrainer == nil {
+		if st.rmTrainer, err = nn.NewTrainer(st.rm, nn.OptimConfig{LR: st.s.RefreshLR, ClipNorm: 1}); err != nil {
+			return err
+		}
+	}
+	var loss, acc float64
+	rng := c.Rand(fmt.Sprintf("refresh-batches-%d", step))
+	for i := 0; i < st.s.RefreshSteps; i++ {
+		batch := make([]synth.Pair, min(st.s.RefreshBatch, len(pairs)))
+		for j := range batch {
+			batch[j] = pairs[rng.IntN(len(pairs))]
+		}
+		cs, err := comparisonStep(c, st.rew, st.rmTrainer, batch)
+		if err != nil {
+			return fmt.Errorf("refresh step %d: %w", i+1, err)
+		}
+		loss, acc = cs.Loss, cs.Accuracy
+	}
+	st.models.SetReward(st.rm)
+	c.Metric(step, "refresh/pairs", float64(len(pairs)))
+	c.Metric(step, "refresh/loss", loss)
+	c.Metric(step, "refresh/accuracy", acc)
+	c.Log.Info("reward model refreshed", "step", step, "pairs", len(pairs), "loss", loss)
+	return nil
+}
+
+func equalInts(a, b []int) bool {
+	if len(a) != len(b) {
+		return false
+	}
+	for i := range a {
+		if a[i] != b[i] {
+			return false
+		}
+	}
+	return true
+}

@@ -1,0 +1,90 @@
+package pipeline
+
+import (
+	"fmt"
+
+	"github.com/pit-lab/pit/core/runner"
+	"github.com/pit-lab/pit/plugins/sdk"
+)
+
+// The runner hands stages a runner.Plugin; the plugin host decides its
+// concrete type. These accessors accept a value that is the SDK interface
+// itself or one that converts to it (plugins/host.Plugin has Reward,
+// Algorithm and Curriculum methods).
+
+type rewardConv interface{ Reward() (sdk.Reward, error) }
+type algorithmConv interface{ Algorithm() (sdk.Algorithm, error) }
+type curriculumConv interface {
+	Curriculum() (sdk.Curriculum, error)
+}
+
+// rewardPlugin launches the stage's reward plugin, offering it models, and
+// describes it.
+func rewardPlugin(c *runner.Context, models sdk.ModelService) (sdk.Reward, *sdk.Description, error) {
+	p, err := c.Plugin(string(sdk.KindReward), models)
+	if err != nil {
+		return nil, nil, err
+	}
+	var r sdk.Reward
+	switch v := p.(type) {
+	case rewardConv:
+		if r, err = v.Reward(); err != nil {
+			return nil, nil, fmt.Errorf("stage %s: %w", c.Stage, err)
+		}
+	case sdk.Reward:
+		r = v
+	default:
+		return nil, nil, fmt.Errorf("stage %s: the reward slot's plugin (%T) is not a reward formulation", c.Stage, p)
+	}
+	d, err := r.Describe(c)
+	if err != nil {
+		return nil, nil, fmt.Errorf("stage %s: describe the reward plugin: %w", c.Stage, err)
+	}
+	return r, d, nil
+}
+
+func algorithmPlugin(c *runner.Context) (sdk.Algorithm, *sdk.Description, error) {
+	p, err := c.Plugin(string(sdk.KindAlgorithm), nil)
+	if err != nil {
+		return nil, nil, err
+	}
+	var a sdk.Algorithm
+	switch v := p.(type) {
+	case algorithmConv:
+		if a, err = v.Algorithm(); err != nil {
+			return nil, nil, fmt.Errorf("stage %s: %w", c.Stage, err)
+		}
+	case sdk.Algorithm:
+		a = v
+	default:
+		return nil, nil, fmt.Errorf("stage %s: the algorithm slot's plugin (%T) is not an RL algorithm", c.Stage, p)
+	}
+	d, err := a.Describe(c)
+	if err != nil {
+		return nil, nil, fmt.Errorf("stage %s: describe the algorithm plugin: %w", c.Stage, err)
+	}
+	return a, d, nil
+}
+
+func curriculumPlugin(c *runner.Context) (sdk.Curriculum, *sdk.Description, error) {
+	p, err := c.Plugin(string(sdk.KindCurriculum), nil)
+	if err != nil {
+		return nil, nil, err
+	}
+	var cu sdk.Curriculum
+	switch v := p.(type) {
+	case curriculumConv:
+		if cu, err = v.Curriculum(); err != nil {
+			return nil, nil, fmt.Errorf("stage %s: %w", c.Stage, err)
+		}
+	case sdk.Curriculum:
+		cu = v
+	default:
+		return nil, nil, fmt.Errorf("stage %s: the curriculum slot's plugin (%T) is not a curriculum strategy", c.Stage, p)
+	}
+	d, err := cu.Describe(c)
+	if err != nil {
+		return nil, nil, fmt.Errorf("stage %s: describe the curriculum plugin: %w", c.Stage, err)
+	}
+	return cu, d, nil
+}
