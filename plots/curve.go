@@ -36,6 +36,9 @@ func drawCurve(ctx context.Context, res *Results, spec *Spec, nt *notes) (*figur
 			return nil, err
 		}
 		title := stage + " · " + metric
+		if spec.Stage != "" {
+			title = metric // the figure title names the stage
+		}
 		if len(spec.metrics()) == 1 && f.title == "" {
 			title = ""
 			f.title = stage + " · " + metric

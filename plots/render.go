@@ -17,6 +17,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"os"
 	"path/filepath"
 	"slices"
 	"strings"
@@ -72,6 +73,10 @@ func Draw(ctx context.Context, res *Results, spec Spec, opt Options) (Output, er
 	}
 	path := filepath.Join(dir, filepath.FromSlash(spec.Output))
 	if err := results.WriteFileAtomic(path, data); err != nil {
+		return Output{Notes: nt.list}, fmt.Errorf("plots: %w", err)
+	}
+	// Figures are for sharing: readable by all, like any file a user makes.
+	if err := os.Chmod(path, 0o644); err != nil {
 		return Output{Notes: nt.list}, fmt.Errorf("plots: %w", err)
 	}
 	return Output{Path: path, Notes: nt.list}, nil
@@ -210,4 +215,22 @@ func safeName(s string) string {
 		}
 		return '_'
 	}, s)
+}
+
+// DrawExperiment loads the results directory of an experiment and draws
+// specs into opt.OutDir (default <dir>/figures). It is what pit run calls
+// at the end of a grid with the experiment's declared figures; with no
+// specs it draws nothing.
+func DrawExperiment(ctx context.Context, dir string, specs []Spec, opt Options) ([]Output, error) {
+	if len(specs) == 0 {
+		return nil, nil
+	}
+	res, err := Load(ctx, dir)
+	if err != nil {
+		return nil, err
+	}
+	if opt.OutDir == "" {
+		opt.OutDir = filepath.Join(dir, "figures")
+	}
+	return DrawAll(ctx, res, specs, opt)
 }

@@ -456,3 +456,21 @@ func TestDrawCancelled(t *testing.T) {
 		t.Error("a cancelled context drew a figure")
 	}
 }
+
+func TestDrawExperiment(t *testing.T) {
+	dir := filepath.Join(fixturesDir, "fake-sweep")
+	out := t.TempDir()
+	outs, err := DrawExperiment(context.Background(), dir, []Spec{{Kind: Sweep, X: "temperature", DPI: 50}}, Options{OutDir: out})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(outs) != 1 || filepath.Dir(outs[0].Path) != out {
+		t.Fatalf("outputs %+v", outs)
+	}
+	if fi, err := os.Stat(outs[0].Path); err != nil || fi.Mode().Perm() != 0o644 {
+		t.Errorf("figure %v, mode %v", err, fi.Mode())
+	}
+	if outs, err := DrawExperiment(context.Background(), dir, nil, Options{OutDir: out}); err != nil || outs != nil {
+		t.Errorf("no specs: %v, %v", outs, err)
+	}
+}

@@ -9,6 +9,8 @@ import (
 	"strings"
 
 	"gonum.org/v1/plot/vg"
+
+	"github.com/pit-lab/pit/core/experiment"
 )
 
 // Kind names a kind of figure.
@@ -88,83 +90,84 @@ func isEvalMeasure(metric, stage string) bool {
 	return (stage == "" || stage == "eval") && slices.Contains(evalMeasures, metric)
 }
 
-// Validate reports every problem of the spec at once.
+// Validate reports every problem of the spec at once, each as an
+// *experiment.FieldError whose key is the offending [[plot]] key.
 func (s *Spec) Validate() error {
 	var errs []error
-	bad := func(format string, args ...any) { errs = append(errs, fmt.Errorf(format, args...)) }
+	bad := func(key, format string, args ...any) { errs = append(errs, experiment.Errorf(key, format, args...)) }
 	if !slices.Contains(Kinds, s.Kind) {
-		bad("kind: %q is not a figure kind (want one of %s)", s.Kind, joinKinds())
+		bad("kind", "%q is not a figure kind (want one of %s)", s.Kind, joinKinds())
 	}
 	if s.Metric != "" && len(s.Metrics) > 0 {
-		bad("metric and metrics: give one or the other")
+		bad("metrics", "give metric or metrics, not both")
 	}
 	if s.Kind == Curve && s.Metric == "" && len(s.Metrics) == 0 {
-		bad("metric: a curve needs a metric (or metrics)")
+		bad("metric", "a curve needs a metric (or metrics)")
 	}
 	if s.Kind == Curve {
 		for _, m := range append([]string{s.Metric}, s.Metrics...) {
 			if m != "" && isEvalMeasure(m, s.Stage) {
-				bad("metric: %q is an eval measure; curves plot metrics.jsonl metrics against step (use kind iterations)", m)
+				bad("metric", "%q is an eval measure; curves plot metrics.jsonl metrics against step (use kind iterations)", m)
 			}
 		}
 	}
 	if s.Kind == Sweep && s.X == "" {
-		bad("x: a sweep needs x, a numeric factor or \"temperature\"")
+		bad("x", "a sweep needs x, a numeric factor or \"temperature\"")
 	}
 	if s.Judge != "" && len(s.Judges) > 0 {
-		bad("judge and judges: give one or the other")
+		bad("judges", "give judge or judges, not both")
 	}
 	if s.Iteration < 0 {
-		bad("iteration: %d is negative", s.Iteration)
+		bad("iteration", "%d is negative", s.Iteration)
 	}
 	switch s.Stat {
 	case "", "mean", "median", "iqm":
 	default:
-		bad("stat: %q (want mean, median or iqm)", s.Stat)
+		bad("stat", "%q (want mean, median or iqm)", s.Stat)
 	}
 	switch s.CI {
 	case "", "seeds", "prompts", "none":
 	default:
-		bad("ci: %q (want seeds, prompts or none)", s.CI)
+		bad("ci", "%q (want seeds, prompts or none)", s.CI)
 	}
 	if s.Level != 0 && !(s.Level > 0 && s.Level < 1) {
-		bad("level: %v is not in (0, 1)", s.Level)
+		bad("level", "%v is not in (0, 1)", s.Level)
 	}
 	if s.Resamples < 0 {
-		bad("resamples: %d is negative", s.Resamples)
+		bad("resamples", "%d is negative", s.Resamples)
 	}
 	if !(s.Smoothing >= 0 && s.Smoothing < 1) {
-		bad("smoothing: %v is not in [0, 1)", s.Smoothing)
+		bad("smoothing", "%v is not in [0, 1)", s.Smoothing)
 	}
 	switch s.Style {
 	case "", "density", "histogram":
 	default:
-		bad("style: %q (want density or histogram)", s.Style)
+		bad("style", "%q (want density or histogram)", s.Style)
 	}
 	if s.Bins < 0 {
-		bad("bins: %d is negative", s.Bins)
+		bad("bins", "%d is negative", s.Bins)
 	}
 	if s.Format != "" && !slices.Contains(Formats, strings.ToLower(s.Format)) {
-		bad("format: %q (want png, svg or pdf)", s.Format)
+		bad("format", "%q (want png, svg or pdf)", s.Format)
 	}
 	if ext := strings.TrimPrefix(strings.ToLower(filepath.Ext(s.Output)), "."); ext != "" && !slices.Contains(Formats, ext) {
-		bad("output: %q: extension .%s is not png, svg or pdf", s.Output, ext)
+		bad("output", "%q: extension .%s is not png, svg or pdf", s.Output, ext)
 	}
 	if filepath.IsAbs(s.Output) || slices.Contains(strings.Split(filepath.ToSlash(s.Output), "/"), "..") {
-		bad("output: %q must be a relative path inside the output directory", s.Output)
+		bad("output", "%q must be a relative path inside the output directory", s.Output)
 	}
 	for _, l := range []struct{ name, v string }{{"width", s.Width}, {"height", s.Height}} {
 		if l.v == "" {
 			continue
 		}
 		if n, err := ParseLength(l.v); err != nil {
-			bad("%s: %v", l.name, err)
+			bad(l.name, "%v", err)
 		} else if n <= 0 {
-			bad("%s: %q is not positive", l.name, l.v)
+			bad(l.name, "%q is not positive", l.v)
 		}
 	}
 	if s.DPI < 0 || s.DPI > 1200 {
-		bad("dpi: %d is not in 1..1200", s.DPI)
+		bad("dpi", "%d is not in 1..1200", s.DPI)
 	}
 	return errors.Join(errs...)
 }
