@@ -351,7 +351,7 @@ func (l *loader) section(tree map[string]any, name, what string, kinds map[strin
 	if !ok {
 		v = map[string]any{}
 		if required {
-			return nil, nil, []problem{{key: name, msg: fmt.Sprintf("missing required table [%s] (expected kind = one of: %s)", name, strings.Join(sortedKeys(kinds), ", "))}}
+			return nil, nil, []problem{{key: name, msg: fmt.Sprintf("missing required table [%s] (expected kind = %s)", name, oneOf(kinds))}}
 		}
 	}
 	m, isMap := v.(map[string]any)
@@ -364,7 +364,7 @@ func (l *loader) section(tree map[string]any, name, what string, kinds map[strin
 	case !has && !required && len(kinds) == 1:
 		kind = sortedKeys(kinds)[0]
 	case !has:
-		return nil, nil, []problem{{key: kindKey, msg: fmt.Sprintf("missing required value (expected one of: %s)", strings.Join(sortedKeys(kinds), ", "))}}
+		return nil, nil, []problem{{key: kindKey, msg: fmt.Sprintf("missing required value (expected %s)", oneOf(kinds))}}
 	default:
 		s, isStr := kv.(string)
 		if !isStr {
@@ -406,7 +406,7 @@ var stageNameRE = regexp.MustCompile(`^[a-z0-9][a-z0-9_-]*$`)
 func (l *loader) stages(tree map[string]any) ([]Stage, map[string]any, []problem) {
 	v, ok := tree["stages"]
 	if !ok {
-		return nil, nil, []problem{{key: "stages", msg: fmt.Sprintf("missing required table [stages] (expected at least one stage, e.g. [stages.sft]; stage kinds: %s)", strings.Join(sortedKeys(l.reg.stages), ", "))}}
+		return nil, nil, []problem{{key: "stages", msg: fmt.Sprintf("missing required table [stages] (expected at least one stage, e.g. [stages.sft]; stage kinds: %s)", oneOf(l.reg.stages))}}
 	}
 	m, isMap := v.(map[string]any)
 	if !isMap {
@@ -667,4 +667,15 @@ func statProblem(fi os.FileInfo, err error) string {
 		return "a directory"
 	}
 	return "not executable"
+}
+
+// oneOf lists registered names for a message.
+func oneOf[V any](m map[string]V) string {
+	if len(m) == 0 {
+		return "one of the registered kinds, but none are registered"
+	}
+	if len(m) == 1 {
+		return fmt.Sprintf("%q", sortedKeys(m)[0])
+	}
+	return "one of: " + strings.Join(sortedKeys(m), ", ")
 }

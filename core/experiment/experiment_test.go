@@ -547,3 +547,80 @@ func stripIndices(p string) string {
 	}
 	return b.String()
 }
+
+func TestExternalPluginPath(t *testing.T) {
+	dir := t.TempDir()
+	exe := filepath.Join(dir, "bin", "my-reward")
+	if err := os.MkdirAll(filepath.Dir(exe), 0o755); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(exe, []byte("#!/bin/sh\n"), 0o755); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(filepath.Join(dir, "plain"), nil, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	sum := strings.Repeat("ab", 32)
+	src := `name = "ext"
+seeds = [1]
+[task]
+kind = "synthetic"
+[stages.rm]
+steps = 1
+reward = { plugin = "my-reward", path = "bin/my-reward", sha256 = "` + sum + `", config = { margin = 2 } }
+`
+	file := filepath.Join(dir, "exp.toml")
+	if err := os.WriteFile(file, []byte(src), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	r := NewRegistry()
+	r.RegisterTask("synthetic", func() any { return &testTask{PairMode: "edit"} })
+	r.RegisterStage("rm", StageKind{New: func() any { return &testTrain{} }, Plugins: []Slot{{Kind: "reward", Required: true}}})
+	var seen []PluginRef
+	r.SetPluginValidator(PluginValidatorFunc(func(_ context.Context, ref PluginRef) []error {
+		seen = append(seen, ref)
+		return nil
+	}))
+	exp, err := r.Load(context.Background(), file)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(seen) != 1 || seen[0].Path != exe || seen[0].SHA256 != sum || seen[0].Config["margin"] != int64(2) {
+		t.Errorf("validator saw %+v, want path %s", seen, exe)
+	}
+	st, _ := exp.Arms[0].Config.Stage("rm")
+	if p, _ := st.Plugin("reward"); p.Path != exe {
+		t.Errorf("resolved path %q", p.Path)
+	}
+	// A file that is not executable is rejected before any plugin starts.
+	bad := strings.Replace(src, "bin/my-reward", "plain", 1)
+	_, err = r.Parse(context.Background(), file, []byte(bad))
+	if err == nil || !strings.Contains(err.Error(), `stages.rm.reward.path: expected an executable file, relative paths from the experiment file's directory (got "plain": not executable)`) {
+		t.Errorf("non-executable plugin: %v", err)
+	}
+}
+
+func TestNoPluginValidator(t *testing.T) {
+	r := NewRegistry()
+	r.RegisterTask("synthetic", func() any { return &testTask{PairMode: "edit"} })
+	r.RegisterStage("rm", StageKind{New: func() any { return &testTrain{} }, Plugins: []Slot{{Kind: "reward", Required: true}}})
+	src := "name = \"n\"\nseeds = [1]\n[task]\nkind = \"synthetic\"\n[stages.rm]\nsteps = 1\nreward = { plugin = \"anything\", config = { x = 1 } }\n"
+	exp, err := r.Parse(context.Background(), "n.toml", []byte(src))
+	if err != nil {
+		t.Fatal(err)
+	}
+	st, _ := exp.Arms[0].Config.Stage("rm")
+	if p, _ := st.Plugin("reward"); p.Name != "anything" || p.Config["x"] != int64(1) {
+		t.Errorf("plugin %+v", p)
+	}
+}
+
+func TestCancelledContext(t *testing.T) {
+	r, _ := newTestRegistry()
+	ctx, cancel := context.WithCancel(context.Background())
+	cancel()
+	_, err := r.Load(ctx, "testdata/valid/ablation.toml")
+	if !errors.Is(err, context.Canceled) {
+		t.Errorf("got %v, want context.Canceled", err)
+	}
+}

@@ -447,6 +447,9 @@ func (l *loader) arms(exp *Experiment, g *gridSpec, base map[string]any) {
 	shared := map[Error]*finding{}
 	var sharedOrder []Error
 	for n := 0; n < total; n++ {
+		if l.ctx.Err() != nil {
+			return // Parse reports the context's error
+		}
 		arm := Arm{values: make([]int, len(g.axes))}
 		var parts []string
 		for di, d := range dims {
