@@ -6,6 +6,7 @@
 //	<root>/<stage>/<key>/            a committed entry (complete, never modified)
 //	<root>/<stage>/<key>/entry.json  Meta: what made the entry and when
 //	<root>/<stage>/.tmp-<key>-<pid>-<n>/   an entry being written
+//	<root>/<stage>/.scratch-<key>/   checkpoints of an entry being computed
 //
 // An entry is written into a temporary directory and renamed into place when
 // the stage succeeds, so a committed entry is always complete: a process
@@ -73,6 +74,22 @@ func (s *Store) Root() string { return s.root }
 // exists.
 func (s *Store) Dir(stage, key string) string {
 	return filepath.Join(s.root, stage, key)
+}
+
+// ScratchDir is a directory for the entry (stage, key) that survives a
+// killed computation (Begin's directory does not): a long stage keeps its
+// checkpoints there to resume from them. It is not created; RemoveScratch
+// removes it once the entry is committed.
+func (s *Store) ScratchDir(stage, key string) string {
+	return filepath.Join(s.root, stage, ".scratch-"+key)
+}
+
+// RemoveScratch removes the entry's scratch directory.
+func (s *Store) RemoveScratch(stage, key string) error {
+	if err := os.RemoveAll(s.ScratchDir(stage, key)); err != nil {
+		return fmt.Errorf("cache: %w", err)
+	}
+	return nil
 }
 
 // Lookup reports whether the entry (stage, key) is committed and returns its

@@ -424,6 +424,11 @@ func (ex *executor) runNode(ctx context.Context, n *node) {
 
 // compute runs the stage into a pending cache entry and commits it.
 func (ex *executor) compute(ctx context.Context, n *node) (meta cache.Meta, warnings []string, err error) {
+	if ex.opts.Force {
+		if err := ex.store.RemoveScratch(n.name, n.key); err != nil {
+			return meta, nil, err
+		}
+	}
 	pending, err := ex.store.Begin(n.name, n.key)
 	if err != nil {
 		return meta, nil, err
@@ -451,8 +456,10 @@ func (ex *executor) compute(ctx context.Context, n *node) (meta cache.Meta, warn
 		Settings: n.spec.Settings,
 		Task:     n.spec.Task,
 		Model:    n.spec.Model,
+		Sections: n.spec.Sections,
 		Inputs:   map[string]string{},
 		Out:      pending.Dir(),
+		scratch:  ex.store.ScratchDir(n.name, n.key),
 		Log:      logger,
 		seed:     n.seed,
 		metrics:  mw,
@@ -526,6 +533,7 @@ func (ex *executor) compute(ctx context.Context, n *node) (meta cache.Meta, warn
 	if err := pending.Commit(meta, ex.opts.Force); err != nil {
 		return meta, warnings, err
 	}
+	ex.store.RemoveScratch(n.name, n.key) // best effort: a leftover is harmless
 	return meta, warnings, nil
 }
 

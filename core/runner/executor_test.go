@@ -539,3 +539,52 @@ func TestSeedFor(t *testing.T) {
 		}
 	}
 }
+
+// A stage interrupted after saving a checkpoint resumes from it on the next
+// invocation; the checkpoint is removed once the stage is committed.
+func TestCheckpointSurvivesInterruption(t *testing.T) {
+	var resumedFrom atomic.Int32
+	started := make(chan struct{}, 1)
+	reg := NewRegistry()
+	reg.Register(Kind{Name: "long", Run: func(c *Context) error {
+		dir, err := c.CheckpointDir()
+		if err != nil {
+			return err
+		}
+		step := 0
+		if b, err := os.ReadFile(filepath.Join(dir, "step")); err == nil {
+			fmt.Sscan(string(b), &step)
+			resumedFrom.Store(int32(step))
+		}
+		for ; step < 10; step++ {
+			if step == 5 && resumedFrom.Load() == 0 {
+				started <- struct{}{}
+				<-c.Done() // interrupted here on the first attempt
+				return c.Err()
+			}
+			c.Metric(step, "x", float64(step))
+			if err := os.WriteFile(filepath.Join(dir, "step"), fmt.Append(nil, step+1), 0o644); err != nil {
+				return err
+			}
+		}
+		return nil
+	}})
+	plan := Plan{Experiment: "ck", Runs: []RunSpec{{ID: "r", Seed: 1, Stages: []StageSpec{{Name: "long"}}}}}
+	dir := t.TempDir()
+	ctx, cancel := context.WithCancel(context.Background())
+	go func() { <-started; cancel() }()
+	if _, err := Execute(ctx, plan, Options{Dir: dir, Registry: reg, CodeVersion: "test"}); !errors.Is(err, ErrInterrupted) {
+		t.Fatalf("first run: %v", err)
+	}
+	sum, err := Execute(context.Background(), plan, Options{Dir: dir, Registry: reg, CodeVersion: "test"})
+	if err != nil || sum.Done != 1 {
+		t.Fatalf("second run: %+v %v", sum, err)
+	}
+	if resumedFrom.Load() != 5 {
+		t.Errorf("resumed from step %d, want 5", resumedFrom.Load())
+	}
+	m := readManifest(t, dir, "r")
+	if _, err := os.Stat(filepath.Join(dir, CacheDir, "long", ".scratch-"+m.Stages[0].Key)); !os.IsNotExist(err) {
+		t.Errorf("checkpoint directory not removed after commit: %v", err)
+	}
+}

@@ -61,6 +61,14 @@ func planFor(reg *Registry, exp *experiment.Experiment, runs []experiment.Run) (
 			if r.Config.Model != nil {
 				ss.Model = r.Config.Model.Settings
 			}
+			for _, name := range k.Reads {
+				if v, ok := r.Config.Sections[name]; ok {
+					if ss.Sections == nil {
+						ss.Sections = map[string]any{}
+					}
+					ss.Sections[name] = v
+				}
+			}
 			for _, pl := range st.Plugins {
 				ss.Plugins = append(ss.Plugins, PluginSpec{Slot: pl.Kind, Name: pl.Name, Path: pl.Path, SHA256: pl.SHA256, Config: pl.Config})
 			}

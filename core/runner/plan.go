@@ -35,6 +35,9 @@ type StageSpec struct {
 	Needs []string
 	// Settings is passed to the stage's Run as Context.Settings.
 	Settings any
+	// Sections is passed as Context.Sections: the decoded extra sections
+	// the kind Reads.
+	Sections map[string]any
 	// Config is the canonical encoding of everything in the run's
 	// configuration that the stage reads: its own settings table with its
 	// plugin choices and their configs, and the task and model tables. It

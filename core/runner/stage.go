@@ -47,6 +47,7 @@ import (
 	"fmt"
 	"log/slog"
 	"math/rand/v2"
+	"os"
 	"sort"
 	"sync"
 	"time"
@@ -168,6 +169,9 @@ type Context struct {
 	// [model] tables (the types their kinds registered with package
 	// experiment), or nil when the plan has none. They enter the key.
 	Task, Model any
+	// Sections holds the decoded extra sections the kind Reads, by name
+	// (absent if the experiment has none).
+	Sections map[string]any
 	// Inputs maps each needed stage's name to its artefact directory (read
 	// only).
 	Inputs map[string]string
@@ -177,6 +181,7 @@ type Context struct {
 	// warnings and errors also reach the terminal.
 	Log *slog.Logger
 
+	scratch  string
 	seed     int64 // the run's root seed
 	metrics  *metricsWriter
 	progress func(step, total int)
@@ -211,6 +216,22 @@ func (c *Context) Input(name string) string {
 // and copied into metrics.jsonl of every run that uses the stage.
 func (c *Context) Metric(step int, name string, value float64) error {
 	return c.metrics.log(step, name, value, time.Since(c.started).Seconds())
+}
+
+// CheckpointDir returns a directory, created if needed, that survives a
+// killed or interrupted computation of this stage (Out does not): a long
+// stage saves checkpoints there and, when it finds one on start, resumes
+// from it. Resuming must give the same artefacts as an uninterrupted run
+// (save the random generators' state with the weights). Metrics logged
+// before the interruption are discarded with Out, so keep the ones a
+// checkpoint covers in it and log them again on resume. The directory is
+// removed when the stage's artefacts are committed, and before the stage
+// starts under --force.
+func (c *Context) CheckpointDir() (string, error) {
+	if err := os.MkdirAll(c.scratch, 0o755); err != nil {
+		return "", fmt.Errorf("runner: %w", err)
+	}
+	return c.scratch, nil
 }
 
 // Progress reports that step of total steps are done, for the progress
