@@ -5,6 +5,7 @@ import (
 	"math/rand/v2"
 	"testing"
 
+	"github.com/pit-lab/pit/plugins/examples/toy"
 	"github.com/pit-lab/pit/plugins/host"
 	"github.com/pit-lab/pit/plugins/sdk"
 )
@@ -26,6 +27,17 @@ func BenchmarkRewardScoreRoundTrip(b *testing.B) {
 	if err != nil {
 		b.Fatal(err)
 	}
+	benchScore(b, r, nil)
+}
+
+// BenchmarkRewardScoreInProcess is the same call on the plugin value
+// itself, without gRPC or a process: the baseline of the round trip.
+func BenchmarkRewardScoreInProcess(b *testing.B) {
+	benchScore(b, toy.NewDifference(), &sumModel{})
+}
+
+func benchScore(b *testing.B, r sdk.Reward, models sdk.ModelService) {
+	ctx := context.Background()
 	if err := r.Configure(ctx, &sdk.ConfigureRequest{}); err != nil {
 		b.Fatal(err)
 	}
@@ -41,7 +53,7 @@ func BenchmarkRewardScoreRoundTrip(b *testing.B) {
 	for i := range items {
 		items[i] = sdk.Input{Prompt: seq(), Reference: seq(), Response: seq()}
 	}
-	req := &sdk.ScoreRequest{Items: items}
+	req := &sdk.ScoreRequest{Items: items, Models: models}
 	b.ReportAllocs()
 	for b.Loop() {
 		resp, err := r.Score(ctx, req)

@@ -152,6 +152,15 @@ func (p *Plugin) PID() int { return p.pid }
 // Exited reports whether the plugin process has exited.
 func (p *Plugin) Exited() bool { return p.client.Exited() }
 
+// Ping checks that the plugin answers go-plugin's gRPC health service.
+func (p *Plugin) Ping() error {
+	rpc, err := p.client.Client()
+	if err != nil {
+		return p.wrap("Ping", err)
+	}
+	return p.wrap("Ping", rpc.Ping())
+}
+
 // Kill ends the plugin process (gracefully, then by force after 2 s).
 func (p *Plugin) Kill() { p.client.Kill() }
 

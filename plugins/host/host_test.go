@@ -107,6 +107,9 @@ func TestBuiltinsRunOutOfProcess(t *testing.T) {
 		if !alive(p.PID()) {
 			t.Fatalf("%s: pid %d is not a live process", s, p.PID())
 		}
+		if err := p.Ping(); err != nil {
+			t.Fatalf("%s: health check: %v", s, err)
+		}
 		if p.Description.Kind != s.Kind || p.Description.Name != s.Name || p.Description.Version == "" {
 			t.Errorf("%s: described as %+v", s, p.Description)
 		}
@@ -118,9 +121,13 @@ func TestBuiltinsRunOutOfProcess(t *testing.T) {
 	if pids[0] == pids[1] || pids[1] == pids[2] {
 		t.Fatalf("plugins share a process: %v", pids)
 	}
+	plugins := m.Plugins()
 	m.Close()
 	for _, pid := range pids {
 		waitGone(t, pid, 5*time.Second)
+	}
+	if err := plugins[0].Ping(); err == nil {
+		t.Error("health check of a killed plugin succeeded")
 	}
 }
 
@@ -128,7 +135,7 @@ func TestRewardCallsModelServiceThroughBroker(t *testing.T) {
 	ctx := context.Background()
 	models := &sumModel{}
 	var logs bytes.Buffer
-	logger := hclog.New(&hclog.LoggerOptions{Output: &syncWriter{w: &logs}, Level: hclog.Info})
+	logger := hclog.New(&hclog.LoggerOptions{Output: &syncWriter{w: &logs}, Level: hclog.Debug})
 	m := newManager(t, host.Options{Models: models, Logger: logger})
 	p, err := m.Launch(ctx, host.Spec{Kind: sdk.KindReward, Name: "toy-difference"})
 	if err != nil {
