@@ -502,6 +502,11 @@ func fieldProblems(err error, path, fallback string) []problem {
 			probs = append(probs, problem{key: fallback, msg: fe.Msg})
 			continue
 		}
+		var keyed interface{ ConfigKey() string }
+		if errors.As(e, &keyed) && keyed.ConfigKey() != "" {
+			probs = append(probs, problem{key: path + "." + keyed.ConfigKey(), msg: e.Error()})
+			continue
+		}
 		probs = append(probs, problem{key: fallback, msg: e.Error()})
 	}
 	return probs

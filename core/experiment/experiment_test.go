@@ -624,3 +624,35 @@ func TestCancelledContext(t *testing.T) {
 		t.Errorf("got %v, want context.Canceled", err)
 	}
 }
+
+type keyedErr struct{ key, msg string }
+
+func (e keyedErr) Error() string     { return e.msg }
+func (e keyedErr) ConfigKey() string { return e.key }
+
+// Plugin validators outside this package point at config keys through a
+// ConfigKey method; unkeyed errors land on the config table.
+func TestPluginErrorAttribution(t *testing.T) {
+	r := NewRegistry()
+	r.RegisterTask("synthetic", func() any { return &testTask{PairMode: "edit"} })
+	r.RegisterStage("rm", StageKind{Plugins: []Slot{{Kind: "reward", Required: true}}})
+	r.SetPluginValidator(PluginValidatorFunc(func(_ context.Context, ref PluginRef) []error {
+		return []error{keyedErr{"margin", "margin: want a number, got string"}, errors.New("config is odd")}
+	}))
+	src := `name = "n"
+seeds = [1]
+[task]
+kind = "synthetic"
+[stages.rm.reward]
+plugin = "x"
+[stages.rm.reward.config]
+other = 1
+margin = "wide"
+`
+	_, err := r.Parse(context.Background(), "n.toml", []byte(src))
+	want := "n.toml:7: stages.rm.reward.config: config is odd\n" +
+		"n.toml:9: stages.rm.reward.config.margin: margin: want a number, got string"
+	if err == nil || err.Error() != want {
+		t.Errorf("got\n%v\nwant\n%s", err, want)
+	}
+}

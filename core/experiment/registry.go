@@ -54,9 +54,11 @@ type PluginRef struct {
 
 // PluginValidator checks a plugin choice and its config before any work
 // starts. The plugin host implements it; Validate returns every problem
-// found (nil if none). Wrap ErrUnknownPlugin when the name is unknown;
-// return *FieldError values with keys relative to the config table to point
-// at config keys.
+// found (nil if none). Wrap ErrUnknownPlugin when the name is unknown; to
+// point at a config key, return a *FieldError with the key relative to the
+// config table, or any error with a method ConfigKey() string (so the host
+// need not import this package). Other errors are reported at the config
+// table (or the plugin name when there is no config).
 type PluginValidator interface {
 	Validate(ctx context.Context, ref PluginRef) []error
 }
