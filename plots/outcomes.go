@@ -17,7 +17,7 @@ import (
 // shares returns the win, tie and lose percentages of a group at one eval
 // selection: pooled over the per-prompt outcomes when every run has them,
 // else the mean of the runs' eval rows.
-func shares(g *group, sel evalSel) (win, tie, lose float64, ok bool) {
+func shares(g *group, sel evalSel, nt *notes) (win, tie, lose float64, ok bool) {
 	var all []int
 	complete := true
 	for _, r := range g.runs {
@@ -35,10 +35,16 @@ func shares(g *group, sel evalSel) (win, tie, lose float64, ok bool) {
 	}
 	var n float64
 	for _, r := range g.runs {
-		if e, found := sel.row(r); found {
-			win, tie, lose = win+100*e.Win, tie+100*e.Tie, lose+100*e.Lose
-			n++
+		e, found := sel.row(r)
+		if !found {
+			continue
 		}
+		if !stats.Finite([]float64{e.Win, e.Tie, e.Lose}) {
+			nt.add("run %s: win/tie/lose of %s/%s iteration %d are not numbers; left out", r.Dir, sel.method, sel.judge, sel.iter)
+			continue
+		}
+		win, tie, lose = win+100*e.Win, tie+100*e.Tie, lose+100*e.Lose
+		n++
 	}
 	if n == 0 {
 		return 0, 0, 0, false
@@ -81,7 +87,7 @@ func drawOutcomes(ctx context.Context, res *Results, spec *Spec, nt *notes) (*fi
 		var win, tie, lose plotter.Values
 		var names []string
 		for _, it := range its {
-			w, t, l, ok := shares(g, evalSel{spec.Method, judge, temp, it})
+			w, t, l, ok := shares(g, evalSel{spec.Method, judge, temp, it}, nt)
 			if !ok {
 				continue
 			}

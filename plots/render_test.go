@@ -474,3 +474,52 @@ func TestDrawExperiment(t *testing.T) {
 		t.Errorf("no specs: %v, %v", outs, err)
 	}
 }
+
+// TestEdgeCases draws degenerate results: one pair, one step, one seed,
+// equal values, non-finite eval rows. Nothing may panic; what cannot be
+// drawn is an error or a note.
+func TestEdgeCases(t *testing.T) {
+	run := func(dir, arm string, seed int64) *Run {
+		return &Run{Dir: dir, Manifest: results.Manifest{Experiment: "edge", Arm: arm, Seed: seed, Status: results.StatusDone,
+			Factors: map[string]any{"x": float64(seed)}}}
+	}
+	a, b := run("a/1", "a", 1), run("b/2", "b", 2)
+	a.Gaps = []results.GapScore{{Pair: 0, WL: 1, WW: 1, LL: 1, LW: 1}}
+	b.Gaps = []results.GapScore{{Pair: 0, WL: math.NaN(), WW: 0, LL: 0, LW: 0}}
+	a.Metrics = []results.Metric{{Stage: "s", Step: 5, Name: "m", Value: 3}}
+	b.Metrics = []results.Metric{{Stage: "s", Step: 5, Name: "m", Value: math.Inf(1)}}
+	a.Eval = []results.EvalRow{{Method: "pit", Iteration: 1, Judge: "oracle", Win: math.NaN()}}
+	b.Eval = []results.EvalRow{{Method: "pit", Iteration: 1, Judge: "oracle", Win: 1}}
+	res := &Results{Dir: "edge", Experiment: "edge", Runs: []*Run{a, b}}
+	for _, tc := range []struct {
+		spec      Spec
+		wantErr   string
+		wantNotes string
+	}{
+		{Spec{Kind: Gaps, Style: "histogram"}, "", "run b/2: 1 of 1 gap scores are NaN"},
+		{Spec{Kind: Gaps}, "", "run b/2: 1 of 1 gap scores are NaN"},
+		{Spec{Kind: Curve, Metric: "m"}, "", "run b/2: s/m is +Inf at step 5 (diverged)"},
+		{Spec{Kind: Ablation, Metric: "m"}, "", "run b/2: s/m is +Inf at its last step 5 (diverged)"},
+		{Spec{Kind: Iterations}, "", "run a/1: delta of pit/oracle iteration 1 is not a number"},
+		{Spec{Kind: Outcomes}, "", "run a/1: win/tie/lose of pit/oracle iteration 1 are not numbers; left out"},
+		{Spec{Kind: Sweep, X: "x"}, "", "run a/1: delta of pit/oracle iteration 1 is not a number"},
+		{Spec{Kind: Iterations, Filter: map[string]any{"x": 1}}, "nothing to draw", ""},
+	} {
+		t.Run(string(tc.spec.Kind), func(t *testing.T) {
+			tc.spec.DPI = 50
+			o, err := Draw(context.Background(), res, tc.spec, Options{OutDir: t.TempDir()})
+			if tc.wantErr != "" {
+				if err == nil || !strings.Contains(err.Error(), tc.wantErr) {
+					t.Errorf("error %v, want %q", err, tc.wantErr)
+				}
+				return
+			}
+			if err != nil {
+				t.Fatal(err)
+			}
+			if tc.wantNotes != "" && !strings.Contains(strings.Join(o.Notes, "\n"), tc.wantNotes) {
+				t.Errorf("notes %q lack %q", o.Notes, tc.wantNotes)
+			}
+		})
+	}
+}
