@@ -150,6 +150,18 @@ func geluGrad(x float64) float64 {
 // biasGeluForward computes y = gelu(x + b) row-wise.
 func biasGeluForward[T float](x, b, y []T, d int) {
 	n := len(x) / d
+	if x32, ok := any(x).([]float32); ok {
+		b32, y32 := any(b).([]float32), any(y).([]float32)
+		parallelFor(n, 64, func(lo, hi int) {
+			for r := lo; r < hi; r++ {
+				xr, yr := x32[r*d:(r+1)*d], y32[r*d:(r+1)*d]
+				for i, v := range xr {
+					yr[i] = geluF32(v + b32[i])
+				}
+			}
+		})
+		return
+	}
 	parallelFor(n, 64, func(lo, hi int) {
 		for i := lo * d; i < hi*d; i++ {
 			y[i] = T(gelu(float64(x[i] + b[i%d])))
@@ -160,6 +172,18 @@ func biasGeluForward[T float](x, b, y []T, d int) {
 // biasGeluBackward computes dx = gelu'(x + b) * dy.
 func biasGeluBackward[T float](x, b, dy, dx []T, d int) {
 	n := len(x) / d
+	if x32, ok := any(x).([]float32); ok {
+		b32, dy32, dx32 := any(b).([]float32), any(dy).([]float32), any(dx).([]float32)
+		parallelFor(n, 64, func(lo, hi int) {
+			for r := lo; r < hi; r++ {
+				xr, gr, dr := x32[r*d:(r+1)*d], dy32[r*d:(r+1)*d], dx32[r*d:(r+1)*d]
+				for i, v := range xr {
+					dr[i] = geluGradF32(v+b32[i]) * gr[i]
+				}
+			}
+		})
+		return
+	}
 	parallelFor(n, 64, func(lo, hi int) {
 		for i := lo * d; i < hi*d; i++ {
 			dx[i] = T(geluGrad(float64(x[i]+b[i%d]))) * dy[i]

@@ -340,11 +340,15 @@ func embed(wte, wpe *G.Node, ids *[]int, seqLen int) (*G.Node, error) {
 func attention(qkv *G.Node, a attnShape) (*G.Node, error) {
 	dt := qkv.Dtype()
 	op := newKernelOp("CausalAttention", dt, tensor.Shape{a.B * a.T, a.D}, 2)
+	var probs []float32 // float32: softmax kept for the backward pass
+	if dt == tensor.Float32 {
+		probs = make([]float32, a.B*a.H*a.T*a.T)
+	}
 	op.forward = func(out tensor.Tensor, in []G.Value) (float64, error) {
 		if dt == tensor.Float64 {
 			attnForward(data[float64](in[0]), data[float64](out), a)
 		} else {
-			attnForward(data[float32](in[0]), data[float32](out), a)
+			attnForward32(data[float32](in[0]), data[float32](out), probs, a)
 		}
 		return 0, nil
 	}
@@ -354,7 +358,7 @@ func attention(qkv *G.Node, a attnShape) (*G.Node, error) {
 			if dt == tensor.Float64 {
 				attnBackward(data[float64](in[0]), data[float64](in[1]), data[float64](out), a)
 			} else {
-				attnBackward(data[float32](in[0]), data[float32](in[1]), data[float32](out), a)
+				attnBackward32(data[float32](in[0]), data[float32](in[1]), data[float32](out), probs, a)
 			}
 			return 0, nil
 		}

@@ -1,0 +1,96 @@
+package nn
+
+import (
+	"math"
+
+	"github.com/pit-lab/pit/core/nn/internal/gemm"
+)
+
+// float32 attention built on the gemm kernel: per (batch row, head) it
+// forms the T×T score matrix with one small matrix product, applies the
+// causal softmax in place and multiplies by V. The probabilities are kept
+// (probs, [B·H·T·T]) for the backward pass, which always follows the
+// forward pass of the same run.
+
+func attnForward32(qkv, out, probs []float32, a attnShape) {
+	dh, D, T := a.dh(), a.D, a.T
+	D3 := 3 * D
+	scale := float32(1 / math.Sqrt(float64(dh)))
+	parallelFor(a.B*a.H, 1, func(lo, hi int) {
+		kt := make([]float32, dh*T)
+		for bh := lo; bh < hi; bh++ {
+			b, h := bh/a.H, bh%a.H
+			base := b * T
+			for s := 0; s < T; s++ {
+				k := qkv[(base+s)*D3+D+h*dh : (base+s)*D3+D+h*dh+dh]
+				for i, v := range k {
+					kt[i*T+s] = v
+				}
+			}
+			p := probs[bh*T*T : (bh+1)*T*T]
+			gemm.MulNN(T, T, dh, qkv[base*D3+h*dh:], D3, kt, T, p, T, false)
+			for t := 0; t < T; t++ {
+				softmaxCausalRow(p[t*T:(t+1)*T], t, scale)
+			}
+			gemm.MulNN(T, dh, T, p, T, qkv[base*D3+2*D+h*dh:], D3, out[base*D+h*dh:], D, false)
+		}
+	})
+}
+
+// softmaxCausalRow turns row[0..t] (raw scores) into probabilities of
+// softmax(scale·row) and zeroes row[t+1:].
+func softmaxCausalRow(row []float32, t int, scale float32) {
+	mx := float32(math.Inf(-1))
+	for s := 0; s <= t; s++ {
+		row[s] *= scale
+		if row[s] > mx {
+			mx = row[s]
+		}
+	}
+	var z float32
+	for s := 0; s <= t; s++ {
+		e := expf32(row[s] - mx)
+		row[s] = e
+		z += e
+	}
+	inv := 1 / z
+	for s := 0; s <= t; s++ {
+		row[s] *= inv
+	}
+	clear(row[t+1:])
+}
+
+func attnBackward32(qkv, dy, dqkv, probs []float32, a attnShape) {
+	dh, D, T := a.dh(), a.D, a.T
+	D3 := 3 * D
+	scale := float32(1 / math.Sqrt(float64(dh)))
+	parallelFor(a.B*a.H, 1, func(lo, hi int) {
+		ds := make([]float32, T*T)
+		for bh := lo; bh < hi; bh++ {
+			b, h := bh/a.H, bh%a.H
+			base := b * T
+			p := probs[bh*T*T : (bh+1)*T*T]
+			q := qkv[base*D3+h*dh:]
+			k := qkv[base*D3+D+h*dh:]
+			v := qkv[base*D3+2*D+h*dh:]
+			do := dy[base*D+h*dh:]
+			// dP = dO·Vᵀ
+			gemm.MulNT(T, T, dh, do, D, v, D3, ds, T, false)
+			// dS = P ⊙ (dP − Σ P⊙dP)·scale
+			for t := 0; t < T; t++ {
+				pr, dr := p[t*T:t*T+t+1], ds[t*T:(t+1)*T]
+				var sum float32
+				for s, pv := range pr {
+					sum += pv * dr[s]
+				}
+				for s, pv := range pr {
+					dr[s] = pv * (dr[s] - sum) * scale
+				}
+				clear(dr[t+1:])
+			}
+			gemm.MulNN(T, dh, T, ds, T, k, D3, dqkv[base*D3+h*dh:], D3, false)    // dQ = dS·K
+			gemm.MulTN(T, dh, T, ds, T, q, D3, dqkv[base*D3+D+h*dh:], D3, false)  // dK = dSᵀ·Q
+			gemm.MulTN(T, dh, T, p, T, do, D, dqkv[base*D3+2*D+h*dh:], D3, false) // dV = Pᵀ·dO
+		}
+	})
+}
