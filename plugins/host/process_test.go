@@ -48,6 +48,9 @@ var testExecutables = map[string]string{
 // one "go build" (parallel, one link step each) the first time.
 func build(t testing.TB, name string) string {
 	t.Helper()
+	if testing.Short() {
+		t.Skip("builds plugin executables; skipped with -short")
+	}
 	buildOnce.Do(func() {
 		builtDir, buildErr = os.MkdirTemp("", "pit-host-test-")
 		if buildErr != nil {

@@ -36,6 +36,9 @@ func TestToyPluginsConform(t *testing.T) {
 }
 
 func TestExternalPluginConformsByPath(t *testing.T) {
+	if testing.Short() {
+		t.Skip("builds a plugin executable; skipped with -short")
+	}
 	exe := filepath.Join(t.TempDir(), "toyreward")
 	if b, err := exec.Command("go", "build", "-o", exe, "./testdata/toyreward").CombinedOutput(); err != nil {
 		t.Fatalf("go build: %v\n%s", err, b)
