@@ -14,6 +14,7 @@ import (
 
 	"github.com/pit-lab/pit/core/experiment"
 	"github.com/pit-lab/pit/core/runner"
+	"github.com/pit-lab/pit/plots"
 )
 
 // defaultExperiment is the file pit run and pit status read when given none.
@@ -147,14 +148,43 @@ func runCmd(ctx context.Context, args []string, stdout, stderr io.Writer) error 
 		fmt.Fprintf(stdout, "failed: %s (see %s)\n", r, filepath.Join(dir, filepath.FromSlash(r), "manifest.json"))
 	}
 	fmt.Fprintf(stdout, "results: %s\n", dir)
+	plotsFailed := false
+	if !interrupted {
+		plotsFailed = drawDeclared(ctx, exp, dir, stdout, stderr)
+	}
 	switch {
 	case interrupted:
 		fmt.Fprintf(stdout, "interrupted: run the same command again to finish the grid\n")
 		return exitError{130}
-	case sum.Failed > 0:
+	case sum.Failed > 0 || plotsFailed:
 		return exitError{1}
 	}
 	return nil
+}
+
+// drawDeclared draws the figures the experiment declares ([[plot]]) from
+// its results and prints where they went; it reports whether drawing failed.
+func drawDeclared(ctx context.Context, exp *experiment.Experiment, dir string, stdout, stderr io.Writer) bool {
+	base := exp.Baseline()
+	if base == nil {
+		return false
+	}
+	specs := plots.DeclaredSpecs(base.Config)
+	if len(specs) == 0 {
+		return false
+	}
+	outs, err := plots.DrawExperiment(ctx, dir, specs, plots.Options{})
+	for _, o := range outs {
+		fmt.Fprintf(stdout, "figure: %s\n", o.Path)
+		for _, n := range o.Notes {
+			fmt.Fprintf(stdout, "  note: %s\n", n)
+		}
+	}
+	if err != nil {
+		fmt.Fprintf(stderr, "pit run: figures: %v\n", err)
+		return true
+	}
+	return false
 }
 
 // loadExperiment loads and expands an experiment file, printing every

@@ -419,14 +419,21 @@ values = [0, 5]
 	}
 }
 
-// The manifest records provenance.
+// The manifest records provenance, and declared figures are drawn.
 func TestManifestProvenance(t *testing.T) {
 	bin := buildPit(t)
 	dir := t.TempDir()
-	gridFile(t, dir, "0s", "")
+	gridFile(t, dir, "0s", "\n[[plot]]\nkind = \"curve\"\nmetric = \"loss\"\n")
 	cmd, out := pitCmd(bin, dir, "", "run", "grid.toml")
 	if err := cmd.Run(); err != nil {
 		t.Fatalf("%v\n%s", err, out)
+	}
+	// The declared figure is drawn at the end.
+	if !strings.Contains(out.String(), "figure: results/grid/figures/curve-loss.png") {
+		t.Errorf("no figure reported:\n%s", out)
+	}
+	if st, err := os.Stat(filepath.Join(dir, "results", "grid", "figures", "curve-loss.png")); err != nil || st.Size() == 0 {
+		t.Errorf("figure: %v", err)
 	}
 	var m results.Manifest
 	b, err := os.ReadFile(filepath.Join(dir, "results", "grid", "lr=0.3,temp=0.4", "seed=1", results.ManifestFile))
