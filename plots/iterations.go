@@ -18,13 +18,14 @@ import (
 func iterationsOf(runs []*Run, method, judge string, temp float64) []int {
 	its := map[int]bool{}
 	for _, r := range runs {
+		t := evalSel{method: method, temp: temp}.tempFor(r)
 		for _, e := range r.Eval {
-			if e.Method == method && e.Judge == judge && e.Temperature == temp {
+			if e.Method == method && e.Judge == judge && e.Temperature == t {
 				its[e.Iteration] = true
 			}
 		}
 		for _, o := range r.Outcomes {
-			if o.Method == method && o.Judge == judge && o.Temperature == temp {
+			if o.Method == method && o.Judge == judge && o.Temperature == t {
 				its[o.Iteration] = true
 			}
 		}
@@ -33,6 +34,9 @@ func iterationsOf(runs []*Run, method, judge string, temp float64) []int {
 }
 
 func panelTitle(judge string, temp float64) string {
+	if math.IsNaN(temp) {
+		return fmt.Sprintf("judge: %s, lowest T of each run", judge)
+	}
 	return fmt.Sprintf("judge: %s, T=%s", judge, formatValue(temp))
 }
 

@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"encoding/xml"
+	"fmt"
 	"image/png"
 	"io"
 	"math"
@@ -521,5 +522,30 @@ func TestEdgeCases(t *testing.T) {
 				t.Errorf("notes %q lack %q", o.Notes, tc.wantNotes)
 			}
 		})
+	}
+}
+
+// TestTemperatureFactor: when the eval temperature is a grid factor, each
+// run is plotted at its own temperature.
+func TestTemperatureFactor(t *testing.T) {
+	var runs []*Run
+	for i, temp := range []float64{0.4, 0.4, 1.0, 1.0} {
+		win := 0.6 - 0.3*temp
+		runs = append(runs, &Run{Dir: fmt.Sprintf("t=%v/seed=%d", temp, i), Manifest: results.Manifest{
+			Experiment: "t", Arm: fmt.Sprintf("temperature=%v", temp), Seed: int64(i), Status: results.StatusDone,
+			Factors: map[string]any{"temperature": temp}},
+			Eval: []results.EvalRow{{Method: "pit", Iteration: 1, Judge: "oracle", Temperature: temp, Win: win, Tie: 0.2, Lose: 0.8 - win}}})
+	}
+	res := &Results{Dir: "t", Experiment: "t", Runs: runs}
+	f, _ := built(t, res, Spec{Kind: Sweep, X: "temperature", GroupBy: ""})
+	s := seriesOf(t, f, 0, "all")
+	// Δ = 100·(win − lose) = 100·(2·(0.6 − 0.3T) − 0.8) = 40 − 60T: 16 at
+	// T=0.4, −20 at T=1.
+	if !slices.Equal(s.x, []float64{0.4, 1}) || math.Abs(s.y[0]-16) > 1e-9 || math.Abs(s.y[1]+20) > 1e-9 {
+		t.Errorf("sweep x %v y %v, want [0.4 1] [16 -20]", s.x, s.y)
+	}
+	g, notes := built(t, res, Spec{Kind: Iterations})
+	if len(g.data) != 2 || !strings.Contains(strings.Join(notes, "\n"), "plotting each run's lowest") {
+		t.Errorf("iterations: %d series, notes %q", len(g.data), notes)
 	}
 }

@@ -280,10 +280,26 @@ func evalPanels(runs []*Run, spec *Spec, nt *notes) (judges []string, temp float
 		}
 		return judges, *spec.Temperature, nil
 	}
-	if len(temps) > 1 && spec.X != "temperature" {
-		nt.add("eval temperatures %s present; plotting T=%v (set temperature to choose)", formatFloats(temps), temps[0])
+	// Each run is plotted at its own lowest temperature: usually the same
+	// for all runs, but not when the temperature is a grid factor.
+	lowest := map[float64]bool{}
+	for _, r := range runs {
+		if _, ts := evalKeys([]*Run{r}, spec.Method); len(ts) > 0 {
+			lowest[ts[0]] = true
+		}
 	}
-	return judges, temps[0], nil
+	temp = math.NaN()
+	if len(lowest) == 1 {
+		temp = temps[0]
+	}
+	if len(temps) > 1 && spec.X != "temperature" {
+		if len(lowest) == 1 {
+			nt.add("eval temperatures %s present; plotting T=%v (set temperature to choose)", formatFloats(temps), temps[0])
+		} else {
+			nt.add("eval temperatures %s present; plotting each run's lowest (set temperature to choose)", formatFloats(temps))
+		}
+	}
+	return judges, temp, nil
 }
 
 func formatFloats(xs []float64) string {
@@ -301,11 +317,24 @@ type evalSel struct {
 	iter          int
 }
 
+// tempFor returns the eval temperature of sel in run r: sel.temp, or when
+// that is NaN, the lowest temperature of the run's results for the method.
+func (sel evalSel) tempFor(r *Run) float64 {
+	if !math.IsNaN(sel.temp) {
+		return sel.temp
+	}
+	if _, ts := evalKeys([]*Run{r}, sel.method); len(ts) > 0 {
+		return ts[0]
+	}
+	return math.NaN()
+}
+
 // outcomes returns a run's judgements for sel.
 func (sel evalSel) outcomes(r *Run) []int {
 	var out []int
+	temp := sel.tempFor(r)
 	for _, o := range r.Outcomes {
-		if o.Method == sel.method && o.Judge == sel.judge && o.Temperature == sel.temp && o.Iteration == sel.iter {
+		if o.Method == sel.method && o.Judge == sel.judge && o.Temperature == temp && o.Iteration == sel.iter {
 			out = append(out, o.Result)
 		}
 	}
@@ -314,8 +343,9 @@ func (sel evalSel) outcomes(r *Run) []int {
 
 // row returns a run's eval row for sel.
 func (sel evalSel) row(r *Run) (results.EvalRow, bool) {
+	temp := sel.tempFor(r)
 	for _, e := range r.Eval {
-		if e.Method == sel.method && e.Judge == sel.judge && e.Temperature == sel.temp && e.Iteration == sel.iter {
+		if e.Method == sel.method && e.Judge == sel.judge && e.Temperature == temp && e.Iteration == sel.iter {
 			return e, true
 		}
 	}
