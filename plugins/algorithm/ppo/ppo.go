@@ -11,6 +11,7 @@ package ppo
 import (
 	"context"
 	"fmt"
+	"sync"
 
 	"github.com/pit-lab/pit/plugins/algorithm/internal/pg"
 	"github.com/pit-lab/pit/plugins/sdk"
@@ -79,6 +80,7 @@ func (c Config) controller() pg.KLController {
 
 // Algorithm is PPO with its KL controller state. It implements sdk.Algorithm.
 type Algorithm struct {
+	mu  sync.Mutex
 	cfg Config
 	kl  pg.KLController
 }
@@ -100,6 +102,8 @@ func (a *Algorithm) Describe(context.Context) (*sdk.Description, error) {
 
 // Configure implements sdk.Plugin. It resets the KL controller to kl_coef.
 func (a *Algorithm) Configure(_ context.Context, req *sdk.ConfigureRequest) error {
+	a.mu.Lock()
+	defer a.mu.Unlock()
 	cfg, err := pg.Configure(Name, req.Config, DefaultConfig(), Config.Validate)
 	if err != nil {
 		return err
@@ -110,6 +114,8 @@ func (a *Algorithm) Configure(_ context.Context, req *sdk.ConfigureRequest) erro
 
 // Knobs implements sdk.Algorithm: KLCoef is the β the next batch will use.
 func (a *Algorithm) Knobs(context.Context) (*sdk.Knobs, error) {
+	a.mu.Lock()
+	defer a.mu.Unlock()
 	k := a.knobs(a.kl.Beta)
 	return &k, nil
 }
@@ -124,6 +130,8 @@ func (a *Algorithm) knobs(beta float64) sdk.Knobs {
 
 // Advantages implements sdk.Algorithm. It needs the value head's estimates.
 func (a *Algorithm) Advantages(_ context.Context, req *sdk.AdvantagesRequest) (*sdk.AdvantagesResponse, error) {
+	a.mu.Lock()
+	defer a.mu.Unlock()
 	batch, pos, err := pg.FromRequest(req, true, false)
 	if err != nil {
 		return nil, fmt.Errorf("ppo: %w", err)
@@ -169,6 +177,8 @@ func (a *Algorithm) compute(batch []pg.Sequence) (pg.Result, error) {
 // Observe implements sdk.Algorithm. PPO's controller learns from the
 // rollouts in Advantages, so Observe only checks its input.
 func (a *Algorithm) Observe(_ context.Context, req *sdk.ObserveRequest) error {
+	a.mu.Lock()
+	defer a.mu.Unlock()
 	if req == nil {
 		return fmt.Errorf("ppo: nil observe request")
 	}
@@ -176,10 +186,16 @@ func (a *Algorithm) Observe(_ context.Context, req *sdk.ObserveRequest) error {
 }
 
 // SaveState implements sdk.Stateful: the KL controller's β.
-func (a *Algorithm) SaveState(context.Context) ([]byte, error) { return a.kl.MarshalState() }
+func (a *Algorithm) SaveState(context.Context) ([]byte, error) {
+	a.mu.Lock()
+	defer a.mu.Unlock()
+	return a.kl.MarshalState()
+}
 
 // RestoreState implements sdk.Stateful.
 func (a *Algorithm) RestoreState(_ context.Context, b []byte) error {
+	a.mu.Lock()
+	defer a.mu.Unlock()
 	if err := a.kl.UnmarshalState(b); err != nil {
 		return fmt.Errorf("ppo: %w", err)
 	}

@@ -8,6 +8,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"math"
+	"sync"
 
 	"github.com/pit-lab/pit/plugins/algorithm/internal/pg"
 	"github.com/pit-lab/pit/plugins/sdk"
@@ -52,6 +53,7 @@ func (c Config) Validate() error {
 
 // Algorithm is REINFORCE with its baseline. It implements sdk.Algorithm.
 type Algorithm struct {
+	mu    sync.Mutex
 	cfg   Config
 	state state
 }
@@ -75,6 +77,8 @@ func (a *Algorithm) Describe(context.Context) (*sdk.Description, error) {
 
 // Configure implements sdk.Plugin. It forgets the baseline.
 func (a *Algorithm) Configure(_ context.Context, req *sdk.ConfigureRequest) error {
+	a.mu.Lock()
+	defer a.mu.Unlock()
 	cfg, err := pg.Configure(Name, req.Config, DefaultConfig(), Config.Validate)
 	if err != nil {
 		return err
@@ -85,6 +89,8 @@ func (a *Algorithm) Configure(_ context.Context, req *sdk.ConfigureRequest) erro
 
 // Knobs implements sdk.Algorithm.
 func (a *Algorithm) Knobs(context.Context) (*sdk.Knobs, error) {
+	a.mu.Lock()
+	defer a.mu.Unlock()
 	k := a.knobs()
 	return &k, nil
 }
@@ -95,6 +101,8 @@ func (a *Algorithm) knobs() sdk.Knobs {
 
 // Advantages implements sdk.Algorithm.
 func (a *Algorithm) Advantages(_ context.Context, req *sdk.AdvantagesRequest) (*sdk.AdvantagesResponse, error) {
+	a.mu.Lock()
+	defer a.mu.Unlock()
 	batch, pos, err := pg.FromRequest(req, false, false)
 	if err != nil {
 		return nil, fmt.Errorf("reinforce: %w", err)
@@ -108,6 +116,8 @@ func (a *Algorithm) Advantages(_ context.Context, req *sdk.AdvantagesRequest) (*
 
 // Observe implements sdk.Algorithm; REINFORCE learns nothing from it.
 func (a *Algorithm) Observe(_ context.Context, req *sdk.ObserveRequest) error {
+	a.mu.Lock()
+	defer a.mu.Unlock()
 	if req == nil {
 		return fmt.Errorf("reinforce: nil observe request")
 	}
@@ -115,7 +125,11 @@ func (a *Algorithm) Observe(_ context.Context, req *sdk.ObserveRequest) error {
 }
 
 // Baseline is the baseline the next batch will use and whether one exists.
-func (a *Algorithm) Baseline() (float64, bool) { return a.state.Baseline, a.state.Seen }
+func (a *Algorithm) Baseline() (float64, bool) {
+	a.mu.Lock()
+	defer a.mu.Unlock()
+	return a.state.Baseline, a.state.Seen
+}
 
 // compute returns A = (R − β·KL) − b for every token of each sequence,
 // where b is the moving average of earlier batches' mean penalised reward
@@ -151,10 +165,16 @@ func (a *Algorithm) compute(batch []pg.Sequence) (pg.Result, error) {
 }
 
 // SaveState implements sdk.Stateful: the baseline.
-func (a *Algorithm) SaveState(context.Context) ([]byte, error) { return json.Marshal(a.state) }
+func (a *Algorithm) SaveState(context.Context) ([]byte, error) {
+	a.mu.Lock()
+	defer a.mu.Unlock()
+	return json.Marshal(a.state)
+}
 
 // RestoreState implements sdk.Stateful.
 func (a *Algorithm) RestoreState(_ context.Context, b []byte) error {
+	a.mu.Lock()
+	defer a.mu.Unlock()
 	var s state
 	if err := json.Unmarshal(b, &s); err != nil {
 		return fmt.Errorf("reinforce: decode state: %w", err)

@@ -11,6 +11,7 @@ import (
 	"context"
 	"fmt"
 	"math"
+	"sync"
 
 	"github.com/pit-lab/pit/plugins/curriculum/internal/mix"
 	"github.com/pit-lab/pit/plugins/sdk"
@@ -68,6 +69,7 @@ type gate struct {
 
 // Curriculum is the metric-gated strategy. It implements sdk.Curriculum.
 type Curriculum struct {
+	mu   sync.Mutex
 	cfg  Config
 	gate gate
 	mix  mix.Mixer
@@ -91,6 +93,8 @@ func (c *Curriculum) Describe(context.Context) (*sdk.Description, error) {
 
 // Configure implements sdk.Plugin and restarts from the request's seed.
 func (c *Curriculum) Configure(_ context.Context, req *sdk.ConfigureRequest) error {
+	c.mu.Lock()
+	defer c.mu.Unlock()
 	cfg := DefaultConfig()
 	if err := sdk.DecodeConfig(req.Config, &cfg); err != nil {
 		return fmt.Errorf("%s config: %w", Name, err)
@@ -120,6 +124,8 @@ func (c *Curriculum) windowMean() (float64, bool) {
 // after min_round0_steps whose window of observations is full and has a
 // mean ≥ threshold (or at max_round0_steps), and stays open.
 func (c *Curriculum) Next(_ context.Context, req *sdk.NextRequest) (*sdk.NextResponse, error) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
 	if req == nil {
 		return nil, fmt.Errorf("%s: nil next request", Name)
 	}
@@ -151,6 +157,8 @@ func (c *Curriculum) Next(_ context.Context, req *sdk.NextRequest) (*sdk.NextRes
 // Observe implements sdk.Curriculum: it records the watched metric when the
 // stats hold it (other stats are ignored). A non-finite value is an error.
 func (c *Curriculum) Observe(_ context.Context, req *sdk.ObserveRequest) error {
+	c.mu.Lock()
+	defer c.mu.Unlock()
 	if req == nil {
 		return fmt.Errorf("%s: nil observe request", Name)
 	}
@@ -169,10 +177,16 @@ func (c *Curriculum) Observe(_ context.Context, req *sdk.ObserveRequest) error {
 }
 
 // SaveState implements sdk.Stateful: the mixer's state and the gate.
-func (c *Curriculum) SaveState(context.Context) ([]byte, error) { return c.mix.Save(c.gate) }
+func (c *Curriculum) SaveState(context.Context) ([]byte, error) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return c.mix.Save(c.gate)
+}
 
 // RestoreState implements sdk.Stateful.
 func (c *Curriculum) RestoreState(_ context.Context, b []byte) error {
+	c.mu.Lock()
+	defer c.mu.Unlock()
 	var g gate
 	if err := c.mix.Restore(b, &g); err != nil {
 		return fmt.Errorf("%s: %w", Name, err)

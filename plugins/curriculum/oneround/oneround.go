@@ -7,6 +7,7 @@ package oneround
 import (
 	"context"
 	"fmt"
+	"sync"
 
 	"github.com/pit-lab/pit/plugins/curriculum/internal/mix"
 	"github.com/pit-lab/pit/plugins/sdk"
@@ -34,6 +35,7 @@ func DefaultConfig() Config { return Config{Common: mix.DefaultCommon()} }
 
 // Curriculum stays in one round. It implements sdk.Curriculum.
 type Curriculum struct {
+	mu    sync.Mutex
 	round int
 	mix   mix.Mixer
 }
@@ -70,6 +72,8 @@ func (c *Curriculum) Describe(context.Context) (*sdk.Description, error) {
 
 // Configure implements sdk.Plugin and restarts from the request's seed.
 func (c *Curriculum) Configure(_ context.Context, req *sdk.ConfigureRequest) error {
+	c.mu.Lock()
+	defer c.mu.Unlock()
 	cfg := DefaultConfig()
 	if err := sdk.DecodeConfig(req.Config, &cfg); err != nil {
 		return fmt.Errorf("%s config: %w", c.name(), err)
@@ -83,6 +87,8 @@ func (c *Curriculum) Configure(_ context.Context, req *sdk.ConfigureRequest) err
 
 // Next implements sdk.Curriculum.
 func (c *Curriculum) Next(_ context.Context, req *sdk.NextRequest) (*sdk.NextResponse, error) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
 	resp, err := c.mix.Plan(req, float64(c.round), c.round, fmt.Sprintf("round%d", c.round))
 	if err != nil {
 		return nil, fmt.Errorf("%s: %w", c.name(), err)
@@ -92,6 +98,8 @@ func (c *Curriculum) Next(_ context.Context, req *sdk.NextRequest) (*sdk.NextRes
 
 // Observe implements sdk.Curriculum; a single round ignores metrics.
 func (c *Curriculum) Observe(_ context.Context, req *sdk.ObserveRequest) error {
+	c.mu.Lock()
+	defer c.mu.Unlock()
 	if req == nil {
 		return fmt.Errorf("%s: nil observe request", c.name())
 	}
@@ -99,10 +107,16 @@ func (c *Curriculum) Observe(_ context.Context, req *sdk.ObserveRequest) error {
 }
 
 // SaveState implements sdk.Stateful.
-func (c *Curriculum) SaveState(context.Context) ([]byte, error) { return c.mix.Save(nil) }
+func (c *Curriculum) SaveState(context.Context) ([]byte, error) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return c.mix.Save(nil)
+}
 
 // RestoreState implements sdk.Stateful.
 func (c *Curriculum) RestoreState(_ context.Context, b []byte) error {
+	c.mu.Lock()
+	defer c.mu.Unlock()
 	if err := c.mix.Restore(b, nil); err != nil {
 		return fmt.Errorf("%s: %w", c.name(), err)
 	}

@@ -7,6 +7,7 @@ package tworound
 import (
 	"context"
 	"fmt"
+	"sync"
 
 	"github.com/pit-lab/pit/plugins/curriculum/internal/mix"
 	"github.com/pit-lab/pit/plugins/sdk"
@@ -39,6 +40,7 @@ func (c Config) Validate() error {
 
 // Curriculum is the two-round strategy. It implements sdk.Curriculum.
 type Curriculum struct {
+	mu  sync.Mutex
 	cfg Config
 	mix mix.Mixer
 }
@@ -61,6 +63,8 @@ func (c *Curriculum) Describe(context.Context) (*sdk.Description, error) {
 
 // Configure implements sdk.Plugin and restarts from the request's seed.
 func (c *Curriculum) Configure(_ context.Context, req *sdk.ConfigureRequest) error {
+	c.mu.Lock()
+	defer c.mu.Unlock()
 	cfg := DefaultConfig()
 	if err := sdk.DecodeConfig(req.Config, &cfg); err != nil {
 		return fmt.Errorf("%s config: %w", Name, err)
@@ -75,6 +79,8 @@ func (c *Curriculum) Configure(_ context.Context, req *sdk.ConfigureRequest) err
 
 // Next implements sdk.Curriculum.
 func (c *Curriculum) Next(_ context.Context, req *sdk.NextRequest) (*sdk.NextResponse, error) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
 	if req == nil {
 		return nil, fmt.Errorf("%s: nil next request", Name)
 	}
@@ -98,6 +104,8 @@ func (c *Curriculum) Next(_ context.Context, req *sdk.NextRequest) (*sdk.NextRes
 
 // Observe implements sdk.Curriculum; two-round changes rounds by step only.
 func (c *Curriculum) Observe(_ context.Context, req *sdk.ObserveRequest) error {
+	c.mu.Lock()
+	defer c.mu.Unlock()
 	if req == nil {
 		return fmt.Errorf("%s: nil observe request", Name)
 	}
@@ -105,10 +113,16 @@ func (c *Curriculum) Observe(_ context.Context, req *sdk.ObserveRequest) error {
 }
 
 // SaveState implements sdk.Stateful.
-func (c *Curriculum) SaveState(context.Context) ([]byte, error) { return c.mix.Save(nil) }
+func (c *Curriculum) SaveState(context.Context) ([]byte, error) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return c.mix.Save(nil)
+}
 
 // RestoreState implements sdk.Stateful.
 func (c *Curriculum) RestoreState(_ context.Context, b []byte) error {
+	c.mu.Lock()
+	defer c.mu.Unlock()
 	if err := c.mix.Restore(b, nil); err != nil {
 		return fmt.Errorf("%s: %w", Name, err)
 	}
