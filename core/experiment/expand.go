@@ -17,7 +17,8 @@ type Run struct {
 	// ID is the run's directory name under <out>/<experiment>/, e.g.
 	// "curriculum=two-round,steps=100/seed=1", or "seed=1" without a grid.
 	// Factor parts are sorted by axis name, so reordering the file's axes
-	// (or any unrelated key) does not change it.
+	// (or any unrelated key) does not change it. Arm labels longer than 120
+	// bytes are shortened to a prefix and a hash of the whole label.
 	ID       string
 	Arm      string   // the arm's label, shared by its seeds
 	Seed     int64    // the run's root seed
@@ -70,7 +71,7 @@ func Expand(exp *Experiment) ([]Run, error) {
 		for _, s := range exp.Seeds {
 			id := "seed=" + strconv.FormatInt(s, 10)
 			if len(exp.Axes) > 0 {
-				id = a.Label + "/" + id
+				id = armDir(a.Label) + "/" + id
 			}
 			if ids[id] {
 				return nil, fmt.Errorf("experiment: %s: two runs have the ID %q", exp.Name, id)
@@ -80,6 +81,20 @@ func Expand(exp *Experiment) ([]Run, error) {
 		}
 	}
 	return runs, nil
+}
+
+// maxDirLen keeps run directory names well under the usual 255-byte limit
+// of a path component.
+const maxDirLen = 120
+
+// armDir is an arm's directory name: its label, or for very long labels a
+// prefix of it and a hash of the whole label.
+func armDir(label string) string {
+	if len(label) <= maxDirLen {
+		return label
+	}
+	sum := sha256.Sum256([]byte(label))
+	return label[:maxDirLen-17] + "~" + hex.EncodeToString(sum[:8])
 }
 
 // Canonical returns a deterministic encoding of the sub-tree of the run's

@@ -656,3 +656,38 @@ margin = "wide"
 		t.Errorf("got\n%v\nwant\n%s", err, want)
 	}
 }
+
+func TestLongArmLabelsGiveShortIDs(t *testing.T) {
+	long := strings.Repeat("x", 150)
+	src := `name = "long"
+seeds = [1]
+[task]
+kind = "synthetic"
+[stages.sft]
+steps = 1
+[stages.rlhf]
+steps = 1
+reward = "bradley-terry"
+[grid.axes.` + long + `]
+path = "stages.sft.lr"
+values = [0.1, 0.2]
+`
+	r, _ := newTestRegistry()
+	exp, err := r.Parse(context.Background(), "long.toml", []byte(src))
+	if err != nil {
+		t.Fatal(err)
+	}
+	runs, err := Expand(exp)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(runs) != 2 || runs[0].ID == runs[1].ID {
+		t.Errorf("two arms share ID %s", runs[0].ID)
+	}
+	for _, r := range runs {
+		dir, _, _ := strings.Cut(r.ID, "/")
+		if len(dir) > 120 || !strings.HasPrefix(r.Arm, dir[:100]) {
+			t.Errorf("ID %s (%d bytes) for arm %s", r.ID, len(dir), r.Arm)
+		}
+	}
+}
