@@ -63,7 +63,7 @@ func (d *Difference) Configure(_ context.Context, req *sdk.ConfigureRequest) err
 		return fmt.Errorf("key \"scale\": want > 0, got %v", c.Scale)
 	}
 	d.cfg = c
-	sdk.Logger().Info("configured", "scale", c.Scale, "model", c.Model)
+	sdk.Logger().Debug("configured", "scale", c.Scale, "model", c.Model)
 	return nil
 }
 
