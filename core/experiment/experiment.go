@@ -12,6 +12,26 @@
 // file's tables are decoded into them late, once the kind is known, as Caddy
 // does with its modules. Plugin configs are free-form tables checked by a
 // PluginValidator that the plugin host provides.
+//
+// # Settings types
+//
+// Settings types are plain structs with `toml:"name"` tags. A schema's New
+// function returns a pointer to a fresh value with every default filled in
+// (fresh all the way down: decoding writes into its slices and maps, so it
+// must not share them with package variables); the file's table is decoded
+// onto it (github.com/go-viper/mapstructure/v2, exact key names, unknown
+// keys rejected, no weak typing), so keys the file leaves out keep their
+// defaults. An array in the file replaces the default array; a table
+// decoded into a map[string]T adds to (or overrides keys of) the default
+// map. A tag option "required" (`toml:"steps,required"`) makes a key
+// mandatory; ",squash" flattens an embedded struct. If the settings type,
+// or any table inside it, has a method Validate() error, it runs after
+// decoding; return *FieldError values (joined with errors.Join for several)
+// to point at keys.
+//
+// Supported field types: bool, integers, floats, string, time.Duration
+// (written as "30s"), time.Time, slices and arrays of these, map[string]T,
+// nested structs (TOML tables), pointers to these, and any (taken as is).
 package experiment
 
 import (

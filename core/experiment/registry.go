@@ -9,19 +9,6 @@ import (
 	"sync"
 )
 
-// Settings types are plain structs with `toml:"name"` tags. A schema's New
-// function returns a pointer to a fresh value with every default filled in;
-// the file's table is decoded onto it (github.com/go-viper/mapstructure/v2,
-// exact key names, unknown keys rejected, no weak typing), so keys the file
-// leaves out keep their defaults. A tag option "required" (`toml:"steps,required"`)
-// makes a key mandatory. If the settings type has a method
-// Validate() error, it runs after decoding; return *FieldError values
-// (joined with errors.Join for several) to point at keys.
-//
-// Supported field types: bool, integers, floats, string, time.Duration
-// (written as "30s"), slices and arrays of these, map[string]T, nested
-// structs (TOML tables), pointers to these, and any (taken as is).
-
 // StageKind describes a kind of pipeline stage: its settings and the plugins
 // it uses.
 type StageKind struct {
