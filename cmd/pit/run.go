@@ -85,9 +85,6 @@ func runCmd(ctx context.Context, args []string, stdout, stderr io.Writer) error 
 	if err != nil {
 		return err
 	}
-	if *dry {
-		return experiment.PrintPlan(stdout, runs)
-	}
 	root := exp.Out
 	if *out != "" {
 		root = *out
@@ -103,6 +100,16 @@ func runCmd(ctx context.Context, args []string, stdout, stderr io.Writer) error 
 	plan, err := runner.PlanFor(exp, runs)
 	if err != nil {
 		return err
+	}
+	if *dry {
+		if err := experiment.PrintPlan(stdout, runs); err != nil {
+			return err
+		}
+		ps, err := runner.Preview(ctx, plan, runner.Options{Dir: dir, Force: *force, Plugins: plugins})
+		if err != nil {
+			return err
+		}
+		return runner.WritePreview(stdout, ps)
 	}
 	live := false
 	switch *progress {

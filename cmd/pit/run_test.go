@@ -428,6 +428,11 @@ func TestManifestProvenance(t *testing.T) {
 	if err := cmd.Run(); err != nil {
 		t.Fatalf("%v\n%s", err, out)
 	}
+	// A dry run now finds every stage in the cache.
+	dry, dryOut := pitCmd(bin, dir, "", "run", "--dry-run", "grid.toml")
+	if err := dry.Run(); err != nil || !strings.Contains(dryOut.String(), "14 distinct stage instances: 14 in the cache, 0 to compute") {
+		t.Errorf("dry run: %v\n%s", err, dryOut)
+	}
 	// The declared figure is drawn at the end.
 	if !strings.Contains(out.String(), "figure: results/grid/figures/curve-loss.png") {
 		t.Errorf("no figure reported:\n%s", out)

@@ -67,6 +67,10 @@ func Open(root string) (*Store, error) {
 	return &Store{root: root}, nil
 }
 
+// At returns the store rooted at root without creating anything, for
+// lookups (a missing directory holds no entries).
+func At(root string) *Store { return &Store{root: root} }
+
 // Root is the store's directory.
 func (s *Store) Root() string { return s.root }
 

@@ -194,9 +194,19 @@ func TestExecuteSharesStagesAndReusesCache(t *testing.T) {
 	plan := testPlan([]int64{1, 2}, []float64{0.3}, []float64{0.4, 1.0})
 	opts := Options{Dir: dir, Jobs: 2, Registry: reg, CodeVersion: "test"}
 
+	pre, err := Preview(context.Background(), plan, opts)
+	if err != nil || len(pre) != 3 || pre[0] != (StagePreview{Stage: "gen", Instances: 2}) || pre[2] != (StagePreview{Stage: "eval", Instances: 4}) {
+		t.Fatalf("preview before: %+v %v", pre, err)
+	}
+	if _, err := os.Stat(filepath.Join(dir, CacheDir)); !os.IsNotExist(err) {
+		t.Errorf("preview created the cache: %v", err)
+	}
 	sum, err := Execute(context.Background(), plan, opts)
 	if err != nil {
 		t.Fatal(err)
+	}
+	if pre, _ := Preview(context.Background(), plan, opts); pre[1] != (StagePreview{Stage: "train", Instances: 2, Cached: 2}) {
+		t.Errorf("preview after: %+v", pre)
 	}
 	// 2 seeds × (gen, train) shared by both temperatures, + 4 evals.
 	if sum.Computed != 8 || sum.Cached != 0 || sum.Done != 4 || sum.Failed != 0 {
