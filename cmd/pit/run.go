@@ -154,6 +154,11 @@ func runCmd(ctx context.Context, args []string, stdout, stderr io.Writer) error 
 	for _, r := range sum.FailedRuns {
 		fmt.Fprintf(stdout, "failed: %s (see %s)\n", r, filepath.Join(dir, filepath.FromSlash(r), "manifest.json"))
 	}
+	for _, report := range reports {
+		if err := report(stdout, dir); err != nil {
+			fmt.Fprintf(stderr, "pit run: %v\n", err)
+		}
+	}
 	fmt.Fprintf(stdout, "results: %s\n", dir)
 	plotsFailed := false
 	if !interrupted {
