@@ -25,9 +25,13 @@ func runExport(ctx context.Context, args []string, stdout, stderr io.Writer) err
 	fs.SetOutput(stderr)
 	out := fs.String("o", "", "write the CSV to this file (atomically) instead of stdout")
 	outcomes := fs.Bool("outcomes", false, "include one row per judged prompt (outcomes.jsonl)")
+	summary := fs.Bool("summary", false, "write one row per arm × quantity instead: statistic over seeds, bootstrap CI, P(arm > baseline)")
+	stat := fs.String("stat", "mean", "with --summary: mean, median or iqm")
+	seed := fs.Uint64("seed", 1, "with --summary: bootstrap seed")
 	fs.Usage = func() {
-		fmt.Fprintln(stderr, "Usage: pit export [FILE|DIR] [-o results.csv] [--outcomes]")
-		fmt.Fprintln(stderr, "\nWrites one row per run × step/iteration × metric, with the arm's factor values as columns.")
+		fmt.Fprintln(stderr, "Usage: pit export [FILE|DIR] [-o results.csv] [--outcomes | --summary [--stat S] [--seed N]]")
+		fmt.Fprintln(stderr, "\nWrites one row per run × step/iteration × metric, with the arm's factor values as columns;")
+		fmt.Fprintln(stderr, "with --summary, one row per arm × final metric or eval measure.")
 		fs.PrintDefaults()
 	}
 	pos, err := parseInterleaved(fs, args)
@@ -46,7 +50,12 @@ func runExport(ctx context.Context, args []string, stdout, stderr io.Writer) err
 		return err
 	}
 	var buf bytes.Buffer
-	if err := plots.WriteCSV(ctx, &buf, res, plots.ExportOptions{Outcomes: *outcomes}); err != nil {
+	if *summary {
+		err = plots.WriteSummaryCSV(ctx, &buf, res, plots.SummaryOptions{Stat: *stat, Seed: *seed})
+	} else {
+		err = plots.WriteCSV(ctx, &buf, res, plots.ExportOptions{Outcomes: *outcomes})
+	}
+	if err != nil {
 		return err
 	}
 	if *out == "" {

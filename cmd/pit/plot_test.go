@@ -99,3 +99,18 @@ func TestExportCommand(t *testing.T) {
 		t.Errorf("export -o: %v, printed %q", err, stdout.String())
 	}
 }
+
+func TestExportSummaryCommand(t *testing.T) {
+	var stdout, stderr bytes.Buffer
+	dir := filepath.Join(plotFixtures, "results", "fake-ablation")
+	if code := realMain([]string{"export", "--summary", "--stat", "median", dir}, &stdout, &stderr); code != 0 {
+		t.Fatalf("exit %d: %s", code, stderr.String())
+	}
+	rows, err := csv.NewReader(&stdout).ReadAll()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(rows) < 10 || !strings.Contains(strings.Join(rows[0], ","), "p_over_baseline") || rows[1][len(rows[0])-7] != "median" {
+		t.Errorf("summary: %d rows, header %v, first %v", len(rows), rows[0], rows[1])
+	}
+}
