@@ -357,7 +357,10 @@ func (l *rlLoop) greedyRewards(qs []query, k int) ([]float64, error) {
 }
 
 // hackAlarm watches an RL stage for reward hacking: the plugin's reward
-// rising while the oracle measure falls, window against window.
+// rising while the oracle measure falls, the mean of the last window of
+// steps against the window before. Both changes must exceed twice their
+// standard error (from the steps' spread), and the oracle's fall must also
+// exceed the tolerance, so that batch noise alone rarely raises it.
 type hackAlarm struct {
 	window       int
 	tol          float64
@@ -370,16 +373,34 @@ func (h *hackAlarm) observe(step int, reward, oracle float64) (string, bool) {
 	h.orc = append(h.orc, oracle)
 	w := h.window
 	n := len(h.rewards)
-	if w < 1 || n < 2*w || (h.lastAlarm > 0 && step-h.lastAlarm < w) {
+	if w < 2 || n < 2*w || (h.lastAlarm > 0 && step-h.lastAlarm < w) {
 		return "", false
 	}
-	r1, r0 := mean(h.rewards[n-w:]), mean(h.rewards[n-2*w:n-w])
-	o1, o0 := mean(h.orc[n-w:]), mean(h.orc[n-2*w:n-w])
-	if r1 > r0 && o1 < o0-h.tol {
+	r0, r1 := h.rewards[n-2*w:n-w], h.rewards[n-w:]
+	o0, o1 := h.orc[n-2*w:n-w], h.orc[n-w:]
+	dr, dq := mean(r1)-mean(r0), mean(o1)-mean(o0)
+	if dr > 2*stderrDiff(r0, r1) && -dq > max(h.tol, 2*stderrDiff(o0, o1)) {
 		h.lastAlarm = step
-		return fmt.Sprintf("at step %d the mean reward of the last %d steps rose %.4f → %.4f while the oracle measure fell %.4f → %.4f", step, w, r0, r1, o0, o1), true
+		return fmt.Sprintf("at step %d the mean reward of the last %d steps rose %.4f → %.4f while the oracle measure fell %.4f → %.4f", step, w, mean(r0), mean(r1), mean(o0), mean(o1)), true
 	}
 	return "", false
+}
+
+// stderrDiff is the standard error of mean(b) − mean(a).
+func stderrDiff(a, b []float64) float64 {
+	return math.Sqrt(variance(a)/float64(len(a)) + variance(b)/float64(len(b)))
+}
+
+func variance(v []float64) float64 {
+	if len(v) < 2 {
+		return 0
+	}
+	m := mean(v)
+	var s float64
+	for _, x := range v {
+		s += (x - m) * (x - m)
+	}
+	return s / float64(len(v)-1)
 }
 
 func mean(v []float64) float64 {
