@@ -1,7 +1,9 @@
 package runner
 
 import (
+	"bytes"
 	"context"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
@@ -98,6 +100,10 @@ type runState struct {
 	started  time.Time
 	finished time.Time
 	reported bool
+	// What this invocation wrote already, to skip unchanged rewrites.
+	written      map[string]bool // "stage/key" published and linked
+	metricsDirs  string          // the stage dirs metrics.jsonl was built from
+	lastManifest []byte
 }
 
 type executor struct {
@@ -565,7 +571,7 @@ func (ex *executor) startRun(r *runState) error {
 	}
 	removeTemps(r.dir)
 	removeTemps(filepath.Join(r.dir, StagesDir))
-	if err := results.WriteFileAtomic(filepath.Join(r.dir, results.ConfigFile), r.spec.Config); err != nil {
+	if err := writeIfChanged(filepath.Join(r.dir, results.ConfigFile), r.spec.Config); err != nil {
 		return err
 	}
 	return ex.writeRun(r, false)
@@ -682,21 +688,45 @@ func (ex *executor) writeRun(r *runState, final bool) error {
 	}
 
 	var errs []error
+	if r.written == nil {
+		r.written = map[string]bool{}
+	}
 	for _, l := range links {
+		if r.written[l[0]] {
+			continue
+		}
+		var lerrs []error
 		if err := linkAtomic(l[0], l[1]); err != nil {
+			lerrs = append(lerrs, err)
+		}
+		for _, p := range publish {
+			if filepath.Dir(p[0]) != l[0] {
+				continue
+			}
+			if err := copyAtomic(p[0], p[1]); err != nil {
+				lerrs = append(lerrs, err)
+			}
+		}
+		if len(lerrs) == 0 {
+			r.written[l[0]] = true
+		}
+		errs = append(errs, lerrs...)
+	}
+	if joined := strings.Join(doneDirs, "\x00"); joined != r.metricsDirs || r.lastManifest == nil {
+		if err := runMetrics(filepath.Join(r.dir, results.MetricsFile), doneDirs); err != nil {
 			errs = append(errs, err)
+		} else {
+			r.metricsDirs = joined
 		}
 	}
-	for _, p := range publish {
-		if err := copyAtomic(p[0], p[1]); err != nil {
+	if b, err := json.MarshalIndent(m, "", "  "); err != nil {
+		errs = append(errs, fmt.Errorf("runner: encode manifest: %w", err))
+	} else if b = append(b, '\n'); !bytes.Equal(b, r.lastManifest) {
+		if err := results.WriteFileAtomic(filepath.Join(r.dir, results.ManifestFile), b); err != nil {
 			errs = append(errs, err)
+		} else {
+			r.lastManifest = b
 		}
-	}
-	if err := runMetrics(filepath.Join(r.dir, results.MetricsFile), doneDirs); err != nil {
-		errs = append(errs, err)
-	}
-	if err := results.WriteJSON(filepath.Join(r.dir, results.ManifestFile), m); err != nil {
-		errs = append(errs, err)
 	}
 	if (m.Status == results.StatusDone || m.Status == results.StatusFailed) && !r.reported {
 		r.reported = true

@@ -82,7 +82,17 @@ func runMetrics(path string, dirs []string) error {
 			buf.WriteByte('\n')
 		}
 	}
-	return results.WriteFileAtomic(path, buf.Bytes())
+	return writeIfChanged(path, buf.Bytes())
+}
+
+// writeIfChanged writes data to path atomically unless the file holds
+// exactly data already (a rerun over a finished grid then costs no
+// fsyncs).
+func writeIfChanged(path string, data []byte) error {
+	if old, err := os.ReadFile(path); err == nil && bytes.Equal(old, data) {
+		return nil
+	}
+	return results.WriteFileAtomic(path, data)
 }
 
 // copyAtomic copies src to dst through results.WriteFileAtomic. A missing
@@ -95,5 +105,5 @@ func copyAtomic(src, dst string) error {
 	if err != nil {
 		return fmt.Errorf("runner: %w", err)
 	}
-	return results.WriteFileAtomic(dst, b)
+	return writeIfChanged(dst, b)
 }
