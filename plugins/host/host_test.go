@@ -134,8 +134,8 @@ func TestBuiltinsRunOutOfProcess(t *testing.T) {
 func TestRewardCallsModelServiceThroughBroker(t *testing.T) {
 	ctx := context.Background()
 	models := &sumModel{}
-	var logs bytes.Buffer
-	logger := hclog.New(&hclog.LoggerOptions{Output: &syncWriter{w: &logs}, Level: hclog.Debug})
+	logs := &syncWriter{w: &bytes.Buffer{}}
+	logger := hclog.New(&hclog.LoggerOptions{Output: logs, Level: hclog.Debug})
 	m := newManager(t, host.Options{Models: models, Logger: logger})
 	p, err := m.Launch(ctx, host.Spec{Kind: sdk.KindReward, Name: "toy-difference"})
 	if err != nil {

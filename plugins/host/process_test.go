@@ -32,6 +32,13 @@ func (s *syncWriter) Write(b []byte) (int, error) {
 	return s.w.Write(b)
 }
 
+// String returns what was written, if w is a fmt.Stringer.
+func (s *syncWriter) String() string {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.w.(fmt.Stringer).String()
+}
+
 var (
 	buildOnce sync.Once
 	buildErr  error
