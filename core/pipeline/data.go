@@ -25,7 +25,7 @@ func runData(c *runner.Context) error {
 	}
 	d, err := synth.Build(c, s, c.Seed("dataset"))
 	if err != nil {
-		return fmt.Errorf("stage %s: %w", c.Stage, err)
+		return fmt.Errorf("%w", err)
 	}
 	if err := writeJSON(c, datasetFile, d); err != nil {
 		return err

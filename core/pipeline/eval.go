@@ -121,7 +121,7 @@ func runEval(c *runner.Context) error {
 		prompts = prompts[:s.Prompts]
 	}
 	if len(prompts) == 0 {
-		return fmt.Errorf("stage %s: no evaluation prompts", c.Stage)
+		return fmt.Errorf("no evaluation prompts")
 	}
 	policy, err := loadModel(c, "rlhf")
 	if err != nil {
@@ -140,7 +140,7 @@ func runEval(c *runner.Context) error {
 		return err
 	}
 	if btInfo.ReferenceConditioned {
-		return fmt.Errorf("stage %s: the rm stage trained a reference-conditioned model (%q); the BT judge needs r(x, y)", c.Stage, btInfo.Plugin)
+		return fmt.Errorf("the rm stage trained a reference-conditioned model (%q); the BT judge needs r(x, y)", btInfo.Plugin)
 	}
 	gap, err := loadModel(c, "pit_rm")
 	if err != nil {
@@ -152,7 +152,7 @@ func runEval(c *runner.Context) error {
 	}
 	var imp improverInfo
 	if err := results.ReadJSON(filepath.Join(c.Input("pit_rl"), improverFile), &imp); err != nil {
-		return fmt.Errorf("stage %s: %w", c.Stage, err)
+		return fmt.Errorf("%w", err)
 	}
 	method := methodName(imp.Reward)
 	ev := &evaluator{c: c, s: s, task: task, prompts: prompts, policy: policy, improver: improver, bt: bt, maxResp: d.Settings.MaxResponse}
@@ -396,7 +396,7 @@ func (ev *evaluator) btScores(ys [][]int) ([]float64, error) {
 	}
 	r, err := ev.bt.Rewards(ev.c, seqs)
 	if err != nil {
-		return nil, fmt.Errorf("stage %s: BT judge: %w", ev.c.Stage, err)
+		return nil, fmt.Errorf("BT judge: %w", err)
 	}
 	return r, nil
 }
@@ -428,7 +428,7 @@ func gapScores(c *runner.Context, m *nn.Model, refCnd bool, pairs []synth.Pair, 
 	}
 	sc, err := m.Rewards(c, seqs)
 	if err != nil {
-		return nil, nil, fmt.Errorf("stage %s: gap scores: %w", c.Stage, err)
+		return nil, nil, fmt.Errorf("gap scores: %w", err)
 	}
 	out := make([]results.GapScore, len(pairs))
 	st := map[string]float64{}

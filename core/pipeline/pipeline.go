@@ -97,7 +97,7 @@ func taskOf(c *runner.Context) (synth.Settings, error) {
 	case nil:
 		return synth.DefaultSettings(), nil
 	default:
-		return synth.Settings{}, fmt.Errorf("stage %s: task of type %T is not the %q task", c.Stage, c.Task, TaskKind)
+		return synth.Settings{}, fmt.Errorf("task of type %T is not the %q task", c.Task, TaskKind)
 	}
 }
 
@@ -110,7 +110,7 @@ func modelConfig(c *runner.Context, task synth.Settings, seed int64) (nn.Config,
 		ms = *m
 	case nil:
 	default:
-		return nn.Config{}, fmt.Errorf("stage %s: model of type %T is not the %q model", c.Stage, c.Model, ModelKind)
+		return nn.Config{}, fmt.Errorf("model of type %T is not the %q model", c.Model, ModelKind)
 	}
 	cfg := nn.Config{
 		Vocab:   synth.VocabSize,
@@ -123,7 +123,7 @@ func modelConfig(c *runner.Context, task synth.Settings, seed int64) (nn.Config,
 		Seed:    uint64(seed),
 	}.WithDefaults()
 	if err := cfg.Validate(); err != nil {
-		return cfg, fmt.Errorf("stage %s: model: %w", c.Stage, err)
+		return cfg, fmt.Errorf("model: %w", err)
 	}
 	return cfg, nil
 }
@@ -139,11 +139,11 @@ const (
 func loadDataset(c *runner.Context) (*synth.Dataset, *synth.Task, error) {
 	var d synth.Dataset
 	if err := results.ReadJSON(filepath.Join(c.Input("data"), datasetFile), &d); err != nil {
-		return nil, nil, fmt.Errorf("stage %s: read dataset: %w", c.Stage, err)
+		return nil, nil, fmt.Errorf("read dataset: %w", err)
 	}
 	task, err := synth.New(d.Settings)
 	if err != nil {
-		return nil, nil, fmt.Errorf("stage %s: %w", c.Stage, err)
+		return nil, nil, fmt.Errorf("%w", err)
 	}
 	return &d, task, nil
 }
@@ -152,7 +152,7 @@ func loadDataset(c *runner.Context) (*synth.Dataset, *synth.Task, error) {
 func loadModel(c *runner.Context, stage string) (*nn.Model, error) {
 	m, err := nn.Load(filepath.Join(c.Input(stage), modelFile))
 	if err != nil {
-		return nil, fmt.Errorf("stage %s: load the %s model: %w", c.Stage, stage, err)
+		return nil, fmt.Errorf("load the %s model: %w", stage, err)
 	}
 	return m, nil
 }
@@ -160,7 +160,7 @@ func loadModel(c *runner.Context, stage string) (*nn.Model, error) {
 // saveModel writes m to the stage's output directory.
 func saveModel(c *runner.Context, m *nn.Model) error {
 	if err := m.Save(filepath.Join(c.Out, modelFile)); err != nil {
-		return fmt.Errorf("stage %s: save model: %w", c.Stage, err)
+		return fmt.Errorf("save model: %w", err)
 	}
 	return nil
 }
@@ -181,7 +181,7 @@ type rewardInfo struct {
 func readRewardInfo(c *runner.Context, stage string) (rewardInfo, error) {
 	var ri rewardInfo
 	if err := results.ReadJSON(filepath.Join(c.Input(stage), rewardFile), &ri); err != nil {
-		return ri, fmt.Errorf("stage %s: %w", c.Stage, err)
+		return ri, fmt.Errorf("%w", err)
 	}
 	return ri, nil
 }
@@ -194,7 +194,7 @@ func writeJSON(c *runner.Context, name string, v any) error {
 // training diverged).
 func metric(c *runner.Context, step int, name string, v float64) error {
 	if math.IsNaN(v) || math.IsInf(v, 0) {
-		return fmt.Errorf("stage %s: step %d: %s is %v", c.Stage, step, name, v)
+		return fmt.Errorf("step %d: %s is %v", step, name, v)
 	}
 	return c.Metric(step, name, v)
 }

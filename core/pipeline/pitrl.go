@@ -89,7 +89,7 @@ func runPITRL(c *runner.Context) error {
 		return err
 	}
 	if len(d.RL) == 0 {
-		return fmt.Errorf("stage %s: the rl split is empty", c.Stage)
+		return fmt.Errorf("the rl split is empty")
 	}
 	init, err := loadModel(c, "pit_sft")
 	if err != nil {
@@ -113,8 +113,8 @@ func runPITRL(c *runner.Context) error {
 		return err
 	}
 	if desc.NeedsLearnedModel && desc.ReferenceConditioned != info.ReferenceConditioned {
-		return fmt.Errorf("stage %s: reward plugin %q (reference-conditioned: %v) cannot score with the model pit_rm trained with %q (reference-conditioned: %v); give both stages the same formulation (a [[grid.zip]] group when it is an axis)",
-			c.Stage, desc.Name, desc.ReferenceConditioned, info.Plugin, info.ReferenceConditioned)
+		return fmt.Errorf("reward plugin %q (reference-conditioned: %v) cannot score with the model pit_rm trained with %q (reference-conditioned: %v); give both stages the same formulation (a [[grid.zip]] group when it is an axis)",
+			desc.Name, desc.ReferenceConditioned, info.Plugin, info.ReferenceConditioned)
 	}
 	if desc.NeedsLearnedModel && desc.Name != info.Plugin {
 		c.Log.Info("reward plugin differs from the one that trained pit_rm", "plugin", desc.Name, "pit_rm", info.Plugin)
@@ -147,20 +147,20 @@ func runPITRL(c *runner.Context) error {
 		}
 		plan, err := cur.Next(c, &sdk.NextRequest{Step: step - 1, TotalSteps: s.Steps, BatchSize: s.Prompts, Stats: stats})
 		if err != nil {
-			return fmt.Errorf("stage %s: step %d: curriculum: %w", c.Stage, step, err)
+			return fmt.Errorf("step %d: curriculum: %w", step, err)
 		}
 		if plan.RefreshReward {
 			if err := st.refresh(step); err != nil {
-				return fmt.Errorf("stage %s: step %d: reward refresh: %w", c.Stage, step, err)
+				return fmt.Errorf("step %d: reward refresh: %w", step, err)
 			}
 		}
 		qs, srcs, err := st.references(step, plan)
 		if err != nil {
-			return fmt.Errorf("stage %s: step %d: %w", c.Stage, step, err)
+			return fmt.Errorf("step %d: %w", step, err)
 		}
 		res, err := loop.step(step, qs, knobs)
 		if err != nil {
-			return fmt.Errorf("stage %s: %w", c.Stage, err)
+			return fmt.Errorf("%w", err)
 		}
 		k := len(res.queries) / len(qs)
 		// Per source: the reward and the oracle gain, so that a reward
@@ -187,7 +187,7 @@ func runPITRL(c *runner.Context) error {
 		c.Metric(step, "copy_rate", copies/float64(len(res.queries)))
 		stats = map[string]float64{"reward": mean(res.rewards), "oracle_gain": mean(res.oracle), "round": float64(plan.Round)}
 		if err := cur.Observe(c, &sdk.ObserveRequest{Step: step - 1, Stats: stats}); err != nil {
-			return fmt.Errorf("stage %s: step %d: curriculum observe: %w", c.Stage, step, err)
+			return fmt.Errorf("step %d: curriculum observe: %w", step, err)
 		}
 		st.self = st.self[:0]
 		for i, q := range res.queries {

@@ -29,16 +29,16 @@ func rewardPlugin(c *runner.Context, models sdk.ModelService) (sdk.Reward, *sdk.
 	switch v := p.(type) {
 	case rewardConv:
 		if r, err = v.Reward(); err != nil {
-			return nil, nil, fmt.Errorf("stage %s: %w", c.Stage, err)
+			return nil, nil, fmt.Errorf("%w", err)
 		}
 	case sdk.Reward:
 		r = v
 	default:
-		return nil, nil, fmt.Errorf("stage %s: the reward slot's plugin (%T) is not a reward formulation", c.Stage, p)
+		return nil, nil, fmt.Errorf("the reward slot's plugin (%T) is not a reward formulation", p)
 	}
 	d, err := r.Describe(c)
 	if err != nil {
-		return nil, nil, fmt.Errorf("stage %s: describe the reward plugin: %w", c.Stage, err)
+		return nil, nil, fmt.Errorf("describe the reward plugin: %w", err)
 	}
 	return r, d, nil
 }
@@ -52,16 +52,16 @@ func algorithmPlugin(c *runner.Context) (sdk.Algorithm, *sdk.Description, error)
 	switch v := p.(type) {
 	case algorithmConv:
 		if a, err = v.Algorithm(); err != nil {
-			return nil, nil, fmt.Errorf("stage %s: %w", c.Stage, err)
+			return nil, nil, fmt.Errorf("%w", err)
 		}
 	case sdk.Algorithm:
 		a = v
 	default:
-		return nil, nil, fmt.Errorf("stage %s: the algorithm slot's plugin (%T) is not an RL algorithm", c.Stage, p)
+		return nil, nil, fmt.Errorf("the algorithm slot's plugin (%T) is not an RL algorithm", p)
 	}
 	d, err := a.Describe(c)
 	if err != nil {
-		return nil, nil, fmt.Errorf("stage %s: describe the algorithm plugin: %w", c.Stage, err)
+		return nil, nil, fmt.Errorf("describe the algorithm plugin: %w", err)
 	}
 	return a, d, nil
 }
@@ -75,16 +75,16 @@ func curriculumPlugin(c *runner.Context) (sdk.Curriculum, *sdk.Description, erro
 	switch v := p.(type) {
 	case curriculumConv:
 		if cu, err = v.Curriculum(); err != nil {
-			return nil, nil, fmt.Errorf("stage %s: %w", c.Stage, err)
+			return nil, nil, fmt.Errorf("%w", err)
 		}
 	case sdk.Curriculum:
 		cu = v
 	default:
-		return nil, nil, fmt.Errorf("stage %s: the curriculum slot's plugin (%T) is not a curriculum strategy", c.Stage, p)
+		return nil, nil, fmt.Errorf("the curriculum slot's plugin (%T) is not a curriculum strategy", p)
 	}
 	d, err := cu.Describe(c)
 	if err != nil {
-		return nil, nil, fmt.Errorf("stage %s: describe the curriculum plugin: %w", c.Stage, err)
+		return nil, nil, fmt.Errorf("describe the curriculum plugin: %w", err)
 	}
 	return cu, d, nil
 }

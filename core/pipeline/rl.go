@@ -79,7 +79,7 @@ func newRLLoop(c *runner.Context, s *RLSettings, task *synth.Task, init *nn.Mode
 	policy := init.Copy()
 	tr, err := nn.NewTrainer(policy, nn.OptimConfig{LR: s.LR, WeightDecay: s.WeightDecay, ClipNorm: s.ClipNorm, Schedule: nn.ScheduleConstant})
 	if err != nil {
-		return nil, fmt.Errorf("stage %s: %w", c.Stage, err)
+		return nil, fmt.Errorf("%w", err)
 	}
 	return &rlLoop{c: c, s: s, task: task, maxResp: task.Settings().MaxResponse, policy: policy, ref: init,
 		tr: tr, alg: alg, rew: rew, hack: hackAlarm{window: s.HackWindow, tol: s.HackTolerance}}, nil
@@ -112,7 +112,7 @@ type stepResult struct {
 func (l *rlLoop) knobs() (*sdk.Knobs, error) {
 	k, err := l.alg.Knobs(l.c)
 	if err != nil {
-		return nil, fmt.Errorf("stage %s: algorithm knobs: %w", l.c.Stage, err)
+		return nil, fmt.Errorf("algorithm knobs: %w", err)
 	}
 	if k.SamplesPerPrompt < 1 {
 		k.SamplesPerPrompt = 1

@@ -37,7 +37,7 @@ func runRLHF(c *runner.Context) error {
 		return err
 	}
 	if len(d.RL) == 0 {
-		return fmt.Errorf("stage %s: the rl split is empty", c.Stage)
+		return fmt.Errorf("the rl split is empty")
 	}
 	sft, err := loadModel(c, "sft")
 	if err != nil {
@@ -56,10 +56,10 @@ func runRLHF(c *runner.Context) error {
 		return err
 	}
 	if desc.ReferenceConditioned {
-		return fmt.Errorf("stage %s: reward plugin %q is reference-conditioned, but the policy answers without a reference; choose one that scores r(x, y) (bradley-terry, rubric, oracle)", c.Stage, desc.Name)
+		return fmt.Errorf("reward plugin %q is reference-conditioned, but the policy answers without a reference; choose one that scores r(x, y) (bradley-terry, rubric, oracle)", desc.Name)
 	}
 	if desc.NeedsLearnedModel && info.ReferenceConditioned {
-		return fmt.Errorf("stage %s: reward plugin %q scores r(x, y), but the rm stage trained a reference-conditioned model (with %q)", c.Stage, desc.Name, info.Plugin)
+		return fmt.Errorf("reward plugin %q scores r(x, y), but the rm stage trained a reference-conditioned model (with %q)", desc.Name, info.Plugin)
 	}
 	alg, _, err := algorithmPlugin(c)
 	if err != nil {
@@ -84,7 +84,7 @@ func runRLHF(c *runner.Context) error {
 			qs[i] = query{prompt: d.RL[pick.next()].Prompt}
 		}
 		if _, err := loop.step(step, qs, knobs); err != nil {
-			return fmt.Errorf("stage %s: %w", c.Stage, err)
+			return fmt.Errorf("%w", err)
 		}
 		c.Progress(step, s.Steps)
 	}

@@ -54,6 +54,9 @@ func (s *RMSettings) Validate() error {
 	if s.EvalEvery < 0 || s.EvalPairs < 0 || s.Warmup < 0 {
 		bad("eval_every", "eval_every, eval_pairs and warmup_steps must be ≥ 0")
 	}
+	if s.Schedule != nn.ScheduleConstant && s.Warmup >= s.Steps {
+		bad("warmup_steps", "must be below steps (%d) with the %s schedule (got %d)", s.Steps, s.Schedule, s.Warmup)
+	}
 	switch s.Schedule {
 	case nn.ScheduleConstant, nn.ScheduleLinear, nn.ScheduleCosine:
 	default:
@@ -95,7 +98,7 @@ func runRM(c *runner.Context, base string) error {
 		return err
 	}
 	if len(d.RM) == 0 {
-		return fmt.Errorf("stage %s: the rm split is empty", c.Stage)
+		return fmt.Errorf("the rm split is empty")
 	}
 	var m *nn.Model
 	if s.Init == "base" {
@@ -108,7 +111,7 @@ func runRM(c *runner.Context, base string) error {
 			return err
 		}
 		if m, err = nn.New(cfg); err != nil {
-			return fmt.Errorf("stage %s: %w", c.Stage, err)
+			return fmt.Errorf("%w", err)
 		}
 	}
 	rew, desc, err := rewardPlugin(c, NewModelService(task, m))
@@ -116,11 +119,11 @@ func runRM(c *runner.Context, base string) error {
 		return err
 	}
 	if !desc.NeedsLearnedModel {
-		return fmt.Errorf("stage %s: reward plugin %q needs no learned model, so this stage has nothing to train; choose a formulation that does (bradley-terry, pit-gap, reward-difference)", c.Stage, desc.Name)
+		return fmt.Errorf("reward plugin %q needs no learned model, so this stage has nothing to train; choose a formulation that does (bradley-terry, pit-gap, reward-difference)", desc.Name)
 	}
 	tr, err := nn.NewTrainer(m, s.optim())
 	if err != nil {
-		return fmt.Errorf("stage %s: %w", c.Stage, err)
+		return fmt.Errorf("%w", err)
 	}
 	defer tr.Close()
 
@@ -150,7 +153,7 @@ func runRM(c *runner.Context, base string) error {
 		}
 		st, err := comparisonStep(c, rew, tr, batch)
 		if err != nil {
-			return fmt.Errorf("stage %s: step %d: %w", c.Stage, step, err)
+			return fmt.Errorf("step %d: %w", step, err)
 		}
 		if err := metric(c, step, "loss", st.Loss); err != nil {
 			return err
@@ -240,7 +243,7 @@ func newRMEval(c *runner.Context, rew sdk.Reward, pairs []synth.Pair, refCnd boo
 	}
 	var err error
 	if ev.seqs, ev.cmp, _, err = comparisons(c, rew, pairs); err != nil {
-		return nil, fmt.Errorf("stage %s: held-out %w", c.Stage, err)
+		return nil, fmt.Errorf("held-out %w", err)
 	}
 	return ev, nil
 }
@@ -252,7 +255,7 @@ func (ev *rmEval) run(c *runner.Context, m *nn.Model) (map[string]float64, error
 	}
 	sc, err := m.Rewards(c, ev.seqs)
 	if err != nil {
-		return nil, fmt.Errorf("stage %s: held-out scores: %w", c.Stage, err)
+		return nil, fmt.Errorf("held-out scores: %w", err)
 	}
 	var ok float64
 	for _, p := range ev.cmp {
@@ -282,7 +285,7 @@ func pairAccuracy(c *runner.Context, m *nn.Model, pairs []synth.Pair, refCnd boo
 	}
 	sc, err := m.Rewards(c, seqs)
 	if err != nil {
-		return 0, 0, fmt.Errorf("stage %s: held-out pair scores: %w", c.Stage, err)
+		return 0, 0, fmt.Errorf("held-out pair scores: %w", err)
 	}
 	var nl, no, okl, oko float64
 	for i, p := range pairs {

@@ -53,6 +53,9 @@ func (s *SFTSettings) Validate() error {
 	if s.Temperature < 0 {
 		bad("temperature", "must be ≥ 0 (got %v)", s.Temperature)
 	}
+	if s.Schedule != nn.ScheduleConstant && s.Warmup >= s.Steps {
+		bad("warmup_steps", "must be below steps (%d) with the %s schedule (got %d)", s.Steps, s.Schedule, s.Warmup)
+	}
 	switch s.Schedule {
 	case nn.ScheduleConstant, nn.ScheduleLinear, nn.ScheduleCosine:
 	default:
@@ -101,7 +104,7 @@ func runSFT(c *runner.Context, improver bool) error {
 		return err
 	}
 	if len(d.SFT) == 0 {
-		return fmt.Errorf("stage %s: the sft split is empty", c.Stage)
+		return fmt.Errorf("the sft split is empty")
 	}
 	cfg, err := modelConfig(c, d.Settings, c.Seed("init"))
 	if err != nil {
@@ -109,11 +112,11 @@ func runSFT(c *runner.Context, improver bool) error {
 	}
 	m, err := nn.New(cfg)
 	if err != nil {
-		return fmt.Errorf("stage %s: %w", c.Stage, err)
+		return fmt.Errorf("%w", err)
 	}
 	tr, err := nn.NewTrainer(m, s.optim())
 	if err != nil {
-		return fmt.Errorf("stage %s: %w", c.Stage, err)
+		return fmt.Errorf("%w", err)
 	}
 	defer tr.Close()
 
@@ -146,7 +149,7 @@ func runSFT(c *runner.Context, improver bool) error {
 		}
 		loss, err := tr.SFTStep(b)
 		if err != nil {
-			return fmt.Errorf("stage %s: step %d: %w", c.Stage, step, err)
+			return fmt.Errorf("step %d: %w", step, err)
 		}
 		if err := metric(c, step, "loss", loss); err != nil {
 			return err
@@ -178,7 +181,7 @@ func heldoutLoss(c *runner.Context, m *nn.Model, exs []synth.Example) (float64, 
 	}
 	sc, err := m.ScoreTokens(c, seqs, 1)
 	if err != nil {
-		return 0, fmt.Errorf("stage %s: held-out loss: %w", c.Stage, err)
+		return 0, fmt.Errorf("held-out loss: %w", err)
 	}
 	var sum float64
 	var n int
@@ -260,7 +263,7 @@ func sample(c *runner.Context, m *nn.Model, prefixes [][]int, temp float64, maxR
 	}
 	gens, err := m.Sample(c, prefixes, nn.SampleOptions{Temperature: temp, MaxNew: maxNew, EOS: synth.EOS, Greedy: temp == 0}, rng)
 	if err != nil {
-		return nil, fmt.Errorf("stage %s: sample: %w", c.Stage, err)
+		return nil, fmt.Errorf("sample: %w", err)
 	}
 	out := make([]sampled, len(gens))
 	for i, g := range gens {
