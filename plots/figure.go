@@ -306,9 +306,11 @@ func (f *figure) encode(w, h vg.Length, format string, dpi int) ([]byte, error) 
 	case "png":
 		cw = vgimg.PngCanvas{Canvas: vgimg.NewWith(vgimg.UseWH(w, h), vgimg.UseDPI(dpi))}
 	case "svg":
-		cw = vgsvg.New(w, h)
+		// Embedded fonts: a viewer without Liberation Sans would otherwise
+		// substitute a font of other widths and break the layout.
+		cw = vgsvg.NewWith(vgsvg.UseWH(w, h), vgsvg.EmbedFonts(true))
 	case "pdf":
-		cw = vgpdf.New(w, h)
+		cw = pdfCanvas{vgpdf.New(w, h)}
 	default:
 		return nil, fmt.Errorf("format %q (want png, svg or pdf)", format)
 	}

@@ -549,3 +549,22 @@ func TestTemperatureFactor(t *testing.T) {
 		t.Errorf("iterations: %d series, notes %q", len(g.data), notes)
 	}
 }
+
+func TestPDFWorkarounds(t *testing.T) {
+	for in, want := range map[string]string{
+		"pit_rl · reward":  "pit_rl \xb7 reward",
+		"Δ = win% − lose%": "Delta = win% - lose%",
+		"0.4–1.0 “T”":      "0.4\x961.0 \x93T\x94",
+		"日本":               "??",
+	} {
+		if got := toCP1252(in); got != want {
+			t.Errorf("toCP1252(%q) = %q, want %q", in, got, want)
+		}
+	}
+	// A 22% opaque blue must reach the PDF as blue with alpha 0.22, not
+	// as the premultiplied (dark) channels.
+	r, g, b, a := straightAlpha{translucent(Palette[0], 0.22)}.RGBA()
+	if r>>8 != 0x00 || g>>8 != 0x72 || b>>8 != 0xB2 || a>>8 != 56 {
+		t.Errorf("straight channels %x %x %x %x", r>>8, g>>8, b>>8, a>>8)
+	}
+}
