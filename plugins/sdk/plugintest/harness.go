@@ -17,6 +17,7 @@ import (
 	"os"
 	"sync/atomic"
 	"testing"
+	"time"
 
 	"github.com/hashicorp/go-plugin"
 	"github.com/pit-lab/pit/plugins/sdk"
@@ -36,8 +37,14 @@ func Connect(t testing.TB, p sdk.Plugin, models sdk.ModelService) sdk.Plugin {
 	kind, _ := sdk.KindOf(p)
 	client, server := plugin.TestPluginGRPCConn(t, false, ps)
 	t.Cleanup(func() {
+		// Close asks the server to stop (go-plugin's controller); stopping
+		// it here as well would race with that.
 		client.Close()
-		server.Stop()
+		select {
+		case <-server.DoneCh:
+		case <-time.After(2 * time.Second):
+			server.Stop()
+		}
 	})
 	raw, err := client.Dispense(string(kind))
 	if err != nil {
