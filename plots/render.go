@@ -82,6 +82,18 @@ func Draw(ctx context.Context, res *Results, spec Spec, opt Options) (Output, er
 	return Output{Path: path, Notes: nt.list}, nil
 }
 
+// outputName is the file a spec will be written to, relative to OutDir.
+func outputName(s Spec, opt Options) string {
+	if opt.Format != "" && s.Output != "" {
+		s.Output = strings.TrimSuffix(s.Output, filepath.Ext(s.Output)) + "." + strings.ToLower(opt.Format)
+	}
+	if opt.Format != "" {
+		s.Format = strings.ToLower(opt.Format)
+	}
+	s.SetDefaults()
+	return filepath.Clean(filepath.FromSlash(s.Output))
+}
+
 func build(ctx context.Context, res *Results, spec *Spec, nt *notes) (*figure, error) {
 	var f *figure
 	var err error
@@ -115,10 +127,17 @@ func build(ctx context.Context, res *Results, spec *Spec, nt *notes) (*figure, e
 func DrawAll(ctx context.Context, res *Results, specs []Spec, opt Options) ([]Output, error) {
 	var outs []Output
 	var errs []error
-	for _, s := range specs {
+	written := map[string]int{} // output path -> figure number
+	for i, s := range specs {
 		if err := ctx.Err(); err != nil {
 			return outs, err
 		}
+		name := outputName(s, opt)
+		if j, dup := written[name]; dup {
+			errs = append(errs, fmt.Errorf("plots: figure #%d: output %s is already figure #%d's; set output", i+1, name, j))
+			continue
+		}
+		written[name] = i + 1
 		o, err := Draw(ctx, res, s, opt)
 		if err != nil {
 			errs = append(errs, err)

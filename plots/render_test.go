@@ -568,3 +568,15 @@ func TestPDFWorkarounds(t *testing.T) {
 		t.Errorf("straight channels %x %x %x %x", r>>8, g>>8, b>>8, a>>8)
 	}
 }
+
+func TestDrawAllDuplicateOutputs(t *testing.T) {
+	res := loadFixture(t, "fake-ablation")
+	specs := []Spec{{Kind: Gaps, DPI: 40}, {Kind: Gaps, Style: "histogram", DPI: 40}, {Kind: Gaps, Output: "other", DPI: 40}}
+	outs, err := DrawAll(context.Background(), res, specs, Options{OutDir: t.TempDir(), Format: "svg"})
+	if err == nil || !strings.Contains(err.Error(), "figure #2: output gaps.svg is already figure #1's") {
+		t.Errorf("error %v", err)
+	}
+	if len(outs) != 2 || filepath.Base(outs[1].Path) != "other.svg" {
+		t.Errorf("outputs %+v", outs)
+	}
+}
