@@ -57,6 +57,7 @@ type Spec struct {
 	SHA256 string
 }
 
+// String names the plugin in messages.
 func (s Spec) String() string {
 	switch {
 	case s.Path != "" && s.Name != "":
