@@ -91,7 +91,20 @@ func runCmd(ctx context.Context, args []string, stdout, stderr io.Writer) error 
 	}
 	dir := filepath.Join(root, exp.Name)
 
-	plugins, closePlugins, err := newPluginHost(ctx, stderr)
+	live := false
+	switch *progress {
+	case "auto":
+		f, ok := stderr.(*os.File)
+		live = ok && runner.IsTerminal(f)
+	case "live":
+		live = true
+	case "plain":
+	default:
+		fmt.Fprintf(stderr, "pit run: --progress %q: want auto, live or plain\n", *progress)
+		return exitError{2}
+	}
+	display := runner.NewProgress(stderr, live)
+	plugins, closePlugins, err := newPluginHost(ctx, display.Writer())
 	if err != nil {
 		return err
 	}
@@ -111,18 +124,6 @@ func runCmd(ctx context.Context, args []string, stdout, stderr io.Writer) error 
 		}
 		return runner.WritePreview(stdout, ps)
 	}
-	live := false
-	switch *progress {
-	case "auto":
-		f, ok := stderr.(*os.File)
-		live = ok && runner.IsTerminal(f)
-	case "live":
-		live = true
-	case "plain":
-	default:
-		fmt.Fprintf(stderr, "pit run: --progress %q: want auto, live or plain\n", *progress)
-		return exitError{2}
-	}
 
 	// A second SIGINT/SIGTERM while the grid winds down exits at once;
 	// plugins watch their parent and exit too.
@@ -130,7 +131,7 @@ func runCmd(ctx context.Context, args []string, stdout, stderr io.Writer) error 
 		<-ctx.Done()
 		ch := make(chan os.Signal, 1)
 		signal.Notify(ch, os.Interrupt, syscall.SIGTERM)
-		fmt.Fprintln(stderr, "pit run: stopping; interrupted runs resume when the same command runs again (signal again to quit now)")
+		fmt.Fprintln(display.Writer(), "pit run: stopping; interrupted runs resume when the same command runs again (signal again to quit now)")
 		<-ch
 		os.Exit(130)
 	}()
@@ -140,7 +141,7 @@ func runCmd(ctx context.Context, args []string, stdout, stderr io.Writer) error 
 		Jobs:    *jobs,
 		Force:   *force,
 		Plugins: plugins,
-		Display: runner.NewProgress(stderr, live),
+		Display: display,
 	})
 	interrupted := errors.Is(err, runner.ErrInterrupted)
 	if err != nil && !interrupted {

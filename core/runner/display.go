@@ -1,6 +1,7 @@
 package runner
 
 import (
+	"bytes"
 	"fmt"
 	"io"
 	"os"
@@ -349,4 +350,32 @@ func short(key string) string {
 		return key[:12]
 	}
 	return key
+}
+
+// Writer returns a writer whose lines the display prints as log lines
+// (above the live block on a terminal): give it to loggers, such as the
+// plugins' logger, that would otherwise garble the live display.
+func (p *Progress) Writer() io.Writer { return &lineWriter{p: p} }
+
+type lineWriter struct {
+	p   *Progress
+	mu  sync.Mutex
+	buf []byte
+}
+
+func (w *lineWriter) Write(b []byte) (int, error) {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	w.buf = append(w.buf, b...)
+	for {
+		i := bytes.IndexByte(w.buf, '\n')
+		if i < 0 {
+			return len(b), nil
+		}
+		line := string(w.buf[:i])
+		w.buf = w.buf[i+1:]
+		w.p.mu.Lock()
+		w.p.printLocked(line)
+		w.p.mu.Unlock()
+	}
 }

@@ -68,3 +68,15 @@ func TestProgressLive(t *testing.T) {
 		}
 	}
 }
+
+func TestProgressWriter(t *testing.T) {
+	var buf bytes.Buffer
+	p := NewProgress(&buf, false)
+	p.now = (&fakeClock{t: time.Date(2026, 11, 28, 4, 0, 0, 0, time.UTC), step: time.Second}).now
+	w := p.Writer()
+	w.Write([]byte("plugin says "))
+	w.Write([]byte("hello\nand bye\n"))
+	if got, want := buf.String(), "04:00:01 plugin says hello\n04:00:02 and bye\n"; got != want {
+		t.Errorf("got %q, want %q", got, want)
+	}
+}

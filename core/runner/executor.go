@@ -160,6 +160,11 @@ func Execute(ctx context.Context, plan Plan, opts Options) (Summary, error) {
 		ex.code = v
 	}
 	ex.host, _ = os.Hostname()
+	unlock, err := lockDir(opts.Dir)
+	if err != nil {
+		return ex.sum, err
+	}
+	defer unlock()
 	store, err := cache.Open(filepath.Join(opts.Dir, CacheDir))
 	if err != nil {
 		return ex.sum, err

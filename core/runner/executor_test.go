@@ -598,3 +598,36 @@ func TestCheckpointSurvivesInterruption(t *testing.T) {
 		t.Errorf("checkpoint directory not removed after commit: %v", err)
 	}
 }
+
+// A second Execute on a grid that is running fails at once and names the
+// holder.
+func TestSecondProcessIsRefused(t *testing.T) {
+	release := make(chan struct{})
+	started := make(chan struct{})
+	reg := NewRegistry()
+	reg.Register(Kind{Name: "wait", Run: func(c *Context) error {
+		close(started)
+		<-release
+		return nil
+	}})
+	plan := Plan{Experiment: "l", Runs: []RunSpec{{ID: "r", Stages: []StageSpec{{Name: "wait"}}}}}
+	dir := t.TempDir()
+	done := make(chan error)
+	go func() {
+		_, err := Execute(context.Background(), plan, Options{Dir: dir, Registry: reg, CodeVersion: "test"})
+		done <- err
+	}()
+	<-started
+	_, err := Execute(context.Background(), plan, Options{Dir: dir, Registry: reg, CodeVersion: "test"})
+	if !errors.Is(err, ErrLocked) || !strings.Contains(err.Error(), fmt.Sprintf("pid %d", os.Getpid())) {
+		t.Errorf("second Execute: %v, want ErrLocked naming pid %d", err, os.Getpid())
+	}
+	close(release)
+	if err := <-done; err != nil {
+		t.Fatal(err)
+	}
+	// Released: a later Execute runs.
+	if _, err := Execute(context.Background(), plan, Options{Dir: dir, Registry: reg, CodeVersion: "test"}); err != nil {
+		t.Errorf("after release: %v", err)
+	}
+}
