@@ -249,7 +249,7 @@ func (ex *executor) build(ctx context.Context) error {
 				if ex.opts.Plugins == nil {
 					return fmt.Errorf("run %s: stage %s uses plugin %s but no plugin host is configured", spec.ID, s.Name, p.Name)
 				}
-				ck := p.Name + "\x00" + p.Path + "\x00" + p.SHA256
+				ck := p.Slot + "\x00" + p.Name + "\x00" + p.Path + "\x00" + p.SHA256
 				id, ok := idCache[ck]
 				if !ok {
 					id, err = ex.opts.Plugins.Identify(ctx, p)
@@ -261,6 +261,11 @@ func (ex *executor) build(ctx context.Context) error {
 				id.Kind = p.Slot
 				ids = append(ids, id)
 				kb.Add("plugin:"+p.Slot, id.Name+"@"+id.Version+" sha256:"+id.SHA256)
+				cfg, err := json.Marshal(p.Config) // map keys sorted: deterministic
+				if err != nil {
+					return fmt.Errorf("run %s: stage %s: plugin %s config: %w", spec.ID, s.Name, p.Name, err)
+				}
+				kb.Add("plugin-config:"+p.Slot, string(cfg))
 			}
 			kb.Add("code", ex.code)
 			key := kb.Key()

@@ -631,3 +631,23 @@ func TestSecondProcessIsRefused(t *testing.T) {
 		t.Errorf("after release: %v", err)
 	}
 }
+
+// A plugin's config enters the key even when StageSpec.Config leaves it out.
+func TestPluginConfigEntersKey(t *testing.T) {
+	reg := NewRegistry()
+	reg.Register(Kind{Name: "rl", Plugins: []Slot{{Kind: "reward"}}, Run: func(c *Context) error { return nil }})
+	key := func(cfg map[string]any) string {
+		plan := Plan{Experiment: "p", Runs: []RunSpec{{ID: "r", Seed: 3, Stages: []StageSpec{
+			{Name: "rl", Plugins: []PluginSpec{{Slot: "reward", Name: "bt", Config: cfg}}},
+		}}}}
+		dir := t.TempDir()
+		if _, err := Execute(context.Background(), plan, Options{Dir: dir, Registry: reg, CodeVersion: "test", Plugins: &fakeHost{version: "1"}}); err != nil {
+			t.Fatal(err)
+		}
+		return readManifest(t, dir, "r").Stages[0].Key
+	}
+	a, b, c := key(map[string]any{"beta": 0.1, "k": 4}), key(map[string]any{"k": 4, "beta": 0.1}), key(map[string]any{"beta": 0.2, "k": 4})
+	if a != b || a == c {
+		t.Errorf("keys %s %s %s: want equal for equal configs, different for different ones", a, b, c)
+	}
+}
