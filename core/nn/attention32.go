@@ -3,7 +3,7 @@ package nn
 import (
 	"math"
 
-	"github.com/pit-lab/pit/core/nn/internal/gemm"
+	"github.com/pit-lab/pit/core/nn/internal/f32"
 )
 
 // float32 attention built on the gemm kernel: per (batch row, head) it
@@ -28,11 +28,11 @@ func attnForward32(qkv, out, probs []float32, a attnShape) {
 				}
 			}
 			p := probs[bh*T*T : (bh+1)*T*T]
-			gemm.MulNN(T, T, dh, qkv[base*D3+h*dh:], D3, kt, T, p, T, false)
+			f32.MulNN(T, T, dh, qkv[base*D3+h*dh:], D3, kt, T, p, T, false)
 			for t := 0; t < T; t++ {
 				softmaxCausalRow(p[t*T:(t+1)*T], t, scale)
 			}
-			gemm.MulNN(T, dh, T, p, T, qkv[base*D3+2*D+h*dh:], D3, out[base*D+h*dh:], D, false)
+			f32.MulNN(T, dh, T, p, T, qkv[base*D3+2*D+h*dh:], D3, out[base*D+h*dh:], D, false)
 		}
 	})
 }
@@ -75,7 +75,7 @@ func attnBackward32(qkv, dy, dqkv, probs []float32, a attnShape) {
 			v := qkv[base*D3+2*D+h*dh:]
 			do := dy[base*D+h*dh:]
 			// dP = dO·Vᵀ
-			gemm.MulNT(T, T, dh, do, D, v, D3, ds, T, false)
+			f32.MulNT(T, T, dh, do, D, v, D3, ds, T, false)
 			// dS = P ⊙ (dP − Σ P⊙dP)·scale
 			for t := 0; t < T; t++ {
 				pr, dr := p[t*T:t*T+t+1], ds[t*T:(t+1)*T]
@@ -88,9 +88,9 @@ func attnBackward32(qkv, dy, dqkv, probs []float32, a attnShape) {
 				}
 				clear(dr[t+1:])
 			}
-			gemm.MulNN(T, dh, T, ds, T, k, D3, dqkv[base*D3+h*dh:], D3, false)    // dQ = dS·K
-			gemm.MulTN(T, dh, T, ds, T, q, D3, dqkv[base*D3+D+h*dh:], D3, false)  // dK = dSᵀ·Q
-			gemm.MulTN(T, dh, T, p, T, do, D, dqkv[base*D3+2*D+h*dh:], D3, false) // dV = Pᵀ·dO
+			f32.MulNN(T, dh, T, ds, T, k, D3, dqkv[base*D3+h*dh:], D3, false)    // dQ = dS·K
+			f32.MulTN(T, dh, T, ds, T, q, D3, dqkv[base*D3+D+h*dh:], D3, false)  // dK = dSᵀ·Q
+			f32.MulTN(T, dh, T, p, T, do, D, dqkv[base*D3+2*D+h*dh:], D3, false) // dV = Pᵀ·dO
 		}
 	})
 }

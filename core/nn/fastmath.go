@@ -17,7 +17,8 @@ func expf32(x float32) float32 {
 		x = -87
 	}
 	t := x * log2e32
-	n := float32(math.Floor(float64(t + 0.5)))
+	// Round to nearest by adding and subtracting 1.5·2²³.
+	n := (t + 12582912) - 12582912
 	f := t - n
 	p := 1 + f*(0.6931471805599453+f*(0.2402265069591007+f*(0.05550410866482158+
 		f*(0.009618129107628477+f*(0.0013333558146428443+f*0.0001540353039338161)))))
@@ -29,11 +30,17 @@ func tanhf32(y float32) float32 {
 	return 1 - 2/(expf32(2*y)+1)
 }
 
-func geluF32(x float32) float32 {
-	return 0.5 * x * (1 + tanhf32(geluC*(x+geluA*x*x*x)))
+// geluSigF32 returns s = ½(1 + tanh(y)) = σ(2y), y = c(x + a x³), so that
+// gelu(x) = x·s.
+func geluSigF32(x float32) float32 {
+	return 1 / (1 + expf32(-2*geluC*(x+geluA*x*x*x)))
 }
 
-func geluGradF32(x float32) float32 {
-	th := tanhf32(geluC * (x + geluA*x*x*x))
-	return 0.5*(1+th) + 0.5*x*(1-th*th)*geluC*(1+3*geluA*x*x)
+func geluF32(x float32) float32 { return x * geluSigF32(x) }
+
+// geluGradFromSig is gelu'(x) given s = geluSigF32(x).
+func geluGradFromSig(x, s float32) float32 {
+	return s + 2*x*s*(1-s)*geluC*(1+3*geluA*x*x)
 }
+
+func geluGradF32(x float32) float32 { return geluGradFromSig(x, geluSigF32(x)) }

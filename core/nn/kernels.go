@@ -4,6 +4,8 @@ import (
 	"math"
 	"runtime"
 	"sync"
+
+	"github.com/pit-lab/pit/core/nn/internal/f32"
 )
 
 // float is the element type of a model: float32 by default, float64 for
@@ -147,16 +149,21 @@ func geluGrad(x float64) float64 {
 	return 0.5*(1+th) + 0.5*x*(1-th*th)*geluC*(1+3*geluA*x*x)
 }
 
-// biasGeluForward computes y = gelu(x + b) row-wise.
-func biasGeluForward[T float](x, b, y []T, d int) {
+// biasGeluForward computes y = gelu(x + b) row-wise. For float32 it keeps
+// s = σ(2y) of every element in sig (len(x) of them) for the backward pass.
+func biasGeluForward[T float](x, b, y []T, d int, sig []float32) {
 	n := len(x) / d
 	if x32, ok := any(x).([]float32); ok {
 		b32, y32 := any(b).([]float32), any(y).([]float32)
 		parallelFor(n, 64, func(lo, hi int) {
 			for r := lo; r < hi; r++ {
-				xr, yr := x32[r*d:(r+1)*d], y32[r*d:(r+1)*d]
+				xr, yr, sr := x32[r*d:(r+1)*d], y32[r*d:(r+1)*d], sig[r*d:(r+1)*d]
 				for i, v := range xr {
-					yr[i] = geluF32(v + b32[i])
+					yr[i] = v + b32[i]
+				}
+				f32.GeluSig(yr, sr)
+				for i, s := range sr {
+					yr[i] *= s
 				}
 			}
 		})
@@ -169,16 +176,17 @@ func biasGeluForward[T float](x, b, y []T, d int) {
 	})
 }
 
-// biasGeluBackward computes dx = gelu'(x + b) * dy.
-func biasGeluBackward[T float](x, b, dy, dx []T, d int) {
+// biasGeluBackward computes dx = gelu'(x + b) * dy, for float32 from the
+// s values the forward pass kept.
+func biasGeluBackward[T float](x, b, dy, dx []T, d int, sig []float32) {
 	n := len(x) / d
 	if x32, ok := any(x).([]float32); ok {
 		b32, dy32, dx32 := any(b).([]float32), any(dy).([]float32), any(dx).([]float32)
 		parallelFor(n, 64, func(lo, hi int) {
 			for r := lo; r < hi; r++ {
-				xr, gr, dr := x32[r*d:(r+1)*d], dy32[r*d:(r+1)*d], dx32[r*d:(r+1)*d]
+				xr, gr, dr, sr := x32[r*d:(r+1)*d], dy32[r*d:(r+1)*d], dx32[r*d:(r+1)*d], sig[r*d:(r+1)*d]
 				for i, v := range xr {
-					dr[i] = geluGradF32(v+b32[i]) * gr[i]
+					dr[i] = geluGradFromSig(v+b32[i], sr[i]) * gr[i]
 				}
 			}
 		})

@@ -1,7 +1,7 @@
 package nn
 
 import (
-	"github.com/pit-lab/pit/core/nn/internal/gemm"
+	"github.com/pit-lab/pit/core/nn/internal/f32"
 	"gonum.org/v1/gonum/blas"
 	"gonum.org/v1/gonum/blas/gonum"
 	G "gorgonia.org/gorgonia"
@@ -14,7 +14,7 @@ var dblas gonum.Implementation
 func mulNN[T float](m, n, k int, a, b, c []T, acc bool) {
 	switch a := any(a).(type) {
 	case []float32:
-		gemm.MulNN(m, n, k, a, k, any(b).([]float32), n, any(c).([]float32), n, acc)
+		f32.MulNN(m, n, k, a, k, any(b).([]float32), n, any(c).([]float32), n, acc)
 	case []float64:
 		dblas.Dgemm(blas.NoTrans, blas.NoTrans, m, n, k, 1, a, max(k, 1), any(b).([]float64), max(n, 1), beta64(acc), any(c).([]float64), max(n, 1))
 	}
@@ -24,7 +24,7 @@ func mulNN[T float](m, n, k int, a, b, c []T, acc bool) {
 func mulNT[T float](m, n, k int, a, b, c []T) {
 	switch a := any(a).(type) {
 	case []float32:
-		gemm.MulNT(m, n, k, a, k, any(b).([]float32), k, any(c).([]float32), n, false)
+		f32.MulNT(m, n, k, a, k, any(b).([]float32), k, any(c).([]float32), n, false)
 	case []float64:
 		dblas.Dgemm(blas.NoTrans, blas.Trans, m, n, k, 1, a, max(k, 1), any(b).([]float64), max(k, 1), 0, any(c).([]float64), max(n, 1))
 	}
@@ -34,7 +34,7 @@ func mulNT[T float](m, n, k int, a, b, c []T) {
 func mulTN[T float](m, n, k int, a, b, c []T) {
 	switch a := any(a).(type) {
 	case []float32:
-		gemm.MulTN(m, n, k, a, m, any(b).([]float32), n, any(c).([]float32), n, false)
+		f32.MulTN(m, n, k, a, m, any(b).([]float32), n, any(c).([]float32), n, false)
 	case []float64:
 		dblas.Dgemm(blas.Trans, blas.NoTrans, m, n, k, 1, a, max(m, 1), any(b).([]float64), max(n, 1), 0, any(c).([]float64), max(n, 1))
 	}

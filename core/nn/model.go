@@ -28,7 +28,7 @@ type Model struct {
 	byName map[string]*param
 
 	eval   *graphCache // forward-only graphs, keyed by kind and shape
-	decode map[int]*decoder
+	decode map[[2]int]*decoder
 }
 
 // New builds a model from cfg (defaults filled in), initialised from
@@ -46,7 +46,7 @@ func New(cfg Config) (*Model, error) {
 // newShell allocates a model's parameters (zeroed) without initialising
 // them.
 func newShell(cfg Config) *Model {
-	m := &Model{cfg: cfg, byName: map[string]*param{}, decode: map[int]*decoder{}}
+	m := &Model{cfg: cfg, byName: map[string]*param{}, decode: map[[2]int]*decoder{}}
 	m.dtype = tensor.Float32
 	if cfg.DType == "float64" {
 		m.dtype = tensor.Float64

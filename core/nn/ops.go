@@ -130,8 +130,16 @@ func apply(op *kernelOp, in ...*G.Node) (*G.Node, error) {
 	return n, nil
 }
 
-// data returns the backing slice of a tensor value.
+// data returns the backing slice of a tensor value (without the
+// reflection that Dense.Data uses).
 func data[T float](v G.Value) []T {
+	if d, ok := v.(*tensor.Dense); ok {
+		var z T
+		if _, is32 := any(z).(float32); is32 {
+			return any(d.Float32s()).([]T)
+		}
+		return any(d.Float64s()).([]T)
+	}
 	return v.Data().([]T)
 }
 
@@ -251,11 +259,15 @@ func biasGelu(x, b *G.Node) (*G.Node, error) {
 	dt := x.Dtype()
 	d := x.Shape()[1]
 	op := newKernelOp("BiasGelu", dt, x.Shape(), 2, 1)
+	var sig []float32 // float32: σ(2y) kept for the backward pass
+	if dt == tensor.Float32 {
+		sig = make([]float32, x.Shape().TotalSize())
+	}
 	op.forward = func(out tensor.Tensor, in []G.Value) (float64, error) {
 		if dt == tensor.Float64 {
-			biasGeluForward(data[float64](in[0]), data[float64](in[1]), data[float64](out), d)
+			biasGeluForward(data[float64](in[0]), data[float64](in[1]), data[float64](out), d, nil)
 		} else {
-			biasGeluForward(data[float32](in[0]), data[float32](in[1]), data[float32](out), d)
+			biasGeluForward(data[float32](in[0]), data[float32](in[1]), data[float32](out), d, sig)
 		}
 		return 0, nil
 	}
@@ -263,9 +275,9 @@ func biasGelu(x, b *G.Node) (*G.Node, error) {
 		gop := newKernelOp("BiasGeluGrad", dt, x.Shape(), 2, 1, 2)
 		gop.forward = func(out tensor.Tensor, in []G.Value) (float64, error) {
 			if dt == tensor.Float64 {
-				biasGeluBackward(data[float64](in[0]), data[float64](in[1]), data[float64](in[2]), data[float64](out), d)
+				biasGeluBackward(data[float64](in[0]), data[float64](in[1]), data[float64](in[2]), data[float64](out), d, nil)
 			} else {
-				biasGeluBackward(data[float32](in[0]), data[float32](in[1]), data[float32](in[2]), data[float32](out), d)
+				biasGeluBackward(data[float32](in[0]), data[float32](in[1]), data[float32](in[2]), data[float32](out), d, sig)
 			}
 			return 0, nil
 		}

@@ -2,10 +2,13 @@ package nn
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"math"
 	"math/rand/v2"
+	"runtime"
 	"sort"
+	"sync"
 
 	G "gorgonia.org/gorgonia"
 	"gorgonia.org/tensor"
@@ -48,11 +51,14 @@ type decoder struct {
 	out []float64 // [B, V+1] head output of the last step
 }
 
-func (m *Model) decoder(B int) (*decoder, error) {
-	if d, ok := m.decode[B]; ok {
+// decoder returns the decoder for batch size B (slot tells apart decoders
+// of the same size that run at the same time).
+func (m *Model) decoder(B, slot int) (*decoder, error) {
+	key := [2]int{B, slot}
+	if d, ok := m.decode[key]; ok {
 		return d, nil
 	}
-	if len(m.decode) >= 4 {
+	if len(m.decode) >= 8 {
 		for k, d := range m.decode {
 			d.vm.Close()
 			delete(m.decode, k)
@@ -75,7 +81,7 @@ func (m *Model) decoder(B int) (*decoder, error) {
 		return nil, err
 	}
 	d.vm = G.NewTapeMachine(tr.g)
-	m.decode[B] = d
+	m.decode[key] = d
 	return d, nil
 }
 
@@ -106,7 +112,8 @@ func decEmbedKernel[T float](wte, wpe, out []T, ids []int, pos, D int) {
 }
 
 // decAttention appends this position's keys and values to the cache and
-// attends from its query over positions 0..pos.
+// attends from its query over positions 0..pos. The cache is laid out
+// [row][head][position][dh] so each head's keys are contiguous.
 func decAttention(qkv *G.Node, d *decoder, B, C, H, D int) (*G.Node, error) {
 	dt := qkv.Dtype()
 	op := newKernelOp("DecodeAttention", dt, tensor.Shape{B, D}, 2)
@@ -117,62 +124,72 @@ func decAttention(qkv *G.Node, d *decoder, B, C, H, D int) (*G.Node, error) {
 	} else {
 		kc32, vc32 = make([]float32, B*C*D), make([]float32, B*C*D)
 	}
+	p := make([]float64, C)
 	op.forward = func(out tensor.Tensor, in []G.Value) (float64, error) {
 		if dt == tensor.Float64 {
-			decAttnKernel(data[float64](in[0]), data[float64](out), kc64, vc64, B, C, H, D, d.pos)
+			decAttnKernel(data[float64](in[0]), data[float64](out), kc64, vc64, p, B, C, H, D, d.pos)
 		} else {
-			decAttnKernel(data[float32](in[0]), data[float32](out), kc32, vc32, B, C, H, D, d.pos)
+			decAttnKernel(data[float32](in[0]), data[float32](out), kc32, vc32, p, B, C, H, D, d.pos)
 		}
 		return 0, nil
 	}
 	return apply(op, qkv)
 }
 
-func decAttnKernel[T float](qkv, out, kc, vc []T, B, C, H, D, pos int) {
+func decAttnKernel[T float](qkv, out, kc, vc []T, p []float64, B, C, H, D, pos int) {
 	dh := D / H
 	scale := 1 / math.Sqrt(float64(dh))
-	parallelFor(B, 8, func(lo, hi int) {
-		p := make([]float64, pos+1)
-		for b := lo; b < hi; b++ {
-			row := qkv[b*3*D : (b+1)*3*D]
-			copy(kc[(b*C+pos)*D:(b*C+pos+1)*D], row[D:2*D])
-			copy(vc[(b*C+pos)*D:(b*C+pos+1)*D], row[2*D:3*D])
-			for h := 0; h < H; h++ {
-				q := row[h*dh : (h+1)*dh]
-				mx := math.Inf(-1)
-				for s := 0; s <= pos; s++ {
-					k := kc[(b*C+s)*D+h*dh : (b*C+s)*D+(h+1)*dh]
-					var dot T
-					for i := range q {
-						dot += q[i] * k[i]
-					}
-					p[s] = float64(dot) * scale
-					mx = math.Max(mx, p[s])
+	var zero T
+	_, is32 := any(zero).(float32)
+	n := pos + 1
+	for b := 0; b < B; b++ {
+		row := qkv[b*3*D : (b+1)*3*D]
+		for h := 0; h < H; h++ {
+			base := ((b*H + h) * C) * dh
+			copy(kc[base+pos*dh:base+n*dh], row[D+h*dh:D+(h+1)*dh])
+			copy(vc[base+pos*dh:base+n*dh], row[2*D+h*dh:2*D+(h+1)*dh])
+			q := row[h*dh : (h+1)*dh]
+			ks := kc[base : base+n*dh]
+			mx := math.Inf(-1)
+			for s := 0; s < n; s++ {
+				k := ks[s*dh : (s+1)*dh : (s+1)*dh]
+				k = k[:len(q)]
+				v := float64(dotT(q, k)) * scale
+				p[s] = v
+				if v > mx {
+					mx = v
 				}
-				var z float64
-				for s := 0; s <= pos; s++ {
-					p[s] = math.Exp(p[s] - mx)
-					z += p[s]
+			}
+			var z float64
+			for s := 0; s < n; s++ {
+				var e float64
+				if is32 {
+					e = float64(expf32(float32(p[s] - mx)))
+				} else {
+					e = math.Exp(p[s] - mx)
 				}
-				o := out[b*D+h*dh : b*D+(h+1)*dh]
+				p[s] = e
+				z += e
+			}
+			o := out[b*D+h*dh : b*D+(h+1)*dh]
+			clear(o)
+			vs := vc[base : base+n*dh]
+			for s := 0; s < n; s++ {
+				w := T(p[s] / z)
+				v := vs[s*dh : (s+1)*dh]
+				v = v[:len(o)]
 				for i := range o {
-					o[i] = 0
-				}
-				for s := 0; s <= pos; s++ {
-					w := T(p[s] / z)
-					v := vc[(b*C+s)*D+h*dh : (b*C+s)*D+(h+1)*dh]
-					for i := range o {
-						o[i] += w * v[i]
-					}
+					o[i] += w * v[i]
 				}
 			}
 		}
-	})
+	}
 }
 
-// Sample continues each prompt. Random choices come from rng only (one
-// uniform draw per sampled token, rows in order), so the same rng state
-// gives the same sequences. Prompts must be non-empty.
+// Sample continues each prompt. Random choices come from rng only: each
+// prompt gets a generator seeded from two rng draws in prompt order, and
+// one uniform draw of it per sampled token, so the same rng state gives the
+// same sequences. Prompts must be non-empty.
 func (m *Model) Sample(ctx context.Context, prompts [][]int, opts SampleOptions, rng *rand.Rand) ([]Generation, error) {
 	if _, err := m.checkSeqs(prompts); err != nil {
 		return nil, err
@@ -190,30 +207,66 @@ func (m *Model) Sample(ctx context.Context, prompts [][]int, opts SampleOptions,
 	if !greedy && rng == nil {
 		return nil, fmt.Errorf("nn: sample: rng is nil")
 	}
-	out := make([]Generation, 0, len(prompts))
+	// Each row gets its own generator, seeded from rng in row order, so
+	// halves of a batch can decode in parallel and still be reproducible.
+	var rngs []*rand.Rand
+	if !greedy {
+		rngs = make([]*rand.Rand, len(prompts))
+		for i := range rngs {
+			rngs[i] = rand.New(rand.NewPCG(rng.Uint64(), rng.Uint64()))
+		}
+	}
+	out := make([]Generation, len(prompts))
 	for lo := 0; lo < len(prompts); lo += evalChunk {
 		hi := min(lo+evalChunk, len(prompts))
-		gens, err := m.sampleChunk(ctx, prompts[lo:hi], opts, greedy, rng)
-		if err != nil {
+		// Two halves on two goroutines, each with its own one-row-at-a-time
+		// graph: coarse parallelism beats splitting each small op.
+		parts := 1
+		if hi-lo >= 16 && runtime.GOMAXPROCS(0) >= 2 {
+			parts = 2
+		}
+		type job struct {
+			lo, hi int
+			d      *decoder
+		}
+		var jobs []job
+		step := (hi - lo + parts - 1) / parts
+		for a := lo; a < hi; a += step {
+			b := min(a+step, hi)
+			d, err := m.decoder(b-a, len(jobs))
+			if err != nil {
+				return nil, err
+			}
+			jobs = append(jobs, job{a, b, d})
+		}
+		errs := make([]error, len(jobs))
+		var wg sync.WaitGroup
+		for i, j := range jobs {
+			wg.Add(1)
+			go func() {
+				defer wg.Done()
+				var r []*rand.Rand
+				if rngs != nil {
+					r = rngs[j.lo:j.hi]
+				}
+				errs[i] = m.sampleChunk(ctx, j.d, prompts[j.lo:j.hi], opts, greedy, r, out[j.lo:j.hi])
+			}()
+		}
+		wg.Wait()
+		if err := errors.Join(errs...); err != nil {
 			return nil, err
 		}
-		out = append(out, gens...)
 	}
 	return out, nil
 }
 
-func (m *Model) sampleChunk(ctx context.Context, prompts [][]int, opts SampleOptions, greedy bool, rng *rand.Rand) ([]Generation, error) {
+func (m *Model) sampleChunk(ctx context.Context, d *decoder, prompts [][]int, opts SampleOptions, greedy bool, rngs []*rand.Rand, gens []Generation) error {
 	B := len(prompts)
-	d, err := m.decoder(B)
-	if err != nil {
-		return nil, err
-	}
 	V, C := m.cfg.Vocab, m.cfg.Context
 	tau := opts.Temperature
 	if greedy || tau == 0 {
 		tau = 1
 	}
-	gens := make([]Generation, B)
 	done := make([]bool, B)
 	left := B
 	for b, p := range prompts {
@@ -227,7 +280,7 @@ func (m *Model) sampleChunk(ctx context.Context, prompts [][]int, opts SampleOpt
 	order := make([]int, V)
 	for pos := 0; left > 0 && pos < C-1; pos++ {
 		if err := ctx.Err(); err != nil {
-			return nil, err
+			return err
 		}
 		for b := range gens {
 			if pos < len(gens[b].Tokens) {
@@ -240,7 +293,7 @@ func (m *Model) sampleChunk(ctx context.Context, prompts [][]int, opts SampleOpt
 		err := d.vm.RunAll()
 		d.vm.Reset()
 		if err != nil {
-			return nil, fmt.Errorf("nn: sample: %w", err)
+			return fmt.Errorf("nn: sample: %w", err)
 		}
 		for b := range gens {
 			g := &gens[b]
@@ -257,7 +310,7 @@ func (m *Model) sampleChunk(ctx context.Context, prompts [][]int, opts SampleOpt
 					}
 				}
 			} else {
-				tok = drawToken(z, probs, opts.TopK, order, rng)
+				tok = drawToken(z, probs, opts.TopK, order, rngs[b])
 			}
 			g.Tokens = append(g.Tokens, tok)
 			g.LogProbs = append(g.LogProbs, z[tok]/tau-lse)
@@ -270,7 +323,7 @@ func (m *Model) sampleChunk(ctx context.Context, prompts [][]int, opts SampleOpt
 			}
 		}
 	}
-	return gens, nil
+	return nil
 }
 
 // drawToken draws from probs (softmax at the sampling temperature),
@@ -304,4 +357,22 @@ func drawToken(z, probs []float64, topK int, order []int, rng *rand.Rand) int {
 		}
 	}
 	return order[topK-1]
+}
+
+// dotT is a dot product with four independent accumulators (the plain loop
+// is bound by the latency of one add chain).
+func dotT[T float](a, b []T) T {
+	b = b[:len(a)]
+	var s0, s1, s2, s3 T
+	i := 0
+	for ; i+4 <= len(a); i += 4 {
+		s0 += a[i] * b[i]
+		s1 += a[i+1] * b[i+1]
+		s2 += a[i+2] * b[i+2]
+		s3 += a[i+3] * b[i+3]
+	}
+	for ; i < len(a); i++ {
+		s0 += a[i] * b[i]
+	}
+	return (s0 + s1) + (s2 + s3)
 }

@@ -1,7 +1,8 @@
-// Package gemm multiplies row-major float32 matrices for core/nn: a
-// register-blocked AVX2/FMA kernel on amd64 CPUs that have it, gonum's
-// pure-Go BLAS everywhere else (and under the purego build tag).
-package gemm
+// Package f32 holds core/nn's float32 kernels: row-major matrix products
+// and the GELU gate. It uses register-blocked AVX2/FMA assembly on amd64
+// CPUs that have it, and gonum's pure-Go BLAS and plain Go everywhere else
+// (and under the purego build tag).
+package f32
 
 import (
 	"runtime"
@@ -107,7 +108,7 @@ func mul(m, n, k int, a []float32, ai, ap int, b []float32, ldb int, c []float32
 	m4 := m / 4 * 4
 	blocks := m4 / 4
 	workers := runtime.GOMAXPROCS(0)
-	if m*n*k < 1<<17 || blocks < 2 {
+	if m*n*k < 1<<19 || blocks < 2 {
 		workers = 1
 	}
 	workers = min(workers, blocks)

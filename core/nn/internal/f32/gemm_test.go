@@ -1,4 +1,4 @@
-package gemm
+package f32
 
 import (
 	"fmt"

@@ -1,6 +1,6 @@
 //go:build amd64 && !purego
 
-package gemm
+package f32
 
 import (
 	"unsafe"
@@ -12,6 +12,20 @@ import (
 func kern4x16(k int, a unsafe.Pointer, ai, ap uintptr, b unsafe.Pointer, ldb uintptr, c unsafe.Pointer, ldc uintptr)
 
 var haveKernel = cpu.X86.HasAVX2 && cpu.X86.HasFMA
+
+//go:noescape
+func geluSig8(u, s *float32, n int)
+
+// geluSigVec fills s[:n8] for the largest multiple of 8 n8 ≤ len(u) and
+// returns n8.
+func geluSigVec(u, s []float32) int {
+	n8 := len(u) / 8 * 8
+	if !haveKernel || n8 == 0 {
+		return 0
+	}
+	geluSig8(&u[0], &s[0], n8)
+	return n8
+}
 
 // block4x16 accumulates a 4×16 block of C with the assembly kernel.
 func block4x16(k int, a []float32, ai, ap int, b []float32, ldb int, c []float32, ldc int) {

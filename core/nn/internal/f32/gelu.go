@@ -1,0 +1,23 @@
+package f32
+
+import "math"
+
+const (
+	geluC = 0.7978845608028654 // sqrt(2/π)
+	geluA = 0.044715
+)
+
+// GeluSig sets s[i] = ½(1 + tanh(c(u + a·u³))) = σ(2c(u + a·u³)) for every
+// i, so that GELU(u) = u·s (tanh approximation). Relative error is a few
+// float32 ulps of the exponential.
+func GeluSig(u, s []float32) {
+	s = s[:len(u)]
+	for i := geluSigVec(u, s); i < len(u); i++ {
+		s[i] = geluSigScalar(u[i])
+	}
+}
+
+func geluSigScalar(x float32) float32 {
+	t := -2 * geluC * (x + geluA*x*x*x)
+	return float32(1 / (1 + math.Exp(float64(t))))
+}

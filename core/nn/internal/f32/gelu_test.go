@@ -1,0 +1,45 @@
+package f32
+
+import (
+	"math"
+	"testing"
+)
+
+func TestGeluSig(t *testing.T) {
+	var u []float32
+	for x := -60.0; x <= 60; x += 0.0071 {
+		u = append(u, float32(x))
+	}
+	u = append(u, 0, float32(math.Inf(1)), float32(math.Inf(-1)))
+	s := make([]float32, len(u))
+	GeluSig(u, s)
+	worst := 0.0
+	for i, x := range u {
+		xd := float64(x)
+		var want float64
+		switch {
+		case math.IsInf(xd, 1):
+			want = 1
+		case math.IsInf(xd, -1):
+			want = 0
+		default:
+			want = 0.5 * (1 + math.Tanh(geluC*(xd+geluA*xd*xd*xd)))
+		}
+		worst = math.Max(worst, math.Abs(float64(s[i])-want))
+	}
+	t.Logf("max abs error %.2g (accelerated: %v)", worst, Accelerated())
+	if worst > 1e-6 {
+		t.Fatalf("max abs error %g", worst)
+	}
+}
+
+func BenchmarkGeluSig(b *testing.B) {
+	u, s := make([]float32, 4096), make([]float32, 4096)
+	for i := range u {
+		u[i] = float32(i%200)/20 - 5
+	}
+	for i := 0; i < b.N; i++ {
+		GeluSig(u, s)
+	}
+	b.ReportMetric(float64(b.N*len(u))/b.Elapsed().Seconds()/1e9, "Gelem/s")
+}
