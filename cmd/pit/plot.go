@@ -42,6 +42,9 @@ func parseInterleaved(fs *flag.FlagSet, args []string) ([]string, error) {
 func openResults(ctx context.Context, target string) (*plots.Results, []plots.Spec, error) {
 	st, err := os.Stat(target)
 	if err != nil {
+		if errors.Is(err, os.ErrNotExist) {
+			return nil, nil, fmt.Errorf("%s: no such experiment file or results directory", target)
+		}
 		return nil, nil, err
 	}
 	var specs []plots.Spec
