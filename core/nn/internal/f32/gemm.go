@@ -95,16 +95,8 @@ func getScratch(n int) []float32 {
 
 func putScratch(s []float32) { scratch.Put(&s) }
 
-// mul computes C (+)= A·B where A(i, p) = a[i·ai + p·ap].
+// mul computes C (+)= A·B where A(i, p) = a[i·ai + p·ap]; k > 0.
 func mul(m, n, k int, a []float32, ai, ap int, b []float32, ldb int, c []float32, ldc int, acc bool) {
-	if !acc {
-		for i := 0; i < m; i++ {
-			clear(c[i*ldc : i*ldc+n])
-		}
-	}
-	if k == 0 {
-		return
-	}
 	m4 := m / 4 * 4
 	blocks := m4 / 4
 	workers := runtime.GOMAXPROCS(0)
@@ -113,7 +105,7 @@ func mul(m, n, k int, a []float32, ai, ap int, b []float32, ldb int, c []float32
 	}
 	workers = min(workers, blocks)
 	if workers <= 1 {
-		mulRows(0, m4, n, k, a, ai, ap, b, ldb, c, ldc)
+		mulRows(0, m4, n, k, a, ai, ap, b, ldb, c, ldc, acc)
 	} else {
 		var wg sync.WaitGroup
 		per := (blocks + workers - 1) / workers
@@ -125,38 +117,49 @@ func mul(m, n, k int, a []float32, ai, ap int, b []float32, ldb int, c []float32
 			wg.Add(1)
 			go func() {
 				defer wg.Done()
-				mulRows(lo, hi, n, k, a, ai, ap, b, ldb, c, ldc)
+				mulRows(lo, hi, n, k, a, ai, ap, b, ldb, c, ldc, acc)
 			}()
 		}
 		wg.Wait()
 	}
 	if m4 < m {
-		edge(m4, m, 0, n, k, a, ai, ap, b, ldb, c, ldc)
+		edge(m4, m, 0, n, k, a, ai, ap, b, ldb, c, ldc, acc)
 	}
 }
 
-// mulRows handles rows [lo, hi) (a multiple of 4 apart): full 16-column
-// blocks with the kernel, the remaining columns in Go.
-func mulRows(lo, hi, n, k int, a []float32, ai, ap int, b []float32, ldb int, c []float32, ldc int) {
-	n16 := n / 16 * 16
-	for j := 0; j < n16; j += 16 {
-		for i := lo; i < hi; i += 4 {
-			block4x16(k, a[i*ai:], ai, ap, b[j:], ldb, c[i*ldc+j:], ldc)
+// mulRows handles rows [lo, hi) (a multiple of 4 apart): 32- and
+// 16-column blocks with the kernels, the remaining columns in Go.
+func mulRows(lo, hi, n, k int, a []float32, ai, ap int, b []float32, ldb int, c []float32, ldc int, acc bool) {
+	j := 0
+	if have512 {
+		for ; j+32 <= n; j += 32 {
+			for i := lo; i < hi; i += 4 {
+				block4x32(k, a[i*ai:], ai, ap, b[j:], ldb, c[i*ldc+j:], ldc, acc)
+			}
 		}
 	}
-	if n16 < n {
-		edge(lo, hi, n16, n, k, a, ai, ap, b, ldb, c, ldc)
+	for ; j+16 <= n; j += 16 {
+		for i := lo; i < hi; i += 4 {
+			block4x16(k, a[i*ai:], ai, ap, b[j:], ldb, c[i*ldc+j:], ldc, acc)
+		}
+	}
+	if j < n {
+		edge(lo, hi, j, n, k, a, ai, ap, b, ldb, c, ldc, acc)
 	}
 }
 
-func edge(i0, i1, j0, j1, k int, a []float32, ai, ap int, b []float32, ldb int, c []float32, ldc int) {
+func edge(i0, i1, j0, j1, k int, a []float32, ai, ap int, b []float32, ldb int, c []float32, ldc int, acc bool) {
 	for i := i0; i < i1; i++ {
 		for j := j0; j < j1; j++ {
 			var s float32
 			for p := 0; p < k; p++ {
 				s += a[i*ai+p*ap] * b[p*ldb+j]
 			}
-			c[i*ldc+j] += s
+			if acc {
+				c[i*ldc+j] += s
+			} else {
+				c[i*ldc+j] = s
+			}
 		}
 	}
 }

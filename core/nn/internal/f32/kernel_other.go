@@ -2,9 +2,16 @@
 
 package f32
 
-const haveKernel = false
+const (
+	haveKernel = false
+	have512    = false
+)
 
-func block4x16(k int, a []float32, ai, ap int, b []float32, ldb int, c []float32, ldc int) {
+func block4x16(k int, a []float32, ai, ap int, b []float32, ldb int, c []float32, ldc int, acc bool) {
+	panic("f32: no kernel")
+}
+
+func block4x32(k int, a []float32, ai, ap int, b []float32, ldb int, c []float32, ldc int, acc bool) {
 	panic("f32: no kernel")
 }
 
