@@ -68,7 +68,7 @@ func groupValue(g *group, ps panelSel, spec *Spec, temp float64, nt *notes) (cel
 		if math.IsNaN(temp) {
 			temp = ps.temp
 		}
-		return evalCell(g, evalSel{spec.Method, ps.judge, temp, spec.Iteration}, ps.metric, spec, nt)
+		return evalCell(g, evalSel{methodOf(g, spec), ps.judge, temp, spec.Iteration}, ps.metric, spec, nt)
 	}
 	var vals []float64
 	for _, r := range g.runs {
@@ -88,6 +88,7 @@ func drawAblation(ctx context.Context, res *Results, spec *Spec, nt *notes) (*fi
 	if err != nil {
 		return nil, err
 	}
+	groups = byMethod(groups, spec)
 	panels, err := valuePanels(runs, spec, nt)
 	if err != nil {
 		return nil, err
@@ -139,12 +140,15 @@ func drawAblation(ctx context.Context, res *Results, spec *Spec, nt *notes) (*fi
 			}
 			bar.Horizontal = true
 			bar.XMin = pos
-			bar.Color = translucent(seriesColor(gi), 0.85)
-			bar.LineStyle = draw.LineStyle{Color: seriesColor(gi), Width: vg.Points(0.5)}
+			col := seriesColor(lookOf(g, gi).color)
+			bar.Color = translucent(col, 0.85)
+			bar.LineStyle = draw.LineStyle{Color: col, Width: vg.Points(0.5)}
 			if g.baseline {
 				bar.Color = baselineColor
 				bar.LineStyle.Color = rgb(0, 0, 0)
-				p.Add(newRefLine(c.Point, true, rgb(0x33, 0x33, 0x33)))
+				if g.method == "" || g.method == spec.Methods[0] {
+					p.Add(newRefLine(c.Point, true, rgb(0x33, 0x33, 0x33)))
+				}
 			}
 			p.Add(bar)
 			if c.hasCI {

@@ -106,7 +106,7 @@ func drawCurve(ctx context.Context, res *Results, spec *Spec, nt *notes) (*figur
 			if err != nil {
 				return nil, fmt.Errorf("%s: %w", g.label, err)
 			}
-			line.LineStyle = lineStyle(gi)
+			line.LineStyle = lineStyle(look{gi, gi})
 			var b *Band
 			if band {
 				b = NewBand(xs, lo, hi, translucent(seriesColor(gi), 0.22))

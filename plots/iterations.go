@@ -52,6 +52,7 @@ func drawIterations(ctx context.Context, res *Results, spec *Spec, nt *notes) (*
 	if err != nil {
 		return nil, err
 	}
+	groups = byMethod(groups, spec)
 	judges, temp, err := evalPanels(runs, spec, nt)
 	if err != nil {
 		return nil, err
@@ -74,8 +75,9 @@ func drawIterations(ctx context.Context, res *Results, spec *Spec, nt *notes) (*
 			var pts plotter.XYs
 			var errs plotter.YErrors
 			var cs []xyCell
-			for _, it := range iterationsOf(g.runs, spec.Method, judge, temp) {
-				c, err := evalCell(g, evalSel{spec.Method, judge, temp, it}, spec.Metric, spec, nt)
+			method := methodOf(g, spec)
+			for _, it := range iterationsOf(g.runs, method, judge, temp) {
+				c, err := evalCell(g, evalSel{method, judge, temp, it}, spec.Metric, spec, nt)
 				if err == errNoData {
 					continue
 				}
@@ -89,15 +91,15 @@ func drawIterations(ctx context.Context, res *Results, spec *Spec, nt *notes) (*
 				errs = append(errs, struct{ Low, High float64 }{c.Point - c.Lo, c.Hi - c.Point})
 			}
 			if len(pts) == 0 {
-				nt.add("%s: no %s results for judge %s; not drawn", g.label, spec.Method, judge)
+				nt.add("%s: no %s results for judge %s; not drawn", g.label, method, judge)
 				continue
 			}
 			f.recordCells(g.label, cs)
-			line, sc, err := linePoints(pts, gi)
+			line, sc, err := linePoints(pts, lookOf(g, gi))
 			if err != nil {
 				return nil, err
 			}
-			eb, err := errorBars(pts, errs, gi)
+			eb, err := errorBars(pts, errs, lookOf(g, gi))
 			if err != nil {
 				return nil, err
 			}
@@ -111,13 +113,13 @@ func drawIterations(ctx context.Context, res *Results, spec *Spec, nt *notes) (*
 	return f, nil
 }
 
-func linePoints(pts plotter.XYs, i int) (*plotter.Line, *plotter.Scatter, error) {
+func linePoints(pts plotter.XYs, l look) (*plotter.Line, *plotter.Scatter, error) {
 	line, sc, err := plotter.NewLinePoints(pts)
 	if err != nil {
 		return nil, nil, err
 	}
-	line.LineStyle = lineStyle(i)
-	sc.GlyphStyle = draw.GlyphStyle{Color: seriesColor(i), Radius: vg.Points(2), Shape: glyphs[i%len(glyphs)]}
+	line.LineStyle = lineStyle(l)
+	sc.GlyphStyle = draw.GlyphStyle{Color: seriesColor(l.color), Radius: vg.Points(2), Shape: glyphs[l.dash%len(glyphs)]}
 	return line, sc, nil
 }
 
@@ -128,12 +130,12 @@ type xyErrs struct {
 	plotter.YErrors
 }
 
-func errorBars(pts plotter.XYs, errs plotter.YErrors, i int) (*plotter.YErrorBars, error) {
+func errorBars(pts plotter.XYs, errs plotter.YErrors, l look) (*plotter.YErrorBars, error) {
 	eb, err := plotter.NewYErrorBars(xyErrs{pts, errs})
 	if err != nil {
 		return nil, err
 	}
-	eb.LineStyle = draw.LineStyle{Color: seriesColor(i), Width: vg.Points(0.9)}
+	eb.LineStyle = draw.LineStyle{Color: seriesColor(l.color), Width: vg.Points(0.9)}
 	eb.CapWidth = vg.Points(4)
 	return eb, nil
 }

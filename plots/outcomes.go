@@ -61,6 +61,7 @@ func drawOutcomes(ctx context.Context, res *Results, spec *Spec, nt *notes) (*fi
 	if err != nil {
 		return nil, err
 	}
+	groups = byMethod(groups, spec)
 	judges, temp, err := evalPanels(runs, spec, nt)
 	if err != nil {
 		return nil, err
@@ -82,12 +83,13 @@ func drawOutcomes(ctx context.Context, res *Results, spec *Spec, nt *notes) (*fi
 		if err := ctx.Err(); err != nil {
 			return nil, err
 		}
-		its := iterationsOf(g.runs, spec.Method, judge, temp)
+		method := methodOf(g, spec)
+		its := iterationsOf(g.runs, method, judge, temp)
 		its = slices.DeleteFunc(its, func(i int) bool { return i == 0 }) // y_0 against itself
 		var win, tie, lose plotter.Values
 		var names []string
 		for _, it := range its {
-			w, t, l, ok := shares(g, evalSel{spec.Method, judge, temp, it}, nt)
+			w, t, l, ok := shares(g, evalSel{method, judge, temp, it}, nt)
 			if !ok {
 				continue
 			}
@@ -95,7 +97,7 @@ func drawOutcomes(ctx context.Context, res *Results, spec *Spec, nt *notes) (*fi
 			names = append(names, strconv.Itoa(it))
 		}
 		if len(names) == 0 {
-			nt.add("%s: no %s results for judge %s; not drawn", g.label, spec.Method, judge)
+			nt.add("%s: no %s results for judge %s; not drawn", g.label, method, judge)
 			continue
 		}
 		xs := make([]float64, len(names))

@@ -580,3 +580,26 @@ func TestDrawAllDuplicateOutputs(t *testing.T) {
 		t.Errorf("outputs %+v", outs)
 	}
 }
+
+// TestMethods: several eval methods make one series per arm and method,
+// each with its own numbers (the null baseline beside PIT).
+func TestMethods(t *testing.T) {
+	res := loadFixture(t, "fake-ablation")
+	f, _ := built(t, res, Spec{Kind: Iterations, Methods: []string{"pit", "null"}, Judge: "oracle", Filter: map[string]any{"curriculum": "two-round", "reward": "pit-gap"}})
+	pit, null := seriesOf(t, f, 0, "pit"), seriesOf(t, f, 0, "null")
+	if !slices.Equal(pit.x, []float64{1, 2, 3}) || !slices.Equal(null.x, []float64{1}) {
+		t.Errorf("pit x %v, null x %v", pit.x, null.x)
+	}
+	single, _ := built(t, res, Spec{Kind: Iterations, Method: "null", Judge: "oracle", Filter: map[string]any{"curriculum": "two-round", "reward": "pit-gap"}})
+	if got := seriesOf(t, single, 0, "two-round"); got.y[0] != null.y[0] {
+		t.Errorf("null Δ %v in a methods figure, %v alone", null.y[0], got.y[0])
+	}
+	a, _ := built(t, res, Spec{Kind: Ablation, Methods: []string{"pit", "null"}, Judge: "oracle"})
+	if len(a.data) != 8 {
+		t.Errorf("%d bars, want 4 arms × 2 methods", len(a.data))
+	}
+	seriesOf(t, a, 0, "rubric · null")
+	if err := (&Spec{Kind: Ablation, Method: "pit", Methods: []string{"null"}}).Validate(); err == nil {
+		t.Error("method and methods both accepted")
+	}
+}

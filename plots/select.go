@@ -6,6 +6,7 @@ import (
 	"maps"
 	"math"
 	"slices"
+	"strconv"
 	"strings"
 
 	"github.com/pit-lab/pit/core/results"
@@ -105,6 +106,46 @@ type group struct {
 	num      float64 // the group_by value, when numeric
 	numeric  bool
 	runs     []*Run
+	method   string // the eval method of the group's values, if not the spec's
+
+	armIndex, methodIndex int // with method: the indices of its arm and method
+}
+
+// methodOf returns the eval method of a group's values.
+func methodOf(g *group, spec *Spec) string {
+	if g.method != "" {
+		return g.method
+	}
+	return spec.Method
+}
+
+// evalMethods lists the eval methods a spec plots.
+func (s *Spec) evalMethods() []string {
+	if len(s.Methods) > 0 {
+		return s.Methods
+	}
+	return []string{s.Method}
+}
+
+// byMethod splits every group into one per eval method when the spec plots
+// several, labelled "group · method" (just the method for a single group).
+func byMethod(groups []*group, spec *Spec) []*group {
+	if len(spec.Methods) == 0 {
+		return groups
+	}
+	var out []*group
+	for gi, g := range groups {
+		for mi, m := range spec.Methods {
+			label := g.label + " · " + m
+			if len(groups) == 1 {
+				label = m
+			}
+			c := *g
+			c.label, c.method, c.armIndex, c.methodIndex = label, m, gi, mi
+			out = append(out, &c)
+		}
+	}
+	return out
 }
 
 // groupRuns groups runs by the factor by (by arm when empty). A factor named
@@ -257,10 +298,25 @@ func methods(runs []*Run) []string {
 // evalPanels settles the judges (one panel each) and the temperature of an
 // eval figure.
 func evalPanels(runs []*Run, spec *Spec, nt *notes) (judges []string, temp float64, err error) {
-	allJ, temps := evalKeys(runs, spec.Method)
-	if len(allJ) == 0 {
-		return nil, 0, fmt.Errorf("no eval results for method %q in the selected runs (methods: %s)", spec.Method, listOrNone(methods(runs)))
+	var allJ []string
+	var temps []float64
+	for _, m := range spec.evalMethods() {
+		js, ts := evalKeys(runs, m)
+		if len(js) == 0 {
+			return nil, 0, fmt.Errorf("no eval results for method %q in the selected runs (methods: %s)", m, listOrNone(methods(runs)))
+		}
+		for _, j := range js {
+			if !slices.Contains(allJ, j) {
+				allJ = append(allJ, j)
+			}
+		}
+		for _, t := range ts {
+			if !slices.Contains(temps, t) {
+				temps = append(temps, t)
+			}
+		}
 	}
+	slices.Sort(temps)
 	switch {
 	case len(spec.Judges) > 0:
 		judges = spec.Judges
@@ -271,7 +327,7 @@ func evalPanels(runs []*Run, spec *Spec, nt *notes) (judges []string, temp float
 	}
 	for _, j := range judges {
 		if !slices.Contains(allJ, j) {
-			return nil, 0, fmt.Errorf("judge %q has no eval results for method %q (judges: %s)", j, spec.Method, strings.Join(allJ, ", "))
+			return nil, 0, fmt.Errorf("judge %q has no eval results for %s (judges: %s)", j, quoteList(spec.evalMethods()), strings.Join(allJ, ", "))
 		}
 	}
 	if spec.Temperature != nil {
@@ -284,8 +340,10 @@ func evalPanels(runs []*Run, spec *Spec, nt *notes) (judges []string, temp float
 	// for all runs, but not when the temperature is a grid factor.
 	lowest := map[float64]bool{}
 	for _, r := range runs {
-		if _, ts := evalKeys([]*Run{r}, spec.Method); len(ts) > 0 {
-			lowest[ts[0]] = true
+		for _, m := range spec.evalMethods() {
+			if _, ts := evalKeys([]*Run{r}, m); len(ts) > 0 {
+				lowest[ts[0]] = true
+			}
 		}
 	}
 	temp = math.NaN()
@@ -300,6 +358,17 @@ func evalPanels(runs []*Run, spec *Spec, nt *notes) (judges []string, temp float
 		}
 	}
 	return judges, temp, nil
+}
+
+func quoteList(xs []string) string {
+	q := make([]string, len(xs))
+	for i, x := range xs {
+		q[i] = strconv.Quote(x)
+	}
+	if len(q) == 1 {
+		return "method " + q[0]
+	}
+	return "methods " + strings.Join(q, ", ")
 }
 
 func formatFloats(xs []float64) string {

@@ -56,6 +56,7 @@ type Spec struct {
 	GroupBy     string         `toml:"group_by" mapstructure:"group_by"`       // factor whose values make the lines/bars; default the arm
 	Filter      map[string]any `toml:"filter" mapstructure:"filter"`           // keep only runs whose factors have these values
 	Method      string         `toml:"method" mapstructure:"method"`           // eval method; default pit
+	Methods     []string       `toml:"methods" mapstructure:"methods"`         // several eval methods (e.g. pit, null, best-of-n): one line/bar/panel each per group
 	Judge       string         `toml:"judge" mapstructure:"judge"`             // eval judge; default: all judges, one panel each (outcomes: the first)
 	Judges      []string       `toml:"judges" mapstructure:"judges"`           // several judges: one panel each
 	Iteration   int            `toml:"iteration" mapstructure:"iteration"`     // ablation, sweep: the improvement iteration of eval measures; default 1
@@ -113,6 +114,9 @@ func (s *Spec) Validate() error {
 	}
 	if s.Kind == Sweep && s.X == "" {
 		bad("x", "a sweep needs x, a numeric factor or \"temperature\"")
+	}
+	if s.Method != "" && len(s.Methods) > 0 {
+		bad("methods", "give method or methods, not both")
 	}
 	if s.Judge != "" && len(s.Judges) > 0 {
 		bad("judges", "give judge or judges, not both")
@@ -179,8 +183,14 @@ func (s *Spec) SetDefaults() {
 	if s.Metric == "" && len(s.Metrics) == 0 && s.Kind != Gaps && s.Kind != Outcomes {
 		s.Metric = "delta"
 	}
-	if s.Method == "" {
+	if s.Method == "" && len(s.Methods) == 0 {
 		s.Method = "pit"
+	}
+	if len(s.Methods) == 1 {
+		s.Method, s.Methods = s.Methods[0], nil
+	}
+	if len(s.Methods) > 0 {
+		s.Method = strings.Join(s.Methods, ", ") // for titles and names only
 	}
 	if s.Iteration == 0 {
 		s.Iteration = 1

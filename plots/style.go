@@ -58,9 +58,8 @@ var dashes = [][]vg.Length{
 
 func rgb(r, g, b uint8) color.Color { return color.NRGBA{R: r, G: g, B: b, A: 0xFF} }
 
-// seriesColor and seriesDash give the i-th series its style.
+// seriesColor gives the i-th series its colour.
 func seriesColor(i int) color.Color { return Palette[i%len(Palette)] }
-func seriesDash(i int) []vg.Length  { return dashes[(i/len(Palette)+i)%len(dashes)] }
 
 // translucent returns c with the given opacity.
 func translucent(c color.Color, alpha float64) color.Color {
@@ -69,8 +68,21 @@ func translucent(c color.Color, alpha float64) color.Color {
 	return color.NRGBA{R: uint8(r >> 8), G: uint8(g >> 8), B: uint8(b >> 8), A: a}
 }
 
-func lineStyle(i int) draw.LineStyle {
-	return draw.LineStyle{Color: seriesColor(i), Width: lineW, Dashes: seriesDash(i)}
+// look is a series' colour and its dash and marker, by index.
+type look struct{ color, dash int }
+
+// lookOf styles the i-th group: its own colour and dash, except that the
+// groups of one arm split by eval method share the arm's colour and differ
+// in dash and marker.
+func lookOf(g *group, i int) look {
+	if g.method != "" {
+		return look{g.armIndex, g.methodIndex}
+	}
+	return look{i, i}
+}
+
+func lineStyle(l look) draw.LineStyle {
+	return draw.LineStyle{Color: seriesColor(l.color), Width: lineW, Dashes: dashes[l.dash%len(dashes)]}
 }
 
 // newPanel returns a plot in the house style.

@@ -32,6 +32,7 @@ func drawSweep(ctx context.Context, res *Results, spec *Spec, nt *notes) (*figur
 	if err != nil {
 		return nil, err
 	}
+	groups = byMethod(groups, spec)
 	panels, err := valuePanels(runs, spec, nt)
 	if err != nil {
 		return nil, err
@@ -58,7 +59,7 @@ func drawSweep(ctx context.Context, res *Results, spec *Spec, nt *notes) (*figur
 			}
 			var pts []xyCell
 			if overTemp {
-				_, temps := evalKeys(g.runs, spec.Method)
+				_, temps := evalKeys(g.runs, methodOf(g, spec))
 				for _, t := range temps {
 					c, err := groupValue(g, ps, spec, t, nt)
 					if err == errNoData {
@@ -96,11 +97,11 @@ func drawSweep(ctx context.Context, res *Results, spec *Spec, nt *notes) (*figur
 					xy[i].X += 0.012 * span * (float64(gi) - float64(n-1)/2)
 				}
 			}
-			line, sc, err := linePoints(xy, gi)
+			line, sc, err := linePoints(xy, lookOf(g, gi))
 			if err != nil {
 				return nil, err
 			}
-			eb, err := errorBars(xy, errs, gi)
+			eb, err := errorBars(xy, errs, lookOf(g, gi))
 			if err != nil {
 				return nil, err
 			}
@@ -131,7 +132,7 @@ func splitBy(g *group, x string) []subgroup {
 		v, _ := numericValue(r.Manifest.Factors[x])
 		i := slices.IndexFunc(out, func(s subgroup) bool { return s.x == v })
 		if i < 0 {
-			out = append(out, subgroup{x: v, g: &group{label: g.label, baseline: g.baseline}})
+			out = append(out, subgroup{x: v, g: &group{label: g.label, baseline: g.baseline, method: g.method}})
 			i = len(out) - 1
 		}
 		out[i].g.runs = append(out[i].g.runs, r)
