@@ -404,3 +404,43 @@ func TestBiasGelu32MatchesReference(t *testing.T) {
 		}
 	}
 }
+
+// TestLayerNorm32MatchesReference checks the float32 layer norm (cached
+// statistics) against the float64 kernels.
+func TestLayerNorm32MatchesReference(t *testing.T) {
+	rng := rand.New(rand.NewPCG(6, 6))
+	const n, d = 9, 13
+	x, g, b, dy := make([]float64, n*d), make([]float64, d), make([]float64, d), make([]float64, n*d)
+	for i := range x {
+		x[i], dy[i] = 2+3*rng.NormFloat64(), rng.NormFloat64()
+	}
+	for i := range g {
+		g[i], b[i] = 1+rng.NormFloat64(), rng.NormFloat64()
+	}
+	f32 := func(s []float64) []float32 {
+		o := make([]float32, len(s))
+		for i, v := range s {
+			o[i] = float32(v)
+		}
+		return o
+	}
+	y, dx, dg := make([]float64, n*d), make([]float64, n*d), make([]float64, d)
+	lnForward(x, g, b, y, d, lnEps)
+	lnBackwardX(x, g, dy, dx, d, lnEps)
+	lnBackwardG(x, dy, dg, d, lnEps)
+	y32, dx32, dg32, st := make([]float32, n*d), make([]float32, n*d), make([]float32, d), make([]float32, 2*n)
+	lnForward32(f32(x), f32(g), f32(b), y32, st, d, lnEps)
+	lnBackwardX32(f32(x), f32(g), f32(dy), dx32, st, d)
+	lnBackwardG32(f32(x), f32(dy), dg32, st, d)
+	for _, c := range []struct {
+		name string
+		a    []float64
+		b    []float32
+	}{{"y", y, y32}, {"dx", dx, dx32}, {"dg", dg, dg32}} {
+		for i := range c.a {
+			if math.Abs(c.a[i]-float64(c.b[i])) > 1e-4*(1+math.Abs(c.a[i])) {
+				t.Fatalf("%s[%d]: %v vs %v", c.name, i, c.a[i], c.b[i])
+			}
+		}
+	}
+}

@@ -133,6 +133,97 @@ func addBias[T float](x, b, y []T, d int) {
 	}
 }
 
+// ---- float32 layer norm with cached statistics ----
+
+// lnStats32 returns the mean and 1/sqrt(var+eps) of one row, accumulating
+// in float64 over float32 partial sums.
+func lnStats32(row []float32, eps float64) (float32, float32) {
+	var s0, s1, s2, s3 float32
+	i := 0
+	for ; i+4 <= len(row); i += 4 {
+		s0 += row[i]
+		s1 += row[i+1]
+		s2 += row[i+2]
+		s3 += row[i+3]
+	}
+	for ; i < len(row); i++ {
+		s0 += row[i]
+	}
+	mean := (s0 + s1) + (s2 + s3)
+	mean /= float32(len(row))
+	s0, s1, s2, s3 = 0, 0, 0, 0
+	i = 0
+	for ; i+4 <= len(row); i += 4 {
+		d0, d1, d2, d3 := row[i]-mean, row[i+1]-mean, row[i+2]-mean, row[i+3]-mean
+		s0 += d0 * d0
+		s1 += d1 * d1
+		s2 += d2 * d2
+		s3 += d3 * d3
+	}
+	for ; i < len(row); i++ {
+		d := row[i] - mean
+		s0 += d * d
+	}
+	v := float64((s0+s1)+(s2+s3)) / float64(len(row))
+	return mean, float32(1 / math.Sqrt(v+eps))
+}
+
+// lnForward32 is lnForward for float32; it keeps each row's mean and rstd
+// in stats ([n×2]) for the backward passes.
+func lnForward32(x, g, b, y, stats []float32, d int, eps float64) {
+	n := len(x) / d
+	parallelFor(n, 64, func(lo, hi int) {
+		for r := lo; r < hi; r++ {
+			xr, yr := x[r*d:(r+1)*d], y[r*d:(r+1)*d]
+			m, s := lnStats32(xr, eps)
+			stats[2*r], stats[2*r+1] = m, s
+			g, b := g[:len(xr)], b[:len(xr)]
+			yr = yr[:len(xr)]
+			for i, v := range xr {
+				yr[i] = (v-m)*s*g[i] + b[i]
+			}
+		}
+	})
+}
+
+func lnBackwardX32(x, g, dy, dx, stats []float32, d int) {
+	n := len(x) / d
+	parallelFor(n, 64, func(lo, hi int) {
+		for r := lo; r < hi; r++ {
+			xr, dyr, dxr := x[r*d:(r+1)*d], dy[r*d:(r+1)*d], dx[r*d:(r+1)*d]
+			m, s := stats[2*r], stats[2*r+1]
+			g := g[:len(xr)]
+			dyr, dxr = dyr[:len(xr)], dxr[:len(xr)]
+			var sumG, sumGX float32
+			for i, v := range xr {
+				gi := dyr[i] * g[i]
+				sumG += gi
+				sumGX += gi * (v - m) * s
+			}
+			inv := 1 / float32(d)
+			sumG *= inv
+			sumGX *= inv
+			for i, v := range xr {
+				dxr[i] = s * (dyr[i]*g[i] - sumG - (v-m)*s*sumGX)
+			}
+		}
+	})
+}
+
+func lnBackwardG32(x, dy, dg, stats []float32, d int) {
+	clear(dg)
+	n := len(x) / d
+	for r := 0; r < n; r++ {
+		xr, dyr := x[r*d:(r+1)*d], dy[r*d:(r+1)*d]
+		m, s := stats[2*r], stats[2*r+1]
+		dg := dg[:len(xr)]
+		dyr = dyr[:len(xr)]
+		for i, v := range xr {
+			dg[i] += (v - m) * s * dyr[i]
+		}
+	}
+}
+
 // ---- GELU (tanh approximation) ----
 
 const (

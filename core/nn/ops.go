@@ -167,15 +167,20 @@ func scalarOf(v G.Value) float64 {
 // ---- ops ----
 
 // layerNorm normalises each row of x [n, d] and applies gain g and bias b.
+// The float32 version keeps each row's mean and rstd for the backward pass.
 func layerNorm(x, g, b *G.Node, eps float64) (*G.Node, error) {
 	dt := x.Dtype()
 	d := x.Shape()[1]
 	op := newKernelOp("LayerNorm", dt, x.Shape(), 2, 1, 1)
+	var stats []float32
+	if dt == tensor.Float32 {
+		stats = make([]float32, 2*x.Shape()[0])
+	}
 	op.forward = func(out tensor.Tensor, in []G.Value) (float64, error) {
 		if dt == tensor.Float64 {
 			lnForward(data[float64](in[0]), data[float64](in[1]), data[float64](in[2]), data[float64](out), d, eps)
 		} else {
-			lnForward(data[float32](in[0]), data[float32](in[1]), data[float32](in[2]), data[float32](out), d, eps)
+			lnForward32(data[float32](in[0]), data[float32](in[1]), data[float32](in[2]), data[float32](out), stats, d, eps)
 		}
 		return 0, nil
 	}
@@ -185,7 +190,7 @@ func layerNorm(x, g, b *G.Node, eps float64) (*G.Node, error) {
 			if dt == tensor.Float64 {
 				lnBackwardX(data[float64](in[0]), data[float64](in[1]), data[float64](in[2]), data[float64](out), d, eps)
 			} else {
-				lnBackwardX(data[float32](in[0]), data[float32](in[1]), data[float32](in[2]), data[float32](out), d, eps)
+				lnBackwardX32(data[float32](in[0]), data[float32](in[1]), data[float32](in[2]), data[float32](out), stats, d)
 			}
 			return 0, nil
 		}
@@ -194,7 +199,7 @@ func layerNorm(x, g, b *G.Node, eps float64) (*G.Node, error) {
 			if dt == tensor.Float64 {
 				lnBackwardG(data[float64](in[0]), data[float64](in[1]), data[float64](out), d, eps)
 			} else {
-				lnBackwardG(data[float32](in[0]), data[float32](in[1]), data[float32](out), d, eps)
+				lnBackwardG32(data[float32](in[0]), data[float32](in[1]), data[float32](out), stats, d)
 			}
 			return 0, nil
 		}
