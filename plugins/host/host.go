@@ -176,7 +176,8 @@ func (p *Plugin) Identity() results.PluginIdentity {
 }
 
 // Reward returns the plugin as a reward formulation. Errors of its calls
-// name the plugin and say if its process died.
+// name the plugin and say if its process died. Its SaveState and
+// RestoreState work only when Description.Has(sdk.CapStateful).
 func (p *Plugin) Reward() (sdk.Reward, error) {
 	r, ok := p.impl.(sdk.Reward)
 	if !ok {

@@ -121,6 +121,20 @@ func TestExternalPluginByPathWithChecksum(t *testing.T) {
 		t.Fatalf("rewards %v, want [1 2.5 -2.5]", got)
 	}
 
+	// Validation of an external plugin launches it, configures it and
+	// kills it again.
+	before := len(m.Plugins())
+	errs := m.Validate(ctx, host.Spec{Kind: sdk.KindReward, Name: "clipped-difference", Path: exe}, map[string]any{"clip": "big", "clp": 1.0})
+	if len(errs) != 2 || !strings.Contains(fmt.Sprint(errs), `unknown key "clp"`) || !strings.Contains(fmt.Sprint(errs), `key "clip"`) {
+		t.Errorf("Validate: %v", errs)
+	}
+	if errs := m.Validate(ctx, host.Spec{Kind: sdk.KindReward, Path: exe}, map[string]any{"clip": 3.0}); errs != nil {
+		t.Errorf("Validate of a good config: %v", errs)
+	}
+	if len(m.Plugins()) != before {
+		t.Errorf("Validate left plugins running: %d, before %d", len(m.Plugins()), before)
+	}
+
 	bad := strings.Repeat("0", 64)
 	_, err = m.Launch(ctx, host.Spec{Kind: sdk.KindReward, Path: exe, SHA256: bad})
 	if err == nil || !strings.Contains(err.Error(), "checksum mismatch") || !strings.Contains(err.Error(), sum) || !strings.Contains(err.Error(), bad) {
