@@ -1,0 +1,297 @@
+package pipeline
+
+import (
+	"context"
+	"flag"
+	"math"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"github.com/pit-lab/pit/core/nn"
+	"github.com/pit-lab/pit/core/results"
+	"github.com/pit-lab/pit/core/runner"
+	"github.com/pit-lab/pit/core/task/synth"
+	"github.com/pit-lab/pit/plugins/sdk"
+)
+
+var update = flag.Bool("update", false, "rewrite golden files")
+
+func TestVerdict(t *testing.T) {
+	tests := []struct {
+		diff, eps float64
+		want      int
+	}{
+		{0.05, 0.01, 1}, {-0.05, 0.01, -1}, {0.005, 0.01, 0}, {-0.009, 0.01, 0},
+		{0, 0, 0}, {1e-12, 0, 1}, {-1e-12, 0, -1}, {0.01, 0.01, 1},
+	}
+	for _, tt := range tests {
+		if got := verdict(tt.diff, tt.eps); got != tt.want {
+			t.Errorf("verdict(%v, %v) = %d, want %d", tt.diff, tt.eps, got, tt.want)
+		}
+	}
+}
+
+func TestCorr(t *testing.T) {
+	tests := []struct {
+		a, b []float64
+		want float64
+	}{
+		{[]float64{1, 2, 3}, []float64{2, 4, 6}, 1},
+		{[]float64{1, 2, 3}, []float64{3, 2, 1}, -1},
+		{[]float64{1, 2, 3, 4}, []float64{1, 3, 2, 4}, 0.8},
+		{[]float64{1, 1, 1}, []float64{1, 2, 3}, 0}, // constant side
+		{[]float64{1}, []float64{1}, 0},
+	}
+	for _, tt := range tests {
+		if got := corr(tt.a, tt.b); math.Abs(got-tt.want) > 1e-12 {
+			t.Errorf("corr(%v, %v) = %v, want %v", tt.a, tt.b, got, tt.want)
+		}
+	}
+}
+
+func TestHackAlarm(t *testing.T) {
+	noise := []float64{0.01, -0.02, 0.015, -0.005, 0.02, -0.01, 0.005, -0.015}
+	tests := []struct {
+		name           string
+		reward, oracle func(i int) float64
+		want           bool
+	}{
+		{"reward up, oracle down", func(i int) float64 { return 0.1*float64(i) + noise[i%8] }, func(i int) float64 { return 0.8 - 0.01*float64(i) + noise[(i+3)%8]/4 }, true},
+		{"both up", func(i int) float64 { return 0.1 * float64(i) }, func(i int) float64 { return 0.5 + 0.01*float64(i) }, false},
+		{"reward up, oracle noisy flat", func(i int) float64 { return 0.1 * float64(i) }, func(i int) float64 { return 0.7 + 3*noise[i%8] }, false},
+		{"reward flat, oracle down", func(i int) float64 { return 1 + noise[i%8] }, func(i int) float64 { return 0.8 - 0.02*float64(i) }, false},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			h := hackAlarm{window: 5, tol: 0.01}
+			fired := 0
+			for i := 0; i < 30; i++ {
+				if msg, ok := h.observe(i+1, tt.reward(i), tt.oracle(i)); ok {
+					fired++
+					if !strings.Contains(msg, "rose") {
+						t.Errorf("message %q", msg)
+					}
+				}
+			}
+			if (fired > 0) != tt.want {
+				t.Errorf("alarm fired %d times, want fired=%v", fired, tt.want)
+			}
+			if fired > 30/5 {
+				t.Errorf("alarm fired %d times in 30 steps with window 5: more than once per window", fired)
+			}
+		})
+	}
+}
+
+func TestMethodName(t *testing.T) {
+	for reward, want := range map[string]string{"pit-gap": "pit", "rubric": "rubric", "reward-difference": "pit-reward-difference", "oracle": "pit-oracle"} {
+		if got := methodName(reward); got != want {
+			t.Errorf("methodName(%q) = %q, want %q", reward, got, want)
+		}
+	}
+}
+
+func TestModelService(t *testing.T) {
+	ctx := context.Background()
+	task, err := synth.New(synth.DefaultSettings())
+	if err != nil {
+		t.Fatal(err)
+	}
+	x := synth.Prompt{Include: "ab", Exclude: "z", Length: 4}
+	y := synth.MustLetters("abca")
+	ref := synth.MustLetters("zzz")
+	items := []sdk.Input{
+		{Prompt: int32s(x.Tokens()), Response: int32s(y)},
+		{Prompt: append([]int32{synth.BOS}, int32s(x.Tokens())...), Response: int32s(y)}, // a leading BOS is allowed
+		{Prompt: int32s(x.Tokens()), Reference: int32s(ref), Response: int32s(y)},
+	}
+	svc := NewModelService(task, nil)
+	q, err := svc.Score(ctx, sdk.ModelOracle, items)
+	if err != nil {
+		t.Fatal(err)
+	}
+	rb, err := svc.Score(ctx, sdk.ModelRubric, items)
+	if err != nil {
+		t.Fatal(err)
+	}
+	sc := task.Score(x, y)
+	for i := range items {
+		if q[i] != sc.Oracle || rb[i] != sc.Rubric {
+			t.Errorf("item %d: oracle %v rubric %v, want %v %v", i, q[i], rb[i], sc.Oracle, sc.Rubric)
+		}
+	}
+	if _, err := svc.Score(ctx, sdk.ModelReward, items); err == nil {
+		t.Error("reward without a model: no error")
+	}
+	if _, err := svc.Score(ctx, "judge", items); err == nil || !strings.Contains(err.Error(), "unknown model") {
+		t.Errorf("unknown model: %v", err)
+	}
+
+	cfg := nn.Config{Vocab: synth.VocabSize, Context: 48, DModel: 16, Layers: 1, Heads: 2, PadID: synth.PAD, Seed: 7}
+	m, err := nn.New(cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	svc.SetReward(m)
+	r, err := svc.Score(ctx, sdk.ModelReward, items)
+	if err != nil {
+		t.Fatal(err)
+	}
+	want, err := m.Rewards(ctx, [][]int{
+		synth.PolicyExample(x.Tokens(), y).Tokens,
+		synth.PolicyExample(x.Tokens(), y).Tokens,
+		synth.ImproverExample(x.Tokens(), ref, y).Tokens,
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for i := range want {
+		if r[i] != want[i] {
+			t.Errorf("reward %d = %v, want %v (the layout the model service uses differs)", i, r[i], want[i])
+		}
+	}
+	long := sdk.Input{Prompt: int32s(x.Tokens()), Reference: make([]int32, 40), Response: int32s(y)}
+	if _, err := svc.Score(ctx, sdk.ModelReward, []sdk.Input{long}); err == nil {
+		t.Error("an input longer than the context: no error")
+	}
+}
+
+func TestPicker(t *testing.T) {
+	p := newPicker(7, runner.NewRand(1))
+	for epoch := 0; epoch < 3; epoch++ {
+		seen := map[int]bool{}
+		for i := 0; i < 7; i++ {
+			seen[p.next()] = true
+		}
+		if len(seen) != 7 {
+			t.Errorf("epoch %d drew %d distinct indices of 7", epoch, len(seen))
+		}
+	}
+}
+
+// TestReferences checks that a step's references follow the curriculum's
+// plan: the counts per source, data references from the RL pairs, policy
+// references sampled from M_P^RL, and self references falling back to
+// policy ones before the improver has written anything.
+func TestReferences(t *testing.T) {
+	ctx := context.Background()
+	s := synth.DefaultSettings()
+	s.Splits = synth.SplitSettings{SFT: 10, RM: 10, RL: 20, Eval: 5, RMEval: 5}
+	d, err := synth.Build(ctx, s, 1)
+	if err != nil {
+		t.Fatal(err)
+	}
+	task, _ := synth.New(s)
+	m, err := nn.New(nn.Config{Vocab: synth.VocabSize, Context: 48, DModel: 16, Layers: 1, Heads: 2, PadID: synth.PAD, Seed: 3})
+	if err != nil {
+		t.Fatal(err)
+	}
+	c := &runner.Context{Context: ctx, Stage: "pit_rl"}
+	st := &pitState{c: c, s: defaultPITRL(), d: d, task: task, loop: &rlLoop{maxResp: s.MaxResponse}, policy: m,
+		pick: newPicker(len(d.RL), runner.NewRand(2)), rng: runner.NewRand(3)}
+	st.s.Prompts = 8
+	plan := &sdk.NextResponse{Counts: map[sdk.Source]int{sdk.SourceDataRejected: 2, sdk.SourceDataChosen: 1, sdk.SourcePolicy: 2, sdk.SourceSelf: 3}}
+	qs, srcs, err := st.references(1, plan)
+	if err != nil {
+		t.Fatal(err)
+	}
+	count := map[sdk.Source]int{}
+	for i, q := range qs {
+		count[srcs[i]]++
+		if len(q.ref) == 0 {
+			t.Errorf("reference %d (%s) is empty", i, srcs[i])
+		}
+		if srcs[i] == sdk.SourceDataRejected || srcs[i] == sdk.SourceDataChosen {
+			found := false
+			for _, p := range d.RL {
+				if p.Prompt == q.prompt && (equalInts(q.ref, p.Rejected) && srcs[i] == sdk.SourceDataRejected || equalInts(q.ref, p.Chosen) && srcs[i] == sdk.SourceDataChosen) {
+					found = true
+				}
+			}
+			if !found {
+				t.Errorf("data reference %d is not the %s of an RL pair", i, srcs[i])
+			}
+		}
+	}
+	want := map[sdk.Source]int{sdk.SourceDataRejected: 2, sdk.SourceDataChosen: 1, sdk.SourcePolicy: 5}
+	for src, n := range want {
+		if count[src] != n {
+			t.Errorf("%s: %d references, want %d (counts %v)", src, count[src], n, count)
+		}
+	}
+	// With earlier outputs, self references come from them.
+	st.self = []query{{prompt: d.RL[0].Prompt, ref: synth.MustLetters("abc")}}
+	qs, srcs, err = st.references(2, plan)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for i := range qs {
+		if srcs[i] == sdk.SourceSelf && !equalInts(qs[i].ref, synth.MustLetters("abc")) {
+			t.Errorf("self reference %v is not the improver's output", qs[i].ref)
+		}
+	}
+	if _, _, err := st.references(3, &sdk.NextResponse{Counts: map[sdk.Source]int{sdk.SourcePolicy: 3}}); err == nil {
+		t.Error("counts that do not sum to the batch size: no error")
+	}
+	// Probabilities are sampled: all mass on data_chosen gives only those.
+	qs, srcs, err = st.references(4, &sdk.NextResponse{Probs: map[sdk.Source]float64{sdk.SourceDataChosen: 1}})
+	if err != nil || len(qs) != 8 {
+		t.Fatalf("probabilities: %d references, %v", len(qs), err)
+	}
+	for _, src := range srcs {
+		if src != sdk.SourceDataChosen {
+			t.Errorf("source %s with all probability on data_chosen", src)
+		}
+	}
+}
+
+func TestFormatTableGolden(t *testing.T) {
+	rows := []results.EvalRow{
+		{Method: MethodInitial, Iteration: 0, Judge: JudgeOracle, Temperature: 0.4, N: 10, Tie: 1, MeanOracle: 0.8},
+		{Method: MethodInitial, Iteration: 0, Judge: JudgeBT, Temperature: 0.4, N: 10, Tie: 1, MeanOracle: 0.8},
+		{Method: MethodPIT, Iteration: 1, Judge: JudgeOracle, Temperature: 0.4, N: 10, Win: 0.5, Tie: 0.2, Lose: 0.3, Delta: 20, MeanOracle: 0.82, CopyRate: 0.1},
+		{Method: MethodPIT, Iteration: 1, Judge: JudgeBT, Temperature: 0.4, N: 10, Win: 0.4, Tie: 0, Lose: 0.6, Delta: -20, MeanOracle: 0.82, CopyRate: 0.1},
+		{Method: MethodNull, Iteration: 1, Judge: JudgeOracle, Temperature: 0.4, N: 10, Win: 0.3, Tie: 0.4, Lose: 0.3, MeanOracle: 0.8},
+		{Method: MethodBestOfN, Iteration: 1, Judge: JudgeBT, Temperature: 0.4, N: 10, Win: 0.6, Tie: 0.4, Delta: 60, MeanOracle: 0.81},
+		{Method: MethodPIT, Iteration: 1, Judge: JudgeOracle, Temperature: 1, N: 10, Win: 0.1, Tie: 0.1, Lose: 0.8, Delta: -70, MeanOracle: 0.6},
+	}
+	got := FormatTable(rows, map[string]float64{"order_wl>ww": 0.7, "order_all": 0.3, "mean_abs_ww_ll": 0.25})
+	path := filepath.Join("testdata", "table.golden")
+	if *update {
+		if err := os.WriteFile(path, []byte(got), 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	want, err := os.ReadFile(path)
+	if err != nil {
+		t.Fatalf("%v (run with -update to create it)", err)
+	}
+	if got != string(want) {
+		t.Errorf("table differs from %s:\n%s\nwant:\n%s", path, got, want)
+	}
+}
+
+func TestSettingsValidate(t *testing.T) {
+	bad := []interface{ Validate() error }{
+		&SFTSettings{Steps: 0, BatchSize: 1, LR: 1, Schedule: "constant"},
+		&SFTSettings{Steps: 10, BatchSize: 1, LR: 1, Schedule: "cosine", Warmup: 10},
+		&RMSettings{Steps: 10, BatchSize: 1, LR: 1, Schedule: "constant", Init: "sft"},
+		&RLSettings{Steps: 1, Prompts: 1, LR: 1, Temperature: 0, HackWindow: 1},
+		&EvalSettings{Temperatures: nil, Iterations: 1, BestOfN: 2},
+		&EvalSettings{Temperatures: []float64{0.4}, Iterations: 1, BestOfN: 1},
+		&ModelSettings{DModel: 30, Layers: 1, Heads: 4},
+	}
+	for i, s := range bad {
+		if err := s.Validate(); err == nil {
+			t.Errorf("%d: %+v validated", i, s)
+		}
+	}
+	good := []interface{ Validate() error }{defaultSFT(), defaultRM(), defaultPITRL(), defaultEval(), func() *ModelSettings { m := DefaultModelSettings(); return &m }()}
+	for i, s := range good {
+		if err := s.Validate(); err != nil {
+			t.Errorf("default %d: %v", i, err)
+		}
+	}
+}
