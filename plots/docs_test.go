@@ -19,7 +19,7 @@ var docFigures = []struct {
 	{"fake-ablation", Spec{Kind: Outcomes, Judge: "oracle", Output: "outcomes.png"}},
 	{"fake-ablation", Spec{Kind: Ablation, Judge: "oracle", Output: "ablation.png"}},
 	{"fake-ablation", Spec{Kind: Gaps, Filter: map[string]any{"curriculum": "two-round"}, Output: "gaps.png"}},
-	{"fake-sweep", Spec{Kind: Sweep, X: "kl_beta", Output: "sweep.png"}},
+	{"fake-sweep", Spec{Kind: Sweep, X: "kl_beta", LogX: true, Output: "sweep.png"}},
 }
 
 func TestDocFigures(t *testing.T) {

@@ -487,7 +487,7 @@ func summarize(vals []float64, spec *Spec) (cell, error) {
 		}
 		return c, nil
 	}
-	c.how = fmt.Sprintf("%s over seeds; %g%% bootstrap CI over seeds", spec.Stat, 100*spec.Level)
+	c.how = fmt.Sprintf("%s over seeds; %g%% bootstrap CI over seeds", spec.Stat, 100*spec.Level) + fewSeeds(len(vals))
 	iv, err := spec.bootstrap().CI(vals, stat)
 	if err != nil {
 		return c, err
@@ -532,6 +532,9 @@ func evalCell(g *group, sel evalSel, name string, spec *Spec, nt *notes) (cell, 
 			if spec.CI == "prompts" {
 				how = fmt.Sprintf("Δ pooled over seeds; %g%% CI: resampling prompts within seeds", 100*spec.Level)
 			}
+			if spec.CI != "prompts" {
+				how += fewSeeds(len(groups))
+			}
 			return cell{Interval: iv, n: len(groups), hasCI: true, how: how}, nil
 		}
 	}
@@ -552,6 +555,15 @@ func evalCell(g *group, sel evalSel, name string, spec *Spec, nt *notes) (cell, 
 		nt.add("%s: no per-prompt outcomes; the CI is over seeds", g.label)
 	}
 	return summarize(vals, spec)
+}
+
+// fewSeeds warns that a bootstrap over fewer than five seeds can only
+// resample the few values there are: its interval is rough.
+func fewSeeds(n int) string {
+	if n < 5 {
+		return " (under 5 seeds: rough)"
+	}
+	return ""
 }
 
 // finalValue returns the last logged value of stage/metric in a run.

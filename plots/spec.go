@@ -51,6 +51,7 @@ type Spec struct {
 	Metrics []string `toml:"metrics" mapstructure:"metrics"` // several metrics: one panel each (curve, ablation, sweep)
 	Stage   string   `toml:"stage" mapstructure:"stage"`     // the stage that logged Metric; needed only when several did
 	X       string   `toml:"x" mapstructure:"x"`             // sweep: the numeric factor on the x axis, or "temperature" (of eval rows)
+	LogX    bool     `toml:"log_x" mapstructure:"log_x"`     // sweep: logarithmic x axis (for factors such as β or a learning rate)
 
 	// Which runs and rows.
 	GroupBy     string         `toml:"group_by" mapstructure:"group_by"`       // factor whose values make the lines/bars; default the arm
@@ -111,6 +112,9 @@ func (s *Spec) Validate() error {
 				bad("metric", "%q is an eval measure; curves plot metrics.jsonl metrics against step (use kind iterations)", m)
 			}
 		}
+	}
+	if s.LogX && s.Kind != Sweep {
+		bad("log_x", "only sweeps have a numeric x axis")
 	}
 	if s.Kind == Sweep && s.X == "" {
 		bad("x", "a sweep needs x, a numeric factor or \"temperature\"")

@@ -6,6 +6,8 @@ import (
 	"fmt"
 	"math"
 	"slices"
+
+	"gonum.org/v1/plot"
 )
 
 func drawSweep(ctx context.Context, res *Results, spec *Spec, nt *notes) (*figure, error) {
@@ -22,6 +24,13 @@ func drawSweep(ctx context.Context, res *Results, spec *Spec, nt *notes) (*figur
 		for _, r := range runs {
 			if _, ok := numericValue(r.Manifest.Factors[spec.X]); !ok {
 				return nil, fmt.Errorf("x: factor %q of run %s is %q, not a number", spec.X, r.Dir, formatValue(r.Manifest.Factors[spec.X]))
+			}
+		}
+	}
+	if spec.LogX {
+		for _, r := range runs {
+			if v, ok := numericValue(r.Manifest.Factors[spec.X]); !overTemp && ok && v <= 0 {
+				return nil, fmt.Errorf("log_x: factor %q of run %s is %v; a log axis needs positive values", spec.X, r.Dir, v)
 			}
 		}
 	}
@@ -50,6 +59,10 @@ func drawSweep(ctx context.Context, res *Results, spec *Spec, nt *notes) (*figur
 			title = "judge: " + ps.judge
 		}
 		p := newPanel(title, spec.X, ps.axisLabel())
+		if spec.LogX {
+			p.X.Scale = plot.LogScale{}
+			p.X.Tick.Marker = plot.LogTicks{Prec: -1}
+		}
 		if ps.eval && ps.metric == "delta" {
 			p.Add(newRefLine(0, false, refLineColor))
 		}
@@ -92,9 +105,17 @@ func drawSweep(ctx context.Context, res *Results, spec *Spec, nt *notes) (*figur
 			xy, errs := cellsToXY(pts)
 			// Dodge the groups a little so their error bars stay apart.
 			if n := len(groups); n > 1 && len(xy) > 1 {
-				span := xy[len(xy)-1].X - xy[0].X
-				for i := range xy {
-					xy[i].X += 0.012 * span * (float64(gi) - float64(n-1)/2)
+				off := float64(gi) - float64(n-1)/2
+				if spec.LogX {
+					span := math.Log(xy[len(xy)-1].X / xy[0].X)
+					for i := range xy {
+						xy[i].X *= math.Exp(0.012 * span * off)
+					}
+				} else {
+					span := xy[len(xy)-1].X - xy[0].X
+					for i := range xy {
+						xy[i].X += 0.012 * span * off
+					}
 				}
 			}
 			line, sc, err := linePoints(xy, lookOf(g, gi))
@@ -109,6 +130,25 @@ func drawSweep(ctx context.Context, res *Results, spec *Spec, nt *notes) (*figur
 			if ps == panels[0] {
 				f.addLegend(legendLabel(g), line, sc)
 			}
+		}
+		// A sweep has few x values: label exactly those.
+		var xs []float64
+		for _, d := range f.data {
+			if d.panel == len(f.panels) {
+				for _, x := range d.x {
+					if !slices.Contains(xs, x) {
+						xs = append(xs, x)
+					}
+				}
+			}
+		}
+		if len(xs) <= 8 {
+			slices.Sort(xs)
+			ticks := make(plot.ConstantTicks, len(xs))
+			for i, x := range xs {
+				ticks[i] = plot.Tick{Value: x, Label: formatValue(x)}
+			}
+			p.X.Tick.Marker = ticks
 		}
 		f.panels = append(f.panels, p)
 	}
