@@ -9,6 +9,7 @@ import (
 	"os/exec"
 	"path/filepath"
 	"regexp"
+	"slices"
 	"strings"
 	"sync"
 	"syscall"
@@ -122,12 +123,12 @@ func entries(t *testing.T, cacheDir string) map[string]string {
 	return out
 }
 
-// running reports whether a test-train stage is being computed (its
-// temporary directory exists).
-func running(cacheDir string) bool {
+// running reports whether process pid is computing a test-train stage (its
+// temporary directory ".tmp-<key>-<pid>-<n>" exists).
+func running(cacheDir string, pid int) bool {
 	keys, _ := os.ReadDir(filepath.Join(cacheDir, "test-train"))
 	for _, k := range keys {
-		if strings.HasPrefix(k.Name(), ".tmp-") {
+		if strings.HasPrefix(k.Name(), ".tmp-") && strings.Contains(k.Name(), fmt.Sprintf("-%d-", pid)) {
 			return true
 		}
 	}
@@ -205,10 +206,11 @@ func checkComplete(t *testing.T, expDir string) {
 	}
 }
 
-// TestKill9ThenRerun kills pit run with SIGKILL mid-grid, runs the same
-// command again, and checks that the grid completes without recomputing
-// any stage the killed process had finished, and without losing or
-// duplicating results.
+// TestKill9ThenRerun kills pit run with SIGKILL mid-grid, twice, at
+// different points, then runs the same command to the end. It checks that
+// the grid completes, that no process computed a stage whose artefacts were
+// already committed when it started, that committed artefacts are never
+// rewritten, and that no result is lost or duplicated.
 func TestKill9ThenRerun(t *testing.T) {
 	bin := buildPit(t)
 	dir := t.TempDir()
@@ -216,35 +218,52 @@ func TestKill9ThenRerun(t *testing.T) {
 	os.Mkdir(mk, 0o755)
 	gridFile(t, dir, "40ms", "")
 	cacheDir := filepath.Join(dir, "results", "grid", runner.CacheDir)
-
-	first, out1 := pitCmd(bin, dir, mk, "run", "grid.toml", "--jobs", "2")
-	if err := first.Start(); err != nil {
-		t.Fatal(err)
-	}
-	// Kill while at least one training is done and another one is running.
-	waitFor(t, "a finished and a running training", 60*time.Second, func() bool {
+	countTrain := func() int {
 		n := 0
 		for k := range entries(t, cacheDir) {
 			if strings.HasPrefix(k, "test-train/") {
 				n++
 			}
 		}
-		return n >= 1 && n < 4 && running(cacheDir)
-	})
-	if err := first.Process.Signal(syscall.SIGKILL); err != nil {
-		t.Fatal(err)
+		return n
 	}
-	err := first.Wait()
-	var ee *exec.ExitError
-	if !errors.As(err, &ee) || ee.Sys().(syscall.WaitStatus).Signal() != syscall.SIGKILL {
-		t.Fatalf("first run was not killed: %v\n%s", err, out1)
+
+	// committedAtStart records, per pit process, the entries that existed
+	// when it started: it must not compute any of them.
+	committedAtStart := map[string]map[string]string{}
+	var killed []string
+	for i, trains := range []int{1, 3} {
+		start := entries(t, cacheDir)
+		cmd, out := pitCmd(bin, dir, mk, "run", "grid.toml", "--jobs", "2")
+		if err := cmd.Start(); err != nil {
+			t.Fatal(err)
+		}
+		pid := fmt.Sprint(cmd.Process.Pid)
+		committedAtStart[pid] = start
+		// Kill while trainings are done and another one is running.
+		waitFor(t, fmt.Sprintf("%d finished trainings and a running one", trains), 60*time.Second, func() bool {
+			return countTrain() >= trains && countTrain() < 4 && running(cacheDir, cmd.Process.Pid)
+		})
+		if err := cmd.Process.Signal(syscall.SIGKILL); err != nil {
+			t.Fatal(err)
+		}
+		err := cmd.Wait()
+		var ee *exec.ExitError
+		if !errors.As(err, &ee) || ee.Sys().(syscall.WaitStatus).Signal() != syscall.SIGKILL {
+			t.Fatalf("run %d was not killed: %v\n%s", i, err, out)
+		}
+		killed = append(killed, pid)
+		now := entries(t, cacheDir)
+		for k, meta := range start {
+			if now[k] != meta {
+				t.Errorf("entry %s committed before run %d was rewritten by it", k, i)
+			}
+		}
+		t.Logf("kill %d: %d of 14 stage instances committed", i, len(now))
 	}
-	firstPID := fmt.Sprint(first.Process.Pid)
-	before := entries(t, cacheDir)
-	if len(before) == 0 || len(before) >= 14 {
-		t.Fatalf("killed run left %d entries; want a partial grid", len(before))
+	if n := len(entries(t, cacheDir)); n >= 14 {
+		t.Fatalf("the grid finished before the last kill (%d entries); the test needs a partial grid", n)
 	}
-	t.Logf("killed after %d of 14 stage instances", len(before))
 
 	// pit status sees the killed runs as interrupted.
 	st, stOut := pitCmd(bin, dir, mk, "status", "grid.toml")
@@ -255,14 +274,15 @@ func TestKill9ThenRerun(t *testing.T) {
 		t.Errorf("pit status does not report the killed run:\n%s", stOut)
 	}
 
-	second, out2 := pitCmd(bin, dir, mk, "run", "grid.toml", "--jobs", "2")
-	if err := second.Run(); err != nil {
-		t.Fatalf("rerun: %v\n%s", err, out2)
+	before := entries(t, cacheDir)
+	last, out := pitCmd(bin, dir, mk, "run", "grid.toml", "--jobs", "2")
+	if err := last.Run(); err != nil {
+		t.Fatalf("rerun: %v\n%s", err, out)
 	}
-	if !strings.Contains(out2.String(), "8 runs: 8 done, 0 failed") || !strings.Contains(out2.String(), "results: results/grid") {
-		t.Errorf("rerun output:\n%s", out2)
+	if !strings.Contains(out.String(), "8 runs: 8 done, 0 failed") || !strings.Contains(out.String(), "results: results/grid") {
+		t.Errorf("rerun output:\n%s", out)
 	}
-	secondPID := fmt.Sprint(second.Process.Pid)
+	committedAtStart[fmt.Sprint(last.Process.Pid)] = before
 
 	after := entries(t, cacheDir)
 	if len(after) != 14 {
@@ -270,34 +290,40 @@ func TestKill9ThenRerun(t *testing.T) {
 	}
 	for k, meta := range before {
 		if after[k] != meta {
-			t.Errorf("entry %s finished by the killed run was rewritten", k)
+			t.Errorf("entry %s committed before the rerun was rewritten", k)
 		}
 	}
 	marks := markers(t, mk)
-	for k := range after {
-		var firstN, secondN int
-		for _, pid := range marks[k] {
-			switch pid {
-			case firstPID:
-				firstN++
-			case secondPID:
-				secondN++
-			default:
-				t.Errorf("%s computed by unknown pid %s", k, pid)
-			}
-		}
-		if _, done := before[k]; done {
-			if firstN != 1 || secondN != 0 {
-				t.Errorf("%s finished before the kill, but computed %d times before and %d after", k, firstN, secondN)
-			}
-		} else if secondN != 1 || firstN > 1 {
-			// firstN may be 1 if the kill fell between the stage's end
-			// and its commit.
-			t.Errorf("%s: computed %d times by the rerun (want 1) and %d by the killed run", k, secondN, firstN)
-		}
-	}
 	if len(marks) != 14 {
 		t.Errorf("markers for %d stage instances, want 14", len(marks))
+	}
+	for k, meta := range after {
+		var m cache.Meta
+		if err := json.Unmarshal([]byte(meta), &m); err != nil {
+			t.Fatal(err)
+		}
+		committer := fmt.Sprint(m.PID)
+		found := false
+		for _, pid := range marks[k] {
+			start, known := committedAtStart[pid]
+			if !known {
+				t.Errorf("%s computed by unknown pid %s", k, pid)
+				continue
+			}
+			if _, done := start[k]; done {
+				t.Errorf("%s was committed when pid %s started, yet it computed it again", k, pid)
+			}
+			if pid == committer {
+				found = true
+			} else if !slices.Contains(killed, pid) {
+				// Only a killed process may have computed a stage it did not
+				// commit (killed between the stage's end and its commit).
+				t.Errorf("%s computed by %s but committed by %s", k, pid, committer)
+			}
+		}
+		if !found {
+			t.Errorf("%s: committed by pid %s, which left no marker (%v)", k, committer, marks[k])
+		}
 	}
 	checkComplete(t, filepath.Join(dir, "results", "grid"))
 	// Nothing is left half-written.
@@ -329,7 +355,7 @@ func TestInterruptThenRerun(t *testing.T) {
 	if err := cmd.Start(); err != nil {
 		t.Fatal(err)
 	}
-	waitFor(t, "a running training", 60*time.Second, func() bool { return running(cacheDir) })
+	waitFor(t, "a running training", 60*time.Second, func() bool { return running(cacheDir, cmd.Process.Pid) })
 	start := time.Now()
 	cmd.Process.Signal(syscall.SIGINT)
 	err := cmd.Wait()
@@ -359,7 +385,7 @@ func TestInterruptThenRerun(t *testing.T) {
 	if interrupted == 0 {
 		t.Error("no run marked interrupted")
 	}
-	if running(cacheDir) {
+	if running(cacheDir, cmd.Process.Pid) {
 		t.Error("the interrupted stage's temporary directory was not removed")
 	}
 
