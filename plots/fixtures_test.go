@@ -2,6 +2,7 @@ package plots
 
 import (
 	"bytes"
+	"encoding/json"
 	"flag"
 	"fmt"
 	"io/fs"
@@ -55,7 +56,7 @@ func TestFixturesAreReproducible(t *testing.T) {
 			return fmt.Errorf("%s: %w (run go test ./plots -run Fixtures -update)", rel, err)
 		}
 		got, _ := os.ReadFile(path)
-		if !bytes.Equal(got, want) {
+		if !bytes.Equal(got, want) && !sameJSONLines(got, want) {
 			t.Errorf("%s differs from the generator's output (run go test ./plots -run Fixtures -update)", rel)
 		}
 		n++
@@ -67,6 +68,57 @@ func TestFixturesAreReproducible(t *testing.T) {
 	if n < 50 {
 		t.Errorf("only %d fixture files", n)
 	}
+}
+
+// sameJSONLines compares two JSON or JSON-lines files value by value,
+// numbers to 1e-9 relative: floating-point results may differ in the last
+// bit between architectures (fused multiply-add on arm64).
+func sameJSONLines(a, b []byte) bool {
+	la, lb := bytes.Split(bytes.TrimSpace(a), []byte("\n")), bytes.Split(bytes.TrimSpace(b), []byte("\n"))
+	if bytes.HasPrefix(bytes.TrimSpace(a), []byte("{\n")) { // one indented JSON document
+		la, lb = [][]byte{a}, [][]byte{b}
+	}
+	if len(la) != len(lb) {
+		return false
+	}
+	for i := range la {
+		var x, y any
+		if json.Unmarshal(la[i], &x) != nil || json.Unmarshal(lb[i], &y) != nil || !sameValueTree(x, y) {
+			return false
+		}
+	}
+	return true
+}
+
+func sameValueTree(x, y any) bool {
+	switch a := x.(type) {
+	case float64:
+		b, ok := y.(float64)
+		return ok && math.Abs(a-b) <= 1e-9*math.Max(1, math.Abs(a))
+	case map[string]any:
+		b, ok := y.(map[string]any)
+		if !ok || len(a) != len(b) {
+			return false
+		}
+		for k, v := range a {
+			if !sameValueTree(v, b[k]) {
+				return false
+			}
+		}
+		return true
+	case []any:
+		b, ok := y.([]any)
+		if !ok || len(a) != len(b) {
+			return false
+		}
+		for i := range a {
+			if !sameValueTree(a[i], b[i]) {
+				return false
+			}
+		}
+		return true
+	}
+	return x == y
 }
 
 var fixtureTime = time.Date(2026, 11, 28, 3, 0, 0, 0, time.UTC)
@@ -261,4 +313,21 @@ func writeRun(dir string, m results.Manifest, metrics []results.Metric, eval []r
 		}
 	}
 	return nil
+}
+
+func TestSameJSONLines(t *testing.T) {
+	for _, tc := range []struct {
+		a, b string
+		want bool
+	}{
+		{`{"v":0.30000000000000004}` + "\n", `{"v":0.3}` + "\n", true},
+		{`{"v":0.31}`, `{"v":0.3}`, false},
+		{`{"v":1}` + "\n" + `{"v":2}`, `{"v":1}`, false},
+		{"{\n  \"a\": [1, \"x\"]\n}\n", "{\n  \"a\": [1.0000000000001, \"x\"]\n}\n", true},
+		{`{"a":"x"}`, `{"a":"y"}`, false},
+	} {
+		if got := sameJSONLines([]byte(tc.a), []byte(tc.b)); got != tc.want {
+			t.Errorf("sameJSONLines(%q, %q) = %v", tc.a, tc.b, got)
+		}
+	}
 }
