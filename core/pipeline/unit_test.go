@@ -6,6 +6,7 @@ import (
 	"math"
 	"os"
 	"path/filepath"
+	"strconv"
 	"strings"
 	"testing"
 
@@ -293,5 +294,51 @@ func TestSettingsValidate(t *testing.T) {
 		if err := s.Validate(); err != nil {
 			t.Errorf("default %d: %v", i, err)
 		}
+	}
+}
+
+// TestPrintReportGrid writes a fake grid of two arms × two seeds and checks
+// the report's per-arm means and the summary CSV.
+func TestPrintReportGrid(t *testing.T) {
+	dir := t.TempDir()
+	for _, arm := range []string{"curriculum=two-round", "curriculum=round1-only"} {
+		for seed := int64(1); seed <= 2; seed++ {
+			run := arm + "/seed=" + strconv.FormatInt(seed, 10)
+			rd := filepath.Join(dir, filepath.FromSlash(run))
+			m := results.Manifest{Experiment: "x", Run: run, Arm: arm, Seed: seed, Baseline: arm == "curriculum=two-round",
+				Factors: map[string]any{"curriculum": strings.TrimPrefix(arm, "curriculum=")}, Status: results.StatusDone}
+			if err := results.WriteJSON(filepath.Join(rd, results.ManifestFile), m); err != nil {
+				t.Fatal(err)
+			}
+			d := float64(10 * seed)
+			if !m.Baseline {
+				d = -d
+			}
+			rows := []results.EvalRow{
+				{Method: MethodInitial, Judge: JudgeOracle, Temperature: 0.4, N: 4, Tie: 1, MeanOracle: 0.8},
+				{Method: MethodPIT, Iteration: 1, Judge: JudgeOracle, Temperature: 0.4, N: 4, Win: 0.5, Lose: 0.5 - d/100, Tie: d / 100, Delta: d, MeanOracle: 0.8},
+				{Method: MethodPIT, Iteration: 1, Judge: JudgeBT, Temperature: 0.4, N: 4, Win: 0.5, Lose: 0.5, Delta: 0, MeanOracle: 0.8},
+			}
+			if err := results.WriteJSONL(filepath.Join(rd, results.EvalFile), rows); err != nil {
+				t.Fatal(err)
+			}
+			if err := results.WriteFileAtomic(filepath.Join(rd, results.MetricsFile), []byte(`{"stage":"sft","step":1,"metric":"loss","value":1}`+"\n")); err != nil {
+				t.Fatal(err)
+			}
+		}
+	}
+	var b strings.Builder
+	if err := PrintReport(&b, dir); err != nil {
+		t.Fatal(err)
+	}
+	out := b.String()
+	t.Log(out)
+	for _, want := range []string{"curriculum=two-round (baseline), 2 seed(s)", "+15.0", "-15.0", "curriculum=round1-only, 2 seed(s)"} {
+		if !strings.Contains(out, want) {
+			t.Errorf("report lacks %q", want)
+		}
+	}
+	if _, err := os.Stat(filepath.Join(dir, SummaryFile)); err != nil {
+		t.Errorf("no summary CSV: %v", err)
 	}
 }
