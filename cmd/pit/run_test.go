@@ -489,14 +489,15 @@ func TestManifestProvenance(t *testing.T) {
 	}
 }
 
-// Plugin processes do not outlive pit: not after SIGINT (pit kills them)
-// and not after SIGKILL (they watch their parent).
+// Plugin processes do not outlive pit: not after SIGINT or SIGTERM (pit
+// kills them and marks the run interrupted) and not after SIGKILL (they
+// watch their parent).
 func TestPluginsDieWithPit(t *testing.T) {
 	bin := buildPit(t)
 	if out, _ := exec.Command(bin, "plugin", "serve").CombinedOutput(); strings.Contains(string(out), `unknown command "plugin"`) {
 		t.Skip("this pit has no plugin serve command yet (cmd/pit/plugin.go)")
 	}
-	for _, sig := range []syscall.Signal{syscall.SIGINT, syscall.SIGKILL} {
+	for _, sig := range []syscall.Signal{syscall.SIGINT, syscall.SIGTERM, syscall.SIGKILL} {
 		t.Run(sig.String(), func(t *testing.T) {
 			dir := t.TempDir()
 			mk := filepath.Join(dir, "markers")
@@ -538,7 +539,7 @@ func TestPluginsDieWithPit(t *testing.T) {
 				b, err := os.ReadFile(fmt.Sprintf("/proc/%d/stat", pid))
 				return err != nil || strings.Contains(string(b), ") Z ")
 			})
-			if sig == syscall.SIGINT {
+			if sig != syscall.SIGKILL {
 				var m results.Manifest
 				if err := results.ReadJSON(filepath.Join(dir, "results", "plug", "seed=1", results.ManifestFile), &m); err != nil {
 					t.Fatal(err)

@@ -1,7 +1,9 @@
 package runnertest
 
 import (
+	"bytes"
 	"context"
+	"os"
 	"path/filepath"
 	"testing"
 
@@ -56,9 +58,40 @@ func TestExperimentGrid(t *testing.T) {
 	if len(trainKeys) != 4 {
 		t.Errorf("%d distinct train keys, want 4", len(trainKeys))
 	}
+	// Determinism: the same plan in a fresh directory gives the same keys
+	// and byte-identical artefacts.
+	dir2 := filepath.Join(t.TempDir(), exp.Name)
+	if _, err := runner.Execute(ctx, plan, runner.Options{Dir: dir2, Jobs: 1, CodeVersion: "test"}); err != nil {
+		t.Fatal(err)
+	}
+	for _, s := range states {
+		m2 := readManifest(t, filepath.Join(dir2, filepath.FromSlash(s.Manifest.Run)))
+		for i, st := range s.Manifest.Stages {
+			if m2.Stages[i].Key != st.Key {
+				t.Errorf("run %s stage %s: key %s then %s", s.Manifest.Run, st.Name, st.Key, m2.Stages[i].Key)
+			}
+		}
+		for _, f := range []string{"stages/test-gen/data.bin", "stages/test-train/model.txt", results.EvalFile} {
+			a, err1 := os.ReadFile(filepath.Join(s.Dir, f))
+			b, err2 := os.ReadFile(filepath.Join(dir2, filepath.FromSlash(s.Manifest.Run), f))
+			if err1 != nil || err2 != nil || !bytes.Equal(a, b) {
+				t.Errorf("run %s: %s differs between two executions (%v, %v)", s.Manifest.Run, f, err1, err2)
+			}
+		}
+	}
+
 	// Rerunning the same file reuses everything.
 	sum, err = runner.Execute(ctx, plan, runner.Options{Dir: dir, Jobs: 2, CodeVersion: "test"})
 	if err != nil || sum.Computed != 0 || sum.Cached != 14 {
 		t.Fatalf("rerun %+v %v", sum, err)
 	}
+}
+
+func readManifest(t *testing.T, runDir string) results.Manifest {
+	t.Helper()
+	var m results.Manifest
+	if err := results.ReadJSON(filepath.Join(runDir, results.ManifestFile), &m); err != nil {
+		t.Fatal(err)
+	}
+	return m
 }
