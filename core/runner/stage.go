@@ -40,6 +40,44 @@
 // model tables, see StageSpec.Config), its inputs' artefacts, its plugins and
 // its seeds. It is not told which run it belongs to, because one computed
 // stage serves every run whose key is equal.
+//
+// # Keys
+//
+// A stage instance's key hashes its kind (and Kind.Version), its name, its
+// seed stream, StageSpec.Config (for experiment files: the canonical
+// encoding of the stage's own table with its plugin choices and configs,
+// the task and model tables, and the sections the kind Reads), the keys of
+// its inputs, the identity of each plugin (name, version, SHA-256 of the
+// executable serving it) and its config, and the code version (the main
+// module's version and the SHA-256 of the running executable, see
+// CodeVersion). A rebuilt pit therefore recomputes everything: artefacts
+// written by other code are never trusted.
+//
+// # Results layout
+//
+//	<out>/<experiment>/
+//	    .lock                      held by the pit process running the grid
+//	    .cache/<stage>/<key>/      a committed stage instance: its artefacts,
+//	                               metrics.jsonl, stage.log, entry.json (cache.Meta)
+//	    .cache/<stage>/.tmp-*      instances being computed (removed when
+//	                               their process is gone)
+//	    .cache/<stage>/.scratch-<key>/  checkpoints (Context.CheckpointDir)
+//	    <run>/config.toml          the run's resolved experiment
+//	    <run>/manifest.json        results.Manifest: status, stage keys and
+//	                               timings, plugin identities, code version
+//	    <run>/metrics.jsonl        the metrics of the run's done stages
+//	    <run>/stages/<stage>       link to the stage's cache entry
+//	    <run>/eval.jsonl ...       files the kinds Publish
+//
+// # Interruption and resumption
+//
+// On SIGINT/SIGTERM (a cancelled context) running stages are cancelled,
+// their temporary directories discarded, and unfinished runs marked
+// interrupted. After a SIGKILL, temporary directories and a manifest still
+// saying "running" remain; pit status reports such runs as interrupted.
+// Either way, running the same grid again reuses every committed stage and
+// computes the rest: a run's metrics.jsonl is rebuilt from its committed
+// stages, so no line is lost or duplicated.
 package runner
 
 import (
