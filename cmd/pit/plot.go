@@ -8,6 +8,7 @@ import (
 	"io"
 	"os"
 	"path/filepath"
+	"strings"
 
 	"github.com/pit-lab/pit/plots"
 )
@@ -112,11 +113,30 @@ func runPlot(ctx context.Context, args []string, stdout, stderr io.Writer) error
 		if o.Path != "" {
 			fmt.Fprintln(stdout, o.Path)
 		}
+	}
+	printNotes(stderr, outs)
+	return err
+}
+
+// printNotes reports each distinct note once, with the figures it concerns.
+func printNotes(w io.Writer, outs []plots.Output) {
+	var order []string
+	figs := map[string][]string{}
+	for _, o := range outs {
 		for _, n := range o.Notes {
-			fmt.Fprintf(stderr, "note: %s: %s\n", displayName(o), n)
+			if figs[n] == nil {
+				order = append(order, n)
+			}
+			figs[n] = append(figs[n], displayName(o))
 		}
 	}
-	return err
+	for _, n := range order {
+		which := strings.Join(figs[n], ", ")
+		if len(figs[n]) == len(outs) && len(outs) > 1 {
+			which = "all figures"
+		}
+		fmt.Fprintf(w, "note: %s [%s]\n", n, which)
+	}
 }
 
 func displayName(o plots.Output) string {
