@@ -6,33 +6,52 @@
 // The stages and what they read (their Needs):
 //
 //	data     the synthetic task's dataset for the run's seed (every other stage reads it)
-//	sft      policy SFT on x → y_w                               (data)
-//	rm       reward model trained on its reward plugin's comparisons, default bradley-terry (data, sft)
-//	rlhf     RL of the SFT policy with reward and algorithm plugins, KL to the SFT policy (data, sft, rm)
-//	pit_sft  improver SFT on (x, y_l) → y_w                      (data)
-//	pit_rm   reward model of the PIT reward plugin, default pit-gap (data, pit_sft)
-//	pit_rl   improver RL with a curriculum of references          (data, pit_sft, pit_rm, rlhf)
-//	eval     y_0 ~ M_P^RL, K improvement steps, judged by the oracle and the BT model,
-//	         with the null and best-of-n baselines and the gap model's four scores
-//	         (data, rm, pit_rm, rlhf, pit_rl)
+//	sft      policy SFT on x → y_w                                         (data)
+//	rm       reward model trained on its reward plugin's comparisons,
+//	         default bradley-terry                                          (data, sft)
+//	rlhf     RL of the SFT policy: reward and algorithm plugins (default
+//	         bradley-terry, rloo), KL to the frozen SFT policy              (data, sft, rm)
+//	pit_sft  improver SFT on (x, y_l) → y_w                                 (data)
+//	pit_rm   reward model of the PIT reward plugin, default pit-gap         (data, pit_sft)
+//	pit_rl   improver RL: references per step from the curriculum plugin
+//	         (default two-round), reward pit-gap, KL to the PIT SFT model;
+//	         optional reward-model refresh                                 (data, pit_sft, pit_rm, rlhf)
+//	eval     y_0 ~ M_P^RL, K improvement steps, win/tie/lose and Δ per
+//	         iteration under the oracle and the BT judge, the null and
+//	         best-of-n baselines, the gap model's four scores               (data, rm, pit_rm, rlhf, pit_rl)
 //
 // A blank import registers them all:
 //
 //	import _ "github.com/pit-lab/pit/core/pipeline"
 //
+// Each stage's settings are a struct of this package (SFTSettings,
+// RMSettings, RLSettings, PITRLSettings, EvalSettings) whose toml tags are
+// the keys of its [stages.NAME] table; the defaults are the values the
+// default* functions return. The rubric baseline (an improver trained with
+// the explicit rubric reward) is the pit_rl stage with reward = "rubric"
+// (mode "gain"): a grid arm, whose eval rows are named "rubric" and share
+// y_0 with the other arms of the seed (see experiments/reward-formulation.toml).
+//
+// RL stages log per step the plugin's reward, the oracle measure (q(x, y)
+// for the policy, the oracle gain q(x, y) − q(x, y_ref) for the improver,
+// also per reference source), their correlation over the batch, the KL to
+// the reference and the loss terms, and warn (log and manifest) when the
+// reward keeps rising while the oracle measure falls.
+//
 // Every random choice flows from the run's seed through runner.Context.Seed;
 // models are initialised from it, so a stage computed twice gives the same
 // numbers. A training step whose loss, gradient or reward is NaN or infinite
 // fails its stage with the step and the value in the error.
+//
+// PrintReport prints the eval tables (or, for a grid, each arm's mean Δ with
+// bootstrap intervals) at the end of pit run.
 package pipeline
 
 import (
-	"context"
 	"encoding/json"
 	"errors"
 	"fmt"
 	"math"
-	"os"
 	"path/filepath"
 	"sort"
 
@@ -197,15 +216,6 @@ func metric(c *runner.Context, step int, name string, v float64) error {
 		return fmt.Errorf("step %d: %s is %v", step, name, v)
 	}
 	return c.Metric(step, name, v)
-}
-
-// checkCtx returns the context's error, if any.
-func checkCtx(ctx context.Context) error { return ctx.Err() }
-
-// fileExists reports whether path exists.
-func fileExists(path string) bool {
-	_, err := os.Stat(path)
-	return err == nil
 }
 
 func mustJSON(v any) string {
