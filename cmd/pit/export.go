@@ -7,6 +7,7 @@ import (
 	"flag"
 	"fmt"
 	"io"
+	"os"
 
 	"github.com/pit-lab/pit/core/results"
 	"github.com/pit-lab/pit/plots"
@@ -63,6 +64,9 @@ func runExport(ctx context.Context, args []string, stdout, stderr io.Writer) err
 		return err
 	}
 	if err := results.WriteFileAtomic(*out, buf.Bytes()); err != nil {
+		return err
+	}
+	if err := os.Chmod(*out, 0o644); err != nil { // a file to share, like any the user makes
 		return err
 	}
 	fmt.Fprintln(stdout, *out)
