@@ -53,8 +53,9 @@ func runCmd(ctx context.Context, args []string, stdout, stderr io.Writer) error 
 	force := fs.Bool("force", false, "recompute every stage even if it is in the cache")
 	dry := fs.Bool("dry-run", false, "print the expanded runs and each arm's difference from the baseline, run nothing")
 	progress := fs.String("progress", "auto", "progress display: auto (live on a terminal), live or plain")
+	codeVersion := fs.String("code-version", "", "pin the code version in stage keys (default: the executable's SHA-256); reuses\nartefacts across rebuilds, so use it only when no stage's code changed")
 	fs.Usage = func() {
-		fmt.Fprintln(stderr, "Usage: pit run [FILE] [--out DIR] [--jobs N] [--force] [--dry-run]")
+		fmt.Fprintln(stderr, "Usage: pit run [FILE] [--out DIR] [--jobs N] [--force] [--dry-run] [--progress MODE]")
 		fmt.Fprintln(stderr, "\nRuns the experiment's grid; FILE defaults to "+defaultExperiment+".")
 		fmt.Fprintln(stderr, "Stages whose key is in <out>/<experiment>/.cache are reused, so running")
 		fmt.Fprintln(stderr, "the same command again after an interruption finishes the grid.")
@@ -118,7 +119,7 @@ func runCmd(ctx context.Context, args []string, stdout, stderr io.Writer) error 
 		if err := experiment.PrintPlan(stdout, runs); err != nil {
 			return err
 		}
-		ps, err := runner.Preview(ctx, plan, runner.Options{Dir: dir, Force: *force, Plugins: plugins})
+		ps, err := runner.Preview(ctx, plan, runner.Options{Dir: dir, Force: *force, Plugins: plugins, CodeVersion: *codeVersion})
 		if err != nil {
 			return err
 		}
@@ -137,11 +138,12 @@ func runCmd(ctx context.Context, args []string, stdout, stderr io.Writer) error 
 	}()
 
 	sum, err := runner.Execute(ctx, plan, runner.Options{
-		Dir:     dir,
-		Jobs:    *jobs,
-		Force:   *force,
-		Plugins: plugins,
-		Display: display,
+		Dir:         dir,
+		Jobs:        *jobs,
+		Force:       *force,
+		Plugins:     plugins,
+		Display:     display,
+		CodeVersion: *codeVersion,
 	})
 	interrupted := errors.Is(err, runner.ErrInterrupted)
 	if err != nil && !interrupted {

@@ -459,6 +459,11 @@ func TestManifestProvenance(t *testing.T) {
 	if err := dry.Run(); err != nil || !strings.Contains(dryOut.String(), "14 distinct stage instances: 14 in the cache, 0 to compute") {
 		t.Errorf("dry run: %v\n%s", err, dryOut)
 	}
+	// A pinned code version is another key: nothing is in the cache for it.
+	pinned, pinnedOut := pitCmd(bin, dir, "", "run", "--dry-run", "--code-version", "v1", "grid.toml")
+	if err := pinned.Run(); err != nil || !strings.Contains(pinnedOut.String(), "14 distinct stage instances: 0 in the cache, 14 to compute") {
+		t.Errorf("dry run with a pinned code version: %v\n%s", err, pinnedOut)
+	}
 	// The declared figure is drawn at the end.
 	if !strings.Contains(out.String(), "figure: results/grid/figures/curve-loss.png") {
 		t.Errorf("no figure reported:\n%s", out)
