@@ -116,7 +116,7 @@ type EvalRow struct {
 	Win         float64 `json:"win"`  // fraction of prompts
 	Tie         float64 `json:"tie"`  // fraction of prompts
 	Lose        float64 `json:"lose"` // fraction of prompts
-	Delta       float64 `json:"delta"`
+	Delta       float64 `json:"delta"` // 100·(Win − Lose), in percentage points
 	MeanOracle  float64 `json:"mean_oracle,omitempty"`
 	CopyRate    float64 `json:"copy_rate,omitempty"`
 }
@@ -157,6 +157,10 @@ func WriteFileAtomic(path string, data []byte) error {
 	if _, err := f.Write(data); err != nil {
 		f.Close()
 		return fmt.Errorf("results: write %s: %w", path, err)
+	}
+	if err := f.Chmod(0o644); err != nil {
+		f.Close()
+		return fmt.Errorf("results: chmod %s: %w", path, err)
 	}
 	if err := f.Sync(); err != nil {
 		f.Close()
