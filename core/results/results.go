@@ -113,9 +113,9 @@ type EvalRow struct {
 	Judge       string  `json:"judge"`     // "oracle", "bt", ...
 	Temperature float64 `json:"temperature"`
 	N           int     `json:"n"`
-	Win         float64 `json:"win"`  // fraction of prompts
-	Tie         float64 `json:"tie"`  // fraction of prompts
-	Lose        float64 `json:"lose"` // fraction of prompts
+	Win         float64 `json:"win"`   // fraction of prompts
+	Tie         float64 `json:"tie"`   // fraction of prompts
+	Lose        float64 `json:"lose"`  // fraction of prompts
 	Delta       float64 `json:"delta"` // 100·(Win − Lose), in percentage points
 	MeanOracle  float64 `json:"mean_oracle,omitempty"`
 	CopyRate    float64 `json:"copy_rate,omitempty"`
