@@ -46,6 +46,7 @@ func BenchmarkTrainStep(b *testing.B) {
 		}
 	}
 	reportTokens(b, refBatch*cfg.Context, c0)
+	b.ReportMetric(float64(m.NumParams()), "params")
 }
 
 // BenchmarkSample measures sampling 32 sequences of 32 tokens (a one-token
