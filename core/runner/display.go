@@ -32,7 +32,9 @@ func (s StageInfo) label() string {
 // Display shows a grid's progress. Its methods are called from several
 // goroutines.
 type Display interface {
-	Start(runs, stages, jobs int)
+	// Start begins a grid of runs whose distinct stage instances number
+	// stages[name] per stage name.
+	Start(runs int, stages map[string]int, jobs int)
 	StageStarted(s StageInfo)
 	StageProgress(s StageInfo, step, total int)
 	StageCached(s StageInfo)
@@ -44,7 +46,7 @@ type Display interface {
 
 type nopDisplay struct{}
 
-func (nopDisplay) Start(int, int, int)                                           {}
+func (nopDisplay) Start(int, map[string]int, int)                                {}
 func (nopDisplay) StageStarted(StageInfo)                                        {}
 func (nopDisplay) StageProgress(StageInfo, int, int)                             {}
 func (nopDisplay) StageCached(StageInfo)                                         {}
@@ -80,7 +82,10 @@ type Progress struct {
 	cached     int
 	failed     int
 	jobs       int
-	busy       time.Duration // summed time of computed stages
+	busy       time.Duration            // summed time of computed stages
+	left       map[string]int           // stage instances not started, by stage name
+	took       map[string]time.Duration // summed time of computed instances, by name
+	tookN      map[string]int
 	active     map[string]*activeStage
 	drawn      int // lines of the last live block
 	stop       chan struct{}
@@ -107,13 +112,22 @@ func NewProgress(w io.Writer, live bool) *Progress {
 func (p *Progress) SetLogEvery(d time.Duration) { p.logEvery = d }
 
 // Start begins the display.
-func (p *Progress) Start(runs, stages, jobs int) {
+func (p *Progress) Start(runs int, stages map[string]int, jobs int) {
 	p.mu.Lock()
 	p.start = p.now()
-	p.runs, p.stages, p.jobs = runs, stages, max(jobs, 1)
+	p.runs, p.jobs = runs, max(jobs, 1)
+	p.stages = 0
+	p.left = map[string]int{}
+	p.took = map[string]time.Duration{}
+	p.tookN = map[string]int{}
+	for name, n := range stages {
+		p.stages += n
+		p.left[name] = n
+	}
+	stagesN := p.stages
 	p.mu.Unlock()
 	if !p.live {
-		p.linef("grid: %d runs, %d distinct stage instances, %d worker(s)", runs, stages, jobs)
+		p.linef("grid: %d runs, %d distinct stage instances, %d worker(s)", runs, stagesN, jobs)
 		return
 	}
 	p.stop = make(chan struct{})
@@ -140,6 +154,7 @@ func (p *Progress) StageStarted(s StageInfo) {
 	p.mu.Lock()
 	defer p.mu.Unlock()
 	now := p.now()
+	p.left[s.Stage]--
 	p.active[s.Key+s.Stage] = &activeStage{info: s, started: now, lastLog: now}
 	if !p.live {
 		p.printLocked(fmt.Sprintf("start  %s key %s", s.label(), short(s.Key)))
@@ -170,6 +185,7 @@ func (p *Progress) StageCached(s StageInfo) {
 	p.mu.Lock()
 	defer p.mu.Unlock()
 	p.cached++
+	p.left[s.Stage]--
 	if !p.live {
 		p.printLocked(fmt.Sprintf("cached %s key %s", s.label(), short(s.Key)))
 	}
@@ -179,11 +195,16 @@ func (p *Progress) StageCached(s StageInfo) {
 func (p *Progress) StageFinished(s StageInfo, status results.Status, err error, took time.Duration) {
 	p.mu.Lock()
 	defer p.mu.Unlock()
+	if _, started := p.active[s.Key+s.Stage]; !started {
+		p.left[s.Stage]-- // settled without running (its input failed)
+	}
 	delete(p.active, s.Key+s.Stage)
 	switch status {
 	case results.StatusDone:
 		p.computed++
 		p.busy += took
+		p.took[s.Stage] += took
+		p.tookN[s.Stage]++
 		p.printLocked(fmt.Sprintf("done   %s in %s", s.label(), took.Round(100*time.Millisecond)))
 	case results.StatusFailed:
 		p.failed++
@@ -292,24 +313,36 @@ func (p *Progress) header() string {
 	return h
 }
 
-// eta estimates the time left: the running stages' own estimates plus the
-// mean time of a computed stage for each one not started, spread over the
-// workers.
+// eta estimates the time left: the longest running stage's own estimate,
+// plus, for each stage instance not started, the mean time of computed
+// instances of the same stage (of any stage if none is computed yet),
+// spread over the workers.
 func (p *Progress) eta(now time.Time) (time.Duration, bool) {
 	if p.computed == 0 {
 		return 0, false
 	}
-	mean := p.busy / time.Duration(p.computed)
-	left := p.stages - p.computed - p.cached - p.failed - len(p.active)
+	overall := p.busy / time.Duration(p.computed)
+	mean := func(name string) time.Duration {
+		if n := p.tookN[name]; n > 0 {
+			return p.took[name] / time.Duration(n)
+		}
+		return overall
+	}
+	var queued time.Duration
+	for name, n := range p.left {
+		if n > 0 {
+			queued += mean(name) * time.Duration(n)
+		}
+	}
 	var activeLeft time.Duration
 	for _, a := range p.active {
 		if r, ok := a.remaining(); ok {
 			activeLeft = max(activeLeft, r)
 		} else {
-			activeLeft = max(activeLeft, mean-now.Sub(a.started))
+			activeLeft = max(activeLeft, mean(a.info.Stage)-now.Sub(a.started))
 		}
 	}
-	return activeLeft + mean*time.Duration(max(left, 0))/time.Duration(p.jobs), true
+	return activeLeft + queued/time.Duration(p.jobs), true
 }
 
 func (a *activeStage) rate() (float64, bool) {

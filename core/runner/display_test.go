@@ -25,7 +25,7 @@ func TestProgressPlain(t *testing.T) {
 	p.now = clk.now
 	p.SetLogEvery(5 * time.Second)
 	s := StageInfo{Run: "lr=0.3/seed=1", Runs: 2, Stage: "train", Key: "0123456789abcdef"}
-	p.Start(2, 3, 1)
+	p.Start(2, map[string]int{"gen": 1, "train": 1, "eval": 1}, 1)
 	p.StageCached(StageInfo{Run: "lr=0.3/seed=1", Runs: 2, Stage: "gen", Key: "fedcba9876543210"})
 	p.StageStarted(s)
 	for step := 1; step <= 10; step++ {
@@ -45,7 +45,7 @@ func TestProgressLive(t *testing.T) {
 	clk := &fakeClock{t: time.Date(2026, 11, 28, 4, 0, 0, 0, time.UTC), step: time.Second}
 	p.now = clk.now
 	s := StageInfo{Run: "r1", Runs: 1, Stage: "train", Key: "k"}
-	p.Start(1, 2, 1)
+	p.Start(1, map[string]int{"gen": 1, "train": 1}, 1)
 	p.StageStarted(StageInfo{Run: "r1", Runs: 1, Stage: "gen", Key: "g"})
 	p.StageFinished(StageInfo{Run: "r1", Runs: 1, Stage: "gen", Key: "g"}, results.StatusDone, nil, 10*time.Second)
 	p.StageStarted(s)
@@ -78,5 +78,29 @@ func TestProgressWriter(t *testing.T) {
 	w.Write([]byte("hello\nand bye\n"))
 	if got, want := buf.String(), "04:00:01 plugin says hello\n04:00:02 and bye\n"; got != want {
 		t.Errorf("got %q, want %q", got, want)
+	}
+}
+
+// The ETA weighs each stage not started by the mean time of its own stage.
+func TestProgressETAPerStage(t *testing.T) {
+	p := NewProgress(&bytes.Buffer{}, false)
+	t0 := time.Date(2026, 11, 28, 4, 0, 0, 0, time.UTC)
+	p.now = func() time.Time { return t0 }
+	p.Start(2, map[string]int{"data": 2, "train": 2}, 1)
+	for _, st := range []struct {
+		stage string
+		took  time.Duration
+	}{{"data", time.Second}, {"train", 100 * time.Second}} {
+		s := StageInfo{Run: "r1", Stage: st.stage, Key: "k1"}
+		p.StageStarted(s)
+		p.StageFinished(s, results.StatusDone, nil, st.took)
+	}
+	eta, ok := p.eta(t0)
+	if !ok || eta != 101*time.Second {
+		t.Errorf("eta = %v, %v; want 1m41s (one data, one train left)", eta, ok)
+	}
+	p.jobs = 2
+	if eta, _ := p.eta(t0); eta != 50500*time.Millisecond {
+		t.Errorf("eta with 2 workers = %v, want 50.5s", eta)
 	}
 }

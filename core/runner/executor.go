@@ -182,7 +182,11 @@ func Execute(ctx context.Context, plan Plan, opts Options) (Summary, error) {
 			return ex.sum, err
 		}
 	}
-	ex.disp.Start(len(ex.runs), len(ex.nodes), ex.opts.Jobs)
+	perStage := map[string]int{}
+	for _, n := range ex.nodes {
+		perStage[n.name]++
+	}
+	ex.disp.Start(len(ex.runs), perStage, ex.opts.Jobs)
 
 	// Cancel workers' wait when ctx ends.
 	stop := context.AfterFunc(ctx, func() {
