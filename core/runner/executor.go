@@ -16,6 +16,7 @@ import (
 	"strconv"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/pit-lab/pit/core/cache"
@@ -25,6 +26,15 @@ import (
 // CacheDir is the name of the cache directory inside an experiment's
 // results directory: stage artefacts live in <out>/<experiment>/.cache/<stage>/<key>/.
 const CacheDir = ".cache"
+
+// ProgressPrefix prefixes the manifest's Extra keys that record a running
+// stage's last reported progress ("step/total"), refreshed every
+// ProgressEvery, for pit status.
+const ProgressPrefix = "progress."
+
+// ProgressEvery is how often running runs' manifests are rewritten with
+// their stages' progress.
+var ProgressEvery = 10 * time.Second
 
 // StagesDir is the directory inside a run's results directory that holds one
 // symbolic link per stage to its artefacts in the cache.
@@ -80,6 +90,9 @@ type node struct {
 	prio  int
 	parts map[string]string // key parts, for the entry's Meta
 	ids   []results.PluginIdentity
+
+	// Reported by the running stage (Context.Progress).
+	step, total atomic.Int64
 
 	// Guarded by executor.mu.
 	status   results.Status
@@ -197,6 +210,29 @@ func Execute(ctx context.Context, plan Plan, opts Options) (Summary, error) {
 	})
 	defer stop()
 
+	// Refresh running runs' manifests with their stages' progress.
+	tick := time.NewTicker(ProgressEvery)
+	tickDone, tickExited := make(chan struct{}), make(chan struct{})
+	go func() {
+		defer close(tickExited)
+		for {
+			select {
+			case <-tickDone:
+				return
+			case <-tick.C:
+				ex.mu.Lock()
+				var running []*node
+				for _, n := range ex.nodes {
+					if n.status == results.StatusRunning {
+						running = append(running, n)
+					}
+				}
+				ex.mu.Unlock()
+				ex.flush(running)
+			}
+		}
+	}()
+
 	var wg sync.WaitGroup
 	for w := 0; w < ex.opts.Jobs; w++ {
 		wg.Add(1)
@@ -206,6 +242,11 @@ func Execute(ctx context.Context, plan Plan, opts Options) (Summary, error) {
 		}()
 	}
 	wg.Wait()
+	// Stop the progress refresh before the final writes, which it must not
+	// overwrite.
+	tick.Stop()
+	close(tickDone)
+	<-tickExited
 
 	var werr []error
 	for _, r := range ex.runs {
@@ -484,7 +525,11 @@ func (ex *executor) compute(ctx context.Context, n *node) (meta cache.Meta, warn
 		seed:     n.seed,
 		metrics:  mw,
 		started:  time.Now(),
-		progress: func(step, total int) { ex.disp.StageProgress(info, step, total) },
+		progress: func(step, total int) {
+			n.step.Store(int64(step))
+			n.total.Store(int64(total))
+			ex.disp.StageProgress(info, step, total)
+		},
 		warn: func(m string) {
 			wmu.Lock()
 			warnings = append(warnings, m)
@@ -639,6 +684,9 @@ func (ex *executor) writeRun(r *runState, final bool) error {
 		case results.StatusRunning:
 			rec.Started = n.started
 			all = false
+			if step := n.step.Load(); step > 0 {
+				m.Extra[ProgressPrefix+n.name] = fmt.Sprintf("%d/%d", step, n.total.Load())
+			}
 		default:
 			rec.Started, rec.Finished = n.started, n.finished
 			if !n.started.IsZero() && !n.finished.IsZero() {

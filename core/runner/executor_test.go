@@ -651,3 +651,50 @@ func TestPluginConfigEntersKey(t *testing.T) {
 		t.Errorf("keys %s %s %s: want equal for equal configs, different for different ones", a, b, c)
 	}
 }
+
+// While a stage runs, its run's manifest shows its progress.
+func TestManifestShowsProgress(t *testing.T) {
+	old := ProgressEvery
+	ProgressEvery = 20 * time.Millisecond
+	defer func() { ProgressEvery = old }()
+	reached, release := make(chan struct{}), make(chan struct{})
+	reg := NewRegistry()
+	reg.Register(Kind{Name: "slow", Run: func(c *Context) error {
+		c.Progress(7, 10)
+		close(reached)
+		<-release
+		return nil
+	}})
+	dir := t.TempDir()
+	plan := Plan{Experiment: "p", Runs: []RunSpec{{ID: "r", Stages: []StageSpec{{Name: "slow"}}}}}
+	done := make(chan error)
+	go func() {
+		_, err := Execute(context.Background(), plan, Options{Dir: dir, Registry: reg, CodeVersion: "test"})
+		done <- err
+	}()
+	<-reached
+	deadline := time.Now().Add(5 * time.Second)
+	for {
+		var m results.Manifest
+		if err := results.ReadJSON(filepath.Join(dir, "r", results.ManifestFile), &m); err == nil && m.Extra[ProgressPrefix+"slow"] == "7/10" {
+			var buf strings.Builder
+			WriteStatus(&buf, []results.RunState{{Manifest: m}}, nil, time.Now())
+			if !strings.Contains(buf.String(), "running slow (step 7/10)") {
+				t.Errorf("status:\n%s", buf.String())
+			}
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatal("progress never reached the manifest")
+		}
+		time.Sleep(10 * time.Millisecond)
+	}
+	close(release)
+	if err := <-done; err != nil {
+		t.Fatal(err)
+	}
+	m := readManifest(t, dir, "r")
+	if _, ok := m.Extra[ProgressPrefix+"slow"]; ok || m.Status != results.StatusDone {
+		t.Errorf("final manifest: %+v", m)
+	}
+}

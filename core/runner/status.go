@@ -83,6 +83,11 @@ func WriteStatus(w io.Writer, runs []results.RunState, missing []string, now tim
 			case m.Status == results.StatusFailed:
 				detail = m.Error
 			case m.Status == results.StatusRunning && len(current) > 0:
+				for i, c := range current {
+					if p, ok := m.Extra[ProgressPrefix+c]; ok {
+						current[i] += " (step " + p + ")"
+					}
+				}
 				detail = "running " + strings.Join(current, ", ")
 			case m.Status == results.StatusInterrupted:
 				detail = "interrupted; run the same pit run command to resume"
