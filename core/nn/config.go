@@ -13,8 +13,11 @@
 // aligned with the sequence: entry t belongs to token seq[t], which the
 // model predicts from seq[:t], so entry 0 is never a prediction.
 //
-// Nothing in this package is safe for concurrent use: give each goroutine
-// its own Model (see Copy).
+// Concurrency: a Model's scoring and sampling methods (ScoreTokens,
+// Rewards, Logits, Sample) may be called from several goroutines; they run
+// one at a time. Training (a Trainer's steps) must not overlap any other use
+// of the same Model; give each goroutine that trains its own Model (see
+// Copy).
 package nn
 
 import (

@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"math"
 	"math/rand/v2"
+	"sync"
 
 	G "gorgonia.org/gorgonia"
 	"gorgonia.org/tensor"
@@ -27,6 +28,9 @@ type Model struct {
 	params []*param
 	byName map[string]*param
 
+	// mu serialises the read-only paths (scoring, sampling), which share
+	// compiled graphs; training is not covered (see Trainer).
+	mu     sync.Mutex
 	eval   *graphCache // forward-only graphs, keyed by kind and shape
 	decode map[[2]int]*decoder
 }

@@ -2,6 +2,7 @@ package nn
 
 import (
 	"context"
+	"errors"
 	"math"
 	"math/rand/v2"
 	"path/filepath"
@@ -571,5 +572,34 @@ func TestCopyIsIndependent(t *testing.T) {
 	}
 	if !reflect.DeepEqual(c.Weights(), mustModel(t, smallConfig(11)).Weights()) {
 		t.Fatal("the copy changed")
+	}
+}
+
+func TestConcurrentScoringAndSampling(t *testing.T) {
+	m := mustModel(t, smallConfig(12))
+	seqs := [][]int{{1, 2, 3}, {1, 4}}
+	want, err := m.ScoreTokens(t.Context(), seqs, 1)
+	if err != nil {
+		t.Fatal(err)
+	}
+	done := make(chan error, 8)
+	for i := 0; i < 8; i++ {
+		go func(i int) {
+			if i%2 == 0 {
+				got, err := m.ScoreTokens(context.Background(), seqs, 1)
+				if err == nil && !reflect.DeepEqual(got, want) {
+					err = errors.New("scores differ under concurrency")
+				}
+				done <- err
+				return
+			}
+			_, err := m.Sample(context.Background(), seqs, SampleOptions{Temperature: 1, MaxNew: 4, EOS: -1}, rand.New(rand.NewPCG(uint64(i), 1)))
+			done <- err
+		}(i)
+	}
+	for i := 0; i < 8; i++ {
+		if err := <-done; err != nil {
+			t.Fatal(err)
+		}
 	}
 }

@@ -191,6 +191,8 @@ func decAttnKernel[T float](qkv, out, kc, vc []T, p []float64, B, C, H, D, pos i
 // one uniform draw of it per sampled token, so the same rng state gives the
 // same sequences. Prompts must be non-empty.
 func (m *Model) Sample(ctx context.Context, prompts [][]int, opts SampleOptions, rng *rand.Rand) ([]Generation, error) {
+	m.mu.Lock()
+	defer m.mu.Unlock()
 	if _, err := m.checkSeqs(prompts); err != nil {
 		return nil, err
 	}

@@ -20,6 +20,8 @@ type TokenScores struct {
 // forward runs an eval graph over seqs in chunks and calls visit with each
 // sequence's index and the head rows of its positions.
 func (m *Model) forward(ctx context.Context, kind graphKind, seqs [][]int, visit func(i int, rows []float64, width int)) error {
+	m.mu.Lock()
+	defer m.mu.Unlock()
 	maxLen, err := m.checkSeqs(seqs)
 	if err != nil {
 		return err
