@@ -103,7 +103,7 @@ func checkLearning(t *testing.T, expDir string) {
 		}
 	}
 	for _, judge := range []string{JudgeOracle, JudgeBT} {
-		for _, want := range []string{"pit/" + judge + "/1", "pit/" + judge + "/2", "null/" + judge + "/1", "best-of-n/" + judge + "/1", "y0/" + judge + "/0"} {
+		for _, want := range []string{"pit/" + judge + "/1", "pit/" + judge + "/2", "null/" + judge + "/1", "best-of-n/" + judge + "/1", "pit/" + judge + "/0"} {
 			if !have[want] {
 				t.Errorf("eval table has no row %s (rows: %v)", want, have)
 			}

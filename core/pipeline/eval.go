@@ -75,7 +75,7 @@ func init() {
 		Needs:    []string{"data", "rm", "pit_rm", "rlhf", "pit_rl"},
 		Settings: func() any { return defaultEval() },
 		Publish:  []string{results.EvalFile, results.OutcomesFile, results.GapsFile, TableFile},
-		Version:  "1",
+		Version:  "2", // 2: y_0 rows filed under the improver's method at iteration 0
 		Run:      runEval,
 	})
 }
@@ -92,8 +92,7 @@ const (
 	MethodBestOfN  = "best-of-n"
 	MethodPIT      = "pit"
 	MethodRubric   = "rubric"
-	MethodInitial  = "y0" // y_0 itself (iteration 0), for its mean oracle
-	gapTolerance   = 0    // a gap order holds when the difference is > 0
+	gapTolerance   = 0 // a gap order holds when the difference is > 0
 	improverPrefix = "pit-"
 )
 
@@ -243,7 +242,9 @@ func (ev *evaluator) atTemperature(temp float64, method string) ([]results.EvalR
 	if err != nil {
 		return nil, nil, err
 	}
-	sets := []judged{{method: MethodInitial, iter: 0, ys: y0}}
+	// Iteration 0 is y_0 itself (a tie with itself), filed under the
+	// improver's method so that its rows start at y_0.
+	sets := []judged{{method: method, iter: 0, ys: y0}}
 	prev := y0
 	for i := 1; i <= ev.s.Iterations; i++ {
 		prefixes := make([][]int, len(ev.prompts))
@@ -300,7 +301,7 @@ func (ev *evaluator) atTemperature(temp float64, method string) ([]results.EvalR
 	for _, set := range sets {
 		q := ev.oracle(set.ys)
 		r := r0
-		if set.method != MethodInitial {
+		if set.iter != 0 {
 			if r, err = ev.btScores(set.ys); err != nil {
 				return nil, nil, err
 			}
@@ -323,7 +324,7 @@ func (ev *evaluator) atTemperature(temp float64, method string) ([]results.EvalR
 				N: len(ev.prompts), MeanOracle: mean(q), CopyRate: copyRate}
 			for j := range ev.prompts {
 				res := verdict(judge.a[j]-judge.b[j], judge.delta)
-				if set.method == MethodInitial {
+				if set.iter == 0 {
 					res = 0
 				}
 				switch res {
@@ -334,9 +335,7 @@ func (ev *evaluator) atTemperature(temp float64, method string) ([]results.EvalR
 				default:
 					row.Tie++
 				}
-				if set.method != MethodInitial {
-					outs = append(outs, results.Outcome{Method: set.method, Iteration: set.iter, Judge: judge.name, Temperature: temp, Prompt: j, Result: res})
-				}
+				outs = append(outs, results.Outcome{Method: set.method, Iteration: set.iter, Judge: judge.name, Temperature: temp, Prompt: j, Result: res})
 			}
 			n := float64(len(ev.prompts))
 			row.Win, row.Tie, row.Lose = row.Win/n, row.Tie/n, row.Lose/n

@@ -58,10 +58,14 @@ func FormatTable(rows []results.EvalRow, gap map[string]float64) string {
 				any = c[JudgeBT]
 			}
 			copyRate := "-"
-			if k.method != MethodInitial && k.method != MethodNull && k.method != MethodBestOfN {
+			name := k.method
+			if k.iter == 0 {
+				name = "y0"
+			}
+			if k.iter != 0 && k.method != MethodNull && k.method != MethodBestOfN {
 				copyRate = fmt.Sprintf("%.2f", any.CopyRate)
 			}
-			fmt.Fprintf(&b, "%-22s %4d %7.3f %6s | %s | %s\n", k.method, k.iter, any.MeanOracle, copyRate, judgeCell(c, JudgeOracle, k.method), judgeCell(c, JudgeBT, k.method))
+			fmt.Fprintf(&b, "%-22s %4d %7.3f %6s | %s | %s\n", name, k.iter, any.MeanOracle, copyRate, judgeCell(c, JudgeOracle, k.iter), judgeCell(c, JudgeBT, k.iter))
 		}
 		b.WriteString("\n")
 	}
@@ -72,12 +76,12 @@ func FormatTable(rows []results.EvalRow, gap map[string]float64) string {
 	return b.String()
 }
 
-func judgeCell(c map[string]results.EvalRow, judge, method string) string {
+func judgeCell(c map[string]results.EvalRow, judge string, iter int) string {
 	r, ok := c[judge]
 	if !ok {
 		return fmt.Sprintf("%-26s", "-")
 	}
-	if method == MethodInitial {
+	if iter == 0 {
 		return fmt.Sprintf("%-26s", "(y_0)")
 	}
 	return fmt.Sprintf("%4.0f%% %4.0f%% %4.0f%% %+6.1f", 100*r.Win, 100*r.Tie, 100*r.Lose, r.Delta)
@@ -224,7 +228,7 @@ func printArms(w io.Writer, runs []doneRun) error {
 		fmt.Fprintf(w, "\n%s, %d seed(s)\n", label, a.seeds)
 		fmt.Fprintf(w, "  %5s %-22s %4s %6s  %-22s  %-22s\n", "T", "method", "iter", "oracle", "Δ oracle judge", "Δ bt judge")
 		for _, c := range a.order {
-			if c.method == MethodInitial {
+			if c.iter == 0 {
 				fmt.Fprintf(w, "  %5g %-22s %4d %6.3f\n", c.temp, "y0", 0, mean(a.oracle[c]))
 				continue
 			}

@@ -250,8 +250,8 @@ func TestReferences(t *testing.T) {
 
 func TestFormatTableGolden(t *testing.T) {
 	rows := []results.EvalRow{
-		{Method: MethodInitial, Iteration: 0, Judge: JudgeOracle, Temperature: 0.4, N: 10, Tie: 1, MeanOracle: 0.8},
-		{Method: MethodInitial, Iteration: 0, Judge: JudgeBT, Temperature: 0.4, N: 10, Tie: 1, MeanOracle: 0.8},
+		{Method: MethodPIT, Iteration: 0, Judge: JudgeOracle, Temperature: 0.4, N: 10, Tie: 1, MeanOracle: 0.8},
+		{Method: MethodPIT, Iteration: 0, Judge: JudgeBT, Temperature: 0.4, N: 10, Tie: 1, MeanOracle: 0.8},
 		{Method: MethodPIT, Iteration: 1, Judge: JudgeOracle, Temperature: 0.4, N: 10, Win: 0.5, Tie: 0.2, Lose: 0.3, Delta: 20, MeanOracle: 0.82, CopyRate: 0.1},
 		{Method: MethodPIT, Iteration: 1, Judge: JudgeBT, Temperature: 0.4, N: 10, Win: 0.4, Tie: 0, Lose: 0.6, Delta: -20, MeanOracle: 0.82, CopyRate: 0.1},
 		{Method: MethodNull, Iteration: 1, Judge: JudgeOracle, Temperature: 0.4, N: 10, Win: 0.3, Tie: 0.4, Lose: 0.3, MeanOracle: 0.8},
@@ -315,7 +315,7 @@ func TestPrintReportGrid(t *testing.T) {
 				d = -d
 			}
 			rows := []results.EvalRow{
-				{Method: MethodInitial, Judge: JudgeOracle, Temperature: 0.4, N: 4, Tie: 1, MeanOracle: 0.8},
+				{Method: MethodPIT, Judge: JudgeOracle, Temperature: 0.4, N: 4, Tie: 1, MeanOracle: 0.8},
 				{Method: MethodPIT, Iteration: 1, Judge: JudgeOracle, Temperature: 0.4, N: 4, Win: 0.5, Lose: 0.5 - d/100, Tie: d / 100, Delta: d, MeanOracle: 0.8},
 				{Method: MethodPIT, Iteration: 1, Judge: JudgeBT, Temperature: 0.4, N: 4, Win: 0.5, Lose: 0.5, Delta: 0, MeanOracle: 0.8},
 			}
