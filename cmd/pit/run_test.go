@@ -19,12 +19,16 @@ import (
 	"github.com/pit-lab/pit/core/cache"
 	"github.com/pit-lab/pit/core/results"
 	"github.com/pit-lab/pit/core/runner"
-	"github.com/pit-lab/pit/core/runner/runnertest"
 )
 
 // These tests build the real pit binary with the test stages of
 // core/runner/runnertest (-tags pittest) and run it as a separate process,
 // so signals, kill -9 and resumption are exercised for real.
+
+// markersEnv is runnertest.MarkersEnv. The test does not import runnertest:
+// that would register the test stages in this test binary too, where other
+// tests of pit list the stage kinds.
+const markersEnv = "PIT_TEST_MARKERS"
 
 var (
 	pitOnce sync.Once
@@ -95,7 +99,7 @@ values = [0.4, 1.0]
 func pitCmd(bin, dir, markers string, args ...string) (*exec.Cmd, *bytes.Buffer) {
 	cmd := exec.Command(bin, args...)
 	cmd.Dir = dir
-	cmd.Env = append(os.Environ(), runnertest.MarkersEnv+"="+markers)
+	cmd.Env = append(os.Environ(), markersEnv+"="+markers)
 	var out bytes.Buffer
 	cmd.Stdout = &out
 	cmd.Stderr = &out

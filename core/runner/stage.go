@@ -213,7 +213,8 @@ type Context struct {
 	// Inputs maps each needed stage's name to its artefact directory (read
 	// only).
 	Inputs map[string]string
-	// Out is the directory to write the stage's artefacts into.
+	// Out is the directory to write the stage's artefacts into. The names
+	// metrics.jsonl, stage.log and entry.json are the runner's.
 	Out string
 	// Log writes to the stage's log (stage.log in its artefact directory);
 	// warnings and errors also reach the terminal.
