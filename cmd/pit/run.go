@@ -162,15 +162,6 @@ func runCmd(ctx context.Context, args []string, stdout, stderr io.Writer) error 
 			fmt.Fprintf(stderr, "pit run: %v\n", err)
 		}
 	}
-	if !interrupted {
-		// Summaries of the results (reports, cmd/pit/stages.go), e.g. the
-		// eval tables; a report that fails does not fail the grid.
-		for _, report := range reports {
-			if err := report(stdout, dir); err != nil {
-				fmt.Fprintf(stderr, "pit run: report: %v\n", err)
-			}
-		}
-	}
 	fmt.Fprintf(stdout, "results: %s\n", dir)
 	plotsFailed := false
 	if !interrupted {
