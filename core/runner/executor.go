@@ -672,9 +672,10 @@ func (ex *executor) writeRun(r *runState, final bool) error {
 		case results.StatusDone:
 			rec.Started, rec.Finished = n.meta.Started, n.meta.Finished
 			rec.Seconds = n.meta.Seconds
-			// Cached means "not computed by this run": an entry this run
-			// computed in an earlier, interrupted invocation is its own.
-			rec.Cached = n.cached && n.meta.Run != ex.plan.Experiment+"/"+r.spec.ID
+			// Cached means "not computed by this run" but by another run of
+			// the grid, in this invocation or an earlier one. An entry this
+			// run computed in an earlier, interrupted invocation is its own.
+			rec.Cached = n.meta.Run != ex.plan.Experiment+"/"+r.spec.ID
 			dir := ex.store.Dir(n.name, n.key)
 			doneDirs = append(doneDirs, dir)
 			for _, f := range n.kind.Publish {

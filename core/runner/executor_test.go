@@ -249,6 +249,22 @@ func TestExecuteSharesStagesAndReusesCache(t *testing.T) {
 			t.Errorf("stage link: %v", err)
 		}
 	}
+	countCached := func() int {
+		n := 0
+		for _, r := range plan.Runs {
+			for _, s := range readManifest(t, dir, r.ID).Stages {
+				if s.Cached {
+					n++
+				}
+			}
+		}
+		return n
+	}
+	// gen and train of the second temperature, per seed, come from the
+	// first temperature's run.
+	if n := countCached(); n != 4 {
+		t.Errorf("first invocation: %d stage records marked cached, want 4", n)
+	}
 	// The two temperatures of one seed share the train entry.
 	a, b := readManifest(t, dir, plan.Runs[0].ID), readManifest(t, dir, plan.Runs[2].ID)
 	if a.Seed != b.Seed || a.Stages[1].Key != b.Stages[1].Key || a.Stages[2].Key == b.Stages[2].Key {
