@@ -1,6 +1,7 @@
 package runner
 
 import (
+	"errors"
 	"fmt"
 
 	"github.com/pit-lab/pit/core/experiment"
@@ -28,6 +29,25 @@ func PlanFor(exp *experiment.Experiment, runs []experiment.Run) (Plan, error) {
 
 func planFor(reg *Registry, exp *experiment.Experiment, runs []experiment.Run) (Plan, error) {
 	p := Plan{Experiment: exp.Name}
+	var missing []error
+	seen := map[string]bool{}
+	for _, r := range runs {
+		for _, st := range r.Config.Stages {
+			k, ok := reg.Lookup(st.Kind)
+			if !ok {
+				continue
+			}
+			for _, need := range k.Needs {
+				if _, ok := r.Config.Stage(need); !ok && !seen[st.Name+"\x00"+need] {
+					seen[st.Name+"\x00"+need] = true
+					missing = append(missing, fmt.Errorf("%s: stages.%s: a %s stage needs a stage named %q; add a [stages.%s] table", exp.File, st.Name, st.Kind, need, need))
+				}
+			}
+		}
+	}
+	if len(missing) > 0 {
+		return p, errors.Join(missing...)
+	}
 	for _, r := range runs {
 		cfg, err := r.TOML()
 		if err != nil {

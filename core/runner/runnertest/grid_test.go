@@ -95,3 +95,21 @@ func readManifest(t *testing.T, runDir string) results.Manifest {
 	}
 	return m
 }
+
+func TestMissingNeededStage(t *testing.T) {
+	ctx := context.Background()
+	src := "name = \"bad\"\nseeds = [1]\n[task]\nkind = \"test-task\"\n[stages.test-train]\n"
+	exp, err := experiment.Parse(ctx, "bad.toml", []byte(src))
+	if err != nil {
+		t.Fatal(err)
+	}
+	runs, err := experiment.Expand(exp)
+	if err != nil {
+		t.Fatal(err)
+	}
+	_, err = runner.PlanFor(exp, runs)
+	want := `bad.toml: stages.test-train: a test-train stage needs a stage named "test-gen"; add a [stages.test-gen] table`
+	if err == nil || err.Error() != want {
+		t.Errorf("err = %v\nwant %s", err, want)
+	}
+}
