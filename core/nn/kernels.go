@@ -456,6 +456,9 @@ func attnBackward[T float](qkv, dy, dqkv []T, a attnShape) {
 // logSoftmaxRow fills p with softmax(z/temp) and returns the log-sum-exp of
 // z/temp.
 func logSoftmaxRow[T float](z []T, temp float64, p []float64) float64 {
+	if z32, ok := any(z).([]float32); ok {
+		return logSoftmaxRow32(z32, temp, p)
+	}
 	mx := math.Inf(-1)
 	for i, v := range z {
 		p[i] = float64(v) / temp
@@ -472,6 +475,29 @@ func logSoftmaxRow[T float](z []T, temp float64, p []float64) float64 {
 		p[i] /= s
 	}
 	return mx + math.Log(s)
+}
+
+// logSoftmaxRow32 is logSoftmaxRow for float32 logits, with the fast
+// float32 exponential.
+func logSoftmaxRow32(z []float32, temp float64, p []float64) float64 {
+	inv := float32(1 / temp)
+	mx := float32(math.Inf(-1))
+	for _, v := range z {
+		if u := v * inv; u > mx {
+			mx = u
+		}
+	}
+	var s float32
+	for i, v := range z {
+		e := expf32(v*inv - mx)
+		p[i] = float64(e)
+		s += e
+	}
+	is := 1 / float64(s)
+	for i := range z {
+		p[i] *= is
+	}
+	return float64(mx) + math.Log(float64(s))
 }
 
 func softplus(x float64) float64 {

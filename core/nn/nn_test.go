@@ -9,6 +9,8 @@ import (
 	"reflect"
 	"strings"
 	"testing"
+
+	"gorgonia.org/tensor"
 )
 
 // Tokens of the toy tasks.
@@ -602,4 +604,44 @@ func TestConcurrentScoringAndSampling(t *testing.T) {
 			t.Fatal(err)
 		}
 	}
+}
+
+// TestAdamWStep checks one update against the formulas: the gradient is
+// clipped to norm 1, Adam's first step moves each weight by lr·sign(g), and
+// decoupled weight decay applies to matrices only.
+func TestAdamWStep(t *testing.T) {
+	mat := &param{name: "w", shape: []int{1, 2}, decay: true, t: tensorOf([]float32{1, 2})}
+	vec := &param{name: "b", shape: []int{2}, idx: 1, t: tensorOf([]float32{1, 2})}
+	params := []*param{mat, vec}
+	cfg := OptimConfig{LR: 0.1, WeightDecay: 0.5, ClipNorm: 1}.WithDefaults()
+	o := newAdamW(cfg, params)
+	g := tensorOf([]float32{3, 0})
+	g2 := tensorOf([]float32{0, -4})
+	norm, err := gradNorm([]tensor.Tensor{g, g2})
+	if err != nil || norm != 5 {
+		t.Fatalf("gradNorm = %v, %v; want 5", norm, err)
+	}
+	o.update(params, []tensor.Tensor{g, g2}, norm)
+	w := mat.t.Data().([]float32)
+	b := vec.t.Data().([]float32)
+	// w: 1 − 0.1·(1 + 0.5·1) = 0.85; 2 − 0.1·(0 + 0.5·2) = 1.9 (zero gradient: no Adam move).
+	// b: no decay: 1 − 0 = 1; 2 − 0.1·(−1) = 2.1.
+	want := []float32{0.85, 1.9, 1, 2.1}
+	got := []float32{w[0], w[1], b[0], b[1]}
+	for i := range want {
+		if math.Abs(float64(got[i]-want[i])) > 1e-6 {
+			t.Fatalf("after one step: %v, want %v", got, want)
+		}
+	}
+	// m holds the clipped gradient: (1−β1)·0.2·g.
+	if math.Abs(o.m[0][0]-0.1*0.6) > 1e-9 || math.Abs(o.m[1][1]-0.1*-0.8) > 1e-9 {
+		t.Fatalf("first moments %v %v", o.m[0], o.m[1])
+	}
+	if _, err := gradNorm([]tensor.Tensor{tensorOf([]float32{float32(math.Inf(1))})}); err == nil {
+		t.Fatal("gradNorm accepted an infinite gradient")
+	}
+}
+
+func tensorOf(v []float32) tensor.Tensor {
+	return tensor.New(tensor.WithShape(len(v)), tensor.WithBacking(v))
 }
