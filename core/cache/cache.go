@@ -5,7 +5,7 @@
 //
 //	<root>/<stage>/<key>/            a committed entry (complete, never modified)
 //	<root>/<stage>/<key>/entry.json  Meta: what made the entry and when
-//	<root>/<stage>/.tmp-<key>-<pid>-<n>/   an entry being written
+//	<root>/<stage>/.tmp-<key>-<host>-<pid>-<n>/   an entry being written
 //	<root>/<stage>/.scratch-<key>/   checkpoints of an entry being computed
 //
 // An entry is written into a temporary directory and renamed into place when
@@ -26,6 +26,7 @@ import (
 	"path/filepath"
 	"strconv"
 	"strings"
+	"sync"
 	"sync/atomic"
 	"syscall"
 	"time"
@@ -134,7 +135,7 @@ func (s *Store) Begin(stage, key string) (*Pending, error) {
 	if err := os.MkdirAll(parent, 0o755); err != nil {
 		return nil, fmt.Errorf("cache: %w", err)
 	}
-	name := fmt.Sprintf("%s%s-%d-%d", tmpPrefix, key, os.Getpid(), tmpCounter.Add(1))
+	name := fmt.Sprintf("%s%s-%s-%d-%d", tmpPrefix, key, hostTag(), os.Getpid(), tmpCounter.Add(1))
 	dir := filepath.Join(parent, name)
 	if err := os.Mkdir(dir, 0o755); err != nil {
 		return nil, fmt.Errorf("cache: %w", err)
@@ -177,7 +178,7 @@ func (p *Pending) Commit(meta Meta, replace bool) error {
 		}
 		// Move the old entry aside first: a rename cannot replace a
 		// non-empty directory.
-		old := filepath.Join(filepath.Dir(final), fmt.Sprintf("%sold-%s-%d-%d", tmpPrefix, p.key, os.Getpid(), tmpCounter.Add(1)))
+		old := filepath.Join(filepath.Dir(final), fmt.Sprintf("%sold-%s-%s-%d-%d", tmpPrefix, p.key, hostTag(), os.Getpid(), tmpCounter.Add(1)))
 		if err := os.Rename(final, old); err != nil {
 			os.RemoveAll(p.dir)
 			return fmt.Errorf("cache: %w", err)
@@ -204,8 +205,9 @@ func (p *Pending) Abort() error {
 	return nil
 }
 
-// Clean removes temporary directories left by processes that no longer run
-// (for example a pit run killed with SIGKILL). Directories of live processes
+// Clean removes temporary directories left by processes of this host that
+// no longer run (for example a pit run killed with SIGKILL). Directories of
+// live processes, and of processes on other hosts sharing the directory,
 // are kept, so Clean is safe while another pit process uses the store.
 func (s *Store) Clean() error {
 	stages, err := os.ReadDir(s.root)
@@ -226,8 +228,10 @@ func (s *Store) Clean() error {
 			continue
 		}
 		for _, e := range entries {
-			pid, ok := tmpOwner(e.Name())
-			if !ok || processAlive(pid) {
+			host, pid, ok := tmpOwner(e.Name())
+			if !ok || host != hostTag() || processAlive(pid) {
+				// Not ours to judge: a live writer, or one on another host
+				// sharing the directory.
 				continue
 			}
 			if err := os.RemoveAll(filepath.Join(s.root, st.Name(), e.Name())); err != nil {
@@ -241,22 +245,39 @@ func (s *Store) Clean() error {
 	return nil
 }
 
-// tmpOwner parses the writer's pid out of a temporary directory name
-// ".tmp-<key>-<pid>-<n>" or ".tmp-old-<key>-<pid>-<n>".
-func tmpOwner(name string) (int, bool) {
+// tmpOwner parses the writer's host tag and pid out of a temporary
+// directory name ".tmp-<key>-<host>-<pid>-<n>" or
+// ".tmp-old-<key>-<host>-<pid>-<n>".
+func tmpOwner(name string) (host string, pid int, ok bool) {
 	if !strings.HasPrefix(name, tmpPrefix) {
-		return 0, false
+		return "", 0, false
 	}
 	parts := strings.Split(name, "-")
-	if len(parts) < 4 {
-		return 0, false
+	if len(parts) < 5 {
+		return "", 0, false
 	}
 	pid, err := strconv.Atoi(parts[len(parts)-2])
 	if err != nil || pid <= 0 {
-		return 0, false
+		return "", 0, false
 	}
-	return pid, true
+	return parts[len(parts)-3], pid, true
 }
+
+// hostTag names this host in temporary directory names: the host name with
+// anything but letters and digits dropped (so it parses back), or "host".
+var hostTag = sync.OnceValue(func() string {
+	h, _ := os.Hostname()
+	h = strings.Map(func(r rune) rune {
+		if r >= 'a' && r <= 'z' || r >= 'A' && r <= 'Z' || r >= '0' && r <= '9' {
+			return r
+		}
+		return -1
+	}, h)
+	if h == "" {
+		return "host"
+	}
+	return h
+})
 
 // processAlive reports whether a process with this pid exists on this host.
 func processAlive(pid int) bool {

@@ -98,8 +98,11 @@ func TestCleanRemovesOnlyDeadWriters(t *testing.T) {
 		t.Skip("cannot run true:", err)
 	}
 	dead := cmd.Process.Pid
-	deadDir := filepath.Join(s.Root(), "sft", ".tmp-k1-"+strconv.Itoa(dead)+"-1")
+	deadDir := filepath.Join(s.Root(), "sft", ".tmp-k1-"+hostTag()+"-"+strconv.Itoa(dead)+"-1")
 	os.MkdirAll(deadDir, 0o755)
+	// One of a process on another host: it may be alive there.
+	otherDir := filepath.Join(s.Root(), "sft", ".tmp-k1-otherhost-"+strconv.Itoa(dead)+"-1")
+	os.MkdirAll(otherDir, 0o755)
 	// One of this (live) process.
 	live, _ := s.Begin("sft", "k2")
 	// A committed entry.
@@ -111,6 +114,9 @@ func TestCleanRemovesOnlyDeadWriters(t *testing.T) {
 	}
 	if _, err := os.Stat(deadDir); !os.IsNotExist(err) {
 		t.Errorf("dead writer's directory kept: %v", err)
+	}
+	if _, err := os.Stat(otherDir); err != nil {
+		t.Errorf("another host's directory removed: %v", err)
 	}
 	if _, err := os.Stat(live.Dir()); err != nil {
 		t.Errorf("live writer's directory removed: %v", err)
