@@ -15,6 +15,7 @@ import (
 	"github.com/pit-lab/pit/core/experiment"
 	"github.com/pit-lab/pit/core/runner"
 	"github.com/pit-lab/pit/plots"
+	"golang.org/x/sys/unix"
 )
 
 // defaultExperiment is the file pit run and pit status read when given none.
@@ -105,6 +106,11 @@ func runCmd(ctx context.Context, args []string, stdout, stderr io.Writer) error 
 		return exitError{2}
 	}
 	display := runner.NewProgress(stderr, live)
+	if f, ok := stderr.(*os.File); ok && live {
+		if ws, err := unix.IoctlGetWinsize(int(f.Fd()), unix.TIOCGWINSZ); err == nil {
+			display.SetWidth(int(ws.Col))
+		}
+	}
 	plugins, closePlugins, err := newPluginHost(ctx, display.Writer())
 	if err != nil {
 		return err

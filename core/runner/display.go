@@ -88,6 +88,7 @@ type Progress struct {
 	tookN      map[string]int
 	active     map[string]*activeStage
 	drawn      int // lines of the last live block
+	width      int // terminal columns; 0 if unknown
 	stop       chan struct{}
 	stopped    chan struct{}
 }
@@ -107,6 +108,10 @@ type activeStage struct {
 func NewProgress(w io.Writer, live bool) *Progress {
 	return &Progress{w: w, live: live, logEvery: 10 * time.Second, now: time.Now, active: map[string]*activeStage{}}
 }
+
+// SetWidth sets the terminal's width in columns: live lines are cut to it,
+// so that none wraps and the block redraws in place.
+func (p *Progress) SetWidth(cols int) { p.width = cols }
 
 // SetLogEvery sets how often plain mode logs a running stage's progress.
 func (p *Progress) SetLogEvery(d time.Duration) { p.logEvery = d }
@@ -293,6 +298,13 @@ func (p *Progress) draw() {
 	for _, k := range keys {
 		a := p.active[k]
 		lines = append(lines, fmt.Sprintf("  %-40s %s", a.info.label(), a.describe(now)))
+	}
+	if p.width > 1 {
+		for i, l := range lines {
+			if r := []rune(l); len(r) > p.width-1 {
+				lines[i] = string(r[:p.width-2]) + "…"
+			}
+		}
 	}
 	fmt.Fprint(p.w, strings.Join(lines, "\n")+"\n")
 	p.drawn = len(lines)

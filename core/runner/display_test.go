@@ -57,6 +57,25 @@ func TestProgressLive(t *testing.T) {
 	p.mu.Unlock()
 	p.Close()
 	out := buf.String()
+	// A narrow terminal gets cut lines.
+	var narrow bytes.Buffer
+	q := NewProgress(&narrow, true)
+	q.SetWidth(20)
+	q.now = clk.now
+	q.Start(1, map[string]int{"train": 1}, 1)
+	q.StageStarted(s)
+	q.mu.Lock()
+	q.redraw()
+	q.mu.Unlock()
+	q.Close()
+	for _, l := range strings.Split(narrow.String(), "\n") {
+		if i := strings.LastIndex(l, "\x1b[J"); i >= 0 {
+			l = l[i+len("\x1b[J"):]
+		}
+		if n := len([]rune(l)); n > 19 {
+			t.Errorf("line of %d runes on a 20-column terminal: %q", n, l)
+		}
+	}
 	// The block is redrawn in place: cursor up and clear before each redraw.
 	if !strings.Contains(out, "\x1b[2F\x1b[J") {
 		t.Errorf("no in-place redraw in %q", out)
