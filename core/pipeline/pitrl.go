@@ -67,7 +67,7 @@ func init() {
 		},
 		Settings: func() any { return defaultPITRL() },
 		Publish:  []string{improverFile},
-		Version:  "1",
+		Version:  "2", // 2: the hacking alarm starts over at a round change
 		Run:      runPITRL,
 	})
 }
@@ -137,6 +137,7 @@ func runPITRL(c *runner.Context) error {
 		needsModel: desc.NeedsLearnedModel, pick: newPicker(len(d.RL), c.Rand("prompts")), rng: c.Rand("references")}
 	defer st.closeRefresh()
 	stats := map[string]float64{}
+	lastRound := 0
 	for step := 1; step <= s.Steps; step++ {
 		if err := c.Err(); err != nil {
 			return err
@@ -149,6 +150,12 @@ func runPITRL(c *runner.Context) error {
 		if err != nil {
 			return fmt.Errorf("step %d: curriculum: %w", step, err)
 		}
+		if step > 1 && plan.Round != lastRound {
+			// Windows across a round change compare different reference
+			// distributions; the alarm starts over.
+			loop.hack.reset()
+		}
+		lastRound = plan.Round
 		if plan.RefreshReward {
 			if err := st.refresh(step); err != nil {
 				return fmt.Errorf("step %d: reward refresh: %w", step, err)

@@ -386,6 +386,10 @@ func (h *hackAlarm) observe(step int, reward, oracle float64) (string, bool) {
 	return "", false
 }
 
+// reset forgets the history, e.g. when a curriculum changes the
+// distribution of references and both measures jump.
+func (h *hackAlarm) reset() { h.rewards, h.orc = h.rewards[:0], h.orc[:0] }
+
 // stderrDiff is the standard error of mean(b) − mean(a).
 func stderrDiff(a, b []float64) float64 {
 	return math.Sqrt(variance(a)/float64(len(a)) + variance(b)/float64(len(b)))
