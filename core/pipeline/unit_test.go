@@ -342,3 +342,19 @@ func TestPrintReportGrid(t *testing.T) {
 		t.Errorf("no summary CSV: %v", err)
 	}
 }
+
+func TestHackAlarmReset(t *testing.T) {
+	h := hackAlarm{window: 3, tol: 0}
+	for i := 0; i < 5; i++ {
+		h.observe(i+1, float64(i), 1-0.1*float64(i)+0.001*float64(i%2))
+	}
+	h.reset()
+	for i := 0; i < 5; i++ {
+		if _, ok := h.observe(10+i, 10+float64(i), 0.5-0.1*float64(i)+0.001*float64(i%2)); ok {
+			t.Fatalf("alarm %d observations after a reset, window 3", i+1)
+		}
+	}
+	if _, ok := h.observe(20, 16, -0.2); !ok {
+		t.Error("no alarm after two full windows of rising reward and falling oracle")
+	}
+}
