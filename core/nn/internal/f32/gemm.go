@@ -144,8 +144,39 @@ func mulRows(lo, hi, n, k int, a []float32, ai, ap int, b []float32, ldb int, c 
 		}
 	}
 	if j < n {
-		edge(lo, hi, j, n, k, a, ai, ap, b, ldb, c, ldc, acc)
+		tail(lo, hi, j, n, k, a, ai, ap, b, ldb, c, ldc, acc)
 	}
+}
+
+// tail handles the last n−j0 (< 16) columns with the 16-column kernel on a
+// zero-padded copy of B's columns and a scratch block of C.
+func tail(lo, hi, j0, n, k int, a []float32, ai, ap int, b []float32, ldb int, c []float32, ldc int, acc bool) {
+	w := n - j0
+	if w <= 2 || k < 8 {
+		edge(lo, hi, j0, n, k, a, ai, ap, b, ldb, c, ldc, acc)
+		return
+	}
+	buf := getScratch(k*16 + 64)
+	bp, tmp := buf[:k*16], buf[k*16:]
+	for p := 0; p < k; p++ {
+		row := bp[p*16 : p*16+16]
+		copy(row, b[p*ldb+j0:p*ldb+n])
+		clear(row[w:])
+	}
+	for i := lo; i < hi; i += 4 {
+		block4x16(k, a[i*ai:], ai, ap, bp, 16, tmp, 16, false)
+		for r := 0; r < 4; r++ {
+			dst, src := c[(i+r)*ldc+j0:(i+r)*ldc+n], tmp[r*16:r*16+w]
+			if acc {
+				for q, v := range src {
+					dst[q] += v
+				}
+			} else {
+				copy(dst, src)
+			}
+		}
+	}
+	putScratch(buf)
 }
 
 func edge(i0, i1, j0, j1, k int, a []float32, ai, ap int, b []float32, ldb int, c []float32, ldc int, acc bool) {

@@ -40,7 +40,8 @@ func randm(rng *rand.Rand, n int) []float32 {
 
 func TestMul(t *testing.T) {
 	rng := rand.New(rand.NewPCG(1, 2))
-	shapes := [][3]int{{1, 1, 1}, {4, 16, 8}, {7, 33, 5}, {64, 65, 64}, {1024, 192, 64}, {5, 1, 64}, {8, 16, 0}, {256, 64, 1024}}
+	shapes := [][3]int{{1, 1, 1}, {4, 16, 8}, {7, 33, 5}, {64, 65, 64}, {1024, 192, 64}, {5, 1, 64}, {8, 16, 0}, {256, 64, 1024},
+		{12, 41, 64}, {64, 41, 1536}, {40, 40, 16}, {9, 47, 9}}
 	for _, sh := range shapes {
 		m, n, k := sh[0], sh[1], sh[2]
 		for _, acc := range []bool{false, true} {
