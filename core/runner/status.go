@@ -61,13 +61,12 @@ func WriteStatus(w io.Writer, runs []results.RunState, missing []string, now tim
 			if cached > 0 {
 				stages += fmt.Sprintf(" (%d reused)", cached)
 			}
+			// TIME: for a running run the time since it started, otherwise
+			// the compute time of its stages (reused ones included).
 			var took time.Duration
-			switch {
-			case !m.Finished.IsZero() && !m.Started.IsZero():
-				took = m.Finished.Sub(m.Started)
-			case m.Status == results.StatusRunning && !r.Stale && !m.Started.IsZero():
+			if m.Status == results.StatusRunning && !r.Stale && !m.Started.IsZero() {
 				took = now.Sub(m.Started)
-			default:
+			} else {
 				for _, s := range m.Stages {
 					took += time.Duration(s.Seconds * float64(time.Second))
 				}
