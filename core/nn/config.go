@@ -13,6 +13,16 @@
 // aligned with the sequence: entry t belongs to token seq[t], which the
 // model predicts from seq[:t], so entry 0 is never a prediction.
 //
+// Implementation: every graph is built once per (kind, batch, length
+// bucket) and reused. The transformer's pieces are Gorgonia Ops of this
+// package with hand-written forward and backward passes (embedding, layer
+// norm, fused linear, causal attention over a fused qkv matrix, bias+GELU,
+// residual add, and fused losses that compute their gradient in the forward
+// pass); each has a finite-difference test. float32 matrix products run on
+// the AVX2/AVX-512 kernels of internal/f32 where the CPU has them, gonum's
+// pure-Go BLAS otherwise. Sampling decodes one position at a time with a
+// key/value cache held by the decode graph's attention ops.
+//
 // Concurrency: a Model's scoring and sampling methods (ScoreTokens,
 // Rewards, Logits, Sample) may be called from several goroutines; they run
 // one at a time. Training (a Trainer's steps) must not overlap any other use

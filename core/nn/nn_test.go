@@ -645,3 +645,31 @@ func TestAdamWStep(t *testing.T) {
 func tensorOf(v []float32) tensor.Tensor {
 	return tensor.New(tensor.WithShape(len(v)), tensor.WithBacking(v))
 }
+
+func TestHeadsStartAtZero(t *testing.T) {
+	m := mustModel(t, smallConfig(13))
+	seqs := [][]int{{1, 5, 6, 7}, {1, 9}}
+	sc, err := m.ScoreTokens(t.Context(), seqs, 1)
+	if err != nil {
+		t.Fatal(err)
+	}
+	r, err := m.Rewards(t.Context(), seqs)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for i, s := range seqs {
+		for j := range s {
+			if sc.Values[i][j] != 0 {
+				t.Fatalf("value head not zero at init: %v", sc.Values[i])
+			}
+		}
+		if r[i] != 0 {
+			t.Fatalf("reward head not zero at init: %v", r)
+		}
+		for j := 1; j < len(s); j++ {
+			if lp := sc.LogProbs[i][j]; lp > 0 || lp < -2*math.Log(16) {
+				t.Fatalf("log-prob %v far from uniform at init", lp)
+			}
+		}
+	}
+}
