@@ -33,6 +33,8 @@ type Model struct {
 	mu     sync.Mutex
 	eval   *graphCache // forward-only graphs, keyed by kind and shape
 	decode map[[2]int]*decoder
+
+	noPrefill bool // tests: decode prompts token by token
 }
 
 // New builds a model from cfg (defaults filled in), initialised from

@@ -49,6 +49,77 @@ type decoder struct {
 	pos int   // current position, shared by all rows
 	vm  G.VM
 	out []float64 // [B, V+1] head output of the last step
+
+	// float32 models: the per-layer key/value caches ([row][head][pos][dh]),
+	// shared with the prefill graphs, which fill the first P positions of
+	// every row in one full-sequence pass.
+	kc, vc  [][]float32
+	prefill map[int]*prefiller
+}
+
+// prefiller is a compiled full-sequence graph over the first P positions
+// that writes their keys and values into a decoder's cache.
+type prefiller struct {
+	ids []int // B·P prompt tokens
+	vm  G.VM
+}
+
+// minPrefill is the shortest common prompt worth a prefill pass.
+const minPrefill = 8
+
+// prefillLen is how many positions a prefill pass covers for prompts whose
+// shortest has minLen tokens: a multiple of 8 (few graph shapes) that
+// leaves at least one prompt token to the decode loop; 0 for none.
+func prefillLen(minLen int) int {
+	p := min(minLen/8*8, minLen-1)
+	if p < minPrefill {
+		return 0
+	}
+	return p
+}
+
+func (m *Model) prefiller(d *decoder, P int) (*prefiller, error) {
+	if pf, ok := d.prefill[P]; ok {
+		return pf, nil
+	}
+	pf := &prefiller{ids: make([]int, d.B*P)}
+	cfg := m.cfg
+	a := attnShape{B: d.B, T: P, H: cfg.Heads, D: cfg.DModel}
+	tr, err := m.buildBlocks(
+		func(wte, wpe *G.Node) (*G.Node, error) { return embed(wte, wpe, &pf.ids, P) },
+		func(qkv *G.Node, layer int) (*G.Node, error) {
+			return prefillAttention(qkv, a, d.kc[layer], d.vc[layer], cfg.Context)
+		})
+	if err != nil {
+		return nil, err
+	}
+	pf.vm = G.NewTapeMachine(tr.g)
+	d.prefill[P] = pf
+	return pf, nil
+}
+
+// prefillAttention is causal attention over [B·T, 3D] that also stores
+// every position's keys and values in the decode cache (context C).
+func prefillAttention(qkv *G.Node, a attnShape, kc, vc []float32, C int) (*G.Node, error) {
+	op := newKernelOp("PrefillAttention", tensor.Float32, tensor.Shape{a.B * a.T, a.D}, 2)
+	probs := make([]float32, a.B*a.H*a.T*a.T)
+	dh, D := a.dh(), a.D
+	op.forward = func(out tensor.Tensor, in []G.Value) (float64, error) {
+		x := data[float32](in[0])
+		attnForward32(x, data[float32](out), probs, a)
+		for b := 0; b < a.B; b++ {
+			for s := 0; s < a.T; s++ {
+				row := x[(b*a.T+s)*3*D : (b*a.T+s+1)*3*D]
+				for h := 0; h < a.H; h++ {
+					o := ((b*a.H+h)*C + s) * dh
+					copy(kc[o:o+dh], row[D+h*dh:D+(h+1)*dh])
+					copy(vc[o:o+dh], row[2*D+h*dh:2*D+(h+1)*dh])
+				}
+			}
+		}
+		return 0, nil
+	}
+	return apply(op, qkv)
 }
 
 // decoder returns the decoder for batch size B (slot tells apart decoders
@@ -61,15 +132,24 @@ func (m *Model) decoder(B, slot int) (*decoder, error) {
 	if len(m.decode) >= 8 {
 		for k, d := range m.decode {
 			d.vm.Close()
+			for _, pf := range d.prefill {
+				pf.vm.Close()
+			}
 			delete(m.decode, k)
 		}
 	}
-	d := &decoder{B: B, ids: make([]int, B)}
+	d := &decoder{B: B, ids: make([]int, B), prefill: map[int]*prefiller{}}
 	cfg := m.cfg
 	D, C, H := cfg.DModel, cfg.Context, cfg.Heads
+	if m.dtype == tensor.Float32 {
+		for l := 0; l < cfg.Layers; l++ {
+			d.kc = append(d.kc, make([]float32, B*C*D))
+			d.vc = append(d.vc, make([]float32, B*C*D))
+		}
+	}
 	tr, err := m.buildBlocks(
 		func(wte, wpe *G.Node) (*G.Node, error) { return decEmbed(wte, wpe, d) },
-		func(qkv *G.Node, _ int) (*G.Node, error) { return decAttention(qkv, d, B, C, H, D) })
+		func(qkv *G.Node, layer int) (*G.Node, error) { return decAttention(qkv, d, layer, B, C, H, D) })
 	if err != nil {
 		return nil, err
 	}
@@ -114,7 +194,7 @@ func decEmbedKernel[T float](wte, wpe, out []T, ids []int, pos, D int) {
 // decAttention appends this position's keys and values to the cache and
 // attends from its query over positions 0..pos. The cache is laid out
 // [row][head][position][dh] so each head's keys are contiguous.
-func decAttention(qkv *G.Node, d *decoder, B, C, H, D int) (*G.Node, error) {
+func decAttention(qkv *G.Node, d *decoder, layer, B, C, H, D int) (*G.Node, error) {
 	dt := qkv.Dtype()
 	op := newKernelOp("DecodeAttention", dt, tensor.Shape{B, D}, 2)
 	var kc32, vc32 []float32
@@ -122,7 +202,7 @@ func decAttention(qkv *G.Node, d *decoder, B, C, H, D int) (*G.Node, error) {
 	if dt == tensor.Float64 {
 		kc64, vc64 = make([]float64, B*C*D), make([]float64, B*C*D)
 	} else {
-		kc32, vc32 = make([]float32, B*C*D), make([]float32, B*C*D)
+		kc32, vc32 = d.kc[layer], d.vc[layer]
 	}
 	p := make([]float64, C)
 	op.forward = func(out tensor.Tensor, in []G.Value) (float64, error) {
@@ -280,7 +360,29 @@ func (m *Model) sampleChunk(ctx context.Context, d *decoder, prompts [][]int, op
 	}
 	probs := make([]float64, V)
 	order := make([]int, V)
-	for pos := 0; left > 0 && pos < C-1; pos++ {
+	start := 0
+	if m.dtype == tensor.Float32 && !m.noPrefill && left > 0 {
+		minLen := C
+		for _, p := range prompts {
+			minLen = min(minLen, len(p))
+		}
+		if P := prefillLen(minLen); P > 0 {
+			pf, err := m.prefiller(d, P)
+			if err != nil {
+				return err
+			}
+			for b, p := range prompts {
+				copy(pf.ids[b*P:(b+1)*P], p[:P])
+			}
+			err = pf.vm.RunAll()
+			pf.vm.Reset()
+			if err != nil {
+				return fmt.Errorf("nn: sample: prefill: %w", err)
+			}
+			start = P
+		}
+	}
+	for pos := start; left > 0 && pos < C-1; pos++ {
 		if err := ctx.Err(); err != nil {
 			return err
 		}
