@@ -288,7 +288,7 @@ func pgLoss[T float](st *stepData, V int) lossFunc[T] {
 				}
 			}
 			dOld := in.oldLP[n] - lp
-			s.ApproxKL += w * (math.Exp(-dOld) - 1 + dOld) // k3 of KL(old‖new)... estimated under old samples
+			s.ApproxKL += w * (math.Exp(-dOld) - 1 + dOld) // k3 estimate of KL(π_old ‖ π) on π_old's samples
 			s.Entropy += w * ent
 			s.PolicyLoss += w * pol
 			lt -= k.EntropyCoef * ent

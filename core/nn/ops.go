@@ -164,6 +164,8 @@ func scalarOf(v G.Value) float64 {
 	panic(fmt.Sprintf("nn: not a scalar: %T", v))
 }
 
+var _ G.SDOp = (*kernelOp)(nil)
+
 // ---- ops ----
 
 // layerNorm normalises each row of x [n, d] and applies gain g and bias b.

@@ -4,7 +4,6 @@ import (
 	"fmt"
 	"math"
 
-	G "gorgonia.org/gorgonia"
 	"gorgonia.org/tensor"
 )
 
@@ -351,5 +350,3 @@ func (t *Trainer) preparePG(r Rollouts, knobs PGKnobs) (*graph, error) {
 	in.count = count
 	return gr, nil
 }
-
-var _ G.SDOp = (*kernelOp)(nil)
