@@ -47,10 +47,10 @@ func softmaxCausalRow(row []float32, t int, scale float32) {
 			mx = row[s]
 		}
 	}
+	// Exponentiate whole vectors of 8 (entries past t are cleared below).
+	f32.ExpShift(row[:min((t+8)/8*8, len(row))], mx)
 	var z float32
-	for s := 0; s <= t; s++ {
-		e := expf32(row[s] - mx)
-		row[s] = e
+	for _, e := range row[:t+1] {
 		z += e
 	}
 	inv := 1 / z

@@ -21,3 +21,12 @@ func geluSigScalar(x float32) float32 {
 	t := -2 * geluC * (x + geluA*x*x*x)
 	return float32(1 / (1 + math.Exp(float64(t))))
 }
+
+// ExpShift sets x[i] = exp(x[i] − shift) for every i (relative error a few
+// float32 ulps for arguments in [-87, 88], which it clamps to).
+func ExpShift(x []float32, shift float32) {
+	for i := expShiftVec(x, shift); i < len(x); i++ {
+		t := math.Min(math.Max(float64(x[i]-shift), -87), 88)
+		x[i] = float32(math.Exp(t))
+	}
+}

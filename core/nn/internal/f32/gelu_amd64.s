@@ -66,3 +66,48 @@ loop:
 	JNE         loop
 	VZEROUPPER
 	RET
+
+// func expShift8(x *float32, n int, shift float32)
+//
+// x[i] = exp(x[i] − shift) for i < n, n a positive multiple of 8, with the
+// same range reduction and polynomial as geluSig8 (argument clamped to
+// [-87, 88]).
+TEXT ·expShift8(SB), NOSPLIT, $0-20
+	MOVQ         x+0(FP), SI
+	MOVQ         n+8(FP), CX
+	VBROADCASTSS shift+16(FP), Y14
+	VBROADCASTSS geluk<>+8(SB), Y13
+	VBROADCASTSS geluk<>+12(SB), Y12
+	VBROADCASTSS geluk<>+16(SB), Y11
+	VBROADCASTSS geluk<>+20(SB), Y10
+	VBROADCASTSS geluk<>+24(SB), Y4
+	VBROADCASTSS geluk<>+28(SB), Y5
+	VBROADCASTSS geluk<>+32(SB), Y6
+	VBROADCASTSS geluk<>+36(SB), Y7
+	VBROADCASTSS geluk<>+40(SB), Y8
+	VBROADCASTSS geluk<>+44(SB), Y9
+
+exploop:
+	VMOVUPS     (SI), Y0
+	VSUBPS      Y14, Y0, Y1 // x − shift
+	VMINPS      Y13, Y1, Y1
+	VMAXPS      Y12, Y1, Y1
+	VMULPS      Y11, Y1, Y1
+	VROUNDPS    $0, Y1, Y2
+	VSUBPS      Y2, Y1, Y1
+	VMOVAPS     Y9, Y3
+	VFMADD213PS Y8, Y1, Y3
+	VFMADD213PS Y7, Y1, Y3
+	VFMADD213PS Y6, Y1, Y3
+	VFMADD213PS Y5, Y1, Y3
+	VFMADD213PS Y4, Y1, Y3
+	VFMADD213PS Y10, Y1, Y3
+	VCVTPS2DQ   Y2, Y2
+	VPSLLD      $23, Y2, Y2
+	VPADDD      Y2, Y3, Y3
+	VMOVUPS     Y3, (SI)
+	ADDQ        $32, SI
+	SUBQ        $8, CX
+	JNE         exploop
+	VZEROUPPER
+	RET

@@ -43,3 +43,21 @@ func BenchmarkGeluSig(b *testing.B) {
 	}
 	b.ReportMetric(float64(b.N*len(u))/b.Elapsed().Seconds()/1e9, "Gelem/s")
 }
+
+func TestExpShift(t *testing.T) {
+	var x []float32
+	for v := -80.0; v <= 80; v += 0.013 {
+		x = append(x, float32(v))
+	}
+	orig := append([]float32(nil), x...)
+	ExpShift(x, 3)
+	worst := 0.0
+	for i, v := range orig {
+		want := math.Exp(float64(v) - 3)
+		worst = math.Max(worst, math.Abs(float64(x[i])-want)/want)
+	}
+	t.Logf("max relative error %.2g", worst)
+	if worst > 1e-5 {
+		t.Fatalf("max relative error %g", worst)
+	}
+}

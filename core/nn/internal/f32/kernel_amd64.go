@@ -23,6 +23,20 @@ var (
 //go:noescape
 func geluSig8(u, s *float32, n int)
 
+//go:noescape
+func expShift8(x *float32, n int, shift float32)
+
+// expShiftVec handles x[:n8] for the largest multiple of 8 n8 ≤ len(x) and
+// returns n8.
+func expShiftVec(x []float32, shift float32) int {
+	n8 := len(x) / 8 * 8
+	if !haveKernel || n8 == 0 {
+		return 0
+	}
+	expShift8(&x[0], n8, shift)
+	return n8
+}
+
 // geluSigVec fills s[:n8] for the largest multiple of 8 n8 ≤ len(u) and
 // returns n8.
 func geluSigVec(u, s []float32) int {
