@@ -204,6 +204,8 @@ func printArms(w io.Writer, runs []doneRun) error {
 			}
 		}
 	}
+	// The baseline arm first, the others in run order.
+	sort.SliceStable(armOrder, func(i, j int) bool { return arms[armOrder[i]].baseline && !arms[armOrder[j]].baseline })
 	boot := stats.Bootstrap{Seed: 1}
 	ci := func(xs []float64) string {
 		if len(xs) == 0 {

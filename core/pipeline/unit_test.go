@@ -333,6 +333,9 @@ func TestPrintReportGrid(t *testing.T) {
 	}
 	out := b.String()
 	t.Log(out)
+	if i, j := strings.Index(out, "two-round (baseline)"), strings.Index(out, "round1-only, 2"); i < 0 || j < i {
+		t.Errorf("the baseline arm is not listed first")
+	}
 	for _, want := range []string{"curriculum=two-round (baseline), 2 seed(s)", "+15.0", "-15.0", "curriculum=round1-only, 2 seed(s)"} {
 		if !strings.Contains(out, want) {
 			t.Errorf("report lacks %q", want)
