@@ -1,3 +1,5 @@
+//go:build !purego
+
 #include "textflag.h"
 
 DATA geluk<>+0(SB)/4, $0x3d372713  // a = 0.044715

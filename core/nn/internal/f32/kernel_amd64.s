@@ -1,3 +1,5 @@
+//go:build !purego
+
 #include "textflag.h"
 
 // Register-blocked micro-kernels: kern4x16 (AVX2 + FMA) and kern4x32
