@@ -733,3 +733,54 @@ func randomizeWeights32(m *Model, seed uint64) {
 		}
 	}
 }
+
+// TestManyShapes cycles through more batch shapes than the graph caches
+// hold, so graphs are evicted and rebuilt, and checks that results do not
+// depend on which graph ran.
+func TestManyShapes(t *testing.T) {
+	m := mustModel(t, Config{Vocab: 16, Context: 48, DModel: 16, Layers: 1, Heads: 2, Seed: 15})
+	tr := mustTrainer(t, m, OptimConfig{LR: 1e-3})
+	rng := rand.New(rand.NewPCG(7, 7))
+	probe := [][]int{{1, 2, 3, 4, 5}}
+	want, err := m.ScoreTokens(t.Context(), probe, 1)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for i := 0; i < 24; i++ {
+		n, l := 1+i%5, 2+(i*7)%46
+		seqs := randSeqs(rng, n, l, l, 16)
+		got, err := m.ScoreTokens(t.Context(), append(seqs, probe[0]), 1)
+		if err != nil {
+			t.Fatal(err)
+		}
+		for j, v := range want.LogProbs[0] {
+			if math.Abs(got.LogProbs[n][j]-v) > 1e-5 {
+				t.Fatalf("shape %d×%d: probe log-probs %v, want %v", n+1, l, got.LogProbs[n], want.LogProbs[0])
+			}
+		}
+		if _, err := m.Sample(t.Context(), seqs, SampleOptions{Temperature: 1, MaxNew: 3, EOS: -1}, rng); err != nil {
+			t.Fatal(err)
+		}
+	}
+	for i := 0; i < 20; i++ {
+		l := 2 + (i*5)%46
+		if loss, err := tr.SFTStep(Batch{Seqs: randSeqs(rng, 1+i%4, l, l, 16)}); err != nil || math.IsNaN(loss) {
+			t.Fatalf("step %d: loss %v, err %v", i, loss, err)
+		}
+	}
+	if len(tr.graphs.m) > tr.graphs.max || len(m.eval.m) > m.eval.max {
+		t.Fatalf("caches hold %d and %d graphs", len(tr.graphs.m), len(m.eval.m))
+	}
+}
+
+func TestSampleStopsOnCancel(t *testing.T) {
+	m := mustModel(t, smallConfig(16))
+	ctx, cancel := context.WithCancel(t.Context())
+	cancel()
+	if _, err := m.Sample(ctx, [][]int{{1}}, SampleOptions{Temperature: 1, MaxNew: 5, EOS: -1}, rand.New(rand.NewPCG(1, 1))); !errors.Is(err, context.Canceled) {
+		t.Fatalf("Sample on a cancelled context: %v", err)
+	}
+	if _, err := m.ScoreTokens(ctx, [][]int{{1, 2}}, 1); !errors.Is(err, context.Canceled) {
+		t.Fatalf("ScoreTokens on a cancelled context: %v", err)
+	}
+}
