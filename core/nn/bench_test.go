@@ -93,7 +93,7 @@ func BenchmarkScore(b *testing.B) {
 }
 
 // BenchmarkMemory1000Steps runs 1000 training steps (with scoring and
-// sampling between) and reports the heap and RSS before and after: graphs
+// sampling every 100) and reports the heap and RSS before and after: graphs
 // are built once per shape, so memory must stay flat.
 func BenchmarkMemory1000Steps(b *testing.B) {
 	cfg := refConfig()
@@ -111,6 +111,9 @@ func BenchmarkMemory1000Steps(b *testing.B) {
 			}
 			if step%100 == 0 {
 				if _, err := m.ScoreTokens(b.Context(), batch.Seqs, 1); err != nil {
+					b.Fatal(err)
+				}
+				if _, err := m.Sample(b.Context(), batch.Seqs, SampleOptions{Temperature: 1, MaxNew: 8, EOS: -1}, rng); err != nil {
 					b.Fatal(err)
 				}
 			}
