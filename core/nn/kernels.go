@@ -110,17 +110,24 @@ func lnBackwardG[T float](x, dy, dg []T, d int, eps float64) {
 	}
 }
 
-// colSum sums the rows of x [n, d] into out [d].
+// colSum sums the rows of x [n, d] into out [d]; large inputs split the
+// columns between workers (each column is still summed in row order).
 func colSum[T float](x, out []T, d int) {
-	for i := range out {
-		out[i] = 0
+	n := len(x) / d
+	chunk := 16
+	if n*d < 1<<16 {
+		chunk = d
 	}
-	for r := 0; r+d <= len(x); r += d {
-		row := x[r : r+d]
-		for i, v := range row {
-			out[i] += v
+	parallelFor(d, chunk, func(lo, hi int) {
+		o := out[lo:hi]
+		clear(o)
+		for r := 0; r < n; r++ {
+			row := x[r*d+lo : r*d+hi]
+			for i, v := range row {
+				o[i] += v
+			}
 		}
-	}
+	})
 }
 
 // addBias computes y = x + b for each row of x [n, d].

@@ -165,6 +165,12 @@ func (o *adamW) update(params []*param, grads []tensor.Tensor, norm float64) {
 }
 
 func adamKernel[T float](w, g []T, m, v []float64, lr, scale, decay, bc1, bc2 float64, c OptimConfig) {
+	if len(w) >= 1<<14 {
+		parallelFor(len(w), 1<<13, func(lo, hi int) {
+			adamKernel(w[lo:hi], g[lo:hi], m[lo:hi], v[lo:hi], lr, scale, decay, bc1, bc2, c)
+		})
+		return
+	}
 	for j := range w {
 		gj := float64(g[j]) * scale
 		m[j] = c.Beta1*m[j] + (1-c.Beta1)*gj
