@@ -1,0 +1,255 @@
+// Package python_test runs the Python plugin SDK (python/pit_plugin) and its
+// example reward plugin for real: each plugin is a python3 process launched
+// by the pit host over go-plugin, exactly like an external Go plugin.
+//
+// It needs Debian's python3-grpcio and python3-protobuf. When they are
+// missing and the test runs as root with apt-get (CI), it installs them;
+// otherwise it skips, except under CI=true where it fails.
+package python_test
+
+import (
+	"context"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"reflect"
+	"strings"
+	"sync"
+	"testing"
+
+	"github.com/pit-lab/pit/plugins/host"
+	"github.com/pit-lab/pit/plugins/sdk"
+	"github.com/pit-lab/pit/plugins/sdk/plugintest"
+)
+
+var (
+	pyOnce sync.Once
+	pyExe  string
+	pyErr  string
+)
+
+// hasGRPC reports whether python can import grpc and protobuf.
+func hasGRPC(python string) bool {
+	return exec.Command(python, "-c", "import grpc, google.protobuf").Run() == nil
+}
+
+func findPython() (string, string) {
+	candidates := []string{"/usr/bin/python3"}
+	if p, err := exec.LookPath("python3"); err == nil {
+		candidates = append([]string{p}, candidates...)
+	}
+	for _, c := range candidates {
+		if hasGRPC(c) {
+			return c, ""
+		}
+	}
+	// Install Debian's packages where we may (CI runs as root on Debian).
+	if _, err := exec.LookPath("apt-get"); err == nil && os.Geteuid() == 0 {
+		install := func() error {
+			cmd := exec.Command("apt-get", "install", "-y", "-q", "--no-install-recommends", "python3-grpcio", "python3-protobuf")
+			cmd.Env = append(os.Environ(), "DEBIAN_FRONTEND=noninteractive")
+			return cmd.Run()
+		}
+		if install() != nil {
+			exec.Command("apt-get", "update", "-q").Run()
+			install()
+		}
+		if hasGRPC("/usr/bin/python3") {
+			return "/usr/bin/python3", ""
+		}
+	}
+	return "", "no python3 with the grpc and protobuf modules (Debian: apt-get install python3-grpcio python3-protobuf)"
+}
+
+// python returns an interpreter with grpc, skipping (failing under CI) when
+// there is none.
+func python(t testing.TB) string {
+	t.Helper()
+	pyOnce.Do(func() { pyExe, pyErr = findPython() })
+	if pyExe == "" {
+		if os.Getenv("CI") == "true" {
+			t.Fatal(pyErr)
+		}
+		t.Skip(pyErr)
+	}
+	return pyExe
+}
+
+// examplePlugin returns an executable path for the example plugin: the
+// script itself when "#!/usr/bin/env python3" finds an interpreter with
+// grpc, else a wrapper script that runs it with one that has.
+func examplePlugin(t testing.TB) string {
+	t.Helper()
+	py := python(t)
+	script, err := filepath.Abs(filepath.Join("examples", "clipped_difference.py"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if p, err := exec.LookPath("python3"); err == nil && p == py {
+		return script
+	}
+	wrapper := filepath.Join(t.TempDir(), "clipped-difference-py")
+	body := "#!/bin/sh\nexec " + py + " " + script + " \"$@\"\n"
+	if err := os.WriteFile(wrapper, []byte(body), 0o755); err != nil {
+		t.Fatal(err)
+	}
+	return wrapper
+}
+
+// rewardOnly hides the handle's SaveState/RestoreState: the example is not
+// stateful, and the suite checks state when a value has those methods.
+type rewardOnly struct{ sdk.Reward }
+
+// TestConformance runs the conformance suite the Go built-ins pass against
+// the Python example: every "in process" value is itself a Python process
+// (the suite's New launches one), and Path runs the process check too.
+func TestConformance(t *testing.T) {
+	path := examplePlugin(t)
+	ctx := context.Background()
+	models := &plugintest.HashModels{}
+	m := host.NewManager(ctx, host.Options{Models: models})
+	t.Cleanup(func() { m.Close() })
+	spec := host.Spec{Kind: sdk.KindReward, Path: path}
+	plugintest.Run(t, plugintest.Suite{
+		New: func() sdk.Plugin {
+			p, err := m.Launch(ctx, spec)
+			if err != nil {
+				t.Fatalf("launch the Python plugin: %v", err)
+			}
+			r, err := p.Reward()
+			if err != nil {
+				t.Fatal(err)
+			}
+			return rewardOnly{r}
+		},
+		Configs: []map[string]any{{"clip": 0.25}},
+		Invalid: []map[string]any{{"clip": -1.0}, {"clip": 0.0}},
+		Models:  models,
+		Seed:    7,
+		Path:    path,
+	})
+}
+
+// TestSameAsGo checks the Python port against the Go example it ports
+// (plugins/examples/clipped-difference), each in its own process: the same
+// comparisons and bit-for-bit the same rewards for the same batch.
+func TestSameAsGo(t *testing.T) {
+	pyPath := examplePlugin(t)
+	goPath := filepath.Join(t.TempDir(), "clipped-difference")
+	build := exec.Command("go", "build", "-o", goPath, "../plugins/examples/clipped-difference")
+	if out, err := build.CombinedOutput(); err != nil {
+		t.Fatalf("go build: %v\n%s", err, out)
+	}
+	ctx := context.Background()
+	models := &plugintest.HashModels{}
+	m := host.NewManager(ctx, host.Options{Models: models})
+	defer m.Close()
+	pairs := []sdk.Pair{{Prompt: []int32{1, 2}, Chosen: []int32{3, 4, 5}, Rejected: []int32{6}}, {Prompt: []int32{7}, Chosen: []int32{8}, Rejected: []int32{9, 10}}}
+	var items []sdk.Input
+	for i := range 20 {
+		items = append(items, sdk.Input{Prompt: []int32{int32(i)}, Reference: []int32{int32(i % 3), 4}, Response: []int32{int32(i % 5), 2, 9}})
+	}
+	type result struct {
+		cmp   *sdk.ComparisonsResponse
+		score *sdk.ScoreResponse
+	}
+	run := func(path string) result {
+		p, err := m.Launch(ctx, host.Spec{Kind: sdk.KindReward, Path: path})
+		if err != nil {
+			t.Fatal(err)
+		}
+		r, _ := p.Reward()
+		if err := r.Configure(ctx, &sdk.ConfigureRequest{Config: map[string]any{"clip": 0.5}, Seed: 1}); err != nil {
+			t.Fatal(err)
+		}
+		cmp, err := r.Comparisons(ctx, &sdk.ComparisonsRequest{Pairs: pairs})
+		if err != nil {
+			t.Fatal(err)
+		}
+		sc, err := r.Score(ctx, &sdk.ScoreRequest{Items: items})
+		if err != nil {
+			t.Fatal(err)
+		}
+		return result{cmp, sc}
+	}
+	g, py := run(goPath), run(pyPath)
+	if !reflect.DeepEqual(g.cmp.Comparisons, py.cmp.Comparisons) || len(g.cmp.Inputs) != len(py.cmp.Inputs) {
+		t.Errorf("comparisons differ:\n go %+v\n py %+v", g.cmp, py.cmp)
+	}
+	if !reflect.DeepEqual(g.score, py.score) {
+		t.Errorf("scores differ:\n go %+v\n py %+v", g.score, py.score)
+	}
+	clipped := 0
+	for _, r := range py.score.Rewards {
+		if r == 0.5 || r == -0.5 {
+			clipped++
+		}
+	}
+	if clipped == 0 || clipped == len(items) {
+		t.Errorf("%d of %d rewards clipped: the batch does not exercise the clip", clipped, len(items))
+	}
+}
+
+// TestErrors checks what a user sees for the Python plugin's mistakes: config
+// problems worded per key as in the Go SDK, an exception in plugin code
+// carried to the host, and a plugin run by hand refusing to start.
+func TestErrors(t *testing.T) {
+	path := examplePlugin(t)
+	ctx := context.Background()
+	m := host.NewManager(ctx, host.Options{})
+	defer m.Close()
+	p, err := m.Launch(ctx, host.Spec{Kind: sdk.KindReward, Path: path, Name: "clipped-difference-py"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	r, _ := p.Reward()
+	err = r.Configure(ctx, &sdk.ConfigureRequest{Config: map[string]any{"clip": "wide", "cilp": 1.0}})
+	got := []string{}
+	for _, e := range sdk.SplitErrors(err) {
+		got = append(got, e.Error())
+	}
+	want := []string{
+		`unknown key "cilp" (known keys: clip)`,
+		`key "clip": want float64, got string "wide"`,
+	}
+	if !reflect.DeepEqual(got, want) {
+		t.Errorf("config errors:\n got %q\nwant %q", got, want)
+	}
+	if err := r.Configure(ctx, &sdk.ConfigureRequest{}); err != nil {
+		t.Fatal(err)
+	}
+	// No model service offered: the plugin's exception reaches the host.
+	_, err = r.Score(ctx, &sdk.ScoreRequest{Items: []sdk.Input{{Prompt: []int32{1}, Response: []int32{2}}}})
+	if err == nil || !strings.Contains(err.Error(), "the host offers no models") {
+		t.Errorf("Score without models: got %v", err)
+	}
+	if err := p.Ping(); err != nil {
+		t.Errorf("the plugin died on an exception in its code: %v", err)
+	}
+
+	cmd := exec.Command(path)
+	cmd.Env = os.Environ()
+	out, err := cmd.CombinedOutput()
+	if err == nil || !strings.Contains(string(out), "This binary is a plugin") {
+		t.Errorf("run by hand: err %v, output %q", err, out)
+	}
+}
+
+// TestShutdown checks the graceful stop: Kill asks the plugin through
+// go-plugin's controller, and the process is gone afterwards.
+func TestShutdown(t *testing.T) {
+	path := examplePlugin(t)
+	ctx := context.Background()
+	m := host.NewManager(ctx, host.Options{})
+	p, err := m.Launch(ctx, host.Spec{Kind: sdk.KindReward, Path: path})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := p.Ping(); err != nil {
+		t.Fatal(err)
+	}
+	m.Close()
+	if !p.Exited() {
+		t.Fatal("the plugin still runs after Close")
+	}
+}
