@@ -1,0 +1,320 @@
+// Package rmstage trains and evaluates reward models on real human
+// preference data (package pref) as two stage kinds of package runner:
+//
+//	pref_data  loads and tokenizes the [task] kind = "preference" dataset
+//	           (train and eval splits), records what loading skipped and
+//	           tokenization cut, and scores the length-only baseline
+//	           (always prefer the longer response) on the eval split
+//	pref_rm    trains a reward model on the training split through the
+//	           comparisons of its reward plugin (default bradley-terry;
+//	           pit-gap for the PIT gap model r_gap(x, y_ref, y)) and
+//	           reports on the eval split pairwise accuracy with a bootstrap
+//	           CI beside the length baseline's, and for a
+//	           reference-conditioned model the share of pairs in the
+//	           intended order and the four gap scores (gaps.jsonl)
+//
+// A blank import registers them:
+//
+//	import _ "github.com/pit-lab/pit/core/task/pref/rmstage"
+//
+// The model is the experiment's [model] (kind "transformer", package
+// pipeline's ModelSettings) over pref's byte-level vocabulary, sized for
+// the longest reference-conditioned input.
+package rmstage
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"path/filepath"
+	"sync"
+
+	"github.com/pit-lab/pit/core/experiment"
+	"github.com/pit-lab/pit/core/nn"
+	"github.com/pit-lab/pit/core/pipeline"
+	"github.com/pit-lab/pit/core/results"
+	"github.com/pit-lab/pit/core/runner"
+	"github.com/pit-lab/pit/core/stats"
+	"github.com/pit-lab/pit/core/task/pref"
+	"github.com/pit-lab/pit/plugins/sdk"
+)
+
+// Artefact file names.
+const (
+	DatasetFile = "dataset.json"   // pref_data: the tokenized dataset (pref.Dataset)
+	DataFile    = "pref_data.json" // pref_data: DataSummary, published to the run
+	RMFile      = "pref_rm.json"   // pref_rm: Report, published to the run
+	ModelFile   = "model.bin"      // pref_rm: the trained reward model
+)
+
+func init() {
+	runner.Register(runner.Kind{
+		Name:    "pref_data",
+		Doc:     "a real preference dataset ([task] kind = \"preference\"), tokenized, with the length baseline on its eval split",
+		Publish: []string{DataFile},
+		Version: "1",
+		Run:     runData,
+	})
+	runner.Register(runner.Kind{
+		Name:     "pref_rm",
+		Doc:      "reward model trained on a real preference dataset through its reward plugin (default bradley-terry), evaluated on held-out pairs",
+		Needs:    []string{"pref_data"},
+		Plugins:  []runner.Slot{{Kind: string(sdk.KindReward), Default: "bradley-terry"}},
+		Settings: func() any { s := DefaultSettings(); return &s },
+		Publish:  []string{RMFile, results.GapsFile},
+		Version:  "1",
+		Run:      runRM,
+	})
+}
+
+// Settings configure pref_rm.
+type Settings struct {
+	Steps       int     `toml:"steps"`        // optimiser steps
+	BatchSize   int     `toml:"batch_size"`   // preference pairs per step
+	LR          float64 `toml:"lr"`           // peak learning rate
+	WeightDecay float64 `toml:"weight_decay"` // AdamW decoupled weight decay
+	ClipNorm    float64 `toml:"clip_norm"`    // global gradient-norm clip; 0 for none
+	Warmup      int     `toml:"warmup_steps"` // linear warm-up
+	Schedule    string  `toml:"schedule"`     // constant, linear or cosine
+	EvalEvery   int     `toml:"eval_every"`   // held-out accuracy every this many steps; 0: only at the end
+	EvalBatch   int     `toml:"eval_batch"`   // sequences scored per forward pass
+	Resamples   int     `toml:"resamples"`    // bootstrap resamples of the CIs
+}
+
+// DefaultSettings are sized for a few thousand pairs on two CPU cores.
+func DefaultSettings() Settings {
+	return Settings{Steps: 300, BatchSize: 16, LR: 1e-3, WeightDecay: 0.01, ClipNorm: 1, Warmup: 20,
+		Schedule: nn.ScheduleCosine, EvalEvery: 0, EvalBatch: 64, Resamples: 2000}
+}
+
+// Validate reports bad settings.
+func (s *Settings) Validate() error {
+	var errs []error
+	bad := func(key, format string, args ...any) {
+		errs = append(errs, &experiment.FieldError{Key: key, Msg: fmt.Sprintf(format, args...)})
+	}
+	if s.Steps < 1 {
+		bad("steps", "must be at least 1 (got %d)", s.Steps)
+	}
+	if s.BatchSize < 1 {
+		bad("batch_size", "must be at least 1 (got %d)", s.BatchSize)
+	}
+	if !(s.LR > 0) {
+		bad("lr", "must be > 0 (got %v)", s.LR)
+	}
+	if s.Warmup < 0 || (s.Schedule != nn.ScheduleConstant && s.Warmup >= s.Steps) {
+		bad("warmup_steps", "must be ≥ 0 and below steps (%d) unless the schedule is constant (got %d)", s.Steps, s.Warmup)
+	}
+	switch s.Schedule {
+	case nn.ScheduleConstant, nn.ScheduleLinear, nn.ScheduleCosine:
+	default:
+		bad("schedule", "want constant, linear or cosine (got %q)", s.Schedule)
+	}
+	if s.EvalEvery < 0 {
+		bad("eval_every", "must be ≥ 0 (got %d)", s.EvalEvery)
+	}
+	if s.EvalBatch < 1 {
+		bad("eval_batch", "must be at least 1 (got %d)", s.EvalBatch)
+	}
+	if s.Resamples < 1 {
+		bad("resamples", "must be at least 1 (got %d)", s.Resamples)
+	}
+	return errors.Join(errs...)
+}
+
+// Interval is an estimate with its bootstrap CI and the sample size.
+type Interval struct {
+	Point float64 `json:"point"`
+	Lo    float64 `json:"lo"`
+	Hi    float64 `json:"hi"`
+	N     int     `json:"n"`
+}
+
+func (iv Interval) String() string {
+	return fmt.Sprintf("%.3f [%.3f, %.3f] (n=%d)", iv.Point, iv.Lo, iv.Hi, iv.N)
+}
+
+// SplitSummary is what pref_data records of a split.
+type SplitSummary struct {
+	Source            pref.Source `json:"source"`
+	Load              pref.Stats  `json:"load"`
+	PromptTruncRate   float64     `json:"prompt_truncation_rate"`
+	ResponseTruncRate float64     `json:"response_truncation_rate"`
+	MeanChosenBytes   float64     `json:"mean_chosen_bytes"`
+	MeanRejectedBytes float64     `json:"mean_rejected_bytes"`
+}
+
+// DataSummary is pref_data.json.
+type DataSummary struct {
+	Format pref.Format  `json:"format"`
+	Train  SplitSummary `json:"train"`
+	Eval   SplitSummary `json:"eval"`
+	// LengthBaseline is the eval-split accuracy of always preferring the
+	// longer response (ties count ½).
+	LengthBaseline Interval `json:"length_baseline"`
+}
+
+func settingsOf(c *runner.Context) (*pref.Settings, error) {
+	s, ok := c.Task.(*pref.Settings)
+	if !ok {
+		return nil, fmt.Errorf("stage %s needs [task] kind = %q (got %T)", c.Stage, pref.TaskKind, c.Task)
+	}
+	return s, nil
+}
+
+func summarize(sp pref.Split) SplitSummary {
+	var w, l float64
+	for _, e := range sp.Examples {
+		w += float64(e.ChosenLen)
+		l += float64(e.RejectedLen)
+	}
+	n := float64(max(len(sp.Examples), 1))
+	return SplitSummary{Source: sp.Source, Load: sp.Load, PromptTruncRate: sp.Truncation.PromptRate(),
+		ResponseTruncRate: sp.Truncation.ResponseRate(), MeanChosenBytes: w / n, MeanRejectedBytes: l / n}
+}
+
+func ci(xs []float64, seed int64, resamples int) (Interval, error) {
+	iv, err := stats.Bootstrap{Seed: uint64(seed), Resamples: resamples}.CI(xs, stats.Mean)
+	if err != nil {
+		return Interval{}, fmt.Errorf("bootstrap: %w", err)
+	}
+	return Interval{Point: iv.Point, Lo: iv.Lo, Hi: iv.Hi, N: len(xs)}, nil
+}
+
+func lengthBaseline(ex []pref.Example, seed int64, resamples int) (Interval, error) {
+	xs := make([]float64, len(ex))
+	for i, e := range ex {
+		xs[i] = pref.LengthPrefers(e)
+	}
+	return ci(xs, seed, resamples)
+}
+
+func runData(c *runner.Context) error {
+	s, err := settingsOf(c)
+	if err != nil {
+		return err
+	}
+	d, err := pref.Build(c, *s)
+	if err != nil {
+		return err
+	}
+	if err := results.WriteJSON(filepath.Join(c.Out, DatasetFile), d); err != nil {
+		return err
+	}
+	sum := DataSummary{Format: s.Format, Train: summarize(d.Train), Eval: summarize(d.Eval)}
+	if sum.LengthBaseline, err = lengthBaseline(d.Eval.Examples, c.Seed("bootstrap"), stats.DefaultResamples); err != nil {
+		return err
+	}
+	if err := results.WriteJSON(filepath.Join(c.Out, DataFile), sum); err != nil {
+		return err
+	}
+	for name, sp := range map[string]SplitSummary{"train": sum.Train, "eval": sum.Eval} {
+		for k, v := range map[string]float64{
+			"pairs": float64(sp.Load.Pairs), "malformed": float64(sp.Load.Malformed), "identical": float64(sp.Load.Identical),
+			"prompt_truncation_rate": sp.PromptTruncRate, "response_truncation_rate": sp.ResponseTruncRate,
+		} {
+			if err := c.Metric(0, name+"/"+k, v); err != nil {
+				return err
+			}
+		}
+	}
+	if err := c.Metric(0, "eval/length_baseline_accuracy", sum.LengthBaseline.Point); err != nil {
+		return err
+	}
+	c.Log.Info("dataset", "train", sum.Train.Load.Pairs, "eval", sum.Eval.Load.Pairs,
+		"identical", sum.Train.Load.Identical+sum.Eval.Load.Identical, "malformed", sum.Train.Load.Malformed+sum.Eval.Load.Malformed,
+		"length_baseline", sum.LengthBaseline.String())
+	c.Progress(1, 1)
+	return nil
+}
+
+// modelService scores inputs with the stage's reward model for plugins that
+// call back (sdk.ModelService).
+type modelService struct {
+	mu sync.Mutex
+	m  *nn.Model
+}
+
+func (s *modelService) Score(ctx context.Context, model string, items []sdk.Input) ([]float64, error) {
+	if model != sdk.ModelReward {
+		return nil, fmt.Errorf("model service: preference data have no %q model (only %q)", model, sdk.ModelReward)
+	}
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	seqs := make([][]int, len(items))
+	for i, it := range items {
+		seqs[i] = layoutInput(it)
+		if len(seqs[i]) > s.m.Config().Context {
+			return nil, fmt.Errorf("model service: item %d: %d tokens exceed the model's context %d", i, len(seqs[i]), s.m.Config().Context)
+		}
+	}
+	if len(seqs) == 0 {
+		return []float64{}, nil
+	}
+	return s.m.Rewards(ctx, seqs)
+}
+
+// layoutInput lays out a plugin's input as the model reads it: the gap
+// layout when it has a reference.
+func layoutInput(it sdk.Input) []int {
+	if len(it.Reference) > 0 {
+		return pref.LayoutGap(ints(it.Prompt), ints(it.Reference), ints(it.Response))
+	}
+	return pref.Layout(ints(it.Prompt), ints(it.Response))
+}
+
+func ints(v []int32) []int {
+	out := make([]int, len(v))
+	for i, x := range v {
+		out[i] = int(x)
+	}
+	return out
+}
+
+func int32s(v []int) []int32 {
+	out := make([]int32, len(v))
+	for i, x := range v {
+		out[i] = int32(x)
+	}
+	return out
+}
+
+func rewardPlugin(c *runner.Context, models sdk.ModelService) (sdk.Reward, *sdk.Description, error) {
+	p, err := c.Plugin(string(sdk.KindReward), models)
+	if err != nil {
+		return nil, nil, err
+	}
+	var r sdk.Reward
+	switch v := p.(type) {
+	case interface{ Reward() (sdk.Reward, error) }:
+		if r, err = v.Reward(); err != nil {
+			return nil, nil, fmt.Errorf("reward plugin: %w", err)
+		}
+	case sdk.Reward:
+		r = v
+	default:
+		return nil, nil, fmt.Errorf("the reward slot's plugin (%T) is not a reward formulation", p)
+	}
+	d, err := r.Describe(c)
+	if err != nil {
+		return nil, nil, fmt.Errorf("describe the reward plugin: %w", err)
+	}
+	return r, d, nil
+}
+
+func modelConfig(c *runner.Context, s *pref.Settings) (nn.Config, error) {
+	ms := pipeline.DefaultModelSettings()
+	switch m := c.Model.(type) {
+	case *pipeline.ModelSettings:
+		ms = *m
+	case nil:
+	default:
+		return nn.Config{}, fmt.Errorf("model of type %T is not the %q model", c.Model, pipeline.ModelKind)
+	}
+	cfg := nn.Config{Vocab: pref.VocabSize, Context: s.GapContext(), DModel: ms.DModel, Layers: ms.Layers,
+		Heads: ms.Heads, MLP: ms.MLP, PadID: pref.PAD, Seed: uint64(c.Seed("init"))}.WithDefaults()
+	if err := cfg.Validate(); err != nil {
+		return cfg, fmt.Errorf("model: %w", err)
+	}
+	return cfg, nil
+}

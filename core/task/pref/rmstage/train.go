@@ -1,0 +1,293 @@
+package rmstage
+
+import (
+	"context"
+	"fmt"
+	"path/filepath"
+	"time"
+
+	"github.com/pit-lab/pit/core/nn"
+	"github.com/pit-lab/pit/core/results"
+	"github.com/pit-lab/pit/core/runner"
+	"github.com/pit-lab/pit/core/task/pref"
+	"github.com/pit-lab/pit/plugins/sdk"
+)
+
+// Report is pref_rm.json: how the reward model does on the eval split.
+type Report struct {
+	Plugin               string  `json:"plugin"`
+	Version              string  `json:"version"`
+	ReferenceConditioned bool    `json:"reference_conditioned"`
+	TrainPairs           int     `json:"train_pairs"`
+	Steps                int     `json:"steps"`
+	Params               int     `json:"params"`
+	TrainSeconds         float64 `json:"train_seconds"`
+	// Accuracy is the share of eval pairs the model ranks as the humans
+	// did (ties ½): r(x, y_w) > r(x, y_l), or for a reference-conditioned
+	// model g_wl > g_lw.
+	Accuracy Interval `json:"accuracy"`
+	// LengthBaseline is the accuracy of always preferring the longer
+	// response on the same pairs.
+	LengthBaseline Interval `json:"length_baseline"`
+	// PrefersLonger is the share of pairs where the model prefers the
+	// longer response (ties in length left out).
+	PrefersLonger float64 `json:"prefers_longer"`
+	// Order holds, for a reference-conditioned model, the shares of pairs
+	// with g_wl > g_ww, g_ll > g_lw, both, and the whole intended order
+	// g_wl > g_ww, g_wl > g_ll, g_ww > g_lw, g_ll > g_lw.
+	Order map[string]Interval `json:"order,omitempty"`
+	// Train is the last step's loss and comparison accuracy.
+	TrainLoss     float64 `json:"train_loss"`
+	TrainAccuracy float64 `json:"train_accuracy"`
+}
+
+func runRM(c *runner.Context) error {
+	s := c.Settings.(*Settings)
+	ps, err := settingsOf(c)
+	if err != nil {
+		return err
+	}
+	var d pref.Dataset
+	if err := results.ReadJSON(filepath.Join(c.Input("pref_data"), DatasetFile), &d); err != nil {
+		return fmt.Errorf("read the dataset: %w", err)
+	}
+	if len(d.Train.Examples) == 0 || len(d.Eval.Examples) == 0 {
+		return fmt.Errorf("the dataset has %d training and %d eval pairs; both must be non-empty", len(d.Train.Examples), len(d.Eval.Examples))
+	}
+	cfg, err := modelConfig(c, ps)
+	if err != nil {
+		return err
+	}
+	m, err := nn.New(cfg)
+	if err != nil {
+		return fmt.Errorf("model: %w", err)
+	}
+	rew, desc, err := rewardPlugin(c, &modelService{m: m})
+	if err != nil {
+		return err
+	}
+	if !desc.NeedsLearnedModel {
+		return fmt.Errorf("reward plugin %q needs no learned model, so there is nothing to train; choose bradley-terry, pit-gap or reward-difference", desc.Name)
+	}
+	tr, err := nn.NewTrainer(m, nn.OptimConfig{LR: s.LR, WeightDecay: s.WeightDecay, ClipNorm: s.ClipNorm, Schedule: s.Schedule,
+		WarmupSteps: s.Warmup, TotalSteps: s.Steps, MinLRFrac: 0.1})
+	if err != nil {
+		return fmt.Errorf("trainer: %w", err)
+	}
+	defer tr.Close()
+
+	start := time.Now()
+	rng := c.Rand("batches")
+	train := d.Train.Examples
+	order, next := rng.Perm(len(train)), 0
+	var last nn.CompareStats
+	for step := 1; step <= s.Steps; step++ {
+		if err := c.Err(); err != nil {
+			return err
+		}
+		batch := make([]pref.Example, 0, s.BatchSize)
+		for len(batch) < s.BatchSize {
+			if next == len(order) {
+				order, next = rng.Perm(len(train)), 0
+			}
+			batch = append(batch, train[order[next]])
+			next++
+		}
+		seqs, cmp, err := comparisons(c, rew, batch)
+		if err != nil {
+			return fmt.Errorf("step %d: %w", step, err)
+		}
+		if last, err = tr.ComparisonStep(seqs, cmp); err != nil {
+			return fmt.Errorf("step %d: %w", step, err)
+		}
+		if err := c.Metric(step, "loss", last.Loss); err != nil {
+			return err
+		}
+		if err := c.Metric(step, "accuracy", last.Accuracy); err != nil {
+			return err
+		}
+		if s.EvalEvery > 0 && step%s.EvalEvery == 0 && step < s.Steps {
+			sc, err := Score(c, m, d.Eval.Examples, desc.ReferenceConditioned, s.EvalBatch)
+			if err != nil {
+				return err
+			}
+			if err := c.Metric(step, "heldout_accuracy", sc.accuracy()); err != nil {
+				return err
+			}
+		}
+		c.Progress(step, s.Steps)
+	}
+	trainSec := time.Since(start).Seconds()
+
+	sc, err := Score(c, m, d.Eval.Examples, desc.ReferenceConditioned, s.EvalBatch)
+	if err != nil {
+		return err
+	}
+	rep := Report{Plugin: desc.Name, Version: desc.Version, ReferenceConditioned: desc.ReferenceConditioned,
+		TrainPairs: len(train), Steps: s.Steps, Params: m.NumParams(), TrainSeconds: trainSec,
+		TrainLoss: last.Loss, TrainAccuracy: last.Accuracy}
+	seed, n := c.Seed("bootstrap"), s.Resamples
+	if rep.Accuracy, err = ci(sc.Correct, seed, n); err != nil {
+		return err
+	}
+	if rep.LengthBaseline, err = lengthBaseline(d.Eval.Examples, seed, n); err != nil {
+		return err
+	}
+	rep.PrefersLonger = sc.prefersLonger(d.Eval.Examples)
+	var gaps []results.GapScore
+	if desc.ReferenceConditioned {
+		rep.Order = map[string]Interval{}
+		for name, xs := range sc.order() {
+			if rep.Order[name], err = ci(xs, seed, n); err != nil {
+				return err
+			}
+		}
+		gaps = sc.Gaps
+	}
+	if err := c.Metric(s.Steps, "heldout_accuracy", rep.Accuracy.Point); err != nil {
+		return err
+	}
+	if err := results.WriteJSONL(filepath.Join(c.Out, results.GapsFile), gaps); err != nil {
+		return err
+	}
+	if err := results.WriteJSON(filepath.Join(c.Out, RMFile), rep); err != nil {
+		return err
+	}
+	c.Log.Info("held-out", "plugin", desc.Name, "accuracy", rep.Accuracy.String(), "length_baseline", rep.LengthBaseline.String())
+	if err := m.Save(filepath.Join(c.Out, ModelFile)); err != nil {
+		return fmt.Errorf("save model: %w", err)
+	}
+	return nil
+}
+
+// comparisons asks the reward plugin for the comparisons of a batch and
+// lays out their inputs.
+func comparisons(ctx context.Context, rew sdk.Reward, batch []pref.Example) ([][]int, []nn.Pair, error) {
+	req := &sdk.ComparisonsRequest{Pairs: make([]sdk.Pair, len(batch))}
+	for i, e := range batch {
+		req.Pairs[i] = sdk.Pair{Prompt: int32s(e.Prompt), Chosen: int32s(e.Chosen), Rejected: int32s(e.Rejected)}
+	}
+	resp, err := rew.Comparisons(ctx, req)
+	if err != nil {
+		return nil, nil, fmt.Errorf("comparisons: %w", err)
+	}
+	if len(resp.Comparisons) == 0 {
+		return nil, nil, fmt.Errorf("comparisons: the reward plugin returned none for %d pairs", len(batch))
+	}
+	seqs := make([][]int, len(resp.Inputs))
+	for i, in := range resp.Inputs {
+		seqs[i] = layoutInput(in)
+	}
+	cmp := make([]nn.Pair, len(resp.Comparisons))
+	for i, cm := range resp.Comparisons {
+		if cm.Better < 0 || cm.Better >= len(seqs) || cm.Worse < 0 || cm.Worse >= len(seqs) {
+			return nil, nil, fmt.Errorf("comparisons: comparison %d indexes input %d or %d of %d", i, cm.Better, cm.Worse, len(seqs))
+		}
+		w := cm.Weight
+		if w == 0 {
+			w = 1
+		}
+		cmp[i] = nn.Pair{I: cm.Better, J: cm.Worse, Margin: cm.Margin, Weight: w}
+	}
+	return seqs, cmp, nil
+}
+
+// Scores are a reward model's verdicts on eval pairs.
+type Scores struct {
+	// Correct is 1 where the model ranks the pair as the humans did, 0
+	// where it ranks it the other way, ½ on a tie.
+	Correct []float64
+	Gaps    []results.GapScore // reference-conditioned models only
+}
+
+func (s *Scores) accuracy() float64 {
+	var t float64
+	for _, x := range s.Correct {
+		t += x
+	}
+	return t / float64(max(len(s.Correct), 1))
+}
+
+func (s *Scores) prefersLonger(ex []pref.Example) float64 {
+	var n, k float64
+	for i, e := range ex {
+		if e.ChosenLen == e.RejectedLen {
+			continue
+		}
+		n++
+		switch {
+		case s.Correct[i] == 0.5:
+			k += 0.5
+		case (s.Correct[i] == 1) == (e.ChosenLen > e.RejectedLen):
+			k++
+		}
+	}
+	if n == 0 {
+		return 0
+	}
+	return k / n
+}
+
+func indicator(b bool) float64 {
+	if b {
+		return 1
+	}
+	return 0
+}
+
+func (s *Scores) order() map[string][]float64 {
+	out := map[string][]float64{"wl_gt_ww": nil, "ll_gt_lw": nil, "both": nil, "full": nil}
+	for _, g := range s.Gaps {
+		a, b := g.WL > g.WW, g.LL > g.LW
+		out["wl_gt_ww"] = append(out["wl_gt_ww"], indicator(a))
+		out["ll_gt_lw"] = append(out["ll_gt_lw"], indicator(b))
+		out["both"] = append(out["both"], indicator(a && b))
+		out["full"] = append(out["full"], indicator(a && b && g.WL > g.LL && g.WW > g.LW))
+	}
+	return out
+}
+
+// Score runs m over eval examples: r(x, y_w) against r(x, y_l), or for a
+// reference-conditioned model the four gap scores, batch sequences at a
+// time.
+func Score(ctx context.Context, m *nn.Model, ex []pref.Example, refCnd bool, batch int) (*Scores, error) {
+	per := 2
+	if refCnd {
+		per = 4
+	}
+	seqs := make([][]int, 0, per*len(ex))
+	for _, e := range ex {
+		x, w, l := e.Prompt, e.Chosen, e.Rejected
+		if refCnd {
+			seqs = append(seqs, pref.LayoutGap(x, l, w), pref.LayoutGap(x, w, w), pref.LayoutGap(x, l, l), pref.LayoutGap(x, w, l))
+		} else {
+			seqs = append(seqs, pref.Layout(x, w), pref.Layout(x, l))
+		}
+	}
+	sc := make([]float64, 0, len(seqs))
+	for i := 0; i < len(seqs); i += batch {
+		r, err := m.Rewards(ctx, seqs[i:min(i+batch, len(seqs))])
+		if err != nil {
+			return nil, fmt.Errorf("held-out scores: %w", err)
+		}
+		sc = append(sc, r...)
+	}
+	out := &Scores{Correct: make([]float64, len(ex))}
+	for i := range ex {
+		var w, l float64
+		if refCnd {
+			g := results.GapScore{Pair: i, WL: sc[4*i], WW: sc[4*i+1], LL: sc[4*i+2], LW: sc[4*i+3]}
+			out.Gaps = append(out.Gaps, g)
+			w, l = g.WL, g.LW
+		} else {
+			w, l = sc[2*i], sc[2*i+1]
+		}
+		switch {
+		case w > l:
+			out.Correct[i] = 1
+		case w == l:
+			out.Correct[i] = 0.5
+		}
+	}
+	return out, nil
+}
