@@ -101,8 +101,8 @@ func Truncate(s string, max int, keep Keep) (string, bool) {
 	}
 	if keep == KeepEnd {
 		i := len(s) - max
-		for j := i; j < len(s) && j < i+utf8.UTFMax; j++ {
-			if utf8.RuneStart(s[j]) {
+		for j := i; j <= len(s) && j <= i+utf8.UTFMax; j++ {
+			if j == len(s) || utf8.RuneStart(s[j]) {
 				i = j
 				break
 			}
@@ -110,8 +110,8 @@ func Truncate(s string, max int, keep Keep) (string, bool) {
 		return s[i:], true
 	}
 	i := max
-	for j := i; j > 0 && j > max-utf8.UTFMax; j-- {
-		if utf8.RuneStart(s[j]) {
+	for j := i; j >= 0 && j >= max-utf8.UTFMax; j-- {
+		if j == 0 || utf8.RuneStart(s[j]) {
 			i = j
 			break
 		}
