@@ -25,6 +25,7 @@ func rewardPlugin(c *runner.Context, models sdk.ModelService) (sdk.Reward, *sdk.
 	if err != nil {
 		return nil, nil, err
 	}
+	reportFaults(c, p)
 	var r sdk.Reward
 	switch v := p.(type) {
 	case rewardConv:
@@ -48,6 +49,7 @@ func algorithmPlugin(c *runner.Context) (sdk.Algorithm, *sdk.Description, error)
 	if err != nil {
 		return nil, nil, err
 	}
+	reportFaults(c, p)
 	var a sdk.Algorithm
 	switch v := p.(type) {
 	case algorithmConv:
@@ -71,6 +73,7 @@ func curriculumPlugin(c *runner.Context) (sdk.Curriculum, *sdk.Description, erro
 	if err != nil {
 		return nil, nil, err
 	}
+	reportFaults(c, p)
 	var cu sdk.Curriculum
 	switch v := p.(type) {
 	case curriculumConv:

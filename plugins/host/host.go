@@ -275,6 +275,7 @@ func (m *Manager) Launch(ctx context.Context, spec Spec) (*Plugin, error) {
 		GRPCDialOptions:  sdk.DialOptions(),
 		Logger:           m.opts.Logger.Named("plugin." + label),
 		Stderr:           tail,
+		SyncStderr:       tail, // what a Go plugin writes to os.Stderr
 		StartTimeout:     m.opts.StartTimeout,
 	})
 	p := &Plugin{Spec: spec, SHA256: sum, client: client, stderr: tail}

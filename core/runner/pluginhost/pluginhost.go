@@ -21,6 +21,7 @@ import (
 	"fmt"
 	"os"
 	"sync"
+	"time"
 
 	"github.com/hashicorp/go-hclog"
 	"github.com/pit-lab/pit/core/results"
@@ -39,13 +40,14 @@ type Host struct {
 	managers map[*host.Manager]bool
 	closed   bool
 	exeSum   string
+	policy   host.Policy
 }
 
 // New returns a host whose plugins all die when ctx ends or Close is
 // called. logger receives the plugins' logs (nil discards them);
 // executable serves the built-ins (os.Executable() if empty).
 func New(ctx context.Context, logger hclog.Logger, executable string) *Host {
-	return &Host{ctx: ctx, logger: logger, exe: executable, managers: map[*host.Manager]bool{}}
+	return &Host{ctx: ctx, logger: logger, exe: executable, managers: map[*host.Manager]bool{}, policy: DefaultPolicy}
 }
 
 var _ runner.PluginHost = (*Host)(nil)
@@ -131,10 +133,12 @@ func (h *Host) release(m *host.Manager) {
 	h.mu.Unlock()
 }
 
-// Handle is a launched, configured plugin. Reward, Algorithm and
-// Curriculum (from *host.Plugin) give its client; PID its process id.
+// Handle is a launched, configured plugin under supervision (see
+// host.Supervised): Reward, Algorithm and Curriculum give its client, PID
+// its current process id. A crashed or hung process is restarted with its
+// state and the call retried, as the host's fault policy says.
 type Handle struct {
-	*host.Plugin
+	*host.Supervised
 	once  sync.Once
 	close func()
 }
@@ -143,6 +147,28 @@ type Handle struct {
 func (p *Handle) Close() error {
 	p.once.Do(p.close)
 	return nil
+}
+
+// OnFault sets f to hear of every fault of the plugin as a readable line
+// (the pipeline records them as warnings in the run's manifest).
+func (p *Handle) OnFault(f func(string)) {
+	if f == nil {
+		p.SetFaultHandler(nil)
+		return
+	}
+	p.SetFaultHandler(func(x host.Fault) { f(x.String()) })
+}
+
+// DefaultPolicy is the fault policy of a new Host: a call may take up to
+// five minutes, a failed call is retried twice in a fresh process, and a
+// plugin is restarted at most ten times in a stage.
+var DefaultPolicy = host.Policy{CallTimeout: 5 * time.Minute, Retries: 2, MaxRestarts: 10}
+
+// SetPolicy sets the fault policy of plugins launched from now on.
+func (h *Host) SetPolicy(p host.Policy) {
+	h.mu.Lock()
+	h.policy = p
+	h.mu.Unlock()
 }
 
 // Launch starts the plugin in its own process, offering it models (a
@@ -164,42 +190,29 @@ func (h *Host) Launch(ctx context.Context, s runner.PluginSpec, seed int64, mode
 	if err != nil {
 		return nil, err
 	}
-	p, err := m.Launch(ctx, hs)
+	h.mu.Lock()
+	pol := h.policy
+	h.mu.Unlock()
+	sup, err := m.Supervise(ctx, hs, &sdk.ConfigureRequest{Config: s.Config, Seed: seed}, pol)
 	if err != nil {
 		h.release(m)
 		return nil, err
 	}
-	handle := &Handle{Plugin: p, close: func() { h.release(m) }}
-	var configure func(context.Context, *sdk.ConfigureRequest) error
+	handle := &Handle{Supervised: sup, close: func() { h.release(m) }}
+	var kindErr error
 	switch hs.Kind {
 	case sdk.KindReward:
-		c, err := p.Reward()
-		if err != nil {
-			handle.Close()
-			return nil, err
-		}
-		configure = c.Configure
+		_, kindErr = sup.Reward()
 	case sdk.KindAlgorithm:
-		c, err := p.Algorithm()
-		if err != nil {
-			handle.Close()
-			return nil, err
-		}
-		configure = c.Configure
+		_, kindErr = sup.Algorithm()
 	case sdk.KindCurriculum:
-		c, err := p.Curriculum()
-		if err != nil {
-			handle.Close()
-			return nil, err
-		}
-		configure = c.Configure
+		_, kindErr = sup.Curriculum()
 	default:
-		handle.Close()
-		return nil, fmt.Errorf("pluginhost: unknown plugin kind %q", hs.Kind)
+		kindErr = fmt.Errorf("pluginhost: unknown plugin kind %q", hs.Kind)
 	}
-	if err := configure(ctx, &sdk.ConfigureRequest{Config: s.Config, Seed: seed}); err != nil {
+	if kindErr != nil {
 		handle.Close()
-		return nil, fmt.Errorf("configure %s: %w", hs, err)
+		return nil, kindErr
 	}
 	return handle, nil
 }
