@@ -14,6 +14,7 @@ import (
 
 	"github.com/pit-lab/pit/core/experiment"
 	"github.com/pit-lab/pit/core/runner"
+	"github.com/pit-lab/pit/core/runner/slurm"
 	"github.com/pit-lab/pit/plots"
 	"golang.org/x/sys/unix"
 )
@@ -54,9 +55,11 @@ func runCmd(ctx context.Context, args []string, stdout, stderr io.Writer) error 
 	force := fs.Bool("force", false, "recompute every stage even if it is in the cache")
 	dry := fs.Bool("dry-run", false, "print the expanded runs and each arm's difference from the baseline, run nothing")
 	progress := fs.String("progress", "auto", "progress display: auto (live on a terminal), live or plain")
+	executor := fs.String("executor", "", "where stages run: local or slurm (default: the file's [executor] kind, else local)")
+	wait := fs.Bool("wait", false, "with --executor slurm: wait until the jobs end and report the runs")
 	codeVersion := fs.String("code-version", "", "pin the code version in stage keys (default: the executable's SHA-256); reuses\nartefacts across rebuilds, so use it only when no stage's code changed")
 	fs.Usage = func() {
-		fmt.Fprintln(stderr, "Usage: pit run [FILE] [--out DIR] [--jobs N] [--force] [--dry-run] [--progress MODE]")
+		fmt.Fprintln(stderr, "Usage: pit run [FILE] [--out DIR] [--jobs N] [--force] [--dry-run] [--progress MODE] [--executor local|slurm [--wait]]")
 		fmt.Fprintln(stderr, "\nRuns the experiment's grid; FILE defaults to "+defaultExperiment+".")
 		fmt.Fprintln(stderr, "Stages whose key is in <out>/<experiment>/.cache are reused, so running")
 		fmt.Fprintln(stderr, "the same command again after an interruption finishes the grid.")
@@ -130,6 +133,20 @@ func runCmd(ctx context.Context, args []string, stdout, stderr io.Writer) error 
 			return err
 		}
 		return runner.WritePreview(stdout, ps)
+	}
+
+	execSettings := slurm.FromExperiment(exp)
+	if *executor == "" {
+		*executor = execSettings.Kind
+	}
+	switch *executor {
+	case slurm.Local:
+	case slurm.Slurm:
+		opts := runner.Options{Dir: dir, Force: *force, Plugins: plugins, CodeVersion: *codeVersion}
+		return runSlurm(ctx, file, dir, *codeVersion, *force, *wait, execSettings, plan, opts, stdout)
+	default:
+		fmt.Fprintf(stderr, "pit run: --executor %q: want local or slurm\n", *executor)
+		return exitError{2}
 	}
 
 	// A second SIGINT/SIGTERM while the grid winds down exits at once;

@@ -12,6 +12,7 @@ import (
 
 	"github.com/pit-lab/pit/core/results"
 	"github.com/pit-lab/pit/core/runner"
+	"github.com/pit-lab/pit/core/runner/slurm"
 )
 
 func init() {
@@ -83,6 +84,9 @@ func statusCmd(ctx context.Context, args []string, stdout, stderr io.Writer) err
 		}
 	} else if expected == nil {
 		return err
+	}
+	if err := slurm.Refresh(ctx, states, nil); err != nil {
+		fmt.Fprintf(stderr, "pit status: Slurm job states unknown: %v\n", err)
 	}
 	var missing []string
 	if expected != nil {

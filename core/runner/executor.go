@@ -136,6 +136,10 @@ type executor struct {
 	gen     int     // counts settled nodes, to wake waiting workers
 	dirty   []*node // settled nodes whose runs' files are not rewritten yet
 	sum     Summary
+
+	// manifestHook, if set, edits each manifest before it is written (see
+	// SyncRuns).
+	manifestHook func(r *runState, m *results.Manifest)
 }
 
 // Execute runs the plan: it computes every stage instance that is not in the
@@ -781,6 +785,9 @@ func (ex *executor) writeRun(r *runState, final bool) error {
 		} else {
 			r.metricsDirs = joined
 		}
+	}
+	if ex.manifestHook != nil {
+		ex.manifestHook(r, &m)
 	}
 	if b, err := json.MarshalIndent(m, "", "  "); err != nil {
 		errs = append(errs, fmt.Errorf("runner: encode manifest: %w", err))

@@ -81,6 +81,8 @@ func WriteStatus(w io.Writer, runs []results.RunState, missing []string, now tim
 				detail = fmt.Sprintf("process %s on %s is gone (killed?); run the same pit run command to resume", m.Extra["pid"], m.Host)
 			case m.Status == results.StatusFailed:
 				detail = m.Error
+			case m.Extra[StatusDetail] != "":
+				detail = m.Extra[StatusDetail]
 			case m.Status == results.StatusRunning && len(current) > 0:
 				for i, c := range current {
 					if p, ok := m.Extra[ProgressPrefix+c]; ok {
