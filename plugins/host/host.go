@@ -14,6 +14,7 @@ import (
 	"context"
 	"crypto/sha256"
 	"encoding/hex"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
@@ -21,6 +22,7 @@ import (
 	"os/exec"
 	"path/filepath"
 	"regexp"
+	"sort"
 	"strings"
 	"sync"
 	"time"
@@ -440,5 +442,41 @@ func (t *tailBuffer) Write(b []byte) (int, error) {
 func (t *tailBuffer) String() string {
 	t.mu.Lock()
 	defer t.mu.Unlock()
-	return t.buf.String()
+	return readableStderr(t.buf.String())
+}
+
+// readableStderr drops go-plugin's and hclog's debug and trace lines (JSON)
+// from a plugin's stderr and shortens its other JSON log lines to
+// "LEVEL: message key=value ...": what is left is what a person wants to
+// read about a dead plugin.
+func readableStderr(s string) string {
+	var out []string
+	for _, line := range strings.Split(s, "\n") {
+		if !strings.HasPrefix(line, "{") {
+			out = append(out, line)
+			continue
+		}
+		var rec map[string]any
+		if json.Unmarshal([]byte(line), &rec) != nil {
+			out = append(out, line)
+			continue
+		}
+		level, _ := rec["@level"].(string)
+		if level == "debug" || level == "trace" {
+			continue
+		}
+		msg := fmt.Sprintf("%s: %v", strings.ToUpper(level), rec["@message"])
+		var keys []string
+		for k := range rec {
+			if !strings.HasPrefix(k, "@") {
+				keys = append(keys, k)
+			}
+		}
+		sort.Strings(keys)
+		for _, k := range keys {
+			msg += fmt.Sprintf(" %s=%v", k, rec[k])
+		}
+		out = append(out, msg)
+	}
+	return strings.Join(out, "\n")
 }

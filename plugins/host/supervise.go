@@ -262,10 +262,12 @@ func (s *Supervised) call(ctx context.Context, method string, mutates bool, f fu
 			if rerr != nil {
 				msg += "; " + rerr.Error()
 			}
-			if full := strings.TrimSpace(p.stderr.String()); full != "" && !strings.Contains(err.Error(), "last stderr") {
-				msg += "\nplugin stderr:\n" + lastLines(full, 20, 2000)
+			// The fault says it all but the transport's words.
+			cause := err
+			if u := errors.Unwrap(err); u != nil {
+				cause = u
 			}
-			return fmt.Errorf("%s: %w", msg, err)
+			return fmt.Errorf("%s: %w", msg, cause)
 		}
 		s.report(fault)
 	}
