@@ -11,8 +11,8 @@ import (
 	"syscall"
 	"testing"
 
-	_ "github.com/pit-lab/pit/core/pipeline" // the stages
 	"github.com/pit-lab/pit/core/experiment"
+	_ "github.com/pit-lab/pit/core/pipeline" // the stages
 	"github.com/pit-lab/pit/core/results"
 	"github.com/pit-lab/pit/core/runner"
 	"github.com/pit-lab/pit/plugins/host"
