@@ -119,6 +119,10 @@ func runCmd(ctx context.Context, args []string, stdout, stderr io.Writer) error 
 		return err
 	}
 	defer closePlugins()
+	if err := setPluginPolicy(plugins, runs); err != nil {
+		fmt.Fprintf(stderr, "pit run: %s: %v\n", file, err)
+		return exitError{1}
+	}
 
 	plan, err := runner.PlanFor(exp, runs)
 	if err != nil {
