@@ -699,6 +699,9 @@ func (ex *executor) writeRun(r *runState, final bool) error {
 			}
 			if n.err != nil {
 				rec.Error = n.err.Error()
+				if step, v, ok := StepFailure(n.err); ok {
+					rec.FailedStep, rec.FailedValue = step, v
+				}
 			}
 			all = false
 			if n.status == results.StatusFailed {

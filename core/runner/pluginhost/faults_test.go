@@ -3,6 +3,7 @@ package pluginhost
 import (
 	"context"
 	"fmt"
+	"os"
 	"path/filepath"
 	"sort"
 	"strings"
@@ -57,12 +58,11 @@ func (k *killingHost) Launch(ctx context.Context, s runner.PluginSpec, seed int6
 	return p, err
 }
 
-// runRL runs testdata/rl.toml into dir and returns its run's manifest and
-// metrics.
-func runRL(t *testing.T, dir string, ph runner.PluginHost) (results.Manifest, []results.Metric) {
+// execute runs an experiment file's grid into dir with ph.
+func execute(t *testing.T, file, dir string, ph runner.PluginHost) runner.Summary {
 	t.Helper()
 	ctx := context.Background()
-	exp, err := experiment.Load(ctx, "testdata/rl.toml")
+	exp, err := experiment.Load(ctx, file)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -74,11 +74,32 @@ func runRL(t *testing.T, dir string, ph runner.PluginHost) (results.Manifest, []
 	if err != nil {
 		t.Fatal(err)
 	}
-	out := filepath.Join(dir, exp.Name)
-	if _, err := runner.Execute(ctx, plan, runner.Options{Dir: out, Plugins: ph, CodeVersion: "test"}); err != nil {
+	sum, err := runner.Execute(ctx, plan, runner.Options{Dir: filepath.Join(dir, exp.Name), Plugins: ph, CodeVersion: "test"})
+	if err != nil {
 		t.Fatal(err)
 	}
-	runDir := filepath.Join(out, plan.Runs[0].ID)
+	return sum
+}
+
+// writeExperiment writes the experiment file base with extra appended to
+// file.
+func writeExperiment(t *testing.T, base, file, extra string) {
+	t.Helper()
+	b, err := os.ReadFile(base)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(file, append(b, extra...), 0o644); err != nil {
+		t.Fatal(err)
+	}
+}
+
+// runRL runs testdata/rl.toml into dir and returns its run's manifest and
+// metrics.
+func runRL(t *testing.T, dir string, ph runner.PluginHost) (results.Manifest, []results.Metric) {
+	t.Helper()
+	sum := execute(t, "testdata/rl.toml", dir, ph)
+	runDir := filepath.Join(sum.Dir, "seed=1")
 	var m results.Manifest
 	if err := results.ReadJSON(filepath.Join(runDir, results.ManifestFile), &m); err != nil {
 		t.Fatal(err)
