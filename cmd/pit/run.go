@@ -119,7 +119,7 @@ func runCmd(ctx context.Context, args []string, stdout, stderr io.Writer) error 
 		return err
 	}
 	defer closePlugins()
-	if err := setPluginPolicy(plugins, runs); err != nil {
+	if err := prepareRun(plugins, runs, dir, *dry); err != nil {
 		fmt.Fprintf(stderr, "pit run: %s: %v\n", file, err)
 		return exitError{1}
 	}
