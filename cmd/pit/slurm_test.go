@@ -197,8 +197,9 @@ func TestSlurmExecutor(t *testing.T) {
 		mk := filepath.Join(dir, "markers2")
 		os.Mkdir(mk, 0o755)
 		// Slow trainings (20 x 250 ms), so one can be cancelled mid-way.
-		gridFile(t, dir, "250ms", "")
-		out := slurmPit(t, bin, dir, mk, conf, true, "run", "grid.toml", "--out", "slow", "--executor", "slurm")
+		// The executor chosen in the file this time.
+		gridFile(t, dir, "250ms", "\n[executor]\nkind = \"slurm\"\ntime = \"10:00\"\nmax_concurrent = 8\n")
+		out := slurmPit(t, bin, dir, mk, conf, true, "run", "grid.toml", "--out", "slow")
 		if !strings.Contains(out, "14 submitted now") {
 			t.Fatalf("pit run:\n%s", out)
 		}
@@ -244,7 +245,7 @@ func TestSlurmExecutor(t *testing.T) {
 
 		// The next pit run resubmits the training and its two evaluations,
 		// nothing else.
-		out = slurmPit(t, bin, dir, mk, conf, true, "run", "grid.toml", "--out", "slow", "--executor", "slurm", "--wait")
+		out = slurmPit(t, bin, dir, mk, conf, true, "run", "grid.toml", "--out", "slow", "--wait")
 		if !strings.Contains(out, "11 in the cache, 0 already queued, 3 submitted now") || !strings.Contains(out, "8 runs: 8 done, 0 failed") {
 			t.Errorf("resubmission:\n%s", out)
 		}
@@ -260,6 +261,28 @@ func TestSlurmExecutor(t *testing.T) {
 		stOut = slurmPit(t, bin, dir, mk, conf, true, "status", "grid.toml", "--out", "slow")
 		if !strings.Contains(stOut, "8 runs: 8 done") {
 			t.Errorf("pit status at the end:\n%s", stOut)
+		}
+	})
+
+	t.Run("cancel", func(t *testing.T) {
+		gridFile(t, dir, "250ms", "")
+		out := slurmPit(t, bin, dir, t.TempDir(), conf, true, "run", "grid.toml", "--out", "cancel", "--executor", "slurm")
+		if !strings.Contains(out, "14 submitted now") {
+			t.Fatalf("pit run:\n%s", out)
+		}
+		out = slurmPit(t, bin, dir, "", conf, true, "cancel", "grid.toml", "--out", "cancel")
+		// The two test-gen jobs may be over already; nothing else is.
+		if m := regexp.MustCompile(`cancelled (\d+) job\(s\): (\d+_\d+ ?)+\n`).FindStringSubmatch(out); m == nil || (m[1] != "12" && m[1] != "13" && m[1] != "14") {
+			t.Errorf("pit cancel:\n%s", out)
+		}
+		var stOut string
+		waitFor(t, "the cancelled grid to settle", 30*time.Second, func() bool {
+			stOut = slurmPit(t, bin, dir, "", conf, true, "status", "grid.toml", "--out", "cancel")
+			return strings.Contains(stOut, "8 runs: 8 failed")
+		})
+		out = slurmPit(t, bin, dir, "", conf, true, "cancel", "grid.toml", "--out", "cancel")
+		if !strings.Contains(out, "no pending or running jobs") {
+			t.Errorf("pit cancel again:\n%s", out)
 		}
 	})
 }

@@ -53,6 +53,7 @@ stop_pid() { # stop_pid PIDFILE
 stop() {
 	local dir=$1
 	[ -d "$dir" ] || return 0
+	dir=$(cd "$dir" && pwd)
 	# Cancel leftover jobs first so no job step outlives the cluster.
 	if [ -f "$dir/slurm.conf" ] && [ -s "$dir/slurmctld.pid" ] && alive "$(cat "$dir/slurmctld.pid")"; then
 		SLURM_CONF="$dir/slurm.conf" timeout 5 scancel --full --user=root 2>/dev/null || true
@@ -60,6 +61,7 @@ stop() {
 	stop_pid "$dir/slurmd.pid"
 	stop_pid "$dir/slurmctld.pid"
 	stop_pid "$dir/munged.pid"
+	rm -f "/run/munge/pit-$(printf %s "$dir" | cksum | cut -d' ' -f1)".*
 }
 
 start() {
@@ -72,6 +74,8 @@ start() {
 	cpus=${PIT_SLURM_CPUS:-8}
 
 	# munge: the key comes with the package (mungekey makes one if missing).
+	# Each cluster runs its own munged on its own socket, so stopping one
+	# cluster never pulls authentication from under another.
 	mkdir -p /run/munge /var/log/munge /var/lib/munge
 	chown munge:munge /run/munge /var/log/munge /var/lib/munge
 	chmod 0755 /run/munge
@@ -80,13 +84,13 @@ start() {
 		chown munge:munge /etc/munge/munge.key
 		chmod 0400 /etc/munge/munge.key
 	fi
-	if ! { [ -s /run/munge/munged.pid ] && alive "$(cat /run/munge/munged.pid)"; }; then
-		rm -f /run/munge/munged.pid
-		runuser -u munge -- /usr/sbin/munged --force
-		for i in $(seq 50); do [ -s /run/munge/munged.pid ] && break; sleep 0.1; done
-		[ -s /run/munge/munged.pid ] || die "munged did not start"
-		cp /run/munge/munged.pid "$dir/munged.pid"
-	fi
+	id=pit-$(printf %s "$dir" | cksum | cut -d' ' -f1)
+	sock=/run/munge/$id.socket
+	runuser -u munge -- /usr/sbin/munged --force --socket="$sock" --pid-file="/run/munge/$id.pid" \
+		--seed-file="/run/munge/$id.seed" --log-file="/var/log/munge/$id.log"
+	for i in $(seq 50); do [ -s "/run/munge/$id.pid" ] && break; sleep 0.1; done
+	[ -s "/run/munge/$id.pid" ] || die "munged did not start (see /var/log/munge/$id.log)"
+	cp "/run/munge/$id.pid" "$dir/munged.pid"
 
 	cat >"$dir/slurm.conf" <<CONF
 ClusterName=pit
@@ -94,6 +98,7 @@ SlurmctldHost=$host(127.0.0.1)
 SlurmUser=root
 SlurmdUser=root
 AuthType=auth/munge
+AuthInfo=socket=$sock
 ProctrackType=proctrack/linuxproc
 TaskPlugin=task/none
 SwitchType=switch/none

@@ -253,6 +253,9 @@ func symlink(target, link string) error {
 	if err := os.MkdirAll(filepath.Dir(link), 0o755); err != nil {
 		return fmt.Errorf("slurm: %w", err)
 	}
+	if rel, err := filepath.Rel(filepath.Dir(link), target); err == nil {
+		target = rel // the results directory may move
+	}
 	os.Remove(link)
 	if err := os.Symlink(target, link); err != nil {
 		return fmt.Errorf("slurm: %w", err)
