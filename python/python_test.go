@@ -9,6 +9,7 @@ package python_test
 
 import (
 	"context"
+	"math"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -17,6 +18,7 @@ import (
 	"sync"
 	"testing"
 
+	"github.com/pit-lab/pit/core/results"
 	"github.com/pit-lab/pit/plugins/host"
 	"github.com/pit-lab/pit/plugins/sdk"
 	"github.com/pit-lab/pit/plugins/sdk/plugintest"
@@ -251,5 +253,74 @@ func TestShutdown(t *testing.T) {
 	m.Close()
 	if !p.Exited() {
 		t.Fatal("the plugin still runs after Close")
+	}
+}
+
+// TestEndToEnd runs pit (built from cmd/pit) on an experiment whose pit_rm
+// and pit_rl stages use the Python plugin by path: pit validates its config
+// through it, trains the gap model on its comparisons and runs RL on its
+// rewards, and the manifest names it.
+func TestEndToEnd(t *testing.T) {
+	if testing.Short() {
+		t.Skip("builds pit and trains a small pipeline; skipped with -short")
+	}
+	plugin := examplePlugin(t)
+	dir := t.TempDir()
+	bin := filepath.Join(dir, "pit")
+	if out, err := exec.Command("go", "build", "-o", bin, "../cmd/pit").CombinedOutput(); err != nil {
+		t.Fatalf("go build: %v\n%s", err, out)
+	}
+	src, err := os.ReadFile("testdata/e2e.toml")
+	if err != nil {
+		t.Fatal(err)
+	}
+	file := filepath.Join(dir, "e2e.toml")
+	if err := os.WriteFile(file, []byte(strings.ReplaceAll(string(src), "PLUGIN", plugin)), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	out := filepath.Join(dir, "results")
+	cmd := exec.Command(bin, "run", file, "--out", out, "--progress", "plain")
+	stdout, err := cmd.Output()
+	if err != nil {
+		var stderr []byte
+		if ee, ok := err.(*exec.ExitError); ok {
+			stderr = ee.Stderr
+		}
+		t.Fatalf("pit run: %v\n%s\n%s", err, stdout, stderr)
+	}
+	if !strings.Contains(string(stdout), "1 done, 0 failed") {
+		t.Fatalf("pit run did not finish its run:\n%s", stdout)
+	}
+	runDir := filepath.Join(out, "python-e2e", "seed=1")
+	var m results.Manifest
+	if err := results.ReadJSON(filepath.Join(runDir, results.ManifestFile), &m); err != nil {
+		t.Fatal(err)
+	}
+	found := false
+	for _, p := range m.Plugins {
+		if p.Kind == "reward" && p.Name == "clipped-difference-py" && p.Version == "1.0.0" && len(p.SHA256) == 64 {
+			found = true
+		}
+	}
+	if !found {
+		t.Errorf("manifest does not list the Python plugin: %+v", m.Plugins)
+	}
+	ms, err := results.ReadJSONL[results.Metric](filepath.Join(runDir, results.MetricsFile))
+	if err != nil {
+		t.Fatal(err)
+	}
+	var rewards []float64
+	for _, x := range ms {
+		if x.Stage == "pit_rl" && x.Name == "reward" {
+			rewards = append(rewards, x.Value)
+		}
+	}
+	if len(rewards) != 6 {
+		t.Fatalf("%d pit_rl reward metrics, want one per step (6)", len(rewards))
+	}
+	for _, r := range rewards {
+		if math.IsNaN(r) || r < -0.5 || r > 0.5 {
+			t.Errorf("pit_rl mean reward %v outside the plugin's clip [-0.5, 0.5]", r)
+		}
 	}
 }
