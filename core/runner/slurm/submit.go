@@ -75,6 +75,7 @@ func Submit(ctx context.Context, plan runner.Plan, opts runner.Options, cfg Conf
 		return sub, fmt.Errorf("slurm: %w", err)
 	}
 
+	held := map[string]bool{}
 	jobOf := make([]string, len(insts)) // the job computing each instance
 	need := make([]bool, len(insts))
 	for i, in := range insts {
@@ -89,9 +90,20 @@ func Submit(ctx context.Context, plan runner.Plan, opts runner.Options, cfg Conf
 		if _, alive := state(rec, have, jobs); alive {
 			jobOf[i] = rec.Job
 			sub.Queued++
+			if j := jobs[rec.Job]; j.State == "PENDING" && j.Reason == "JobHeldUser" {
+				// Submitted held by a pit killed before it released the
+				// array: release it now.
+				held[strings.SplitN(rec.Job, "_", 2)[0]] = true
+			}
 			continue
 		}
 		need[i] = true
+	}
+
+	for id := range held {
+		if _, err := cfg.Client.run(ctx, "", "scontrol", "release", id); err != nil {
+			return sub, err
+		}
 	}
 
 	// Submit level by level: an instance is submitted once each input is

@@ -157,4 +157,10 @@ func TestSubmitMapsTheDAG(t *testing.T) {
 	if sub.Submitted != 0 || sub.Queued != 13 {
 		t.Errorf("second submission %+v", sub)
 	}
+	// The fake jobs are still held (as if the first pit had been killed
+	// before releasing them): the second submission released them again.
+	released, _ = os.ReadFile(filepath.Join(logs, "released"))
+	if n := len(strings.Fields(string(released))); n != 14 { // 7 arrays, released twice
+		t.Errorf("released after the second submission: %q", released)
+	}
 }
