@@ -145,6 +145,11 @@ func runCmd(ctx context.Context, args []string, stdout, stderr io.Writer) error 
 	}
 	switch *executor {
 	case slurm.Local:
+		// Computing what queued Slurm jobs will compute wastes both.
+		if ids, err := slurm.LiveJobs(ctx, dir, nil); err == nil && len(ids) > 0 {
+			fmt.Fprintf(stderr, "pit run: %d Slurm job(s) of this grid are pending or running (%s ...); wait for them, add --executor slurm, or pit cancel them first\n", len(ids), ids[0])
+			return exitError{1}
+		}
 	case slurm.Slurm:
 		opts := runner.Options{Dir: dir, Force: *force, Plugins: plugins, CodeVersion: *codeVersion}
 		return runSlurm(ctx, file, dir, *codeVersion, *force, *wait, execSettings, plan, opts, stdout)

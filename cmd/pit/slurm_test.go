@@ -228,6 +228,11 @@ func TestSlurmExecutor(t *testing.T) {
 			t.Errorf("pit status while running:\n%s", stOut)
 		}
 
+		// The local executor does not compete with the queued jobs.
+		if out := slurmPit(t, bin, dir, mk, conf, false, "run", "grid.toml", "--out", "slow", "--executor", "local"); !strings.Contains(out, "Slurm job(s) of this grid are pending or running") {
+			t.Errorf("pit run --executor local while jobs are queued:\n%s", out)
+		}
+
 		if out, err := exec.Command("env", conf, "scancel", job).CombinedOutput(); err != nil {
 			t.Fatalf("scancel %s: %v\n%s", job, err, out)
 		}

@@ -189,8 +189,22 @@ func Cancel(ctx context.Context, dir string, client *Client) ([]string, error) {
 	if client == nil {
 		client = &Client{}
 	}
-	recs, err := Records(dir)
+	ids, err := LiveJobs(ctx, dir, client)
 	if err != nil {
+		return nil, err
+	}
+	return ids, client.Cancel(ctx, ids)
+}
+
+// LiveJobs returns the pending and running jobs of the experiment whose
+// results directory is dir, without asking slurmctld when no job was ever
+// submitted for it.
+func LiveJobs(ctx context.Context, dir string, client *Client) ([]string, error) {
+	if client == nil {
+		client = &Client{}
+	}
+	recs, err := Records(dir)
+	if err != nil || len(recs) == 0 {
 		return nil, err
 	}
 	jobs, err := client.Jobs(ctx)
@@ -204,7 +218,7 @@ func Cancel(ctx context.Context, dir string, client *Client) ([]string, error) {
 		}
 	}
 	sort.Strings(ids)
-	return ids, client.Cancel(ctx, ids)
+	return ids, nil
 }
 
 // HasJobs reports whether any run of runs was given to Slurm.
