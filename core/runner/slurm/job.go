@@ -12,6 +12,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/pit-lab/pit/core/cache"
 	"github.com/pit-lab/pit/core/results"
 	"github.com/pit-lab/pit/core/runner"
 )
@@ -96,28 +97,25 @@ type Progress struct {
 	Done, Queued, Running, Failed, Missing int
 }
 
-// Poll reports the state of the plan's instances from the cache, the
-// records and slurmctld.
-func Poll(ctx context.Context, plan runner.Plan, opts runner.Options, client *Client) (Progress, error) {
+// Poll reports the state of the instances (from runner.Instances) of the
+// experiment whose results directory is dir, from the cache, the records
+// and slurmctld.
+func Poll(ctx context.Context, dir string, insts []runner.Instance, client *Client) (Progress, error) {
 	var p Progress
 	if client == nil {
 		client = &Client{}
-	}
-	opts.Force = false
-	insts, err := runner.Instances(ctx, plan, opts)
-	if err != nil {
-		return p, err
 	}
 	jobs, err := client.Jobs(ctx)
 	if err != nil {
 		return p, err
 	}
+	store := cache.At(filepath.Join(dir, runner.CacheDir))
 	for _, in := range insts {
-		if in.Cached {
+		if _, ok := store.Lookup(in.Stage, in.Key); ok {
 			p.Done++
 			continue
 		}
-		rec, have, err := ReadRecord(opts.Dir, in.Stage, in.Key)
+		rec, have, err := ReadRecord(dir, in.Stage, in.Key)
 		if err != nil {
 			return p, err
 		}
@@ -143,8 +141,13 @@ func Wait(ctx context.Context, plan runner.Plan, opts runner.Options, client *Cl
 	if client == nil {
 		client = &Client{}
 	}
+	opts.Force = false
+	insts, err := runner.Instances(ctx, plan, opts) // once: keys may need plugin processes
+	if err != nil {
+		return sum, err
+	}
 	for {
-		p, err := Poll(ctx, plan, opts, client)
+		p, err := Poll(ctx, opts.Dir, insts, client)
 		if err != nil {
 			return sum, err
 		}
@@ -161,7 +164,6 @@ func Wait(ctx context.Context, plan runner.Plan, opts runner.Options, client *Cl
 	if err != nil {
 		return sum, err
 	}
-	opts.Force = false
 	if err := runner.SyncRuns(ctx, plan, opts, stateFunc(opts.Dir, jobs)); err != nil {
 		return sum, err
 	}
