@@ -22,6 +22,10 @@ type Truncation struct {
 	Prompts   int `json:"prompts"`   // prompts cut
 	Responses int `json:"responses"` // responses cut (two per pair)
 	Pairs     int `json:"pairs"`
+	// Identical counts pairs whose two responses became the same tokens
+	// after truncation (they differ only past the cut): no model can rank
+	// them, and the accuracies count them as ties.
+	Identical int `json:"identical"`
 }
 
 // PromptRate is the share of prompts cut.
@@ -90,6 +94,9 @@ func Tokenize(pairs []Pair, maxPrompt, maxResponse int, keep Keep) ([]Example, T
 		l, cl := Truncate(p.Rejected, maxResponse, KeepStart)
 		tr.Prompts += b2i(cx)
 		tr.Responses += b2i(cw) + b2i(cl)
+		if w == l {
+			tr.Identical++
+		}
 		out[i] = Example{Prompt: Encode(x), Chosen: Encode(w), Rejected: Encode(l), ChosenLen: len(p.Chosen), RejectedLen: len(p.Rejected), Line: p.Line}
 	}
 	return out, tr

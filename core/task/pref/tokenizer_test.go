@@ -86,13 +86,14 @@ func TestTokenizeTruncationRate(t *testing.T) {
 	pairs := []Pair{
 		{Prompt: "short", Chosen: "ok", Rejected: "no"},
 		{Prompt: "a much longer prompt", Chosen: "a much longer answer", Rejected: "no"},
+		{Prompt: "p", Chosen: "same start, then yes", Rejected: "same start, then no"},
 	}
 	ex, tr := Tokenize(pairs, 10, 8, KeepEnd)
-	if tr.Pairs != 2 || tr.Prompts != 1 || tr.Responses != 1 {
-		t.Fatalf("truncation %+v, want 1 of 2 prompts and 1 of 4 responses cut", tr)
+	if tr.Pairs != 3 || tr.Prompts != 1 || tr.Responses != 3 || tr.Identical != 1 {
+		t.Fatalf("truncation %+v, want 1 of 3 prompts and 3 of 6 responses cut, 1 pair identical after the cut", tr)
 	}
-	if tr.PromptRate() != 0.5 || tr.ResponseRate() != 0.25 {
-		t.Errorf("rates %v %v, want 0.5 0.25", tr.PromptRate(), tr.ResponseRate())
+	if tr.PromptRate() != 1.0/3 || tr.ResponseRate() != 0.5 {
+		t.Errorf("rates %v %v, want 1/3 1/2", tr.PromptRate(), tr.ResponseRate())
 	}
 	if got := Decode(ex[1].Prompt); got != "ger prompt" {
 		t.Errorf("prompt kept %q, want its end", got)

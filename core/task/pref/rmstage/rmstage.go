@@ -52,7 +52,7 @@ func init() {
 		Name:    "pref_data",
 		Doc:     "a real preference dataset ([task] kind = \"preference\"), tokenized, with the length baseline on its eval split",
 		Publish: []string{DataFile},
-		Version: "1",
+		Version: "2",
 		Run:     runData,
 	})
 	runner.Register(runner.Kind{
@@ -140,8 +140,11 @@ type SplitSummary struct {
 	Load              pref.Stats  `json:"load"`
 	PromptTruncRate   float64     `json:"prompt_truncation_rate"`
 	ResponseTruncRate float64     `json:"response_truncation_rate"`
-	MeanChosenBytes   float64     `json:"mean_chosen_bytes"`
-	MeanRejectedBytes float64     `json:"mean_rejected_bytes"`
+	// IdenticalAfterCut counts pairs whose responses are the same tokens
+	// after truncation (ties for every model).
+	IdenticalAfterCut int     `json:"identical_after_truncation"`
+	MeanChosenBytes   float64 `json:"mean_chosen_bytes"`
+	MeanRejectedBytes float64 `json:"mean_rejected_bytes"`
 }
 
 // DataSummary is pref_data.json.
@@ -170,7 +173,7 @@ func summarize(sp pref.Split) SplitSummary {
 	}
 	n := float64(max(len(sp.Examples), 1))
 	return SplitSummary{Source: sp.Source, Load: sp.Load, PromptTruncRate: sp.Truncation.PromptRate(),
-		ResponseTruncRate: sp.Truncation.ResponseRate(), MeanChosenBytes: w / n, MeanRejectedBytes: l / n}
+		ResponseTruncRate: sp.Truncation.ResponseRate(), IdenticalAfterCut: sp.Truncation.Identical, MeanChosenBytes: w / n, MeanRejectedBytes: l / n}
 }
 
 func ci(xs []float64, seed int64, resamples int) (Interval, error) {
@@ -212,6 +215,7 @@ func runData(c *runner.Context) error {
 		for k, v := range map[string]float64{
 			"pairs": float64(sp.Load.Pairs), "malformed": float64(sp.Load.Malformed), "identical": float64(sp.Load.Identical),
 			"prompt_truncation_rate": sp.PromptTruncRate, "response_truncation_rate": sp.ResponseTruncRate,
+			"identical_after_truncation": float64(sp.IdenticalAfterCut),
 		} {
 			if err := c.Metric(0, name+"/"+k, v); err != nil {
 				return err
