@@ -81,6 +81,26 @@ func execute(t *testing.T, file, dir string, ph runner.PluginHost) runner.Summar
 	return sum
 }
 
+// executeWithPolicy is execute with the experiment's [plugins] policy
+// applied to ph first, as pit run does.
+func executeWithPolicy(t *testing.T, file, dir string, ph *Host) runner.Summary {
+	t.Helper()
+	exp, err := experiment.Load(context.Background(), file)
+	if err != nil {
+		t.Fatal(err)
+	}
+	runs, err := experiment.Expand(exp)
+	if err != nil {
+		t.Fatal(err)
+	}
+	pol, err := PolicyFor(runs)
+	if err != nil {
+		t.Fatal(err)
+	}
+	ph.SetPolicy(pol)
+	return execute(t, file, dir, ph)
+}
+
 // writeExperiment writes the experiment file base with extra appended to
 // file.
 func writeExperiment(t *testing.T, base, file, extra string) {
