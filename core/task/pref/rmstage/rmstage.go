@@ -130,6 +130,7 @@ type Interval struct {
 	N     int     `json:"n"`
 }
 
+// String formats iv as "point [lo, hi] (n=N)".
 func (iv Interval) String() string {
 	return fmt.Sprintf("%.3f [%.3f, %.3f] (n=%d)", iv.Point, iv.Lo, iv.Hi, iv.N)
 }
