@@ -10,6 +10,8 @@ import (
 	"time"
 
 	"github.com/pit-lab/pit/plugins/sdk"
+	"google.golang.org/grpc/codes"
+	"google.golang.org/grpc/status"
 )
 
 // Policy says how a supervised plugin's faults are handled.
@@ -231,7 +233,9 @@ func (s *Supervised) call(ctx context.Context, method string, mutates bool, f fu
 				state = []byte{}
 			}
 		}
-		hung := err != nil && errors.Is(cctx.Err(), context.DeadlineExceeded) && ctx.Err() == nil
+		// gRPC may report the deadline a moment before the context does.
+		hung := err != nil && ctx.Err() == nil && s.pol.CallTimeout > 0 &&
+			(errors.Is(cctx.Err(), context.DeadlineExceeded) || isDeadline(err))
 		cancel()
 		if err == nil {
 			if state != nil {
@@ -271,6 +275,12 @@ func (s *Supervised) call(ctx context.Context, method string, mutates bool, f fu
 		}
 		s.report(fault)
 	}
+}
+
+// isDeadline reports whether err carries gRPC's DeadlineExceeded code.
+func isDeadline(err error) bool {
+	var se interface{ GRPCStatus() *status.Status }
+	return errors.As(err, &se) && se.GRPCStatus().Code() == codes.DeadlineExceeded
 }
 
 func (s *Supervised) report(f Fault) {
