@@ -108,7 +108,7 @@ func runPITRL(c *runner.Context) error {
 		return err
 	}
 	models := NewModelService(task, rm)
-	rew, desc, err := rewardPlugin(c, models)
+	rew, desc, err := RewardPlugin(c, models)
 	if err != nil {
 		return err
 	}

@@ -18,9 +18,10 @@ type curriculumConv interface {
 	Curriculum() (sdk.Curriculum, error)
 }
 
-// rewardPlugin launches the stage's reward plugin, offering it models, and
-// describes it.
-func rewardPlugin(c *runner.Context, models sdk.ModelService) (sdk.Reward, *sdk.Description, error) {
+// RewardPlugin launches the stage's reward plugin, offering it models, and
+// describes it. Plugin faults (restarts after a crash or hang) are recorded
+// as warnings in the manifests of the runs that use the stage.
+func RewardPlugin(c *runner.Context, models sdk.ModelService) (sdk.Reward, *sdk.Description, error) {
 	p, err := c.Plugin(string(sdk.KindReward), models)
 	if err != nil {
 		return nil, nil, err

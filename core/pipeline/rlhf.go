@@ -51,7 +51,7 @@ func runRLHF(c *runner.Context) error {
 	if err != nil {
 		return err
 	}
-	rew, desc, err := rewardPlugin(c, NewModelService(task, rm))
+	rew, desc, err := RewardPlugin(c, NewModelService(task, rm))
 	if err != nil {
 		return err
 	}

@@ -114,7 +114,7 @@ func runRM(c *runner.Context, base string) error {
 			return fmt.Errorf("%w", err)
 		}
 	}
-	rew, desc, err := rewardPlugin(c, NewModelService(task, m))
+	rew, desc, err := RewardPlugin(c, NewModelService(task, m))
 	if err != nil {
 		return err
 	}

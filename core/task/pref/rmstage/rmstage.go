@@ -284,29 +284,6 @@ func int32s(v []int) []int32 {
 	return out
 }
 
-func rewardPlugin(c *runner.Context, models sdk.ModelService) (sdk.Reward, *sdk.Description, error) {
-	p, err := c.Plugin(string(sdk.KindReward), models)
-	if err != nil {
-		return nil, nil, err
-	}
-	var r sdk.Reward
-	switch v := p.(type) {
-	case interface{ Reward() (sdk.Reward, error) }:
-		if r, err = v.Reward(); err != nil {
-			return nil, nil, fmt.Errorf("reward plugin: %w", err)
-		}
-	case sdk.Reward:
-		r = v
-	default:
-		return nil, nil, fmt.Errorf("the reward slot's plugin (%T) is not a reward formulation", p)
-	}
-	d, err := r.Describe(c)
-	if err != nil {
-		return nil, nil, fmt.Errorf("describe the reward plugin: %w", err)
-	}
-	return r, d, nil
-}
-
 func modelConfig(c *runner.Context, s *pref.Settings) (nn.Config, error) {
 	ms := pipeline.DefaultModelSettings()
 	switch m := c.Model.(type) {

@@ -7,6 +7,7 @@ import (
 	"time"
 
 	"github.com/pit-lab/pit/core/nn"
+	"github.com/pit-lab/pit/core/pipeline"
 	"github.com/pit-lab/pit/core/results"
 	"github.com/pit-lab/pit/core/runner"
 	"github.com/pit-lab/pit/core/task/pref"
@@ -62,7 +63,7 @@ func runRM(c *runner.Context) error {
 	if err != nil {
 		return fmt.Errorf("model: %w", err)
 	}
-	rew, desc, err := rewardPlugin(c, &modelService{m: m})
+	rew, desc, err := pipeline.RewardPlugin(c, &modelService{m: m})
 	if err != nil {
 		return err
 	}
