@@ -38,35 +38,19 @@ func (s *SFTSettings) Validate() error {
 	bad := func(key, format string, args ...any) {
 		errs = append(errs, &experiment.FieldError{Key: key, Msg: fmt.Sprintf(format, args...)})
 	}
-	if s.Steps < 1 {
-		bad("steps", "must be at least 1 (got %d)", s.Steps)
-	}
-	if s.BatchSize < 1 {
-		bad("batch_size", "must be at least 1 (got %d)", s.BatchSize)
-	}
-	if !(s.LR > 0) {
-		bad("lr", "must be > 0 (got %v)", s.LR)
-	}
+	checkSize(bad, s.Steps, s.BatchSize, s.LR)
 	if s.EvalEvery < 0 || s.EvalPairs < 0 || s.Warmup < 0 {
 		bad("eval_every", "eval_every, eval_pairs and warmup_steps must be ≥ 0")
 	}
 	if s.Temperature < 0 {
 		bad("temperature", "must be ≥ 0 (got %v)", s.Temperature)
 	}
-	if s.Schedule != nn.ScheduleConstant && s.Warmup >= s.Steps {
-		bad("warmup_steps", "must be below steps (%d) with the %s schedule (got %d)", s.Steps, s.Schedule, s.Warmup)
-	}
-	switch s.Schedule {
-	case nn.ScheduleConstant, nn.ScheduleLinear, nn.ScheduleCosine:
-	default:
-		bad("schedule", "want constant, linear or cosine (got %q)", s.Schedule)
-	}
+	checkSchedule(bad, s.Steps, s.Warmup, s.Schedule)
 	return errors.Join(errs...)
 }
 
 func (s *SFTSettings) optim() nn.OptimConfig {
-	return nn.OptimConfig{LR: s.LR, WeightDecay: s.WeightDecay, ClipNorm: s.ClipNorm, Schedule: s.Schedule,
-		WarmupSteps: s.Warmup, TotalSteps: s.Steps, MinLRFrac: 0.1}
+	return optimConfig(s.LR, s.WeightDecay, s.ClipNorm, s.Warmup, s.Steps, s.Schedule)
 }
 
 func init() {
