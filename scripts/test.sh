@@ -15,3 +15,6 @@ echo "== go vet"
 go vet ./...
 echo "== go test"
 go test -count=1 -timeout 20m "$@" ./...
+echo "== CUDA kernels, emulated on the CPU (cgo; no GPU needed)"
+go vet -tags cudaemu ./core/nn
+go test -count=1 -tags cudaemu -run Emulated ./core/nn

@@ -46,6 +46,9 @@ func (c *checkpoint) model() (*Model, error) {
 	if err := c.Config.Validate(); err != nil {
 		return nil, err
 	}
+	if err := checkDevice(c.Config); err != nil {
+		return nil, err
+	}
 	m := newShell(c.Config)
 	if len(c.Names) != len(m.params) {
 		return nil, fmt.Errorf("checkpoint has %d parameters, config implies %d", len(c.Names), len(m.params))

@@ -45,8 +45,9 @@ type Config struct {
 	MLP     int    `json:"mlp" toml:"mlp"`         // hidden width of each MLP (default 4·DModel)
 	PadID   int    `json:"pad_id" toml:"pad_id"`   // token used to pad batches
 	Seed    uint64 `json:"seed" toml:"seed"`       // initialisation seed
-	// Device is where the model runs: "cpu" (default). "cuda" needs a
-	// build with Gorgonia's cuda tag and is not supported yet.
+	// Device is where the model runs: "cpu" (default) or "cuda", which
+	// needs a binary built with -tags cuda (scripts/cuda/build.sh) and a
+	// float32 model; see device.go.
 	Device string `json:"device" toml:"device"`
 	// DType is "float32" (default) or "float64" (for gradient checks).
 	DType string `json:"dtype" toml:"dtype"`
@@ -95,9 +96,18 @@ func (c Config) Validate() error {
 	switch c.Device {
 	case "cpu":
 	case "cuda":
-		errs = append(errs, errors.New(`device "cuda" is not supported by this build (CPU only)`))
+		if !cudaBuilt {
+			errs = append(errs, errNoCUDABuild)
+			break
+		}
+		if c.DType != "float32" {
+			errs = append(errs, fmt.Errorf(`device "cuda" runs float32 models only (dtype %q)`, c.DType))
+		}
+		if c.Heads > 0 && c.DModel/c.Heads > maxCUDAHeadWidth {
+			errs = append(errs, fmt.Errorf(`device "cuda" takes heads of width at most %d (d_model/heads = %d)`, maxCUDAHeadWidth, c.DModel/c.Heads))
+		}
 	default:
-		errs = append(errs, fmt.Errorf(`device %q unknown (want "cpu")`, c.Device))
+		errs = append(errs, fmt.Errorf(`device %q unknown (want "cpu" or "cuda")`, c.Device))
 	}
 	switch c.DType {
 	case "float32", "float64":

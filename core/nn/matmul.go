@@ -69,6 +69,7 @@ func matmul(x, w, b *G.Node) (*G.Node, error) {
 		in = append(in, b)
 	}
 	op := newKernelOp("Linear", dt, tensor.Shape{m, n}, inDims...)
+	op.dev = devSpec{kind: devLinear, m: m, n: n, k: k, bias: b != nil}
 	op.forward = func(out tensor.Tensor, v []G.Value) (float64, error) {
 		if dt == tensor.Float64 {
 			var bb []float64
@@ -87,6 +88,7 @@ func matmul(x, w, b *G.Node) (*G.Node, error) {
 	}
 	op.grad = func(inputs G.Nodes, _, grad *G.Node) (G.Nodes, error) {
 		gx := newKernelOp("LinearGradX", dt, x.Shape(), 2, 2)
+		gx.dev = devSpec{kind: devLinearGX, m: m, n: n, k: k}
 		gx.forward = func(out tensor.Tensor, v []G.Value) (float64, error) {
 			if dt == tensor.Float64 {
 				mulNT(m, k, n, data[float64](v[0]), data[float64](v[1]), data[float64](out))
@@ -96,6 +98,7 @@ func matmul(x, w, b *G.Node) (*G.Node, error) {
 			return 0, nil
 		}
 		gw := newKernelOp("LinearGradW", dt, w.Shape(), 2, 2)
+		gw.dev = devSpec{kind: devLinearGW, m: m, n: n, k: k}
 		gw.forward = func(out tensor.Tensor, v []G.Value) (float64, error) {
 			if dt == tensor.Float64 {
 				mulTN(k, n, m, data[float64](v[0]), data[float64](v[1]), data[float64](out))
@@ -129,6 +132,7 @@ func matmul(x, w, b *G.Node) (*G.Node, error) {
 func residual(a, b *G.Node) (*G.Node, error) {
 	dt := a.Dtype()
 	op := newKernelOp("Residual", dt, a.Shape(), 2, 2)
+	op.dev = devSpec{kind: devResidual, n: a.Shape()[0], k: a.Shape()[1]}
 	op.forward = func(out tensor.Tensor, v []G.Value) (float64, error) {
 		if dt == tensor.Float64 {
 			addInto(data[float64](v[0]), data[float64](v[1]), data[float64](out))

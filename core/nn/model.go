@@ -44,6 +44,9 @@ func New(cfg Config) (*Model, error) {
 	if err := cfg.Validate(); err != nil {
 		return nil, err
 	}
+	if err := checkDevice(cfg); err != nil {
+		return nil, err
+	}
 	m := newShell(cfg)
 	m.init()
 	return m, nil
@@ -253,7 +256,7 @@ func (m *Model) buildTrunk(B, T int, ids *[]int) (*trunk, error) {
 // attention ops (full sequences for training, one position for decoding).
 func (m *Model) buildBlocks(emb func(wte, wpe *G.Node) (*G.Node, error), attn func(qkv *G.Node, layer int) (*G.Node, error)) (*trunk, error) {
 	cfg := m.cfg
-	tr := &trunk{g: G.NewGraph(), nodes: map[string]*G.Node{}}
+	tr := &trunk{g: m.newGraph(), nodes: map[string]*G.Node{}}
 	x, err := emb(tr.p(m, "wte"), tr.p(m, "wpe"))
 	if err != nil {
 		return nil, err

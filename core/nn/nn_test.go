@@ -66,16 +66,24 @@ func TestConfigValidate(t *testing.T) {
 	if err := good.Validate(); err != nil {
 		t.Fatalf("good config: %v", err)
 	}
-	tests := []struct {
+	type testCase struct {
 		name string
 		edit func(*Config)
 		want string
-	}{
+	}
+	tests := []testCase{
 		{"heads do not divide", func(c *Config) { c.Heads = 5 }, "must divide"},
 		{"zero vocab", func(c *Config) { c.Vocab = 0 }, "vocab must be positive"},
 		{"pad outside vocab", func(c *Config) { c.PadID = 16 }, "pad_id"},
-		{"cuda", func(c *Config) { c.Device = "cuda" }, "not supported"},
 		{"dtype", func(c *Config) { c.DType = "float16" }, "dtype"},
+		{"unknown device", func(c *Config) { c.Device = "tpu" }, `device "tpu" unknown`},
+	}
+	if CUDABuilt() {
+		tests = append(tests,
+			testCase{"cuda float64", func(c *Config) { c.Device, c.DType = "cuda", "float64" }, "float32 models only"},
+			testCase{"cuda wide heads", func(c *Config) { c.Device, c.DModel, c.Heads, c.MLP = "cuda", 512, 1, 64 }, "heads of width at most 256"})
+	} else {
+		tests = append(tests, testCase{"cuda in a CPU build", func(c *Config) { c.Device = "cuda" }, "scripts/cuda/build.sh"})
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {

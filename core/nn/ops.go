@@ -34,6 +34,8 @@ type kernelOp struct {
 	grad func(inputs G.Nodes, output, grad *G.Node) (G.Nodes, error)
 	// buf is the output buffer reused across runs of a graph.
 	buf tensor.Tensor
+	// dev names the op's GPU kernel (device.go); zero keeps it on the CPU.
+	dev devSpec
 }
 
 func newKernelOp(name string, dtype tensor.Dtype, out tensor.Shape, inDims ...int) *kernelOp {
@@ -121,9 +123,10 @@ func (op *kernelOp) SymDiff(inputs G.Nodes, output, grad *G.Node) (G.Nodes, erro
 	return op.grad(inputs, output, grad)
 }
 
-// apply applies op to the nodes.
+// apply applies op to the nodes; on a CUDA graph an op with a GPU kernel
+// is applied as its GPU form.
 func apply(op *kernelOp, in ...*G.Node) (*G.Node, error) {
-	n, err := G.ApplyOp(op, in...)
+	n, err := G.ApplyOp(placeOp(op, in), in...)
 	if err != nil {
 		return nil, fmt.Errorf("nn: apply %s: %w", op.name, err)
 	}
@@ -174,6 +177,7 @@ func layerNorm(x, g, b *G.Node, eps float64) (*G.Node, error) {
 	dt := x.Dtype()
 	d := x.Shape()[1]
 	op := newKernelOp("LayerNorm", dt, x.Shape(), 2, 1, 1)
+	op.dev = devSpec{kind: devLayerNorm, n: x.Shape()[0], k: d, eps: eps}
 	var stats []float32
 	if dt == tensor.Float32 {
 		stats = make([]float32, 2*x.Shape()[0])
@@ -188,6 +192,7 @@ func layerNorm(x, g, b *G.Node, eps float64) (*G.Node, error) {
 	}
 	op.grad = func(inputs G.Nodes, _, grad *G.Node) (G.Nodes, error) {
 		gx := newKernelOp("LayerNormGradX", dt, x.Shape(), 2, 1, 2)
+		gx.dev = devSpec{kind: devLNGradX, n: x.Shape()[0], k: d, eps: eps}
 		gx.forward = func(out tensor.Tensor, in []G.Value) (float64, error) {
 			if dt == tensor.Float64 {
 				lnBackwardX(data[float64](in[0]), data[float64](in[1]), data[float64](in[2]), data[float64](out), d, eps)
@@ -197,6 +202,7 @@ func layerNorm(x, g, b *G.Node, eps float64) (*G.Node, error) {
 			return 0, nil
 		}
 		gg := newKernelOp("LayerNormGradG", dt, g.Shape(), 2, 2)
+		gg.dev = devSpec{kind: devLNGradG, n: x.Shape()[0], k: d, eps: eps}
 		gg.forward = func(out tensor.Tensor, in []G.Value) (float64, error) {
 			if dt == tensor.Float64 {
 				lnBackwardG(data[float64](in[0]), data[float64](in[1]), data[float64](out), d, eps)
@@ -227,6 +233,7 @@ func colSumNode(x *G.Node, shape tensor.Shape) (*G.Node, error) {
 	dt := x.Dtype()
 	d := x.Shape()[1]
 	op := newKernelOp("ColSum", dt, shape, 2)
+	op.dev = devSpec{kind: devColSum, n: x.Shape()[0], k: d}
 	op.forward = func(out tensor.Tensor, in []G.Value) (float64, error) {
 		if dt == tensor.Float64 {
 			colSum(data[float64](in[0]), data[float64](out), d)
@@ -243,6 +250,7 @@ func biasAdd(x, b *G.Node) (*G.Node, error) {
 	dt := x.Dtype()
 	d := x.Shape()[1]
 	op := newKernelOp("BiasAdd", dt, x.Shape(), 2, 1)
+	op.dev = devSpec{kind: devBiasAdd, n: x.Shape()[0], k: d}
 	op.forward = func(out tensor.Tensor, in []G.Value) (float64, error) {
 		if dt == tensor.Float64 {
 			addBias(data[float64](in[0]), data[float64](in[1]), data[float64](out), d)
@@ -266,6 +274,7 @@ func biasGelu(x, b *G.Node) (*G.Node, error) {
 	dt := x.Dtype()
 	d := x.Shape()[1]
 	op := newKernelOp("BiasGelu", dt, x.Shape(), 2, 1)
+	op.dev = devSpec{kind: devBiasGelu, n: x.Shape()[0], k: d}
 	var sig []float32 // float32: σ(2y) kept for the backward pass
 	if dt == tensor.Float32 {
 		sig = make([]float32, x.Shape().TotalSize())
@@ -280,6 +289,7 @@ func biasGelu(x, b *G.Node) (*G.Node, error) {
 	}
 	op.grad = func(inputs G.Nodes, _, grad *G.Node) (G.Nodes, error) {
 		gop := newKernelOp("BiasGeluGrad", dt, x.Shape(), 2, 1, 2)
+		gop.dev = devSpec{kind: devBiasGeluGrad, n: x.Shape()[0], k: d}
 		gop.forward = func(out tensor.Tensor, in []G.Value) (float64, error) {
 			if dt == tensor.Float64 {
 				biasGeluBackward(data[float64](in[0]), data[float64](in[1]), data[float64](in[2]), data[float64](out), d, nil)
@@ -309,6 +319,7 @@ func embed(wte, wpe *G.Node, ids *[]int, seqLen int) (*G.Node, error) {
 	vocab := wte.Shape()[0]
 	n := len(*ids)
 	op := newKernelOp("Embed", dt, tensor.Shape{n, d}, 2, 2)
+	op.dev = devSpec{kind: devEmbed, n: n, k: d, ids: ids, seqLen: seqLen, rows: vocab}
 	op.forward = func(out tensor.Tensor, in []G.Value) (float64, error) {
 		for _, id := range *ids {
 			if id < 0 || id >= vocab {
@@ -324,6 +335,7 @@ func embed(wte, wpe *G.Node, ids *[]int, seqLen int) (*G.Node, error) {
 	}
 	op.grad = func(_ G.Nodes, _, grad *G.Node) (G.Nodes, error) {
 		gt := newKernelOp("EmbedGradTok", dt, wte.Shape(), 2)
+		gt.dev = devSpec{kind: devEmbedGradTok, n: n, k: d, ids: ids, seqLen: seqLen, rows: vocab}
 		gt.forward = func(out tensor.Tensor, in []G.Value) (float64, error) {
 			if dt == tensor.Float64 {
 				embedGradTok(data[float64](in[0]), data[float64](out), *ids, d)
@@ -333,6 +345,7 @@ func embed(wte, wpe *G.Node, ids *[]int, seqLen int) (*G.Node, error) {
 			return 0, nil
 		}
 		gp := newKernelOp("EmbedGradPos", dt, wpe.Shape(), 2)
+		gp.dev = devSpec{kind: devEmbedGradPos, n: n, k: d, ids: ids, seqLen: seqLen, rows: wpe.Shape()[0]}
 		gp.forward = func(out tensor.Tensor, in []G.Value) (float64, error) {
 			if dt == tensor.Float64 {
 				embedGradPos(data[float64](in[0]), data[float64](out), seqLen, d)
@@ -359,6 +372,7 @@ func embed(wte, wpe *G.Node, ids *[]int, seqLen int) (*G.Node, error) {
 func attention(qkv *G.Node, a attnShape) (*G.Node, error) {
 	dt := qkv.Dtype()
 	op := newKernelOp("CausalAttention", dt, tensor.Shape{a.B * a.T, a.D}, 2)
+	op.dev = devSpec{kind: devAttention, a: a}
 	var probs []float32 // float32: softmax kept for the backward pass
 	if dt == tensor.Float32 {
 		probs = make([]float32, a.B*a.H*a.T*a.T)
@@ -373,6 +387,7 @@ func attention(qkv *G.Node, a attnShape) (*G.Node, error) {
 	}
 	op.grad = func(inputs G.Nodes, _, grad *G.Node) (G.Nodes, error) {
 		gop := newKernelOp("CausalAttentionGrad", dt, qkv.Shape(), 2, 2)
+		gop.dev = devSpec{kind: devAttentionGrad, a: a}
 		gop.forward = func(out tensor.Tensor, in []G.Value) (float64, error) {
 			if dt == tensor.Float64 {
 				attnBackward(data[float64](in[0]), data[float64](in[1]), data[float64](out), a)

@@ -1,0 +1,325 @@
+// pit's CUDA kernels for core/nn (float32 only).
+//
+// Each kernel is the GPU twin of a Go kernel in core/nn/kernels.go and
+// computes the same thing in the same layout (row-major, qkv fused as
+// [B*T, 3D] with heads contiguous). Matrix products are not here: they go
+// to cuBLAS (core/nn/device_cuda.go).
+//
+// The file is compiled two ways:
+//   - by nvcc to PTX (scripts/cuda/build.sh), loaded at run time by the
+//     CUDA build of pit (-tags cuda);
+//   - by a C compiler, with emu.h standing in for the CUDA built-ins, so
+//     that `go test -tags cudaemu ./core/nn` checks every kernel against
+//     the Go kernels on a machine without a GPU. To keep that emulation
+//     exact, the kernels use no shared memory, no __syncthreads and no
+//     atomics: every thread owns its outputs. That also makes them
+//     deterministic (no atomic float sums), at some cost in speed.
+//
+// Launch: 1-D grids, one thread per output element, row or column as
+// each kernel says; threads past the end return at once. All scalar
+// parameters are int or float: the Go side passes each as a 64-bit word
+// (gorgonia.org/cu copies 8 bytes per kernel argument) whose low bytes
+// are the value.
+
+#ifdef __CUDACC__
+#define KERNEL extern "C" __global__ void
+#define DEVFN __device__ static inline
+#else
+#include "emu.h"
+#endif
+
+#define PIT_MAX_DH 256 // largest head width the attention kernels take
+
+#define TID() ((int)(blockIdx.x * blockDim.x + threadIdx.x))
+
+// ---- elementwise ----
+
+// pit_add: y[i] = a[i] + b[i] (Residual). y may alias a.
+KERNEL pit_add(const float* a, const float* b, float* y, int n) {
+	int i = TID();
+	if (i >= n) return;
+	y[i] = a[i] + b[i];
+}
+
+// pit_add_bias: y[r, c] = x[r, c] + b[c] for x [n, d] (BiasAdd, Linear).
+// y may alias x.
+KERNEL pit_add_bias(const float* x, const float* b, float* y, int n, int d) {
+	int i = TID();
+	if (i >= n * d) return;
+	y[i] = x[i] + b[i % d];
+}
+
+// add_vv_f32 is the in-place vector add that Gorgonia's CUDA engine looks
+// up as "elembinop.add_vv_f32" (it sums the gradients of a node used
+// twice). Gorgonia launches it over a 3-D grid of 3-D blocks, so the index
+// is computed the way Gorgonia's own kernels compute it.
+KERNEL add_vv_f32(float* A, const float* B, int size) {
+	int blockId = blockIdx.x + blockIdx.y * gridDim.x + gridDim.x * gridDim.y * blockIdx.z;
+	int idx = blockId * (blockDim.x * blockDim.y * blockDim.z) + (threadIdx.z * (blockDim.x * blockDim.y)) +
+	          (threadIdx.y * blockDim.x) + threadIdx.x;
+	if (idx >= size) return;
+	A[idx] = A[idx] + B[idx];
+}
+
+// ---- GELU, tanh approximation, on x + b ----
+
+#define GELU_C 0.7978845608028654f
+#define GELU_A 0.044715f
+
+// gelu_sig returns s = 1/(1+exp(-2c(x + a x^3))), so that gelu(x) = x*s.
+DEVFN float gelu_sig(float x) {
+	return 1.0f / (1.0f + expf(-2.0f * GELU_C * (x + GELU_A * x * x * x)));
+}
+
+// pit_bias_gelu: y = gelu(x + b) for x [n, d], b [d].
+KERNEL pit_bias_gelu(const float* x, const float* b, float* y, int n, int d) {
+	int i = TID();
+	if (i >= n * d) return;
+	float v = x[i] + b[i % d];
+	y[i] = v * gelu_sig(v);
+}
+
+// pit_bias_gelu_backward: dx = gelu'(x + b) * dy.
+KERNEL pit_bias_gelu_backward(const float* x, const float* b, const float* dy, float* dx, int n, int d) {
+	int i = TID();
+	if (i >= n * d) return;
+	float v = x[i] + b[i % d];
+	float s = gelu_sig(v);
+	dx[i] = (s + 2.0f * v * s * (1.0f - s) * GELU_C * (1.0f + 3.0f * GELU_A * v * v)) * dy[i];
+}
+
+// ---- column sums ----
+
+// pit_col_sum: out[c] = sum over rows r of x[r, c], x [n, d]; one thread
+// per column, rows in order.
+KERNEL pit_col_sum(const float* x, float* out, int n, int d) {
+	int c = TID();
+	if (c >= d) return;
+	float s = 0.0f;
+	for (int r = 0; r < n; r++) s += x[r * d + c];
+	out[c] = s;
+}
+
+// ---- layer norm ----
+
+// pit_ln_stats: stats[2r] = mean, stats[2r+1] = 1/sqrt(var + eps) of row r
+// of x [n, d]; one thread per row, the variance in double.
+KERNEL pit_ln_stats(const float* x, float* stats, int n, int d, float eps) {
+	int r = TID();
+	if (r >= n) return;
+	const float* row = x + (long long)r * d;
+	float s = 0.0f;
+	for (int i = 0; i < d; i++) s += row[i];
+	float mean = s / (float)d;
+	float ss = 0.0f;
+	for (int i = 0; i < d; i++) {
+		float t = row[i] - mean;
+		ss += t * t;
+	}
+	double v = (double)ss / (double)d;
+	stats[2 * r] = mean;
+	stats[2 * r + 1] = (float)(1.0 / sqrt(v + (double)eps));
+}
+
+// pit_ln_apply: y = (x - mean) * rstd * g + b, element by element, from
+// the stats of pit_ln_stats.
+KERNEL pit_ln_apply(const float* x, const float* g, const float* b, const float* stats, float* y, int n, int d) {
+	int i = TID();
+	if (i >= n * d) return;
+	int r = i / d, c = i % d;
+	y[i] = (x[i] - stats[2 * r]) * stats[2 * r + 1] * g[c] + b[c];
+}
+
+// pit_ln_backward_x: dx of layer norm for row r (one thread per row).
+KERNEL pit_ln_backward_x(const float* x, const float* g, const float* dy, const float* stats, float* dx, int n,
+                         int d) {
+	int r = TID();
+	if (r >= n) return;
+	long long o = (long long)r * d;
+	float m = stats[2 * r], s = stats[2 * r + 1];
+	float sumG = 0.0f, sumGX = 0.0f;
+	for (int i = 0; i < d; i++) {
+		float gi = dy[o + i] * g[i];
+		sumG += gi;
+		sumGX += gi * (x[o + i] - m) * s;
+	}
+	float inv = 1.0f / (float)d;
+	sumG *= inv;
+	sumGX *= inv;
+	for (int i = 0; i < d; i++) {
+		dx[o + i] = s * (dy[o + i] * g[i] - sumG - (x[o + i] - m) * s * sumGX);
+	}
+}
+
+// pit_ln_backward_g: dg[c] = sum over rows of xhat[r, c] * dy[r, c]; one
+// thread per column.
+KERNEL pit_ln_backward_g(const float* x, const float* dy, const float* stats, float* dg, int n, int d) {
+	int c = TID();
+	if (c >= d) return;
+	float s = 0.0f;
+	for (int r = 0; r < n; r++) s += (x[r * d + c] - stats[2 * r]) * stats[2 * r + 1] * dy[r * d + c];
+	dg[c] = s;
+}
+
+// ---- embeddings ----
+
+// pit_embed: out[r, c] = wte[ids[r], c] + wpe[r % T, c].
+KERNEL pit_embed(const float* wte, const float* wpe, const int* ids, float* out, int n, int T, int d) {
+	int i = TID();
+	if (i >= n * d) return;
+	int r = i / d, c = i % d;
+	out[i] = wte[ids[r] * d + c] + wpe[(r % T) * d + c];
+}
+
+// pit_embed_grad_tok: dwte[v, c] = sum of dy[r, c] over rows with
+// ids[r] == v; one thread per (v, c), rows in order.
+KERNEL pit_embed_grad_tok(const float* dy, const int* ids, float* dwte, int n, int V, int d) {
+	int i = TID();
+	if (i >= V * d) return;
+	int v = i / d, c = i % d;
+	float s = 0.0f;
+	for (int r = 0; r < n; r++)
+		if (ids[r] == v) s += dy[r * d + c];
+	dwte[i] = s;
+}
+
+// pit_embed_grad_pos: dwpe[t, c] = sum of dy[r, c] over rows with
+// r % T == t; one thread per (t, c). dwpe has P >= T rows; rows from T
+// on get zero.
+KERNEL pit_embed_grad_pos(const float* dy, float* dwpe, int n, int T, int P, int d) {
+	int i = TID();
+	if (i >= P * d) return;
+	int t = i / d, c = i % d;
+	float s = 0.0f;
+	if (t < T)
+		for (int r = t; r < n; r += T) s += dy[r * d + c];
+	dwpe[i] = s;
+}
+
+// ---- causal multi-head attention over fused qkv [B*T, 3D] ----
+
+// pit_attn_forward: one thread per (b, h, t) query row.
+KERNEL pit_attn_forward(const float* qkv, float* out, int B, int T, int H, int D) {
+	int idx = TID();
+	if (idx >= B * H * T) return;
+	int t = idx % T, h = (idx / T) % H, b = idx / (T * H);
+	int dh = D / H, D3 = 3 * D;
+	float scale = 1.0f / sqrtf((float)dh);
+	const float* q = qkv + (long long)(b * T + t) * D3 + h * dh;
+	float mx = -3.402823466e38f;
+	for (int s = 0; s <= t; s++) {
+		const float* k = qkv + (long long)(b * T + s) * D3 + D + h * dh;
+		float dot = 0.0f;
+		for (int i = 0; i < dh; i++) dot += q[i] * k[i];
+		dot *= scale;
+		if (dot > mx) mx = dot;
+	}
+	float acc[PIT_MAX_DH];
+	for (int i = 0; i < dh; i++) acc[i] = 0.0f;
+	float z = 0.0f;
+	for (int s = 0; s <= t; s++) {
+		const float* k = qkv + (long long)(b * T + s) * D3 + D + h * dh;
+		const float* v = k + D;
+		float dot = 0.0f;
+		for (int i = 0; i < dh; i++) dot += q[i] * k[i];
+		float p = expf(dot * scale - mx);
+		z += p;
+		for (int i = 0; i < dh; i++) acc[i] += p * v[i];
+	}
+	float* o = out + (long long)(b * T + t) * D + h * dh;
+	for (int i = 0; i < dh; i++) o[i] = acc[i] / z;
+}
+
+// pit_attn_backward_q: one thread per (b, h, t) query row. Writes the
+// query part of dqkv and keeps, per row, the max score, the softmax
+// normaliser and sum_s p_s dp_s in rows[3*idx..] for pit_attn_backward_kv.
+KERNEL pit_attn_backward_q(const float* qkv, const float* dy, float* dqkv, float* rows, int B, int T, int H, int D) {
+	int idx = TID();
+	if (idx >= B * H * T) return;
+	int t = idx % T, h = (idx / T) % H, b = idx / (T * H);
+	int dh = D / H, D3 = 3 * D;
+	float scale = 1.0f / sqrtf((float)dh);
+	const float* q = qkv + (long long)(b * T + t) * D3 + h * dh;
+	const float* g = dy + (long long)(b * T + t) * D + h * dh;
+	float mx = -3.402823466e38f;
+	for (int s = 0; s <= t; s++) {
+		const float* k = qkv + (long long)(b * T + s) * D3 + D + h * dh;
+		float dot = 0.0f;
+		for (int i = 0; i < dh; i++) dot += q[i] * k[i];
+		dot *= scale;
+		if (dot > mx) mx = dot;
+	}
+	float z = 0.0f, sumPD = 0.0f;
+	for (int s = 0; s <= t; s++) {
+		const float* k = qkv + (long long)(b * T + s) * D3 + D + h * dh;
+		const float* v = k + D;
+		float dot = 0.0f, dp = 0.0f;
+		for (int i = 0; i < dh; i++) {
+			dot += q[i] * k[i];
+			dp += g[i] * v[i];
+		}
+		float p = expf(dot * scale - mx);
+		z += p;
+		sumPD += p * dp;
+	}
+	sumPD /= z;
+	float dq[PIT_MAX_DH];
+	for (int i = 0; i < dh; i++) dq[i] = 0.0f;
+	for (int s = 0; s <= t; s++) {
+		const float* k = qkv + (long long)(b * T + s) * D3 + D + h * dh;
+		const float* v = k + D;
+		float dot = 0.0f, dp = 0.0f;
+		for (int i = 0; i < dh; i++) {
+			dot += q[i] * k[i];
+			dp += g[i] * v[i];
+		}
+		float p = expf(dot * scale - mx) / z;
+		float ds = p * (dp - sumPD) * scale;
+		for (int i = 0; i < dh; i++) dq[i] += ds * k[i];
+	}
+	float* dqo = dqkv + (long long)(b * T + t) * D3 + h * dh;
+	for (int i = 0; i < dh; i++) dqo[i] = dq[i];
+	rows[3 * idx] = mx;
+	rows[3 * idx + 1] = z;
+	rows[3 * idx + 2] = sumPD;
+}
+
+// pit_attn_backward_kv: one thread per (b, h, s) key row: the key and
+// value parts of dqkv, from the rows pit_attn_backward_q kept.
+KERNEL pit_attn_backward_kv(const float* qkv, const float* dy, float* dqkv, const float* rows, int B, int T, int H,
+                            int D) {
+	int idx = TID();
+	if (idx >= B * H * T) return;
+	int s = idx % T, h = (idx / T) % H, b = idx / (T * H);
+	int dh = D / H, D3 = 3 * D;
+	float scale = 1.0f / sqrtf((float)dh);
+	const float* k = qkv + (long long)(b * T + s) * D3 + D + h * dh;
+	const float* v = k + D;
+	float dk[PIT_MAX_DH], dv[PIT_MAX_DH];
+	for (int i = 0; i < dh; i++) {
+		dk[i] = 0.0f;
+		dv[i] = 0.0f;
+	}
+	for (int t = s; t < T; t++) {
+		int row = (b * H + h) * T + t;
+		const float* q = qkv + (long long)(b * T + t) * D3 + h * dh;
+		const float* g = dy + (long long)(b * T + t) * D + h * dh;
+		float dot = 0.0f, dp = 0.0f;
+		for (int i = 0; i < dh; i++) {
+			dot += q[i] * k[i];
+			dp += g[i] * v[i];
+		}
+		float p = expf(dot * scale - rows[3 * row]) / rows[3 * row + 1];
+		float ds = p * (dp - rows[3 * row + 2]) * scale;
+		for (int i = 0; i < dh; i++) {
+			dk[i] += ds * q[i];
+			dv[i] += p * g[i];
+		}
+	}
+	float* dko = dqkv + (long long)(b * T + s) * D3 + D + h * dh;
+	float* dvo = dko + D;
+	for (int i = 0; i < dh; i++) {
+		dko[i] = dk[i];
+		dvo[i] = dv[i];
+	}
+}

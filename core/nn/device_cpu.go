@@ -1,0 +1,41 @@
+//go:build !cuda
+
+package nn
+
+import (
+	"errors"
+
+	G "gorgonia.org/gorgonia"
+	"gorgonia.org/tensor"
+)
+
+// cudaBuilt reports whether this binary was built with -tags cuda.
+const cudaBuilt = false
+
+// errNoCUDABuild is what asking for device "cuda" gives in a CPU-only
+// binary.
+var errNoCUDABuild = errors.New(`device "cuda" needs the CUDA build of pit, and this binary is CPU-only: build it with scripts/cuda/build.sh (README, section GPU)`)
+
+// newGraph makes an empty graph for one of the model's graphs.
+func (m *Model) newGraph() *G.ExprGraph { return G.NewGraph() }
+
+// placeOp returns the op to apply: in a CPU-only build, always op itself.
+func placeOp(op *kernelOp, _ []*G.Node) G.Op {
+	if emulateGPU != nil && op.dev.kind != devNone && op.dtype == tensor.Float32 {
+		emulateGPU(op)
+	}
+	return op
+}
+
+// emulateGPU, when set (only by the cudaemu tests, cudaemu.go), makes
+// every float32 op that has a GPU kernel compute through the C emulation
+// of that kernel instead of its Go kernel.
+var emulateGPU func(op *kernelOp)
+
+// checkDevice reports whether cfg's device can run here.
+func checkDevice(cfg Config) error {
+	if cfg.Device == "cuda" {
+		return errNoCUDABuild
+	}
+	return nil
+}

@@ -1,0 +1,317 @@
+//go:build cuda
+
+package nn
+
+import (
+	"errors"
+	"fmt"
+	"math"
+	"regexp"
+	"runtime"
+	"sync"
+	"unsafe"
+	"weak"
+
+	"gonum.org/v1/gonum/blas"
+	"gorgonia.org/cu"
+	G "gorgonia.org/gorgonia"
+	"gorgonia.org/gorgonia/cuda"
+	"gorgonia.org/tensor"
+)
+
+// cudaBuilt reports whether this binary was built with -tags cuda.
+const cudaBuilt = true
+
+// cudaKernelsPTX is the PTX of cuda/kernels.cu. scripts/cuda/build.sh
+// compiles it with nvcc and sets it from a generated file; a binary built
+// with -tags cuda some other way has none, and device "cuda" says so.
+var cudaKernelsPTX string
+
+// cudaModule is the module name the kernels are loaded under: kernel K is
+// the engine function "pitnn.K".
+const cudaModule = "pitnn"
+
+var cudaSetup struct {
+	once sync.Once
+	err  error
+}
+
+// checkDevice reports whether cfg's device can run here. For "cuda" it
+// checks, once per process, that the binary has its kernels, that there is
+// a GPU, and that the driver takes the kernels (JIT-compiling the PTX in a
+// throwaway context), and registers the kernels with Gorgonia so that
+// every CUDA tape machine loads them.
+func checkDevice(cfg Config) error {
+	if cfg.Device != "cuda" {
+		return nil
+	}
+	cudaSetup.once.Do(func() { cudaSetup.err = setupCUDA() })
+	return cudaSetup.err
+}
+
+var ptxEntryRE = regexp.MustCompile(`\.entry\s+([A-Za-z_][A-Za-z0-9_]*)\s*\(`)
+
+func setupCUDA() error {
+	if cudaKernelsPTX == "" {
+		return errors.New(`nn: device "cuda": this binary has no GPU kernels; build it with scripts/cuda/build.sh, which compiles core/nn/cuda/kernels.cu`)
+	}
+	n, err := cu.NumDevices()
+	if err != nil {
+		return fmt.Errorf(`nn: device "cuda": counting GPUs: %w`, err)
+	}
+	if n == 0 {
+		return errors.New(`nn: device "cuda": no CUDA device found (use device "cpu" on this machine)`)
+	}
+	var funcs []string
+	for _, m := range ptxEntryRE.FindAllStringSubmatch(cudaKernelsPTX, -1) {
+		funcs = append(funcs, m[1])
+	}
+	if err := tryLoadPTX(funcs); err != nil {
+		return fmt.Errorf(`nn: device "cuda": the GPU does not take pit's kernels: %w`, err)
+	}
+	G.AddToStdLib(cudaModule, cudaKernelsPTX, funcs)
+	// Gorgonia sums the gradients of a node used twice with its own
+	// elementwise add, which it looks up as "elembinop.add_vv_f32"; pit's
+	// kernels provide it (stock Gorgonia's kernels need a live GPU to
+	// generate).
+	G.AddToStdLib("elembinop", cudaKernelsPTX, []string{"add_vv_f32"})
+	return nil
+}
+
+// tryLoadPTX loads the kernels in a throwaway context on GPU 0, so that a
+// driver that cannot JIT them gives an error here instead of a panic
+// inside Gorgonia when the first graph runs.
+func tryLoadPTX(funcs []string) error {
+	runtime.LockOSThread()
+	defer runtime.UnlockOSThread()
+	dev, err := cu.GetDevice(0)
+	if err != nil {
+		return err
+	}
+	ctx, err := dev.MakeContext(cu.SchedAuto)
+	if err != nil {
+		return fmt.Errorf("creating a context: %w", err)
+	}
+	defer ctx.Destroy()
+	mod, err := cu.LoadData(cudaKernelsPTX)
+	if err != nil {
+		return fmt.Errorf("loading the PTX: %w", err)
+	}
+	for _, f := range funcs {
+		if _, err := mod.Function(f); err != nil {
+			return fmt.Errorf("kernel %s: %w", f, err)
+		}
+	}
+	return nil
+}
+
+// cudaGraphs holds the graphs of CUDA models, weakly: a graph leaves the
+// set when it is collected.
+var cudaGraphs sync.Map // weak.Pointer[G.ExprGraph] -> struct{}
+
+// newGraph makes an empty graph for one of the model's graphs; on a CUDA
+// model, ops applied in it run on the GPU where they can.
+func (m *Model) newGraph() *G.ExprGraph {
+	g := G.NewGraph()
+	if m.cfg.Device == "cuda" {
+		k := weak.Make(g)
+		cudaGraphs.Store(k, struct{}{})
+		runtime.AddCleanup(g, func(k weak.Pointer[G.ExprGraph]) { cudaGraphs.Delete(k) }, k)
+	}
+	return g
+}
+
+func isCUDAGraph(g *G.ExprGraph) bool {
+	if g == nil {
+		return false
+	}
+	_, ok := cudaGraphs.Load(weak.Make(g))
+	return ok
+}
+
+// placeOp returns the op to apply: the GPU form of op when the graph is a
+// CUDA model's and op has a float32 GPU kernel, else op itself.
+func placeOp(op *kernelOp, in []*G.Node) G.Op {
+	if op.dev.kind == devNone || op.dtype != tensor.Float32 || len(in) == 0 || !isCUDAGraph(in[0].Graph()) {
+		return op
+	}
+	return cudaOp{kernelOp: op, st: &cudaState{}}
+}
+
+// cudaOp is a kernelOp that runs on the GPU: Gorgonia's tape machine sees
+// it is a CUDADoer, keeps its output in device memory and copies its
+// inputs to the device.
+type cudaOp struct {
+	*kernelOp
+	st *cudaState
+}
+
+// cudaState is an op's device scratch memory (layer-norm statistics,
+// attention row statistics, token ids) and the host copy of its ids.
+type cudaState struct {
+	owner   G.External // the machine the scratch belongs to
+	scratch cu.DevicePtr
+	size    int64
+	ids32   []int32
+}
+
+var (
+	_ G.CUDADoer = cudaOp{}
+	_ devRunner  = (*launcher)(nil)
+)
+
+// CallsExtern reports that the op calls into the GPU.
+func (op cudaOp) CallsExtern() bool { return true }
+
+// CUDADo runs the op's kernels on device dev, writing into prealloc.
+func (op cudaOp) CUDADo(extern G.External, dev G.Device, prealloc G.Value, inputs ...G.Value) (G.Value, error) {
+	if len(inputs) != len(op.inDims) {
+		return nil, fmt.Errorf("nn: op %s wants %d inputs, got %d", op.name, len(op.inDims), len(inputs))
+	}
+	if prealloc == nil {
+		return nil, fmt.Errorf("nn: op %s: no device memory for the output", op.name)
+	}
+	machine, ok := extern.(G.CUDAMachine)
+	if !ok {
+		return nil, fmt.Errorf("nn: op %s: %T is not a CUDA machine", op.name, extern)
+	}
+	l := &launcher{extern: extern, dev: dev, e: &machine.Engines()[int(dev)], ctx: machine.Contexts()[int(dev)], st: op.st}
+	if err := runDev(l, op.dev, prealloc, inputs); err != nil {
+		return nil, fmt.Errorf("nn: op %s on the GPU: %w", op.name, err)
+	}
+	return prealloc, nil
+}
+
+// launcher launches one op's kernels.
+type launcher struct {
+	extern G.External
+	dev    G.Device
+	e      *cuda.Engine
+	ctx    *cu.BatchedContext
+	st     *cudaState
+}
+
+// devPtr is the device address of a value the tape machine keeps on the
+// GPU.
+func devPtr(v G.Value) cu.DevicePtr { return cu.DevicePtr(v.Uintptr()) }
+
+// threadsPerBlock is the block size of every launch (1-D grids).
+const threadsPerBlock = 256
+
+// launch runs kernel name over threads threads. Arguments are device
+// pointers, ints and float32s; gorgonia.org/cu copies 8 bytes per
+// argument, so each is passed as a 64-bit word holding the value in its
+// low bytes.
+func (l *launcher) launch(name string, threads int, args ...any) error {
+	fn, ok := l.e.Functions()[cudaModule+"."+name]
+	if !ok {
+		return fmt.Errorf("kernel %s is not loaded", name)
+	}
+	words := make([]uint64, len(args))
+	params := make([]unsafe.Pointer, len(args))
+	for i, a := range args {
+		switch v := a.(type) {
+		case cu.DevicePtr: // scratch
+			words[i] = uint64(v)
+		case G.Value:
+			words[i] = uint64(devPtr(v))
+		case int:
+			if v < 0 || v > math.MaxInt32 {
+				return fmt.Errorf("kernel %s: argument %d = %d does not fit an int", name, i, v)
+			}
+			words[i] = uint64(v)
+		case float32:
+			words[i] = uint64(math.Float32bits(v))
+		default:
+			return fmt.Errorf("kernel %s: argument %d has type %T", name, i, a)
+		}
+		params[i] = unsafe.Pointer(&words[i])
+	}
+	blocks := (threads + threadsPerBlock - 1) / threadsPerBlock
+	if blocks == 0 {
+		return nil
+	}
+	l.ctx.LaunchAndSync(fn, blocks, 1, 1, threadsPerBlock, 1, 1, 0, cu.NoStream, params)
+	return nil
+}
+
+// gemm runs one cuBLAS Sgemm: c = op(a)·op(b) in cuBLAS's column-major
+// terms (see gemmFor).
+func (l *launcher) gemm(g gemm, a, b, c G.Value) error {
+	A, err := f32s(a)
+	if err != nil {
+		return err
+	}
+	B, err := f32s(b)
+	if err != nil {
+		return err
+	}
+	C, err := f32s(c)
+	if err != nil {
+		return err
+	}
+	tr := func(t bool) blas.Transpose {
+		if t {
+			return blas.Trans
+		}
+		return blas.NoTrans
+	}
+	bl := l.e.BLASContext()
+	l.ctx.DoWork()
+	if err := l.ctx.Do(func() error {
+		bl.Sgemm(tr(g.transA), tr(g.transB), g.M, g.N, g.K, 1, A, g.lda, B, g.ldb, 0, C, g.ldc)
+		return nil
+	}); err != nil {
+		return fmt.Errorf("cuBLAS Sgemm: %w", err)
+	}
+	if err := bl.Err(); err != nil {
+		return fmt.Errorf("cuBLAS Sgemm: %w", err)
+	}
+	return nil
+}
+
+// f32s is a float32 slice header over a value's device memory, for cuBLAS
+// (which only takes its address).
+func f32s(v G.Value) ([]float32, error) {
+	d, ok := v.(*tensor.Dense)
+	if !ok || d.Dtype() != tensor.Float32 {
+		return nil, fmt.Errorf("want a float32 tensor on the device, got %T", v)
+	}
+	return d.Float32s(), nil
+}
+
+// scratch returns the op's device scratch memory, at least size bytes,
+// allocated from the machine's arena the first time (it lives as long as
+// the machine).
+func (l *launcher) scratch(size int64) (any, error) {
+	st := l.st
+	if st.owner != l.extern || st.size < size {
+		mem, err := l.extern.Get(l.dev, size)
+		if err != nil {
+			return nil, fmt.Errorf("allocating %d bytes of scratch: %w", size, err)
+		}
+		st.owner, st.scratch, st.size = l.extern, cu.DevicePtr(mem.Uintptr()), size
+	}
+	return st.scratch, nil // a cu.DevicePtr
+}
+
+// ids copies the token ids to the device, into the op's scratch (the ops
+// with ids use no other scratch).
+func (l *launcher) ids(ids []int) (any, error) {
+	st := l.st
+	if len(st.ids32) != len(ids) {
+		st.ids32 = make([]int32, len(ids))
+	}
+	for i, id := range ids {
+		st.ids32[i] = int32(id)
+	}
+	n := int64(4 * len(st.ids32))
+	buf, err := l.scratch(n)
+	if err != nil {
+		return nil, err
+	}
+	if n > 0 {
+		l.ctx.MemcpyHtoD(buf.(cu.DevicePtr), unsafe.Pointer(&st.ids32[0]), n)
+	}
+	return buf, nil
+}

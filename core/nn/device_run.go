@@ -1,0 +1,110 @@
+package nn
+
+import (
+	"fmt"
+
+	G "gorgonia.org/gorgonia"
+)
+
+// devRunner launches GPU kernels by name: on a GPU in the CUDA build
+// (device_cuda.go), or emulated on the CPU by the cudaemu tests. Kernel
+// arguments are graph values (device tensors), scratch buffers from
+// scratch or ids, ints and float32s, in the order of the kernel's
+// parameters in cuda/kernels.cu.
+type devRunner interface {
+	launch(name string, threads int, args ...any) error
+	// gemm computes c from a and b with one cuBLAS Sgemm (see gemmFor).
+	gemm(g gemm, a, b, c G.Value) error
+	// scratch returns the op's scratch buffer of at least size bytes.
+	scratch(size int64) (any, error)
+	// ids returns the token ids (already checked) in the op's scratch,
+	// as int32s.
+	ids(ids []int) (any, error)
+}
+
+// runDev computes an op's output into out from in with the op's GPU
+// kernels (s names them), launched by r.
+func runDev(r devRunner, s devSpec, out G.Value, in []G.Value) error {
+	o := out
+	switch s.kind {
+	case devLinear:
+		if err := r.gemm(gemmFor(devLinear, s.m, s.n, s.k), in[1], in[0], out); err != nil {
+			return err
+		}
+		if s.bias {
+			return r.launch("pit_add_bias", s.m*s.n, o, in[2], o, s.m, s.n)
+		}
+		return nil
+	case devLinearGX: // inputs dy, w
+		return r.gemm(gemmFor(devLinearGX, s.m, s.n, s.k), in[1], in[0], out)
+	case devLinearGW: // inputs x, dy
+		return r.gemm(gemmFor(devLinearGW, s.m, s.n, s.k), in[1], in[0], out)
+	case devResidual:
+		return r.launch("pit_add", s.n*s.k, in[0], in[1], o, s.n*s.k)
+	case devBiasAdd:
+		return r.launch("pit_add_bias", s.n*s.k, in[0], in[1], o, s.n, s.k)
+	case devColSum:
+		return r.launch("pit_col_sum", s.k, in[0], o, s.n, s.k)
+	case devBiasGelu:
+		return r.launch("pit_bias_gelu", s.n*s.k, in[0], in[1], o, s.n, s.k)
+	case devBiasGeluGrad: // inputs x, b, dy
+		return r.launch("pit_bias_gelu_backward", s.n*s.k, in[0], in[1], in[2], o, s.n, s.k)
+	case devLayerNorm, devLNGradX, devLNGradG:
+		stats, err := r.scratch(int64(2 * s.n * 4))
+		if err != nil {
+			return err
+		}
+		x := in[0]
+		if err := r.launch("pit_ln_stats", s.n, x, stats, s.n, s.k, float32(s.eps)); err != nil {
+			return err
+		}
+		switch s.kind {
+		case devLayerNorm: // inputs x, g, b
+			return r.launch("pit_ln_apply", s.n*s.k, x, in[1], in[2], stats, o, s.n, s.k)
+		case devLNGradX: // inputs x, g, dy
+			return r.launch("pit_ln_backward_x", s.n, x, in[1], in[2], stats, o, s.n, s.k)
+		default: // inputs x, dy
+			return r.launch("pit_ln_backward_g", s.k, x, in[1], stats, o, s.n, s.k)
+		}
+	case devEmbed: // inputs wte, wpe
+		ids, err := devIDs(r, *s.ids, s.rows)
+		if err != nil {
+			return err
+		}
+		return r.launch("pit_embed", s.n*s.k, in[0], in[1], ids, o, s.n, s.seqLen, s.k)
+	case devEmbedGradTok: // input dy
+		ids, err := devIDs(r, *s.ids, s.rows)
+		if err != nil {
+			return err
+		}
+		return r.launch("pit_embed_grad_tok", s.rows*s.k, in[0], ids, o, s.n, s.rows, s.k)
+	case devEmbedGradPos: // input dy
+		return r.launch("pit_embed_grad_pos", s.rows*s.k, in[0], o, s.n, s.seqLen, s.rows, s.k)
+	case devAttention:
+		a := s.a
+		return r.launch("pit_attn_forward", a.B*a.H*a.T, in[0], o, a.B, a.T, a.H, a.D)
+	case devAttentionGrad: // inputs qkv, dy
+		a := s.a
+		rows, err := r.scratch(int64(3 * a.B * a.H * a.T * 4))
+		if err != nil {
+			return err
+		}
+		qkv, dy := in[0], in[1]
+		if err := r.launch("pit_attn_backward_q", a.B*a.H*a.T, qkv, dy, o, rows, a.B, a.T, a.H, a.D); err != nil {
+			return err
+		}
+		return r.launch("pit_attn_backward_kv", a.B*a.H*a.T, qkv, dy, o, rows, a.B, a.T, a.H, a.D)
+	}
+	return fmt.Errorf("no GPU kernel for op kind %d", s.kind)
+}
+
+// devIDs checks token ids against the table size, as the CPU embedding
+// does, and hands them to r.
+func devIDs(r devRunner, ids []int, vocab int) (any, error) {
+	for _, id := range ids {
+		if id < 0 || id >= vocab {
+			return nil, fmt.Errorf("nn: token id %d outside vocabulary [0, %d)", id, vocab)
+		}
+	}
+	return r.ids(ids)
+}
