@@ -20,9 +20,6 @@ static void emu_pit_add(int threads, const float* a, const float* b, float* y, i
 static void emu_pit_add_bias(int threads, const float* x, const float* b, float* y, int n, int d) {
 	EMU_LAUNCH(threads, pit_add_bias(x, b, y, n, d));
 }
-static void emu_add_vv_f32(float* a, const float* b, int size, int gx, int gy, int gz, int bx) {
-	EMU_LAUNCH3(gx, gy, gz, bx, 1, 1, add_vv_f32(a, b, size));
-}
 static void emu_pit_bias_gelu(int threads, const float* x, const float* b, float* y, int n, int d) {
 	EMU_LAUNCH(threads, pit_bias_gelu(x, b, y, n, d));
 }
@@ -177,10 +174,4 @@ func (r *emuRunner) launch(name string, threads int, args ...any) error {
 		return fmt.Errorf("emu: no kernel %q", name)
 	}
 	return nil
-}
-
-// emuAddVV runs Gorgonia's gradient-sum kernel, add_vv_f32, over the 3-D
-// grid given.
-func emuAddVV(a, b []float32, gx, gy, gz, bx int) {
-	C.emu_add_vv_f32((*C.float)(&a[0]), (*C.float)(&b[0]), C.int(len(a)), C.int(gx), C.int(gy), C.int(gz), C.int(bx))
 }

@@ -130,26 +130,6 @@ func TestEmulatedGPUMatchesCPU(t *testing.T) {
 	}
 }
 
-// TestEmulatedAddVV checks the gradient-sum kernel Gorgonia launches over
-// a 3-D grid, with a partial last block.
-func TestEmulatedAddVV(t *testing.T) {
-	rng := rand.New(rand.NewPCG(1, 1))
-	a, b := make([]float32, 1000), make([]float32, 1000)
-	for i := range a {
-		a[i], b[i] = float32(rng.NormFloat64()), float32(rng.NormFloat64())
-	}
-	want := make([]float32, len(a))
-	for i := range a {
-		want[i] = a[i] + b[i]
-	}
-	emuAddVV(a, b, 2, 2, 1, 256)
-	for i := range a {
-		if a[i] != want[i] {
-			t.Fatalf("element %d: %v, want %v", i, a[i], want[i])
-		}
-	}
-}
-
 // TestEmulatedBadTokenID checks that the GPU embedding rejects ids outside
 // the vocabulary, as the CPU one does.
 func TestEmulatedBadTokenID(t *testing.T) {

@@ -10,7 +10,10 @@ package nn
 // Gorgonia's CUDA tape machine, which copies values between host and
 // device where a GPU op meets a CPU one. The ops that stay on the CPU are
 // the fused losses (their per-row bookkeeping reads Go-side batch data),
-// Capture, and the sampling ops that read or write the KV caches. Matrix
+// Capture, GradOut (which hands each parameter's gradient to AdamW on the
+// host) and the sampling ops that read or write the KV caches. Graphs hold
+// no stock Gorgonia op (backprop.go), so a CPU model never touches the GPU,
+// even in the CUDA build. Matrix
 // products go to cuBLAS; the other GPU kernels are pit's own, in
 // core/nn/cuda/kernels.cu, each the twin of a Go kernel in kernels.go.
 // Only float32 models run on the GPU.

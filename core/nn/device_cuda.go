@@ -70,11 +70,6 @@ func setupCUDA() error {
 		return fmt.Errorf(`nn: device "cuda": the GPU does not take pit's kernels: %w`, err)
 	}
 	G.AddToStdLib(cudaModule, cudaKernelsPTX, funcs)
-	// Gorgonia sums the gradients of a node used twice with its own
-	// elementwise add, which it looks up as "elembinop.add_vv_f32"; pit's
-	// kernels provide it (stock Gorgonia's kernels need a live GPU to
-	// generate).
-	G.AddToStdLib("elembinop", cudaKernelsPTX, []string{"add_vv_f32"})
 	return nil
 }
 

@@ -4,6 +4,7 @@ import (
 	"fmt"
 
 	G "gorgonia.org/gorgonia"
+	"gorgonia.org/tensor"
 )
 
 type graphKind int
@@ -54,7 +55,8 @@ type graph struct {
 	st     *stepData
 	tr     *trunk
 	vm     G.VM
-	pnodes []*G.Node // parameter nodes (training graphs), parallel to tr.order
+	pnodes []*G.Node       // parameter nodes (training graphs), parallel to tr.order
+	grads  []tensor.Tensor // their gradients after a run, parallel to pnodes
 }
 
 // graphCache keeps the most recently used graphs up to a limit.
@@ -172,10 +174,10 @@ func (m *Model) buildGraph(k graphKey) (*graph, error) {
 	for _, p := range tr.order {
 		gr.pnodes = append(gr.pnodes, tr.nodes[p.name])
 	}
-	if _, err := G.Grad(cost, gr.pnodes...); err != nil {
+	if gr.grads, err = backprop(tr.g, cost, gr.pnodes); err != nil {
 		return nil, fmt.Errorf("nn: %v graph gradients: %w", k.kind, err)
 	}
-	gr.vm = G.NewTapeMachine(tr.g, G.BindDualValues(gr.pnodes...))
+	gr.vm = G.NewTapeMachine(tr.g)
 	return gr, nil
 }
 

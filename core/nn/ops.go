@@ -36,6 +36,8 @@ type kernelOp struct {
 	buf tensor.Tensor
 	// dev names the op's GPU kernel (device.go); zero keeps it on the CPU.
 	dev devSpec
+	// inputs are the nodes the op was applied to (backprop.go).
+	inputs G.Nodes
 }
 
 func newKernelOp(name string, dtype tensor.Dtype, out tensor.Shape, inDims ...int) *kernelOp {
@@ -130,6 +132,7 @@ func apply(op *kernelOp, in ...*G.Node) (*G.Node, error) {
 	if err != nil {
 		return nil, fmt.Errorf("nn: apply %s: %w", op.name, err)
 	}
+	op.inputs = in
 	return n, nil
 }
 

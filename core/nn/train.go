@@ -54,25 +54,9 @@ func (t *Trainer) graph(kind graphKind, B, maxLen int) (*graph, error) {
 // and leaves the weights alone.
 func (t *Trainer) step(gr *graph) error {
 	grads := make([]tensor.Tensor, len(t.model.params))
-	defer func() {
-		for _, g := range grads {
-			if g != nil {
-				zeroTensor(g)
-			}
-		}
-	}()
 	runErr := gr.run()
-	for i, n := range gr.pnodes {
-		v, err := n.Grad()
-		if err != nil {
-			if runErr == nil {
-				return fmt.Errorf("nn: gradient of %s: %w", n.Name(), err)
-			}
-			continue
-		}
-		if g, ok := v.(tensor.Tensor); ok {
-			grads[gr.tr.order[i].idx] = g
-		}
+	for i, g := range gr.grads {
+		grads[gr.tr.order[i].idx] = g
 	}
 	if runErr != nil {
 		return runErr
@@ -87,15 +71,6 @@ func (t *Trainer) step(gr *graph) error {
 	}
 	t.opt.update(t.model.params, grads, norm)
 	return nil
-}
-
-func zeroTensor(t tensor.Tensor) {
-	switch d := t.Data().(type) {
-	case []float32:
-		clear(d)
-	case []float64:
-		clear(d)
-	}
 }
 
 // Batch is a batch of token sequences with a loss mask.

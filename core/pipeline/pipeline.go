@@ -77,12 +77,16 @@ type ModelSettings struct {
 	Layers int `toml:"layers"`  // transformer blocks
 	Heads  int `toml:"heads"`   // attention heads; must divide d_model
 	MLP    int `toml:"mlp"`     // hidden width of each MLP; 0 means 4·d_model
+	// Device is where the models run: "cpu" (the default) or "cuda",
+	// which needs the CUDA build of pit (README, section GPU). pit run
+	// --device overrides it.
+	Device string `toml:"device"`
 }
 
 // DefaultModelSettings is the model the pipeline trains unless the file
 // says otherwise: small enough for the default experiment on two cores.
 func DefaultModelSettings() ModelSettings {
-	return ModelSettings{DModel: 32, Layers: 2, Heads: 4}
+	return ModelSettings{DModel: 32, Layers: 2, Heads: 4, Device: "cpu"}
 }
 
 // Validate reports bad sizes.
@@ -99,6 +103,15 @@ func (m *ModelSettings) Validate() error {
 	}
 	if m.MLP < 0 {
 		errs = append(errs, &experiment.FieldError{Key: "mlp", Msg: fmt.Sprintf("must be at least 0 (got %d)", m.MLP)})
+	}
+	switch m.Device {
+	case "cpu":
+	case "cuda":
+		if !nn.CUDABuilt() {
+			errs = append(errs, &experiment.FieldError{Key: "device", Msg: `"cuda" needs the CUDA build of pit, and this binary is CPU-only: build it with scripts/cuda/build.sh (README, section GPU)`})
+		}
+	default:
+		errs = append(errs, &experiment.FieldError{Key: "device", Msg: fmt.Sprintf(`must be "cpu" or "cuda" (got %q)`, m.Device)})
 	}
 	return errors.Join(errs...)
 }
@@ -138,6 +151,7 @@ func modelConfig(c *runner.Context, task synth.Settings, seed int64) (nn.Config,
 		Layers:  ms.Layers,
 		Heads:   ms.Heads,
 		MLP:     ms.MLP,
+		Device:  ms.Device,
 		PadID:   synth.PAD,
 		Seed:    uint64(seed),
 	}.WithDefaults()

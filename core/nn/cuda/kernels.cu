@@ -49,18 +49,6 @@ KERNEL pit_add_bias(const float* x, const float* b, float* y, int n, int d) {
 	y[i] = x[i] + b[i % d];
 }
 
-// add_vv_f32 is the in-place vector add that Gorgonia's CUDA engine looks
-// up as "elembinop.add_vv_f32" (it sums the gradients of a node used
-// twice). Gorgonia launches it over a 3-D grid of 3-D blocks, so the index
-// is computed the way Gorgonia's own kernels compute it.
-KERNEL add_vv_f32(float* A, const float* B, int size) {
-	int blockId = blockIdx.x + blockIdx.y * gridDim.x + gridDim.x * gridDim.y * blockIdx.z;
-	int idx = blockId * (blockDim.x * blockDim.y * blockDim.z) + (threadIdx.z * (blockDim.x * blockDim.y)) +
-	          (threadIdx.y * blockDim.x) + threadIdx.x;
-	if (idx >= size) return;
-	A[idx] = A[idx] + B[idx];
-}
-
 // ---- GELU, tanh approximation, on x + b ----
 
 #define GELU_C 0.7978845608028654f

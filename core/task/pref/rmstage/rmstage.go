@@ -294,7 +294,7 @@ func modelConfig(c *runner.Context, s *pref.Settings) (nn.Config, error) {
 		return nn.Config{}, fmt.Errorf("model of type %T is not the %q model", c.Model, pipeline.ModelKind)
 	}
 	cfg := nn.Config{Vocab: pref.VocabSize, Context: s.GapContext(), DModel: ms.DModel, Layers: ms.Layers,
-		Heads: ms.Heads, MLP: ms.MLP, PadID: pref.PAD, Seed: uint64(c.Seed("init"))}.WithDefaults()
+		Heads: ms.Heads, MLP: ms.MLP, Device: ms.Device, PadID: pref.PAD, Seed: uint64(c.Seed("init"))}.WithDefaults()
 	if err := cfg.Validate(); err != nil {
 		return cfg, fmt.Errorf("model: %w", err)
 	}

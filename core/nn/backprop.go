@@ -1,0 +1,160 @@
+package nn
+
+import (
+	"fmt"
+
+	G "gorgonia.org/gorgonia"
+	"gorgonia.org/tensor"
+)
+
+// pit builds its gradient graphs itself instead of calling G.Grad. The
+// graphs hold nothing but kernelOps, and Gorgonia's backpropagation would
+// add its own elementwise "+" wherever a node feeds two ops (the residual
+// stream feeds the next residual add and the next layer norm). In a CUDA
+// build that "+" is a GPU op, so every training graph, even a CPU model's,
+// would need a GPU. Here the sums are kernelOps too (GradSum, with a GPU
+// twin), and each parameter's gradient is copied into a host buffer by a
+// GradOut op, which also replaces Gorgonia's dual values.
+
+// graphOp is a kernelOp as applied to a graph: itself or its GPU form.
+type graphOp interface {
+	kernel() *kernelOp
+}
+
+func (op *kernelOp) kernel() *kernelOp { return op }
+
+// backprop builds the gradient of the scalar cost with respect to params
+// and returns, per parameter, the host tensor its gradient is written to
+// each time the graph runs.
+func backprop(g *G.ExprGraph, cost *G.Node, params []*G.Node) ([]tensor.Tensor, error) {
+	dt := cost.Dtype()
+	one := any(float32(1))
+	if dt == tensor.Float64 {
+		one = float64(1)
+	}
+	seed := G.NewScalar(g, dt, G.WithName("dcost"), G.WithValue(one))
+
+	// Reverse topological order: a node comes after every node that reads
+	// it.
+	var order []*G.Node
+	seen := map[*G.Node]bool{}
+	var visit func(n *G.Node) error
+	visit = func(n *G.Node) error {
+		if seen[n] {
+			return nil
+		}
+		seen[n] = true
+		if n.Op() == nil {
+			return nil // input or parameter
+		}
+		op, ok := n.Op().(graphOp)
+		if !ok {
+			return fmt.Errorf("nn: backprop: node %v has op %T, not one of pit's", n, n.Op())
+		}
+		for _, in := range op.kernel().inputs {
+			if err := visit(in); err != nil {
+				return err
+			}
+		}
+		order = append(order, n)
+		return nil
+	}
+	if err := visit(cost); err != nil {
+		return nil, err
+	}
+
+	pending := map[*G.Node][]*G.Node{cost: {seed}}
+	total := map[*G.Node]*G.Node{}
+	for i := len(order) - 1; i >= 0; i-- {
+		n := order[i]
+		gn, err := sumGrads(pending[n])
+		if err != nil {
+			return nil, err
+		}
+		if gn == nil {
+			continue // does not reach the cost
+		}
+		op := n.Op().(graphOp).kernel()
+		if op.grad == nil {
+			return nil, fmt.Errorf("nn: backprop: op %s has no gradient", op.name)
+		}
+		ins, err := op.grad(op.inputs, n, gn)
+		if err != nil {
+			return nil, fmt.Errorf("nn: backprop through %s: %w", op.name, err)
+		}
+		for j, in := range op.inputs {
+			if j < len(ins) && ins[j] != nil {
+				pending[in] = append(pending[in], ins[j])
+			}
+		}
+		delete(pending, n)
+	}
+	for _, p := range params {
+		gn, err := sumGrads(pending[p])
+		if err != nil {
+			return nil, err
+		}
+		if gn == nil {
+			return nil, fmt.Errorf("nn: backprop: the cost does not depend on %s", p.Name())
+		}
+		total[p] = gn
+	}
+
+	out := make([]tensor.Tensor, len(params))
+	for i, p := range params {
+		buf := tensor.New(tensor.Of(dt), tensor.WithShape(p.Shape()...))
+		if _, err := gradOut(total[p], buf); err != nil {
+			return nil, err
+		}
+		out[i] = buf
+	}
+	return out, nil
+}
+
+// sumGrads adds a node's gradient contributions, in the order they came.
+func sumGrads(gs []*G.Node) (*G.Node, error) {
+	if len(gs) == 0 {
+		return nil, nil
+	}
+	sum := gs[0]
+	for _, g := range gs[1:] {
+		var err error
+		if sum, err = gradSum(sum, g); err != nil {
+			return nil, err
+		}
+	}
+	return sum, nil
+}
+
+// gradSum adds two gradients of one node.
+func gradSum(a, b *G.Node) (*G.Node, error) {
+	dt := a.Dtype()
+	op := newKernelOp("GradSum", dt, a.Shape(), a.Dims(), b.Dims())
+	if a.Dims() == 2 {
+		op.dev = devSpec{kind: devResidual, n: a.Shape()[0], k: a.Shape()[1]}
+	}
+	op.forward = func(out tensor.Tensor, v []G.Value) (float64, error) {
+		if dt == tensor.Float64 {
+			addInto(data[float64](v[0]), data[float64](v[1]), data[float64](out))
+		} else {
+			addInto(data[float32](v[0]), data[float32](v[1]), data[float32](out))
+		}
+		return 0, nil
+	}
+	return apply(op, a, b)
+}
+
+// gradOut copies a gradient into buf, on the host, when the graph runs.
+func gradOut(grad *G.Node, buf tensor.Tensor) (*G.Node, error) {
+	dt := grad.Dtype()
+	op := newKernelOp("GradOut", dt, nil, grad.Dims())
+	op.forward = func(_ tensor.Tensor, in []G.Value) (float64, error) {
+		if dt == tensor.Float64 {
+			copy(data[float64](buf), data[float64](in[0]))
+		} else {
+			copy(data[float32](buf), data[float32](in[0]))
+		}
+		return 0, nil
+	}
+	return apply(op, grad)
+}
