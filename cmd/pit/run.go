@@ -58,8 +58,9 @@ func runCmd(ctx context.Context, args []string, stdout, stderr io.Writer) error 
 	executor := fs.String("executor", "", "where stages run: local or slurm (default: the file's [executor] kind, else local)")
 	wait := fs.Bool("wait", false, "with --executor slurm: wait until the jobs end and report the runs")
 	codeVersion := fs.String("code-version", "", "pin the code version in stage keys (default: the executable's SHA-256); reuses\nartefacts across rebuilds, so use it only when no stage's code changed")
+	device := fs.String("device", "", "where the models run, cpu or cuda: overrides the file's [model] device (cuda needs\nthe CUDA build of pit, see the README's GPU section)")
 	fs.Usage = func() {
-		fmt.Fprintln(stderr, "Usage: pit run [FILE] [--out DIR] [--jobs N] [--force] [--dry-run] [--progress MODE] [--executor local|slurm [--wait]]")
+		fmt.Fprintln(stderr, "Usage: pit run [FILE] [--out DIR] [--jobs N] [--force] [--dry-run] [--progress MODE] [--executor local|slurm [--wait]] [--device cpu|cuda]")
 		fmt.Fprintln(stderr, "\nRuns the experiment's grid; FILE defaults to "+defaultExperiment+".")
 		fmt.Fprintln(stderr, "Stages whose key is in <out>/<experiment>/.cache are reused, so running")
 		fmt.Fprintln(stderr, "the same command again after an interruption finishes the grid.")
@@ -86,7 +87,7 @@ func runCmd(ctx context.Context, args []string, stdout, stderr io.Writer) error 
 		file = pos[0]
 	}
 
-	exp, runs, err := loadExperiment(ctx, file, stderr)
+	exp, runs, err := loadExperiment(ctx, file, stderr, deviceOverride(*device)...)
 	if err != nil {
 		return err
 	}
@@ -152,7 +153,7 @@ func runCmd(ctx context.Context, args []string, stdout, stderr io.Writer) error 
 		}
 	case slurm.Slurm:
 		opts := runner.Options{Dir: dir, Force: *force, Plugins: plugins, CodeVersion: *codeVersion}
-		return runSlurm(ctx, file, dir, *codeVersion, *force, *wait, execSettings, plan, opts, stdout)
+		return runSlurm(ctx, file, dir, *codeVersion, *device, *force, *wait, execSettings, plan, opts, stdout)
 	default:
 		fmt.Fprintf(stderr, "pit run: --executor %q: want local or slurm\n", *executor)
 		return exitError{2}
@@ -236,8 +237,8 @@ func drawDeclared(ctx context.Context, exp *experiment.Experiment, dir string, s
 
 // loadExperiment loads and expands an experiment file, printing every
 // validation problem.
-func loadExperiment(ctx context.Context, file string, stderr io.Writer) (*experiment.Experiment, []experiment.Run, error) {
-	exp, err := experiment.Load(ctx, file)
+func loadExperiment(ctx context.Context, file string, stderr io.Writer, opts ...experiment.Option) (*experiment.Experiment, []experiment.Run, error) {
+	exp, err := experiment.Load(ctx, file, opts...)
 	if err != nil {
 		var list experiment.ErrorList
 		if errors.As(err, &list) {
@@ -254,4 +255,15 @@ func loadExperiment(ctx context.Context, file string, stderr io.Writer) (*experi
 		return nil, nil, err
 	}
 	return exp, runs, nil
+}
+
+// deviceOverride is the experiment option of --device: none when the flag
+// is empty, else [model] device set to its value (validated with the file,
+// so a bad value or cuda in a CPU-only binary is reported like a file
+// error).
+func deviceOverride(device string) []experiment.Option {
+	if device == "" {
+		return nil
+	}
+	return []experiment.Option{experiment.Set("model.device", device)}
 }

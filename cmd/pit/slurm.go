@@ -34,7 +34,7 @@ func init() {
 }
 
 // runSlurm is pit run with the Slurm executor.
-func runSlurm(ctx context.Context, file, dir, codeVersion string, force, wait bool, settings *slurm.Settings, plan runner.Plan, opts runner.Options, stdout io.Writer) error {
+func runSlurm(ctx context.Context, file, dir, codeVersion, device string, force, wait bool, settings *slurm.Settings, plan runner.Plan, opts runner.Options, stdout io.Writer) error {
 	exe, err := os.Executable()
 	if err != nil {
 		return err
@@ -50,6 +50,9 @@ func runSlurm(ctx context.Context, file, dir, codeVersion string, force, wait bo
 	args := []string{"--file", absFile, "--dir", absDir}
 	if codeVersion != "" {
 		args = append(args, "--code-version", codeVersion)
+	}
+	if device != "" {
+		args = append(args, "--device", device)
 	}
 	if force {
 		args = append(args, "--force")
@@ -91,11 +94,12 @@ func slurmJobCmd(ctx context.Context, args []string, stdout, stderr io.Writer) e
 	tasks := fs.String("tasks", "", "the array's tasks file")
 	codeVersion := fs.String("code-version", "", "code version of the stage keys")
 	force := fs.Bool("force", false, "recompute the stage even if it is in the cache")
+	device := fs.String("device", "", "pit run's --device, if it was given")
 	if err := fs.Parse(args); err != nil {
 		return exitError{2}
 	}
 	if *file == "" || *dir == "" || *tasks == "" || fs.NArg() > 0 {
-		fmt.Fprintln(stderr, "Usage: pit slurm-job --file FILE --dir DIR --tasks FILE [--code-version V] [--force]\n(run by the Slurm jobs that pit run --executor slurm submits)")
+		fmt.Fprintln(stderr, "Usage: pit slurm-job --file FILE --dir DIR --tasks FILE [--code-version V] [--device D] [--force]\n(run by the Slurm jobs that pit run --executor slurm submits)")
 		return exitError{2}
 	}
 	stage, key, job, err := slurm.FromEnvironment(*tasks)
@@ -103,7 +107,7 @@ func slurmJobCmd(ctx context.Context, args []string, stdout, stderr io.Writer) e
 		return err
 	}
 	fmt.Fprintf(stderr, "pit slurm-job: job %s: stage %s key %s\n", job, stage, key)
-	exp, runs, err := loadExperiment(ctx, *file, stderr)
+	exp, runs, err := loadExperiment(ctx, *file, stderr, deviceOverride(*device)...)
 	if err != nil {
 		return err
 	}

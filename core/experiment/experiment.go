@@ -153,29 +153,29 @@ func (c *Config) Tree() map[string]any { return deepCopy(c.tree).(map[string]any
 const DefaultOut = "results"
 
 // Load reads and validates an experiment file with DefaultRegistry.
-func Load(ctx context.Context, path string) (*Experiment, error) {
-	return DefaultRegistry.Load(ctx, path)
+func Load(ctx context.Context, path string, opts ...Option) (*Experiment, error) {
+	return DefaultRegistry.Load(ctx, path, opts...)
 }
 
 // Parse validates an experiment file's contents with DefaultRegistry;
 // filename is used in messages and to resolve relative plugin paths.
-func Parse(ctx context.Context, filename string, data []byte) (*Experiment, error) {
-	return DefaultRegistry.Parse(ctx, filename, data)
+func Parse(ctx context.Context, filename string, data []byte, opts ...Option) (*Experiment, error) {
+	return DefaultRegistry.Parse(ctx, filename, data, opts...)
 }
 
 // Load reads and validates an experiment file. Invalid files give an
 // ErrorList with every problem found.
-func (r *Registry) Load(ctx context.Context, path string) (*Experiment, error) {
+func (r *Registry) Load(ctx context.Context, path string, opts ...Option) (*Experiment, error) {
 	data, err := os.ReadFile(path)
 	if err != nil {
 		return nil, fmt.Errorf("experiment: %w", err)
 	}
-	return r.Parse(ctx, path, data)
+	return r.Parse(ctx, path, data, opts...)
 }
 
 // Parse validates an experiment file's contents. Invalid files give an
 // ErrorList with every problem found.
-func (r *Registry) Parse(ctx context.Context, filename string, data []byte) (*Experiment, error) {
+func (r *Registry) Parse(ctx context.Context, filename string, data []byte, opts ...Option) (*Experiment, error) {
 	var raw map[string]any
 	if _, err := toml.Decode(string(data), &raw); err != nil {
 		var pe toml.ParseError
@@ -185,6 +185,13 @@ func (r *Registry) Parse(ctx context.Context, filename string, data []byte) (*Ex
 		return nil, ErrorList{{File: filename, Msg: "invalid TOML: " + err.Error()}}
 	}
 	raw = normalizeRaw(raw).(map[string]any)
+	var o options
+	for _, opt := range opts {
+		opt(&o)
+	}
+	if err := o.apply(raw); err != nil {
+		return nil, ErrorList{{File: filename, Msg: err.Error()}}
+	}
 	r.mu.RLock()
 	defer r.mu.RUnlock()
 	l := &loader{
@@ -200,6 +207,7 @@ func (r *Registry) Parse(ctx context.Context, filename string, data []byte) (*Ex
 		return nil, fmt.Errorf("experiment: %s: %w", filename, err)
 	}
 	if len(l.errs) > 0 {
+		o.markOverridden(l.errs)
 		return nil, l.errs.sortAndDedup()
 	}
 	return exp, nil

@@ -1,5 +1,7 @@
 package nn
 
+import "errors"
+
 // Devices.
 //
 // A model runs on the CPU (the default) or, in a binary built with
@@ -118,3 +120,7 @@ const maxCUDAHeadWidth = 256
 // CUDABuilt reports whether this binary was built with CUDA support
 // (-tags cuda), so that Config.Device may be "cuda".
 func CUDABuilt() bool { return cudaBuilt }
+
+// errNoCUDABuild is what asking for device "cuda" gives in a CPU-only
+// binary.
+var errNoCUDABuild = errors.New(`device "cuda" needs the CUDA build of pit, and this binary is CPU-only: build it with scripts/cuda/build.sh (README, section GPU)`)

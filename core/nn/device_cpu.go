@@ -3,18 +3,12 @@
 package nn
 
 import (
-	"errors"
-
 	G "gorgonia.org/gorgonia"
 	"gorgonia.org/tensor"
 )
 
 // cudaBuilt reports whether this binary was built with -tags cuda.
 const cudaBuilt = false
-
-// errNoCUDABuild is what asking for device "cuda" gives in a CPU-only
-// binary.
-var errNoCUDABuild = errors.New(`device "cuda" needs the CUDA build of pit, and this binary is CPU-only: build it with scripts/cuda/build.sh (README, section GPU)`)
 
 // newGraph makes an empty graph for one of the model's graphs.
 func (m *Model) newGraph() *G.ExprGraph { return G.NewGraph() }

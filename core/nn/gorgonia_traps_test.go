@@ -1,3 +1,8 @@
+//go:build !cuda
+
+// These tests pin stock Gorgonia ops on the CPU; in a -tags cuda build
+// those ops are GPU ops (and need a GPU), so they run in CPU builds only.
+
 package nn
 
 // These tests pin down the Gorgonia v0.9.18 / tensor v0.9.24 behaviours that
