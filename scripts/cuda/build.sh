@@ -122,20 +122,13 @@ EOF
 
 # -------------------------------------------------------------------- PTX
 KCU=core/nn/cuda/kernels.cu
-if [[ -f $KCU ]]; then
-	step "nvcc -ptx -arch=$ARCH $KCU"
-	nvcc -ptx -arch="$ARCH" -o "$TMP/kernels.ptx" "$KCU" || die "nvcc failed on $KCU"
-	info "$(wc -c <"$TMP/kernels.ptx") bytes of PTX; entries: $(grep -c '^\.visible \.entry' "$TMP/kernels.ptx" || true)"
-	if grep -qsE '\bcudaKernelsPTX\b' core/nn/*.go; then
-		go run -mod=vendor ./scripts/cuda/ptxgen -in "$TMP/kernels.ptx" -out core/nn/zz_cuda_ptx_gen.go -src "$KCU" ||
-			die "ptxgen failed"
-		info "wrote core/nn/zz_cuda_ptx_gen.go (temporary copy)"
-	else
-		info "warning: no 'cudaKernelsPTX' declared in core/nn; PTX not embedded"
-	fi
-else
-	info "no $KCU: skipping PTX"
-fi
+[[ -f $KCU ]] || die "missing $KCU (pit's GPU kernels)"
+step "nvcc -ptx -arch=$ARCH $KCU"
+nvcc -ptx -arch="$ARCH" -o "$TMP/kernels.ptx" "$KCU" || die "nvcc failed on $KCU"
+info "$(wc -c <"$TMP/kernels.ptx") bytes of PTX; entries: $(grep -c '^\.visible \.entry' "$TMP/kernels.ptx" || true)"
+go run -mod=vendor ./scripts/cuda/ptxgen -in "$TMP/kernels.ptx" -out core/nn/zz_cuda_ptx_gen.go -src "$KCU" ||
+	die "ptxgen failed"
+info "wrote core/nn/zz_cuda_ptx_gen.go (temporary copy), which sets cudaKernelsPTX"
 
 # ------------------------------------------------------------------ build
 export CGO_ENABLED=1
