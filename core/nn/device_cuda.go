@@ -141,13 +141,9 @@ type cudaOp struct {
 	st *cudaState
 }
 
-// cudaState is an op's device scratch memory (layer-norm statistics,
-// attention row statistics, token ids) and the host copy of its ids.
+// cudaState is an op's host copy of its token ids.
 type cudaState struct {
-	owner   G.External // the machine the scratch belongs to
-	scratch cu.DevicePtr
-	size    int64
-	ids32   []int32
+	ids32 []int32
 }
 
 var (
@@ -157,6 +153,11 @@ var (
 
 // CallsExtern reports that the op calls into the GPU.
 func (op cudaOp) CallsExtern() bool { return true }
+
+// ReturnsPtr reports that the op writes into memory the machine gives it:
+// with CallsExtern, that makes Gorgonia's compiler allocate the output on
+// the device (prealloc in CUDADo).
+func (op cudaOp) ReturnsPtr() bool { return true }
 
 // CUDADo runs the op's kernels on device dev, writing into prealloc.
 func (op cudaOp) CUDADo(extern G.External, dev G.Device, prealloc G.Value, inputs ...G.Value) (G.Value, error) {
@@ -171,6 +172,7 @@ func (op cudaOp) CUDADo(extern G.External, dev G.Device, prealloc G.Value, input
 		return nil, fmt.Errorf("nn: op %s: %T is not a CUDA machine", op.name, extern)
 	}
 	l := &launcher{extern: extern, dev: dev, e: &machine.Engines()[int(dev)], ctx: machine.Contexts()[int(dev)], st: op.st}
+	defer l.release()
 	if err := runDev(l, op.dev, prealloc, inputs); err != nil {
 		return nil, fmt.Errorf("nn: op %s on the GPU: %w", op.name, err)
 	}
@@ -184,6 +186,12 @@ type launcher struct {
 	e      *cuda.Engine
 	ctx    *cu.BatchedContext
 	st     *cudaState
+	held   []scratchMem // scratch taken from the machine's arena
+}
+
+type scratchMem struct {
+	mem  cu.DevicePtr
+	size int64
 }
 
 // devPtr is the device address of a value the tape machine keeps on the
@@ -275,23 +283,30 @@ func f32s(v G.Value) ([]float32, error) {
 	return d.Float32s(), nil
 }
 
-// scratch returns the op's device scratch memory, at least size bytes,
-// allocated from the machine's arena the first time (it lives as long as
-// the machine).
+// scratch returns size bytes of device memory from the machine's arena,
+// held until the op's CUDADo returns. The arena is reset after every run
+// of the graph, so nothing may outlive the call; handing memory back
+// before queued kernels have run is safe because every launch and copy of
+// a context runs in queue order on one stream.
 func (l *launcher) scratch(size int64) (any, error) {
-	st := l.st
-	if st.owner != l.extern || st.size < size {
-		mem, err := l.extern.Get(l.dev, size)
-		if err != nil {
-			return nil, fmt.Errorf("allocating %d bytes of scratch: %w", size, err)
-		}
-		st.owner, st.scratch, st.size = l.extern, cu.DevicePtr(mem.Uintptr()), size
+	mem, err := l.extern.Get(l.dev, size)
+	if err != nil {
+		return nil, fmt.Errorf("allocating %d bytes of scratch: %w", size, err)
 	}
-	return st.scratch, nil // a cu.DevicePtr
+	p := cu.DevicePtr(mem.Uintptr())
+	l.held = append(l.held, scratchMem{p, size})
+	return p, nil
 }
 
-// ids copies the token ids to the device, into the op's scratch (the ops
-// with ids use no other scratch).
+// release hands the scratch back to the arena.
+func (l *launcher) release() {
+	for _, m := range l.held {
+		l.extern.Put(l.dev, m.mem, m.size)
+	}
+	l.held = nil
+}
+
+// ids copies the token ids to the device, into scratch.
 func (l *launcher) ids(ids []int) (any, error) {
 	st := l.st
 	if len(st.ids32) != len(ids) {
