@@ -1,5 +1,7 @@
 #!/usr/bin/env bash
-# Runs pit's test suite: formatting, vet and every package's tests.
+# Runs pit's test suite: formatting, vet and every package's tests, the CUDA
+# kernels emulated on the CPU, and (when the CUDA toolkit is installed) the
+# CUDA build on an emulated GPU.
 # Usage: scripts/test.sh [extra go test flags]
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -18,3 +20,13 @@ go test -count=1 -timeout 20m "$@" ./...
 echo "== CUDA kernels, emulated on the CPU (cgo; no GPU needed)"
 go vet -tags cudaemu ./core/nn
 go test -count=1 -tags cudaemu -run Emulated ./core/nn
+# The CUDA build needs Debian's CUDA toolkit (5.5 GB installed): built and
+# run on an emulated GPU when the toolkit is there or PIT_TEST_CUDA=1 asks
+# for it (scripts/cuda/build.sh installs it as root).
+if command -v nvcc >/dev/null 2>&1 || [ "${PIT_TEST_CUDA:-0}" = 1 ]; then
+	echo "== CUDA build (scripts/cuda/build.sh), its GPU tests on an emulated GPU (scripts/cuda/fakegpu.sh)"
+	scripts/cuda/build.sh
+	scripts/cuda/fakegpu.sh tests
+else
+	echo "== CUDA build: skipped (no CUDA toolkit; PIT_TEST_CUDA=1 installs Debian's and runs it)"
+fi

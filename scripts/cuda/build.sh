@@ -144,7 +144,10 @@ build_all() { # $1: directory for both binaries
 step "pass 1: linking against Debian's libcublas.so.11 to list the CUDA symbols used"
 mkdir -p "$TMP/pass1"
 CGO_LDFLAGS="-L$LIBDIR/stubs ${CGO_LDFLAGS:-}" build_all "$TMP/pass1" ||
-	die "the cuda build does not compile (see above); if it is core/nn's cuda-tagged code, that is not this script's job"
+	die "the cuda build does not compile (see above)"
+step "go vet -tags cuda (pit's packages)"
+CGO_LDFLAGS="-L$LIBDIR/stubs ${CGO_LDFLAGS:-}" go vet -mod=vendor -tags cuda ./core/nn ./core/pipeline ./cmd/pit >"$TMP/vet.log" 2>&1 ||
+	{ grep -v -e '^cgo-gcc-prolog' -e 'cuda.h' -e deprecated "$TMP/vet.log" | tail -40; die "go vet -tags cuda failed"; }
 
 # Undefined dynamic symbols of both binaries, split by library.
 : >"$TMP/cublas.syms"
