@@ -34,14 +34,22 @@ func runData(c *runner.Context) error {
 	if err := writeJSON(c, "summary.json", sum); err != nil {
 		return err
 	}
-	for name, st := range map[string]synth.PairStats{"sft": sum.SFT, "rm": sum.RM, "rl": sum.RL, "rm_eval": sum.RMEval} {
-		for k, v := range map[string]float64{
-			"agreement":          st.Agreement,
-			"mean_q_chosen":      st.MeanChosen,
-			"mean_q_rejected":    st.MeanRejected,
-			"mean_edit_distance": st.MeanEditDistance,
+	// In a fixed order, so that the same seed gives the same metrics file.
+	splits := []struct {
+		name string
+		st   synth.PairStats
+	}{{"sft", sum.SFT}, {"rm", sum.RM}, {"rl", sum.RL}, {"rm_eval", sum.RMEval}}
+	for _, sp := range splits {
+		for _, m := range []struct {
+			k string
+			v float64
+		}{
+			{"agreement", sp.st.Agreement},
+			{"mean_q_chosen", sp.st.MeanChosen},
+			{"mean_q_rejected", sp.st.MeanRejected},
+			{"mean_edit_distance", sp.st.MeanEditDistance},
 		} {
-			if err := c.Metric(0, name+"/"+k, v); err != nil {
+			if err := c.Metric(0, sp.name+"/"+m.k, m.v); err != nil {
 				return err
 			}
 		}

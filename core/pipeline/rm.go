@@ -84,12 +84,23 @@ func runRM(c *runner.Context, base string) error {
 	if len(d.RM) == 0 {
 		return fmt.Errorf("the rm split is empty")
 	}
+	ck, err := newCheckpointer(c)
+	if err != nil {
+		return err
+	}
+	tr, done, err := ck.resume()
+	if err != nil {
+		return err
+	}
 	var m *nn.Model
-	if s.Init == "base" {
+	switch {
+	case tr != nil:
+		m = tr.Model()
+	case s.Init == "base":
 		if m, err = loadModel(c, base); err != nil {
 			return err
 		}
-	} else {
+	default:
 		cfg, err := modelConfig(c, d.Settings, c.Seed("init"))
 		if err != nil {
 			return err
@@ -98,6 +109,12 @@ func runRM(c *runner.Context, base string) error {
 			return fmt.Errorf("%w", err)
 		}
 	}
+	if tr == nil {
+		if tr, err = nn.NewTrainer(m, s.optim()); err != nil {
+			return fmt.Errorf("%w", err)
+		}
+	}
+	defer tr.Close()
 	rew, desc, err := RewardPlugin(c, NewModelService(task, m))
 	if err != nil {
 		return err
@@ -105,11 +122,6 @@ func runRM(c *runner.Context, base string) error {
 	if !desc.NeedsLearnedModel {
 		return fmt.Errorf("reward plugin %q needs no learned model, so this stage has nothing to train; choose a formulation that does (bradley-terry, pit-gap, reward-difference)", desc.Name)
 	}
-	tr, err := nn.NewTrainer(m, s.optim())
-	if err != nil {
-		return fmt.Errorf("%w", err)
-	}
-	defer tr.Close()
 
 	held := d.RMEval
 	if s.EvalPairs > 0 && s.EvalPairs < len(held) {
@@ -135,14 +147,17 @@ func runRM(c *runner.Context, base string) error {
 			batch = append(batch, d.RM[order[next]])
 			next++
 		}
+		if step <= done {
+			continue // resumed: the checkpoint covers this batch
+		}
 		st, err := comparisonStep(c, rew, tr, batch)
 		if err != nil {
 			return fmt.Errorf("step %d: %w", step, err)
 		}
-		if err := metric(c, step, "loss", st.Loss); err != nil {
+		if err := ck.metric(step, "loss", st.Loss); err != nil {
 			return err
 		}
-		if err := metric(c, step, "accuracy", st.Accuracy); err != nil {
+		if err := ck.metric(step, "accuracy", st.Accuracy); err != nil {
 			return err
 		}
 		if step == s.Steps || (s.EvalEvery > 0 && step%s.EvalEvery == 0) {
@@ -150,12 +165,15 @@ func runRM(c *runner.Context, base string) error {
 				return err
 			}
 			for _, k := range sortedKeys(last) {
-				if err := metric(c, step, "heldout_"+k, last[k]); err != nil {
+				if err := ck.metric(step, "heldout_"+k, last[k]); err != nil {
 					return err
 				}
 			}
 		}
 		c.Progress(step, s.Steps)
+		if err := ck.maybeSave(tr, step, s.Steps); err != nil {
+			return err
+		}
 	}
 	c.Log.Info("held-out", "figures", mustJSON(last))
 	if err := writeJSON(c, rewardFile, rewardInfo{Plugin: desc.Name, Version: desc.Version, ReferenceConditioned: desc.ReferenceConditioned, Heldout: last}); err != nil {

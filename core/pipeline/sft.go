@@ -94,15 +94,25 @@ func runSFT(c *runner.Context, improver bool) error {
 	if err != nil {
 		return err
 	}
-	m, err := nn.New(cfg)
+	ck, err := newCheckpointer(c)
 	if err != nil {
-		return fmt.Errorf("%w", err)
+		return err
 	}
-	tr, err := nn.NewTrainer(m, s.optim())
+	tr, done, err := ck.resume()
 	if err != nil {
-		return fmt.Errorf("%w", err)
+		return err
+	}
+	if tr == nil {
+		m, err := nn.New(cfg)
+		if err != nil {
+			return fmt.Errorf("%w", err)
+		}
+		if tr, err = nn.NewTrainer(m, s.optim()); err != nil {
+			return fmt.Errorf("%w", err)
+		}
 	}
 	defer tr.Close()
+	m := tr.Model()
 
 	train := make([]synth.Example, len(d.SFT))
 	for i, p := range d.SFT {
@@ -131,11 +141,14 @@ func runSFT(c *runner.Context, improver bool) error {
 			b.Seqs = append(b.Seqs, ex.Tokens)
 			b.Mask = append(b.Mask, ex.Mask)
 		}
+		if step <= done {
+			continue // resumed: the checkpoint covers this batch
+		}
 		loss, err := tr.SFTStep(b)
 		if err != nil {
 			return fmt.Errorf("step %d: %w", step, err)
 		}
-		if err := metric(c, step, "loss", loss); err != nil {
+		if err := ck.metric(step, "loss", loss); err != nil {
 			return err
 		}
 		if len(heldEx) > 0 && (step == s.Steps || (s.EvalEvery > 0 && step%s.EvalEvery == 0)) {
@@ -143,11 +156,14 @@ func runSFT(c *runner.Context, improver bool) error {
 			if err != nil {
 				return err
 			}
-			if err := metric(c, step, "heldout_loss", hl); err != nil {
+			if err := ck.metric(step, "heldout_loss", hl); err != nil {
 				return err
 			}
 		}
 		c.Progress(step, s.Steps)
+		if err := ck.maybeSave(tr, step, s.Steps); err != nil {
+			return err
+		}
 	}
 	if len(held) > 0 {
 		if err := sampleReport(c, m, task, d.Settings, held, improver, s.Temperature, s.Steps); err != nil {

@@ -1,0 +1,148 @@
+package pipeline
+
+import (
+	"errors"
+	"fmt"
+	"io/fs"
+	"os"
+	"path/filepath"
+	"time"
+
+	"github.com/pit-lab/pit/core/nn"
+	"github.com/pit-lab/pit/core/results"
+	"github.com/pit-lab/pit/core/runner"
+)
+
+// Training stages (sft, pit_sft, rm, pit_rm) save checkpoints now and then
+// into the stage's checkpoint directory (runner.Context.CheckpointDir), so
+// that a stage that is killed or interrupted resumes where it was when the
+// same pit run command runs again, and ends with the same artefacts as an
+// uninterrupted run. A checkpoint is the trainer (weights and AdamW state),
+// the step, and the metrics logged so far; the batch order is replayed from
+// the stage's seed, so no generator state needs saving.
+
+// CheckpointEveryEnv names the environment variable that sets how often
+// training stages checkpoint, as a Go duration of wall time (default
+// DefaultCheckpointEvery; "0" turns checkpoints off).
+const CheckpointEveryEnv = "PIT_CHECKPOINT_EVERY"
+
+// DefaultCheckpointEvery is how often training stages checkpoint unless
+// CheckpointEveryEnv says otherwise.
+const DefaultCheckpointEvery = time.Minute
+
+const ckptStateFile = "state.json"
+
+// checkpointEvery reads CheckpointEveryEnv.
+func checkpointEvery() (time.Duration, error) {
+	v := os.Getenv(CheckpointEveryEnv)
+	if v == "" {
+		return DefaultCheckpointEvery, nil
+	}
+	d, err := time.ParseDuration(v)
+	if err != nil || d < 0 {
+		return 0, fmt.Errorf("%s=%q: want a duration such as 30s, or 0 for no checkpoints", CheckpointEveryEnv, v)
+	}
+	return d, nil
+}
+
+// metricRecord is one metric a checkpoint covers.
+type metricRecord struct {
+	Step  int     `json:"step"`
+	Name  string  `json:"name"`
+	Value float64 `json:"value"`
+}
+
+type checkpointState struct {
+	Step    int            `json:"step"`    // steps done
+	Trainer string         `json:"trainer"` // the trainer's file, saved after Step steps
+	Metrics []metricRecord `json:"metrics"`
+}
+
+// checkpointer saves and restores one training stage's progress.
+type checkpointer struct {
+	c       *runner.Context
+	dir     string
+	every   time.Duration
+	last    time.Time
+	state   checkpointState
+	resumed bool
+}
+
+// afterCheckpoint, when set (tests), is called after each checkpoint.
+var afterCheckpoint func(stage string, step int)
+
+func newCheckpointer(c *runner.Context) (*checkpointer, error) {
+	every, err := checkpointEvery()
+	if err != nil {
+		return nil, err
+	}
+	dir, err := c.CheckpointDir()
+	if err != nil {
+		return nil, err
+	}
+	return &checkpointer{c: c, dir: dir, every: every, last: time.Now()}, nil
+}
+
+// resume loads the stage's checkpoint, if there is one: the trainer and
+// the number of steps done, after logging again the metrics it covers.
+// Without a checkpoint it returns a nil trainer and step 0.
+func (k *checkpointer) resume() (*nn.Trainer, int, error) {
+	var st checkpointState
+	err := results.ReadJSON(filepath.Join(k.dir, ckptStateFile), &st)
+	if errors.Is(err, fs.ErrNotExist) {
+		return nil, 0, nil
+	}
+	if err != nil {
+		return nil, 0, fmt.Errorf("checkpoint: %w", err)
+	}
+	tr, err := nn.LoadTrainer(filepath.Join(k.dir, st.Trainer))
+	if err != nil {
+		return nil, 0, fmt.Errorf("checkpoint: %w", err)
+	}
+	for _, m := range st.Metrics {
+		if err := k.c.Metric(m.Step, m.Name, m.Value); err != nil {
+			tr.Close()
+			return nil, 0, err
+		}
+	}
+	k.state, k.resumed = st, true
+	k.c.Log.Info("resumed from a checkpoint", "step", st.Step)
+	return tr, st.Step, nil
+}
+
+// metric logs a metric (as pipeline's metric does) and keeps it for the
+// next checkpoint.
+func (k *checkpointer) metric(step int, name string, v float64) error {
+	if err := metric(k.c, step, name, v); err != nil {
+		return err
+	}
+	k.state.Metrics = append(k.state.Metrics, metricRecord{step, name, v})
+	return nil
+}
+
+// maybeSave saves a checkpoint after step when the interval has passed.
+// The trainer goes to a file named by its step and the state file, written
+// atomically after it, names that file; so a kill at any moment leaves a
+// state whose trainer is complete and at the state's step.
+func (k *checkpointer) maybeSave(tr *nn.Trainer, step, total int) error {
+	if k.every == 0 || step == total || time.Since(k.last) < k.every {
+		return nil
+	}
+	old := k.state.Trainer
+	name := fmt.Sprintf("trainer-%d.bin", step)
+	if err := tr.Save(filepath.Join(k.dir, name)); err != nil {
+		return fmt.Errorf("checkpoint: %w", err)
+	}
+	k.state.Step, k.state.Trainer = step, name
+	if err := results.WriteJSON(filepath.Join(k.dir, ckptStateFile), k.state); err != nil {
+		return fmt.Errorf("checkpoint: %w", err)
+	}
+	if old != "" && old != name {
+		os.Remove(filepath.Join(k.dir, old)) // superseded; a leftover only wastes disk
+	}
+	k.last = time.Now()
+	if afterCheckpoint != nil {
+		afterCheckpoint(k.c.Stage, step)
+	}
+	return nil
+}

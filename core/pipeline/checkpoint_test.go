@@ -1,0 +1,149 @@
+package pipeline
+
+import (
+	"bytes"
+	"context"
+	"errors"
+	"fmt"
+	"io/fs"
+	"os"
+	"path/filepath"
+	"strings"
+	"sync"
+	"testing"
+
+	"github.com/pit-lab/pit/core/experiment"
+	"github.com/pit-lab/pit/core/results"
+	"github.com/pit-lab/pit/core/runner"
+)
+
+// executeUntil runs an experiment with ctx and returns the runner's error.
+func executeUntil(t *testing.T, ctx context.Context, file, dir string) error {
+	t.Helper()
+	exp, err := experiment.Load(context.Background(), file)
+	if err != nil {
+		t.Fatal(err)
+	}
+	runs, err := experiment.Expand(exp)
+	if err != nil {
+		t.Fatal(err)
+	}
+	plan, err := runner.PlanFor(exp, runs)
+	if err != nil {
+		t.Fatal(err)
+	}
+	_, err = runner.Execute(ctx, plan, runner.Options{Dir: filepath.Join(dir, exp.Name), Plugins: inProcessHost{}, CodeVersion: "test"})
+	return err
+}
+
+// stageMetrics reads a run's metrics as "stage step name value" lines,
+// without the wall times.
+func stageMetrics(t *testing.T, expDir string) []string {
+	t.Helper()
+	dirs := runDirs(t, expDir)
+	if len(dirs) != 1 {
+		t.Fatalf("want 1 run under %s, found %v", expDir, dirs)
+	}
+	ms, err := results.ReadJSONL[results.Metric](filepath.Join(dirs[0], results.MetricsFile))
+	if err != nil {
+		t.Fatal(err)
+	}
+	var out []string
+	for _, m := range ms {
+		out = append(out, fmt.Sprintf("%s %d %s %v", m.Stage, m.Step, m.Name, m.Value))
+	}
+	return out
+}
+
+// artefacts maps the relative path of every model and reward file under
+// dir's cache to its contents.
+func artefacts(t *testing.T, dir string) map[string][]byte {
+	t.Helper()
+	out := map[string][]byte{}
+	err := filepath.WalkDir(dir, func(p string, d fs.DirEntry, err error) error {
+		if err != nil {
+			return err
+		}
+		if d.Name() == modelFile || d.Name() == rewardFile {
+			b, err := os.ReadFile(p)
+			if err != nil {
+				return err
+			}
+			rel, _ := filepath.Rel(dir, p)
+			out[rel] = b
+		}
+		return nil
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return out
+}
+
+// TestTrainingStagesResume interrupts a run in the middle of sft and then
+// of rm, runs it again each time, and checks that the stages resumed from
+// their checkpoints (they did not start over) and that the models, reward
+// files and every metric equal an uninterrupted run's.
+func TestTrainingStagesResume(t *testing.T) {
+	if testing.Short() {
+		t.Skip("trains; skipped with -short")
+	}
+	t.Setenv(CheckpointEveryEnv, "1ns") // a checkpoint after every step
+	const file = "testdata/resume.toml"
+	whole := t.TempDir()
+	if err := executeUntil(t, context.Background(), file, whole); err != nil {
+		t.Fatal(err)
+	}
+
+	// Run 1 stops after sft's step 13, run 2 after rm's step 17, run 3
+	// finishes. Each run records the first step each stage checkpoints.
+	dir := t.TempDir()
+	defer func() { afterCheckpoint = nil }()
+	stops := []struct {
+		stage string
+		step  int
+	}{{"sft", 13}, {"rm", 17}, {"", 0}}
+	var firsts []map[string]int
+	for _, stop := range stops {
+		var mu sync.Mutex
+		first := map[string]int{}
+		ctx, cancel := context.WithCancel(context.Background())
+		afterCheckpoint = func(stage string, step int) {
+			mu.Lock()
+			defer mu.Unlock()
+			if _, ok := first[stage]; !ok {
+				first[stage] = step
+			}
+			if stage == stop.stage && step == stop.step {
+				cancel()
+			}
+		}
+		err := executeUntil(t, ctx, file, dir)
+		cancel()
+		switch {
+		case stop.stage == "" && err != nil:
+			t.Fatal(err)
+		case stop.stage != "" && !errors.Is(err, runner.ErrInterrupted):
+			t.Fatalf("stopping in %s after step %d: got %v, want an interrupted run", stop.stage, stop.step, err)
+		}
+		firsts = append(firsts, first)
+	}
+	wantFirsts := []map[string]int{{"sft": 1}, {"sft": 14, "rm": 1}, {"rm": 18}}
+	if fmt.Sprint(firsts) != fmt.Sprint(wantFirsts) {
+		t.Errorf("first checkpointed step per stage in each run: %v, want %v (resumed after 13 and 17)", firsts, wantFirsts)
+	}
+
+	want, got := stageMetrics(t, filepath.Join(whole, "resume")), stageMetrics(t, filepath.Join(dir, "resume"))
+	if strings.Join(want, "\n") != strings.Join(got, "\n") {
+		t.Errorf("metrics differ from an uninterrupted run:\nwant %d lines, got %d\nfirst want: %v\nfirst got:  %v", len(want), len(got), want[:min(5, len(want))], got[:min(5, len(got))])
+	}
+	wa, ga := artefacts(t, whole), artefacts(t, dir)
+	if len(wa) == 0 || len(wa) != len(ga) {
+		t.Fatalf("artefacts: %d uninterrupted, %d resumed", len(wa), len(ga))
+	}
+	for p, b := range wa {
+		if !bytes.Equal(b, ga[p]) {
+			t.Errorf("%s differs from an uninterrupted run's", p)
+		}
+	}
+}
