@@ -33,3 +33,7 @@ func checkDevice(cfg Config) error {
 	}
 	return nil
 }
+
+// DeviceName names the GPU that device "cuda" runs on; in a CPU-only build,
+// always "".
+func DeviceName() string { return "" }

@@ -31,6 +31,13 @@ var cudaKernelsPTX string
 // the engine function "pitnn.K".
 const cudaModule = "pitnn"
 
+// cudaName is the name of GPU 0, once setupCUDA ran.
+var cudaName string
+
+// DeviceName names the GPU that device "cuda" runs on (GPU 0), or "" when
+// no CUDA model has been made in this process.
+func DeviceName() string { return cudaName }
+
 var cudaSetup struct {
 	once sync.Once
 	err  error
@@ -65,6 +72,11 @@ func setupCUDA() error {
 	var funcs []string
 	for _, m := range ptxEntryRE.FindAllStringSubmatch(cudaKernelsPTX, -1) {
 		funcs = append(funcs, m[1])
+	}
+	if dev, err := cu.GetDevice(0); err == nil {
+		if name, err := dev.Name(); err == nil {
+			cudaName = name
+		}
 	}
 	if err := tryLoadPTX(funcs); err != nil {
 		return fmt.Errorf(`nn: device "cuda": the GPU does not take pit's kernels: %w`, err)

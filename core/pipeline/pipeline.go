@@ -187,7 +187,15 @@ func loadModel(c *runner.Context, stage string) (*nn.Model, error) {
 	if err != nil {
 		return nil, fmt.Errorf("load the %s model: %w", stage, err)
 	}
+	logDevice(c, m)
 	return m, nil
+}
+
+// logDevice logs which GPU a CUDA model runs on, for the stage's log.
+func logDevice(c *runner.Context, m *nn.Model) {
+	if m.Config().Device == "cuda" {
+		c.Log.Info("model on the GPU", "device", "cuda", "gpu", nn.DeviceName())
+	}
 }
 
 // saveModel writes m to the stage's output directory.

@@ -96,8 +96,9 @@ func runRM(c *runner.Context, base string) error {
 	switch {
 	case tr != nil:
 		m = tr.Model()
+		logDevice(c, m)
 	case s.Init == "base":
-		if m, err = loadModel(c, base); err != nil {
+		if m, err = loadModel(c, base); err != nil { // logs the device
 			return err
 		}
 	default:
@@ -108,6 +109,7 @@ func runRM(c *runner.Context, base string) error {
 		if m, err = nn.New(cfg); err != nil {
 			return fmt.Errorf("%w", err)
 		}
+		logDevice(c, m)
 	}
 	if tr == nil {
 		if tr, err = nn.NewTrainer(m, s.optim()); err != nil {

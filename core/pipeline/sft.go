@@ -113,6 +113,7 @@ func runSFT(c *runner.Context, improver bool) error {
 	}
 	defer tr.Close()
 	m := tr.Model()
+	logDevice(c, m)
 
 	train := make([]synth.Example, len(d.SFT))
 	for i, p := range d.SFT {
