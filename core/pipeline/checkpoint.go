@@ -1,6 +1,7 @@
 package pipeline
 
 import (
+	"encoding/json"
 	"errors"
 	"fmt"
 	"io/fs"
@@ -13,13 +14,15 @@ import (
 	"github.com/pit-lab/pit/core/runner"
 )
 
-// Training stages (sft, pit_sft, rm, pit_rm) save checkpoints now and then
+// Training stages (sft, pit_sft, rm, pit_rm, rlhf) save checkpoints now and then
 // into the stage's checkpoint directory (runner.Context.CheckpointDir), so
 // that a stage that is killed or interrupted resumes where it was when the
 // same pit run command runs again, and ends with the same artefacts as an
 // uninterrupted run. A checkpoint is the trainer (weights and AdamW state),
-// the step, and the metrics logged so far; the batch order is replayed from
-// the stage's seed, so no generator state needs saving.
+// the step, the metrics and warnings logged so far and the stage's own
+// state (rlhf: the algorithm plugin's state and the hacking alarm's
+// window); batch and prompt orders are replayed from the stage's seed and
+// rollouts are seeded per step, so no generator state needs saving.
 
 // CheckpointEveryEnv names the environment variable that sets how often
 // training stages checkpoint, as a Go duration of wall time (default
@@ -53,9 +56,11 @@ type metricRecord struct {
 }
 
 type checkpointState struct {
-	Step    int            `json:"step"`    // steps done
-	Trainer string         `json:"trainer"` // the trainer's file, saved after Step steps
-	Metrics []metricRecord `json:"metrics"`
+	Step     int             `json:"step"`    // steps done
+	Trainer  string          `json:"trainer"` // the trainer's file, saved after Step steps
+	Metrics  []metricRecord  `json:"metrics"`
+	Warnings []string        `json:"warnings,omitempty"` // issued so far, issued again on resume
+	Extra    json.RawMessage `json:"extra,omitempty"`    // the stage's own state
 }
 
 // checkpointer saves and restores one training stage's progress.
@@ -105,6 +110,9 @@ func (k *checkpointer) resume() (*nn.Trainer, int, error) {
 			return nil, 0, err
 		}
 	}
+	for _, w := range st.Warnings {
+		k.c.Warn("%s", w)
+	}
 	k.state, k.resumed = st, true
 	k.c.Log.Info("resumed from a checkpoint", "step", st.Step)
 	return tr, st.Step, nil
@@ -120,13 +128,48 @@ func (k *checkpointer) metric(step int, name string, v float64) error {
 	return nil
 }
 
+// warn records a warning in the manifest (as runner.Context.Warn does) and
+// keeps it for the next checkpoint.
+func (k *checkpointer) warn(format string, args ...any) {
+	msg := fmt.Sprintf(format, args...)
+	k.c.Warn("%s", msg)
+	k.state.Warnings = append(k.state.Warnings, msg)
+}
+
+// extra decodes the stage's own state from the checkpoint resume loaded;
+// it reports false when there was none.
+func (k *checkpointer) extra(v any) (bool, error) {
+	if !k.resumed || len(k.state.Extra) == 0 {
+		return false, nil
+	}
+	if err := json.Unmarshal(k.state.Extra, v); err != nil {
+		return false, fmt.Errorf("checkpoint: %w", err)
+	}
+	return true, nil
+}
+
 // maybeSave saves a checkpoint after step when the interval has passed.
 // The trainer goes to a file named by its step and the state file, written
 // atomically after it, names that file; so a kill at any moment leaves a
 // state whose trainer is complete and at the state's step.
 func (k *checkpointer) maybeSave(tr *nn.Trainer, step, total int) error {
+	return k.maybeSaveWith(tr, step, total, nil)
+}
+
+// maybeSaveWith is maybeSave for a stage with state of its own: extra,
+// when not nil, returns it (JSON-encoded into the checkpoint).
+func (k *checkpointer) maybeSaveWith(tr *nn.Trainer, step, total int, extra func() (any, error)) error {
 	if k.every == 0 || step == total || time.Since(k.last) < k.every {
 		return nil
+	}
+	if extra != nil {
+		v, err := extra()
+		if err != nil {
+			return fmt.Errorf("checkpoint: %w", err)
+		}
+		if k.state.Extra, err = json.Marshal(v); err != nil {
+			return fmt.Errorf("checkpoint: %w", err)
+		}
 	}
 	old := k.state.Trainer
 	name := fmt.Sprintf("trainer-%d.bin", step)

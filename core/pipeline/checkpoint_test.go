@@ -80,10 +80,11 @@ func artefacts(t *testing.T, dir string) map[string][]byte {
 	return out
 }
 
-// TestTrainingStagesResume interrupts a run in the middle of sft and then
-// of rm, runs it again each time, and checks that the stages resumed from
-// their checkpoints (they did not start over) and that the models, reward
-// files and every metric equal an uninterrupted run's.
+// TestTrainingStagesResume interrupts a run in the middle of sft, then of
+// rm, then of rlhf (with PPO, whose adaptive KL has state), runs it again
+// each time, and checks that the stages resumed from their checkpoints
+// (they did not start over) and that the models, reward files, every
+// metric and the manifest's warnings equal an uninterrupted run's.
 func TestTrainingStagesResume(t *testing.T) {
 	if testing.Short() {
 		t.Skip("trains; skipped with -short")
@@ -96,13 +97,14 @@ func TestTrainingStagesResume(t *testing.T) {
 	}
 
 	// Run 1 stops after sft's step 13, run 2 after rm's step 17, run 3
-	// finishes. Each run records the first step each stage checkpoints.
+	// after rlhf's step 5, run 4 finishes. Each run records the first step
+	// each stage checkpoints.
 	dir := t.TempDir()
 	defer func() { afterCheckpoint = nil }()
 	stops := []struct {
 		stage string
 		step  int
-	}{{"sft", 13}, {"rm", 17}, {"", 0}}
+	}{{"sft", 13}, {"rm", 17}, {"rlhf", 5}, {"", 0}}
 	var firsts []map[string]int
 	for _, stop := range stops {
 		var mu sync.Mutex
@@ -128,14 +130,17 @@ func TestTrainingStagesResume(t *testing.T) {
 		}
 		firsts = append(firsts, first)
 	}
-	wantFirsts := []map[string]int{{"sft": 1}, {"sft": 14, "rm": 1}, {"rm": 18}}
+	wantFirsts := []map[string]int{{"sft": 1}, {"sft": 14, "rm": 1}, {"rm": 18, "rlhf": 1}, {"rlhf": 6}}
 	if fmt.Sprint(firsts) != fmt.Sprint(wantFirsts) {
-		t.Errorf("first checkpointed step per stage in each run: %v, want %v (resumed after 13 and 17)", firsts, wantFirsts)
+		t.Errorf("first checkpointed step per stage in each run: %v, want %v (resumed after 13, 17 and 5)", firsts, wantFirsts)
 	}
 
 	want, got := stageMetrics(t, filepath.Join(whole, "resume")), stageMetrics(t, filepath.Join(dir, "resume"))
 	if strings.Join(want, "\n") != strings.Join(got, "\n") {
 		t.Errorf("metrics differ from an uninterrupted run:\nwant %d lines, got %d\nfirst want: %v\nfirst got:  %v", len(want), len(got), want[:min(5, len(want))], got[:min(5, len(got))])
+	}
+	if w, g := runWarnings(t, filepath.Join(whole, "resume")), runWarnings(t, filepath.Join(dir, "resume")); fmt.Sprint(w) != fmt.Sprint(g) {
+		t.Errorf("manifest warnings differ:\nuninterrupted %q\nresumed       %q", w, g)
 	}
 	wa, ga := artefacts(t, whole), artefacts(t, dir)
 	if len(wa) == 0 || len(wa) != len(ga) {
@@ -146,4 +151,15 @@ func TestTrainingStagesResume(t *testing.T) {
 			t.Errorf("%s differs from an uninterrupted run's", p)
 		}
 	}
+}
+
+// runWarnings reads the warnings of the run's manifest.
+func runWarnings(t *testing.T, expDir string) []string {
+	t.Helper()
+	dirs := runDirs(t, expDir)
+	var m results.Manifest
+	if err := results.ReadJSON(filepath.Join(dirs[0], results.ManifestFile), &m); err != nil {
+		t.Fatal(err)
+	}
+	return m.Warnings
 }

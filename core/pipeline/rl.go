@@ -73,6 +73,10 @@ type rlLoop struct {
 	alg     sdk.Algorithm
 	rew     sdk.Reward
 	hack    hackAlarm
+	// metric and warn log a step's metrics and warnings (a checkpointer's
+	// when the stage checkpoints).
+	metric func(step int, name string, v float64) error
+	warn   func(format string, args ...any)
 }
 
 func newRLLoop(c *runner.Context, s *RLSettings, task *synth.Task, init *nn.Model, rew sdk.Reward, alg sdk.Algorithm) (*rlLoop, error) {
@@ -82,7 +86,16 @@ func newRLLoop(c *runner.Context, s *RLSettings, task *synth.Task, init *nn.Mode
 		return nil, fmt.Errorf("%w", err)
 	}
 	return &rlLoop{c: c, s: s, task: task, maxResp: task.Settings().MaxResponse, policy: policy, ref: init,
-		tr: tr, alg: alg, rew: rew, hack: hackAlarm{window: s.HackWindow, tol: s.HackTolerance}}, nil
+		tr: tr, alg: alg, rew: rew, hack: hackAlarm{window: s.HackWindow, tol: s.HackTolerance},
+		metric: func(step int, name string, v float64) error { return metric(c, step, name, v) },
+		warn:   c.Warn}, nil
+}
+
+// resumeFrom continues from a checkpoint's trainer instead of the fresh
+// copy of the initial policy.
+func (l *rlLoop) resumeFrom(tr *nn.Trainer) {
+	l.tr.Close()
+	l.tr, l.policy = tr, tr.Model()
 }
 
 func (l *rlLoop) close() { l.tr.Close() }
@@ -288,18 +301,22 @@ func (l *rlLoop) step(step int, qs []query, knobs *sdk.Knobs) (*stepResult, erro
 		{"kl", kl}, {"kl_coef", kn.KLCoef}, {"loss", pg.Loss}, {"policy_loss", pg.PolicyLoss}, {"value_loss", pg.ValueLoss},
 		{"entropy", pg.Entropy}, {"clip_frac", pg.ClipFrac}, {"response_length", lens / float64(B)}, {"finished", fin / float64(B)},
 	} {
-		if err := metric(c, step, m.name, m.v); err != nil {
+		if err := l.metric(step, m.name, m.v); err != nil {
 			return nil, err
 		}
 	}
 	for _, k := range sortedKeys(adv.Stats) {
 		if v := adv.Stats[k]; finite(v) {
-			c.Metric(step, "alg/"+k, v)
+			if err := l.metric(step, "alg/"+k, v); err != nil {
+				return nil, err
+			}
 		}
 	}
 	if msg, ok := l.hack.observe(step, r, o); ok {
-		c.Warn("reward hacking? %s (%s)", msg, oracleName)
-		c.Metric(step, "hack_alarm", 1)
+		l.warn("reward hacking? %s (%s)", msg, oracleName)
+		if err := l.metric(step, "hack_alarm", 1); err != nil {
+			return nil, err
+		}
 	}
 	return res, nil
 }
@@ -389,6 +406,21 @@ func (h *hackAlarm) observe(step int, reward, oracle float64) (string, bool) {
 // reset forgets the history, e.g. when a curriculum changes the
 // distribution of references and both measures jump.
 func (h *hackAlarm) reset() { h.rewards, h.orc = h.rewards[:0], h.orc[:0] }
+
+// hackState is a hackAlarm's history, for checkpoints.
+type hackState struct {
+	Rewards   []float64 `json:"rewards"`
+	Oracle    []float64 `json:"oracle"`
+	LastAlarm int       `json:"last_alarm"`
+}
+
+func (h *hackAlarm) save() hackState {
+	return hackState{Rewards: append([]float64(nil), h.rewards...), Oracle: append([]float64(nil), h.orc...), LastAlarm: h.lastAlarm}
+}
+
+func (h *hackAlarm) restore(s hackState) {
+	h.rewards, h.orc, h.lastAlarm = s.Rewards, s.Oracle, s.LastAlarm
+}
 
 // stderrDiff is the standard error of mean(b) − mean(a).
 func stderrDiff(a, b []float64) float64 {

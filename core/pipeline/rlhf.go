@@ -70,25 +70,64 @@ func runRLHF(c *runner.Context) error {
 		return err
 	}
 	defer loop.close()
+	ck, err := newCheckpointer(c)
+	if err != nil {
+		return err
+	}
+	loop.metric, loop.warn = ck.metric, ck.warn
+	tr, done, err := ck.resume()
+	if err != nil {
+		return err
+	}
+	if tr != nil {
+		loop.resumeFrom(tr)
+		var st rlCheckpoint
+		if _, err := ck.extra(&st); err != nil {
+			return err
+		}
+		loop.hack.restore(st.Hack)
+		if err := alg.RestoreState(c, st.Algorithm); err != nil {
+			return fmt.Errorf("checkpoint: algorithm state: %w", err)
+		}
+	}
+	save := func() (any, error) {
+		a, err := alg.SaveState(c)
+		if err != nil {
+			return nil, fmt.Errorf("algorithm state: %w", err)
+		}
+		return rlCheckpoint{Hack: loop.hack.save(), Algorithm: a}, nil
+	}
 	pick := newPicker(len(d.RL), c.Rand("prompts"))
 	for step := 1; step <= s.Steps; step++ {
 		if err := c.Err(); err != nil {
-			return err
-		}
-		knobs, err := loop.knobs()
-		if err != nil {
 			return err
 		}
 		qs := make([]query, s.Prompts)
 		for i := range qs {
 			qs[i] = query{prompt: d.RL[pick.next()].Prompt}
 		}
+		if step <= done {
+			continue // resumed: the checkpoint covers this step
+		}
+		knobs, err := loop.knobs()
+		if err != nil {
+			return err
+		}
 		if _, err := loop.step(step, qs, knobs); err != nil {
 			return fmt.Errorf("%w", err)
 		}
 		c.Progress(step, s.Steps)
+		if err := ck.maybeSaveWith(loop.tr, step, s.Steps, save); err != nil {
+			return err
+		}
 	}
 	return saveModel(c, loop.policy)
+}
+
+// rlCheckpoint is rlhf's own state in its checkpoints.
+type rlCheckpoint struct {
+	Hack      hackState `json:"hack"`
+	Algorithm []byte    `json:"algorithm"` // the algorithm plugin's SaveState
 }
 
 // picker draws indices without replacement, reshuffling when it runs out.
