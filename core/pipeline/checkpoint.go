@@ -14,15 +14,16 @@ import (
 	"github.com/pit-lab/pit/core/runner"
 )
 
-// Training stages (sft, pit_sft, rm, pit_rm, rlhf) save checkpoints now and then
+// Training stages (sft, pit_sft, rm, pit_rm, rlhf, pit_rl) save checkpoints now and then
 // into the stage's checkpoint directory (runner.Context.CheckpointDir), so
 // that a stage that is killed or interrupted resumes where it was when the
 // same pit run command runs again, and ends with the same artefacts as an
 // uninterrupted run. A checkpoint is the trainer (weights and AdamW state),
 // the step, the metrics and warnings logged so far and the stage's own
-// state (rlhf: the algorithm plugin's state and the hacking alarm's
-// window); batch and prompt orders are replayed from the stage's seed and
-// rollouts are seeded per step, so no generator state needs saving.
+// state (RL: the plugins' saved states and the hacking alarm's window;
+// pit_rl also its generators, references and refreshed reward model).
+// Batch orders are replayed from the stage's seed and rollouts are seeded
+// per step.
 
 // CheckpointEveryEnv names the environment variable that sets how often
 // training stages checkpoint, as a Go duration of wall time (default
@@ -61,6 +62,7 @@ type checkpointState struct {
 	Metrics  []metricRecord  `json:"metrics"`
 	Warnings []string        `json:"warnings,omitempty"` // issued so far, issued again on resume
 	Extra    json.RawMessage `json:"extra,omitempty"`    // the stage's own state
+	Files    []string        `json:"files,omitempty"`    // the stage's own files in the directory
 }
 
 // checkpointer saves and restores one training stage's progress.
@@ -156,22 +158,30 @@ func (k *checkpointer) maybeSave(tr *nn.Trainer, step, total int) error {
 	return k.maybeSaveWith(tr, step, total, nil)
 }
 
+// saveExtra returns a stage's own state for a checkpoint after step, and
+// the names of any files it wrote into dir for it (name them by step: a
+// checkpoint's files must not overwrite the previous checkpoint's).
+type saveExtra func(dir string, step int) (state any, files []string, err error)
+
+// path is the path of a file of the checkpoint.
+func (k *checkpointer) path(name string) string { return filepath.Join(k.dir, name) }
+
 // maybeSaveWith is maybeSave for a stage with state of its own: extra,
 // when not nil, returns it (JSON-encoded into the checkpoint).
-func (k *checkpointer) maybeSaveWith(tr *nn.Trainer, step, total int, extra func() (any, error)) error {
+func (k *checkpointer) maybeSaveWith(tr *nn.Trainer, step, total int, extra saveExtra) error {
 	if k.every == 0 || step == total || time.Since(k.last) < k.every {
 		return nil
 	}
 	if extra != nil {
-		v, err := extra()
+		v, files, err := extra(k.dir, step)
 		if err != nil {
 			return fmt.Errorf("checkpoint: %w", err)
 		}
 		if k.state.Extra, err = json.Marshal(v); err != nil {
 			return fmt.Errorf("checkpoint: %w", err)
 		}
+		k.state.Files = files
 	}
-	old := k.state.Trainer
 	name := fmt.Sprintf("trainer-%d.bin", step)
 	if err := tr.Save(filepath.Join(k.dir, name)); err != nil {
 		return fmt.Errorf("checkpoint: %w", err)
@@ -180,12 +190,29 @@ func (k *checkpointer) maybeSaveWith(tr *nn.Trainer, step, total int, extra func
 	if err := results.WriteJSON(filepath.Join(k.dir, ckptStateFile), k.state); err != nil {
 		return fmt.Errorf("checkpoint: %w", err)
 	}
-	if old != "" && old != name {
-		os.Remove(filepath.Join(k.dir, old)) // superseded; a leftover only wastes disk
-	}
+	k.removeUnreferenced()
 	k.last = time.Now()
 	if afterCheckpoint != nil {
 		afterCheckpoint(k.c.Stage, step)
 	}
 	return nil
+}
+
+// removeUnreferenced deletes the files of earlier checkpoints: everything
+// in the directory that the state just written does not name. A leftover
+// (after a kill between the two) only wastes disk until the next save.
+func (k *checkpointer) removeUnreferenced() {
+	keep := map[string]bool{ckptStateFile: true, k.state.Trainer: true}
+	for _, f := range k.state.Files {
+		keep[f] = true
+	}
+	entries, err := os.ReadDir(k.dir)
+	if err != nil {
+		return
+	}
+	for _, e := range entries {
+		if !keep[e.Name()] && !e.IsDir() {
+			os.Remove(filepath.Join(k.dir, e.Name()))
+		}
+	}
 }

@@ -81,8 +81,9 @@ func artefacts(t *testing.T, dir string) map[string][]byte {
 }
 
 // TestTrainingStagesResume interrupts a run in the middle of sft, then of
-// rm, then of rlhf (with PPO, whose adaptive KL has state), runs it again
-// each time, and checks that the stages resumed from their checkpoints
+// rm, then of rlhf (with PPO, whose adaptive KL has state), then of pit_rl
+// (after a curriculum round change and a reward-model refresh), runs it
+// again each time, and checks that the stages resumed from their checkpoints
 // (they did not start over) and that the models, reward files, every
 // metric and the manifest's warnings equal an uninterrupted run's.
 func TestTrainingStagesResume(t *testing.T) {
@@ -96,15 +97,16 @@ func TestTrainingStagesResume(t *testing.T) {
 		t.Fatal(err)
 	}
 
-	// Run 1 stops after sft's step 13, run 2 after rm's step 17, run 3
-	// after rlhf's step 5, run 4 finishes. Each run records the first step
-	// each stage checkpoints.
+	// Runs 1 to 4 stop after sft's step 13, rm's 17, rlhf's 5 and
+	// pit_rl's 6 (after its round change and reward refresh at step 5);
+	// run 5 finishes. Each run records the first step each stage
+	// checkpoints.
 	dir := t.TempDir()
 	defer func() { afterCheckpoint = nil }()
 	stops := []struct {
 		stage string
 		step  int
-	}{{"sft", 13}, {"rm", 17}, {"rlhf", 5}, {"", 0}}
+	}{{"sft", 13}, {"rm", 17}, {"rlhf", 5}, {"pit_rl", 6}, {"", 0}}
 	var firsts []map[string]int
 	for _, stop := range stops {
 		var mu sync.Mutex
@@ -130,9 +132,10 @@ func TestTrainingStagesResume(t *testing.T) {
 		}
 		firsts = append(firsts, first)
 	}
-	wantFirsts := []map[string]int{{"sft": 1}, {"sft": 14, "rm": 1}, {"rm": 18, "rlhf": 1}, {"rlhf": 6}}
+	wantFirsts := []map[string]int{{"sft": 1}, {"sft": 14, "rm": 1}, {"rm": 18, "rlhf": 1},
+		{"rlhf": 6, "pit_sft": 1, "pit_rm": 1, "pit_rl": 1}, {"pit_rl": 7}}
 	if fmt.Sprint(firsts) != fmt.Sprint(wantFirsts) {
-		t.Errorf("first checkpointed step per stage in each run: %v, want %v (resumed after 13, 17 and 5)", firsts, wantFirsts)
+		t.Errorf("first checkpointed step per stage in each run: %v, want %v (resumed after 13, 17, 5 and 6)", firsts, wantFirsts)
 	}
 
 	want, got := stageMetrics(t, filepath.Join(whole, "resume")), stageMetrics(t, filepath.Join(dir, "resume"))

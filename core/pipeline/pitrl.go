@@ -4,6 +4,7 @@ import (
 	"errors"
 	"fmt"
 	"math/rand/v2"
+	"path/filepath"
 
 	"github.com/pit-lab/pit/core/experiment"
 	"github.com/pit-lab/pit/core/nn"
@@ -133,12 +134,37 @@ func runPITRL(c *runner.Context) error {
 	}
 	defer loop.close()
 
+	pickSrc, refSrc := c.RandSource("prompts"), c.RandSource("references")
 	st := &pitState{c: c, s: s, d: d, task: task, loop: loop, policy: policy, models: models, rm: rm, rew: rew,
-		needsModel: desc.NeedsLearnedModel, pick: newPicker(len(d.RL), c.Rand("prompts")), rng: c.Rand("references")}
+		needsModel: desc.NeedsLearnedModel, pick: newPicker(len(d.RL), rand.New(pickSrc)), rng: rand.New(refSrc)}
 	defer st.closeRefresh()
 	stats := map[string]float64{}
 	lastRound := 0
-	for step := 1; step <= s.Steps; step++ {
+
+	ck, err := newCheckpointer(c)
+	if err != nil {
+		return err
+	}
+	loop.metric, loop.warn = ck.metric, ck.warn
+	tr, done, err := ck.resume()
+	if err != nil {
+		return err
+	}
+	if tr != nil {
+		loop.resumeFrom(tr)
+		var cp pitCheckpoint
+		if _, err := ck.extra(&cp); err != nil {
+			return err
+		}
+		if err := st.restore(&cp, ck, pickSrc, refSrc, alg, cur); err != nil {
+			return fmt.Errorf("checkpoint: %w", err)
+		}
+		stats, lastRound = cp.Stats, cp.LastRound
+	}
+	save := func(dir string, step int) (any, []string, error) {
+		return st.save(dir, step, pickSrc, refSrc, alg, cur, stats, lastRound)
+	}
+	for step := done + 1; step <= s.Steps; step++ {
 		if err := c.Err(); err != nil {
 			return err
 		}
@@ -180,18 +206,30 @@ func runPITRL(c *runner.Context) error {
 			v[1] = append(v[1], res.oracle[i])
 			by[src] = v
 		}
-		for src, v := range by {
-			c.Metric(step, "reward/"+string(src), mean(v[0]))
-			c.Metric(step, "oracle_gain/"+string(src), mean(v[1]))
+		for _, src := range sdk.Sources { // in a fixed order: the same seed gives the same metrics file
+			v, ok := by[src]
+			if !ok {
+				continue
+			}
+			if err := ck.metric(step, "reward/"+string(src), mean(v[0])); err != nil {
+				return err
+			}
+			if err := ck.metric(step, "oracle_gain/"+string(src), mean(v[1])); err != nil {
+				return err
+			}
 		}
-		c.Metric(step, "round", float64(plan.Round))
+		if err := ck.metric(step, "round", float64(plan.Round)); err != nil {
+			return err
+		}
 		var copies float64
 		for i, q := range res.queries {
 			if equalInts(res.responses[i], q.ref) {
 				copies++
 			}
 		}
-		c.Metric(step, "copy_rate", copies/float64(len(res.queries)))
+		if err := ck.metric(step, "copy_rate", copies/float64(len(res.queries))); err != nil {
+			return err
+		}
 		stats = map[string]float64{"reward": mean(res.rewards), "oracle_gain": mean(res.oracle), "round": float64(plan.Round)}
 		if err := cur.Observe(c, &sdk.ObserveRequest{Step: step - 1, Stats: stats}); err != nil {
 			return fmt.Errorf("step %d: curriculum observe: %w", step, err)
@@ -203,6 +241,9 @@ func runPITRL(c *runner.Context) error {
 			}
 		}
 		c.Progress(step, s.Steps)
+		if err := ck.maybeSaveWith(loop.tr, step, s.Steps, save); err != nil {
+			return err
+		}
 	}
 	if err := writeJSON(c, improverFile, improverInfo{Reward: desc.Name, Algorithm: algDesc.Name, Curriculum: curDesc.Name}); err != nil {
 		return err
@@ -398,9 +439,14 @@ func (st *pitState) refresh(step int) error {
 		loss, acc = cs.Loss, cs.Accuracy
 	}
 	st.models.SetReward(st.rm)
-	c.Metric(step, "refresh/pairs", float64(len(pairs)))
-	c.Metric(step, "refresh/loss", loss)
-	c.Metric(step, "refresh/accuracy", acc)
+	for _, m := range []struct {
+		name string
+		v    float64
+	}{{"refresh/pairs", float64(len(pairs))}, {"refresh/loss", loss}, {"refresh/accuracy", acc}} {
+		if err := st.loop.metric(step, m.name, m.v); err != nil {
+			return err
+		}
+	}
 	c.Log.Info("reward model refreshed", "step", step, "pairs", len(pairs), "loss", loss)
 	return nil
 }
@@ -415,4 +461,91 @@ func equalInts(a, b []int) bool {
 		}
 	}
 	return true
+}
+
+// pitCheckpoint is pit_rl's own state in its checkpoints: everything that
+// carries from one step to the next besides the improver's trainer.
+type pitCheckpoint struct {
+	Hack        hackState          `json:"hack"`
+	Algorithm   []byte             `json:"algorithm"`  // the algorithm plugin's SaveState
+	Curriculum  []byte             `json:"curriculum"` // the curriculum plugin's SaveState
+	PickSource  []byte             `json:"pick_source"`
+	PickOrder   []int              `json:"pick_order"`
+	PickIndex   int                `json:"pick_index"`
+	RefSource   []byte             `json:"ref_source"`
+	Self        []selfRef          `json:"self"`
+	Refreshes   int                `json:"refreshes"`
+	RewardModel string             `json:"reward_model,omitempty"` // refreshed reward model's trainer, a file of the checkpoint
+	Stats       map[string]float64 `json:"stats"`
+	LastRound   int                `json:"last_round"`
+}
+
+// selfRef is one of the improver's outputs kept as a reference.
+type selfRef struct {
+	Prompt synth.Prompt `json:"prompt"`
+	Ref    []int        `json:"ref"`
+}
+
+// save returns pit_rl's state for a checkpoint after step, writing the
+// refreshed reward model's trainer into dir when there is one.
+func (st *pitState) save(dir string, step int, pickSrc, refSrc *rand.PCG, alg sdk.Algorithm, cur sdk.Curriculum, stats map[string]float64, lastRound int) (any, []string, error) {
+	cp := pitCheckpoint{Hack: st.loop.hack.save(), PickOrder: st.pick.order, PickIndex: st.pick.i,
+		Refreshes: st.refreshes, Stats: stats, LastRound: lastRound}
+	var err error
+	if cp.Algorithm, err = alg.SaveState(st.c); err != nil {
+		return nil, nil, fmt.Errorf("algorithm state: %w", err)
+	}
+	if cp.Curriculum, err = cur.SaveState(st.c); err != nil {
+		return nil, nil, fmt.Errorf("curriculum state: %w", err)
+	}
+	if cp.PickSource, err = pickSrc.MarshalBinary(); err != nil {
+		return nil, nil, err
+	}
+	if cp.RefSource, err = refSrc.MarshalBinary(); err != nil {
+		return nil, nil, err
+	}
+	for _, q := range st.self {
+		cp.Self = append(cp.Self, selfRef{Prompt: q.prompt, Ref: q.ref})
+	}
+	var files []string
+	if st.rmTrainer != nil {
+		cp.RewardModel = fmt.Sprintf("reward-%d.bin", step)
+		if err := st.rmTrainer.Save(filepath.Join(dir, cp.RewardModel)); err != nil {
+			return nil, nil, err
+		}
+		files = append(files, cp.RewardModel)
+	}
+	return cp, files, nil
+}
+
+// restore puts pit_rl's state back from a checkpoint.
+func (st *pitState) restore(cp *pitCheckpoint, ck *checkpointer, pickSrc, refSrc *rand.PCG, alg sdk.Algorithm, cur sdk.Curriculum) error {
+	st.loop.hack.restore(cp.Hack)
+	if err := alg.RestoreState(st.c, cp.Algorithm); err != nil {
+		return fmt.Errorf("algorithm state: %w", err)
+	}
+	if err := cur.RestoreState(st.c, cp.Curriculum); err != nil {
+		return fmt.Errorf("curriculum state: %w", err)
+	}
+	if err := pickSrc.UnmarshalBinary(cp.PickSource); err != nil {
+		return err
+	}
+	if err := refSrc.UnmarshalBinary(cp.RefSource); err != nil {
+		return err
+	}
+	st.pick.order, st.pick.i = cp.PickOrder, cp.PickIndex
+	st.self = st.self[:0]
+	for _, r := range cp.Self {
+		st.self = append(st.self, query{prompt: r.Prompt, ref: r.Ref})
+	}
+	st.refreshes = cp.Refreshes
+	if cp.RewardModel != "" {
+		tr, err := nn.LoadTrainer(ck.path(cp.RewardModel))
+		if err != nil {
+			return err
+		}
+		st.rmTrainer, st.rm = tr, tr.Model()
+		st.models.SetReward(st.rm)
+	}
+	return nil
 }

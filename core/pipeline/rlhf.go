@@ -90,12 +90,12 @@ func runRLHF(c *runner.Context) error {
 			return fmt.Errorf("checkpoint: algorithm state: %w", err)
 		}
 	}
-	save := func() (any, error) {
+	save := func(string, int) (any, []string, error) {
 		a, err := alg.SaveState(c)
 		if err != nil {
-			return nil, fmt.Errorf("algorithm state: %w", err)
+			return nil, nil, fmt.Errorf("algorithm state: %w", err)
 		}
-		return rlCheckpoint{Hack: loop.hack.save(), Algorithm: a}, nil
+		return rlCheckpoint{Hack: loop.hack.save(), Algorithm: a}, nil, nil
 	}
 	pick := newPicker(len(d.RL), c.Rand("prompts"))
 	for step := 1; step <= s.Steps; step++ {

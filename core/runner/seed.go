@@ -26,7 +26,13 @@ func SeedFor(root int64, path ...string) int64 {
 
 // NewRand returns a PCG generator seeded from seed.
 func NewRand(seed int64) *rand.Rand {
-	return rand.New(rand.NewPCG(uint64(seed), uint64(SeedFor(seed, "pcg-stream"))))
+	return rand.New(NewPCG(seed))
+}
+
+// NewPCG returns the source of NewRand(seed). Keeping the source lets a
+// stage save and restore a generator's state (PCG's MarshalBinary).
+func NewPCG(seed int64) *rand.PCG {
+	return rand.NewPCG(uint64(seed), uint64(SeedFor(seed, "pcg-stream")))
 }
 
 // PluginSeed is the seed a plugin in slot of stage gets.

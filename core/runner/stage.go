@@ -241,6 +241,12 @@ func (c *Context) Rand(purpose string) *rand.Rand {
 	return NewRand(c.Seed(purpose))
 }
 
+// RandSource returns the source of Rand(purpose): rand.New of it draws the
+// same numbers, and its state can be saved with a checkpoint.
+func (c *Context) RandSource(purpose string) *rand.PCG {
+	return NewPCG(c.Seed(purpose))
+}
+
 // Input returns the artefact directory of the needed stage name. It panics
 // if the stage's Kind does not list name in Needs (a programming error).
 func (c *Context) Input(name string) string {
