@@ -133,14 +133,7 @@ func gradSum(a, b *G.Node) (*G.Node, error) {
 	if a.Dims() == 2 {
 		op.dev = devSpec{kind: devResidual, n: a.Shape()[0], k: a.Shape()[1]}
 	}
-	op.forward = func(out tensor.Tensor, v []G.Value) (float64, error) {
-		if dt == tensor.Float64 {
-			addInto(data[float64](v[0]), data[float64](v[1]), data[float64](out))
-		} else {
-			addInto(data[float32](v[0]), data[float32](v[1]), data[float32](out))
-		}
-		return 0, nil
-	}
+	op.forward = addForward(dt)
 	return apply(op, a, b)
 }
 

@@ -30,10 +30,13 @@ func refBatchData(rng *rand.Rand, cfg Config) Batch {
 
 // BenchmarkTrainStep measures one SFT step (forward, backward, AdamW) on 32
 // full sequences of 32 tokens and reports tokens/s.
-func BenchmarkTrainStep(b *testing.B) {
-	cfg := refConfig()
+func BenchmarkTrainStep(b *testing.B) { benchTrainStep(b, refConfig()) }
+
+// benchTrainStep measures SFT steps on 32 full sequences of cfg's context.
+func benchTrainStep(b *testing.B, cfg Config) {
 	m := mustModel(b, cfg)
 	tr := mustTrainer(b, m, OptimConfig{LR: 1e-4})
+	defer tr.Close()
 	batch := refBatchData(rand.New(rand.NewPCG(1, 1)), cfg)
 	if _, err := tr.SFTStep(batch); err != nil { // build the graph outside the timer
 		b.Fatal(err)
@@ -51,8 +54,11 @@ func BenchmarkTrainStep(b *testing.B) {
 
 // BenchmarkSample measures sampling 32 sequences of 32 tokens (a one-token
 // prompt and 31 new tokens) and reports generated tokens/s.
-func BenchmarkSample(b *testing.B) {
-	cfg := refConfig()
+func BenchmarkSample(b *testing.B) { benchSample(b, refConfig()) }
+
+// benchSample measures sampling 32 sequences from a one-token prompt to
+// cfg's context length.
+func benchSample(b *testing.B, cfg Config) {
 	m := mustModel(b, cfg)
 	prompts := make([][]int, refBatch)
 	for i := range prompts {

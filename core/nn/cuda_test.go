@@ -36,87 +36,11 @@ func onDevice(cfg Config, device string) Config {
 func TestCUDAMatchesCPU(t *testing.T) {
 	needCUDA(t)
 	cfg := refConfig()
-	type result struct {
-		losses  []float64
-		weights map[string][]float64
-		rewards []float64
-		scores  [][]float64
-		samples [][]int
-	}
-	run := func(device string) result {
-		m := mustModel(t, onDevice(cfg, device))
-		tr := mustTrainer(t, m, OptimConfig{LR: 1e-3, ClipNorm: 1})
-		defer tr.Close()
-		rng := rand.New(rand.NewPCG(11, 12))
-		var r result
-		for step := 0; step < 4; step++ {
-			loss, err := tr.SFTStep(refBatchData(rng, cfg))
-			if err != nil {
-				t.Fatalf("%s: %v", device, err)
-			}
-			r.losses = append(r.losses, loss)
-		}
-		seqs := refBatchData(rng, cfg).Seqs
-		var pairs []Pair
-		for i := 0; i+1 < len(seqs); i += 2 {
-			pairs = append(pairs, Pair{I: i, J: i + 1, Weight: 1})
-		}
-		for step := 0; step < 2; step++ {
-			st, err := tr.ComparisonStep(seqs, pairs)
-			if err != nil {
-				t.Fatalf("%s: %v", device, err)
-			}
-			r.losses = append(r.losses, st.Loss)
-		}
-		r.weights = m.Weights()
-		var err error
-		if r.rewards, err = m.Rewards(t.Context(), seqs); err != nil {
-			t.Fatal(err)
-		}
-		ts, err := m.ScoreTokens(t.Context(), seqs, 1)
-		if err != nil {
-			t.Fatal(err)
-		}
-		r.scores = ts.LogProbs
-		prompts := [][]int{{1, 2, 3}, {4}, {5, 6}}
-		gens, err := m.Sample(t.Context(), prompts, SampleOptions{Greedy: true, MaxNew: 12, EOS: -1}, nil)
-		if err != nil {
-			t.Fatal(err)
-		}
-		for _, g := range gens {
-			r.samples = append(r.samples, g.Tokens)
-		}
-		return r
-	}
-	cpu, gpu := run("cpu"), run("cuda")
-	t.Logf("losses cpu  %.6f", cpu.losses)
-	t.Logf("losses cuda %.6f", gpu.losses)
-	worst := func(name string, a, b []float64) float64 {
-		w := 0.0
-		for i := range a {
-			w = math.Max(w, math.Abs(a[i]-b[i])/(1+math.Abs(b[i])))
-		}
-		if w > cudaTolerance {
-			t.Errorf("%s: CUDA and CPU differ by up to %.3g (relative), more than %g", name, w, cudaTolerance)
-		}
-		return w
-	}
-	worst("losses", gpu.losses, cpu.losses)
-	wmax := 0.0
-	for name, w := range cpu.weights {
-		wmax = math.Max(wmax, worst("weights "+name, gpu.weights[name], w))
-	}
-	worst("rewards", gpu.rewards, cpu.rewards)
-	smax := 0.0
-	for i := range cpu.scores {
-		smax = math.Max(smax, worst(fmt.Sprint("log-probs ", i), gpu.scores[i], cpu.scores[i]))
-	}
-	t.Logf("largest relative difference: weights after 6 steps %.2g, log-probs %.2g", wmax, smax)
-	for i := range cpu.samples {
-		if fmt.Sprint(cpu.samples[i]) != fmt.Sprint(gpu.samples[i]) {
-			t.Errorf("greedy sample %d: CUDA %v, CPU %v", i, gpu.samples[i], cpu.samples[i])
-		}
-	}
+	batch := func(rng *rand.Rand) [][]int { return refBatchData(rng, cfg).Seqs }
+	oc := OptimConfig{LR: 1e-3, ClipNorm: 1}
+	cpu := trainAndProbe(t, onDevice(cfg, "cpu"), oc, 4, 2, batch)
+	gpu := trainAndProbe(t, onDevice(cfg, "cuda"), oc, 4, 2, batch)
+	compareProbes(t, "CUDA", gpu, cpu, cudaTolerance)
 }
 
 // TestCUDASFTCurve trains the copy task for 60 steps on each device and
@@ -177,44 +101,13 @@ func BenchmarkDevice(b *testing.B) {
 				if device == "cuda" {
 					needCUDA(b)
 				}
-				m := mustModel(b, cfg)
-				tr := mustTrainer(b, m, OptimConfig{LR: 1e-4})
-				defer tr.Close()
-				batch := refBatchData(rand.New(rand.NewPCG(1, 1)), cfg)
-				if _, err := tr.SFTStep(batch); err != nil { // build the graph outside the timer
-					b.Fatal(err)
-				}
-				b.ResetTimer()
-				c0 := cpuTime()
-				for i := 0; i < b.N; i++ {
-					if _, err := tr.SFTStep(batch); err != nil {
-						b.Fatal(err)
-					}
-				}
-				reportTokens(b, refBatch*cfg.Context, c0)
+				benchTrainStep(b, cfg)
 			})
 			b.Run(fmt.Sprintf("Sample/%s/%s", sh.name, device), func(b *testing.B) {
 				if device == "cuda" {
 					needCUDA(b)
 				}
-				m := mustModel(b, cfg)
-				prompts := make([][]int, refBatch)
-				for i := range prompts {
-					prompts[i] = []int{1}
-				}
-				opts := SampleOptions{Temperature: 1, MaxNew: cfg.Context - 1, EOS: -1}
-				rng := rand.New(rand.NewPCG(1, 1))
-				if _, err := m.Sample(b.Context(), prompts, opts, rng); err != nil {
-					b.Fatal(err)
-				}
-				b.ResetTimer()
-				c0 := cpuTime()
-				for i := 0; i < b.N; i++ {
-					if _, err := m.Sample(b.Context(), prompts, opts, rng); err != nil {
-						b.Fatal(err)
-					}
-				}
-				reportTokens(b, refBatch*(cfg.Context-1), c0)
+				benchSample(b, cfg)
 			})
 		}
 	}

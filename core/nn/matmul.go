@@ -133,7 +133,16 @@ func residual(a, b *G.Node) (*G.Node, error) {
 	dt := a.Dtype()
 	op := newKernelOp("Residual", dt, a.Shape(), 2, 2)
 	op.dev = devSpec{kind: devResidual, n: a.Shape()[0], k: a.Shape()[1]}
-	op.forward = func(out tensor.Tensor, v []G.Value) (float64, error) {
+	op.forward = addForward(dt)
+	op.grad = func(_ G.Nodes, _, grad *G.Node) (G.Nodes, error) {
+		return G.Nodes{grad, grad}, nil
+	}
+	return apply(op, a, b)
+}
+
+// addForward is the forward pass of ops that add their two inputs.
+func addForward(dt tensor.Dtype) func(out tensor.Tensor, v []G.Value) (float64, error) {
+	return func(out tensor.Tensor, v []G.Value) (float64, error) {
 		if dt == tensor.Float64 {
 			addInto(data[float64](v[0]), data[float64](v[1]), data[float64](out))
 		} else {
@@ -141,10 +150,6 @@ func residual(a, b *G.Node) (*G.Node, error) {
 		}
 		return 0, nil
 	}
-	op.grad = func(_ G.Nodes, _, grad *G.Node) (G.Nodes, error) {
-		return G.Nodes{grad, grad}, nil
-	}
-	return apply(op, a, b)
 }
 
 func addInto[T float](a, b, out []T) {

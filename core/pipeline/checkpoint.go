@@ -67,12 +67,11 @@ type checkpointState struct {
 
 // checkpointer saves and restores one training stage's progress.
 type checkpointer struct {
-	c       *runner.Context
-	dir     string
-	every   time.Duration
-	last    time.Time
-	state   checkpointState
-	resumed bool
+	c     *runner.Context
+	dir   string
+	every time.Duration
+	last  time.Time
+	state checkpointState
 }
 
 // afterCheckpoint, when set (tests), is called after each checkpoint.
@@ -90,10 +89,23 @@ func newCheckpointer(c *runner.Context) (*checkpointer, error) {
 	return &checkpointer{c: c, dir: dir, every: every, last: time.Now()}, nil
 }
 
-// resume loads the stage's checkpoint, if there is one: the trainer and
-// the number of steps done, after logging again the metrics it covers.
-// Without a checkpoint it returns a nil trainer and step 0.
-func (k *checkpointer) resume() (*nn.Trainer, int, error) {
+// startCheckpoints makes a stage's checkpointer and loads its checkpoint,
+// if there is one: the trainer (nil without one), the steps done (0
+// without one) and, into extra when it is not nil, the stage's own state.
+// The metrics and warnings the checkpoint covers are logged again.
+func startCheckpoints(c *runner.Context, extra any) (*checkpointer, *nn.Trainer, int, error) {
+	k, err := newCheckpointer(c)
+	if err != nil {
+		return nil, nil, 0, err
+	}
+	tr, done, err := k.resume(extra)
+	if err != nil {
+		return nil, nil, 0, err
+	}
+	return k, tr, done, nil
+}
+
+func (k *checkpointer) resume(extra any) (*nn.Trainer, int, error) {
 	var st checkpointState
 	err := results.ReadJSON(filepath.Join(k.dir, ckptStateFile), &st)
 	if errors.Is(err, fs.ErrNotExist) {
@@ -101,6 +113,11 @@ func (k *checkpointer) resume() (*nn.Trainer, int, error) {
 	}
 	if err != nil {
 		return nil, 0, fmt.Errorf("checkpoint: %w", err)
+	}
+	if extra != nil && len(st.Extra) > 0 {
+		if err := json.Unmarshal(st.Extra, extra); err != nil {
+			return nil, 0, fmt.Errorf("checkpoint: %w", err)
+		}
 	}
 	tr, err := nn.LoadTrainer(filepath.Join(k.dir, st.Trainer))
 	if err != nil {
@@ -115,7 +132,7 @@ func (k *checkpointer) resume() (*nn.Trainer, int, error) {
 	for _, w := range st.Warnings {
 		k.c.Warn("%s", w)
 	}
-	k.state, k.resumed = st, true
+	k.state = st
 	k.c.Log.Info("resumed from a checkpoint", "step", st.Step)
 	return tr, st.Step, nil
 }
@@ -138,26 +155,6 @@ func (k *checkpointer) warn(format string, args ...any) {
 	k.state.Warnings = append(k.state.Warnings, msg)
 }
 
-// extra decodes the stage's own state from the checkpoint resume loaded;
-// it reports false when there was none.
-func (k *checkpointer) extra(v any) (bool, error) {
-	if !k.resumed || len(k.state.Extra) == 0 {
-		return false, nil
-	}
-	if err := json.Unmarshal(k.state.Extra, v); err != nil {
-		return false, fmt.Errorf("checkpoint: %w", err)
-	}
-	return true, nil
-}
-
-// maybeSave saves a checkpoint after step when the interval has passed.
-// The trainer goes to a file named by its step and the state file, written
-// atomically after it, names that file; so a kill at any moment leaves a
-// state whose trainer is complete and at the state's step.
-func (k *checkpointer) maybeSave(tr *nn.Trainer, step, total int) error {
-	return k.maybeSaveWith(tr, step, total, nil)
-}
-
 // saveExtra returns a stage's own state for a checkpoint after step, and
 // the names of any files it wrote into dir for it (name them by step: a
 // checkpoint's files must not overwrite the previous checkpoint's).
@@ -165,6 +162,15 @@ type saveExtra func(dir string, step int) (state any, files []string, err error)
 
 // path is the path of a file of the checkpoint.
 func (k *checkpointer) path(name string) string { return filepath.Join(k.dir, name) }
+
+// maybeSave saves a checkpoint after step when the interval has passed
+// (never after the last step: the stage's artefacts follow at once). The
+// trainer goes to a file named by its step and the state file, written
+// atomically after it, names that file; so a kill at any moment leaves a
+// state whose trainer is complete and at the state's step.
+func (k *checkpointer) maybeSave(tr *nn.Trainer, step, total int) error {
+	return k.maybeSaveWith(tr, step, total, nil)
+}
 
 // maybeSaveWith is maybeSave for a stage with state of its own: extra,
 // when not nil, returns it (JSON-encoded into the checkpoint).

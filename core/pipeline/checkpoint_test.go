@@ -12,29 +12,9 @@ import (
 	"sync"
 	"testing"
 
-	"github.com/pit-lab/pit/core/experiment"
 	"github.com/pit-lab/pit/core/results"
 	"github.com/pit-lab/pit/core/runner"
 )
-
-// executeUntil runs an experiment with ctx and returns the runner's error.
-func executeUntil(t *testing.T, ctx context.Context, file, dir string) error {
-	t.Helper()
-	exp, err := experiment.Load(context.Background(), file)
-	if err != nil {
-		t.Fatal(err)
-	}
-	runs, err := experiment.Expand(exp)
-	if err != nil {
-		t.Fatal(err)
-	}
-	plan, err := runner.PlanFor(exp, runs)
-	if err != nil {
-		t.Fatal(err)
-	}
-	_, err = runner.Execute(ctx, plan, runner.Options{Dir: filepath.Join(dir, exp.Name), Plugins: inProcessHost{}, CodeVersion: "test"})
-	return err
-}
 
 // stageMetrics reads a run's metrics as "stage step name value" lines,
 // without the wall times.
@@ -93,7 +73,7 @@ func TestTrainingStagesResume(t *testing.T) {
 	t.Setenv(CheckpointEveryEnv, "1ns") // a checkpoint after every step
 	const file = "testdata/resume.toml"
 	whole := t.TempDir()
-	if err := executeUntil(t, context.Background(), file, whole); err != nil {
+	if _, err := execute(t, context.Background(), file, whole, inProcessHost{}); err != nil {
 		t.Fatal(err)
 	}
 
@@ -122,7 +102,7 @@ func TestTrainingStagesResume(t *testing.T) {
 				cancel()
 			}
 		}
-		err := executeUntil(t, ctx, file, dir)
+		_, err := execute(t, ctx, file, dir, inProcessHost{})
 		cancel()
 		switch {
 		case stop.stage == "" && err != nil:

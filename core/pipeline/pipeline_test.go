@@ -69,6 +69,17 @@ func (*inProcCurriculum) Close() error { return nil }
 // runExperiment runs an experiment file's grid into dir with host.
 func runExperiment(t *testing.T, file, dir string, host runner.PluginHost) runner.Summary {
 	t.Helper()
+	sum, err := execute(t, context.Background(), file, dir, host)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return sum
+}
+
+// execute runs an experiment file's grid into dir with host until ctx is
+// done, and returns the runner's summary and error.
+func execute(t *testing.T, ctx context.Context, file, dir string, host runner.PluginHost) (runner.Summary, error) {
+	t.Helper()
 	exp, err := experiment.Load(context.Background(), file)
 	if err != nil {
 		t.Fatalf("load %s: %v", file, err)
@@ -81,11 +92,7 @@ func runExperiment(t *testing.T, file, dir string, host runner.PluginHost) runne
 	if err != nil {
 		t.Fatal(err)
 	}
-	sum, err := runner.Execute(context.Background(), plan, runner.Options{Dir: filepath.Join(dir, exp.Name), Plugins: host, CodeVersion: "test"})
-	if err != nil {
-		t.Fatal(err)
-	}
-	return sum
+	return runner.Execute(ctx, plan, runner.Options{Dir: filepath.Join(dir, exp.Name), Plugins: host, CodeVersion: "test"})
 }
 
 func TestPipelineInProcess(t *testing.T) {

@@ -141,21 +141,12 @@ func runPITRL(c *runner.Context) error {
 	stats := map[string]float64{}
 	lastRound := 0
 
-	ck, err := newCheckpointer(c)
+	var cp pitCheckpoint
+	ck, done, err := loop.startCheckpoints(&cp)
 	if err != nil {
 		return err
 	}
-	loop.metric, loop.warn = ck.metric, ck.warn
-	tr, done, err := ck.resume()
-	if err != nil {
-		return err
-	}
-	if tr != nil {
-		loop.resumeFrom(tr)
-		var cp pitCheckpoint
-		if _, err := ck.extra(&cp); err != nil {
-			return err
-		}
+	if done > 0 {
 		if err := st.restore(&cp, ck, pickSrc, refSrc, alg, cur); err != nil {
 			return fmt.Errorf("checkpoint: %w", err)
 		}

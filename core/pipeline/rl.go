@@ -91,11 +91,22 @@ func newRLLoop(c *runner.Context, s *RLSettings, task *synth.Task, init *nn.Mode
 		warn:   c.Warn}, nil
 }
 
-// resumeFrom continues from a checkpoint's trainer instead of the fresh
-// copy of the initial policy.
-func (l *rlLoop) resumeFrom(tr *nn.Trainer) {
-	l.tr.Close()
-	l.tr, l.policy = tr, tr.Model()
+// startCheckpoints makes the RL stage's checkpointer, routes the loop's
+// metrics and warnings through it and, when there is a checkpoint,
+// continues from its trainer (instead of the fresh copy of the initial
+// policy) and decodes the stage's own state into extra. It returns the
+// steps done: 0 without a checkpoint.
+func (l *rlLoop) startCheckpoints(extra any) (*checkpointer, int, error) {
+	ck, tr, done, err := startCheckpoints(l.c, extra)
+	if err != nil {
+		return nil, 0, err
+	}
+	l.metric, l.warn = ck.metric, ck.warn
+	if tr != nil {
+		l.tr.Close()
+		l.tr, l.policy = tr, tr.Model()
+	}
+	return ck, done, nil
 }
 
 func (l *rlLoop) close() { l.tr.Close() }

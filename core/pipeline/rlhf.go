@@ -70,23 +70,14 @@ func runRLHF(c *runner.Context) error {
 		return err
 	}
 	defer loop.close()
-	ck, err := newCheckpointer(c)
+	var cp rlCheckpoint
+	ck, done, err := loop.startCheckpoints(&cp)
 	if err != nil {
 		return err
 	}
-	loop.metric, loop.warn = ck.metric, ck.warn
-	tr, done, err := ck.resume()
-	if err != nil {
-		return err
-	}
-	if tr != nil {
-		loop.resumeFrom(tr)
-		var st rlCheckpoint
-		if _, err := ck.extra(&st); err != nil {
-			return err
-		}
-		loop.hack.restore(st.Hack)
-		if err := alg.RestoreState(c, st.Algorithm); err != nil {
+	if done > 0 {
+		loop.hack.restore(cp.Hack)
+		if err := alg.RestoreState(c, cp.Algorithm); err != nil {
 			return fmt.Errorf("checkpoint: algorithm state: %w", err)
 		}
 	}

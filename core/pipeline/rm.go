@@ -84,11 +84,7 @@ func runRM(c *runner.Context, base string) error {
 	if len(d.RM) == 0 {
 		return fmt.Errorf("the rm split is empty")
 	}
-	ck, err := newCheckpointer(c)
-	if err != nil {
-		return err
-	}
-	tr, done, err := ck.resume()
+	ck, tr, done, err := startCheckpoints(c, nil)
 	if err != nil {
 		return err
 	}

@@ -94,11 +94,7 @@ func runSFT(c *runner.Context, improver bool) error {
 	if err != nil {
 		return err
 	}
-	ck, err := newCheckpointer(c)
-	if err != nil {
-		return err
-	}
-	tr, done, err := ck.resume()
+	ck, tr, done, err := startCheckpoints(c, nil)
 	if err != nil {
 		return err
 	}
