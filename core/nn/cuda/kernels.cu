@@ -186,6 +186,24 @@ KERNEL pit_embed_grad_pos(const float* dy, float* dwpe, int n, int T, int P, int
 
 // ---- causal multi-head attention over fused qkv [B*T, 3D] ----
 
+// dotf is the dot product of two rows of n floats.
+DEVFN float dotf(const float* a, const float* b, int n) {
+	float s = 0.0f;
+	for (int i = 0; i < n; i++) s += a[i] * b[i];
+	return s;
+}
+
+// max_score is the largest scaled score of query q over the keys of
+// positions 0..t of sequence b, head h (the softmax's shift).
+DEVFN float max_score(const float* qkv, const float* q, int b, int T, int t, int D, int h, int dh, float scale) {
+	float mx = -3.402823466e38f;
+	for (int s = 0; s <= t; s++) {
+		float dot = dotf(q, qkv + (long long)(b * T + s) * 3 * D + D + h * dh, dh) * scale;
+		if (dot > mx) mx = dot;
+	}
+	return mx;
+}
+
 // pit_attn_forward: one thread per (b, h, t) query row.
 KERNEL pit_attn_forward(const float* qkv, float* out, int B, int T, int H, int D) {
 	int idx = TID();
@@ -194,23 +212,14 @@ KERNEL pit_attn_forward(const float* qkv, float* out, int B, int T, int H, int D
 	int dh = D / H, D3 = 3 * D;
 	float scale = 1.0f / sqrtf((float)dh);
 	const float* q = qkv + (long long)(b * T + t) * D3 + h * dh;
-	float mx = -3.402823466e38f;
-	for (int s = 0; s <= t; s++) {
-		const float* k = qkv + (long long)(b * T + s) * D3 + D + h * dh;
-		float dot = 0.0f;
-		for (int i = 0; i < dh; i++) dot += q[i] * k[i];
-		dot *= scale;
-		if (dot > mx) mx = dot;
-	}
+	float mx = max_score(qkv, q, b, T, t, D, h, dh, scale);
 	float acc[PIT_MAX_DH];
 	for (int i = 0; i < dh; i++) acc[i] = 0.0f;
 	float z = 0.0f;
 	for (int s = 0; s <= t; s++) {
 		const float* k = qkv + (long long)(b * T + s) * D3 + D + h * dh;
 		const float* v = k + D;
-		float dot = 0.0f;
-		for (int i = 0; i < dh; i++) dot += q[i] * k[i];
-		float p = expf(dot * scale - mx);
+		float p = expf(dotf(q, k, dh) * scale - mx);
 		z += p;
 		for (int i = 0; i < dh; i++) acc[i] += p * v[i];
 	}
@@ -229,14 +238,7 @@ KERNEL pit_attn_backward_q(const float* qkv, const float* dy, float* dqkv, float
 	float scale = 1.0f / sqrtf((float)dh);
 	const float* q = qkv + (long long)(b * T + t) * D3 + h * dh;
 	const float* g = dy + (long long)(b * T + t) * D + h * dh;
-	float mx = -3.402823466e38f;
-	for (int s = 0; s <= t; s++) {
-		const float* k = qkv + (long long)(b * T + s) * D3 + D + h * dh;
-		float dot = 0.0f;
-		for (int i = 0; i < dh; i++) dot += q[i] * k[i];
-		dot *= scale;
-		if (dot > mx) mx = dot;
-	}
+	float mx = max_score(qkv, q, b, T, t, D, h, dh, scale);
 	float z = 0.0f, sumPD = 0.0f;
 	for (int s = 0; s <= t; s++) {
 		const float* k = qkv + (long long)(b * T + s) * D3 + D + h * dh;
