@@ -122,6 +122,11 @@ type Stage struct {
 	Kind     string      // the registered stage kind
 	Settings any         // pointer to the kind's settings type, defaults filled in
 	Plugins  []PluginRef // in the order of the kind's slots
+	// InitFrom is where the stage's model starts, for kinds that train one
+	// (StageKind.InitFrom): InitScratch, the name of another stage of the
+	// run, or a checkpoint file (then InitPath is its absolute path).
+	InitFrom string
+	InitPath string
 }
 
 // Plugin returns the stage's plugin of the given kind.
@@ -354,6 +359,7 @@ func (l *loader) resolve(tree map[string]any) (*Config, []problem) {
 	// [stages.*]
 	stages, resolved, ps := l.stages(tree)
 	probs = append(probs, ps...)
+	probs = append(probs, l.checkInit(cfg, stages, tree)...)
 	cfg.Stages = stages
 	out["stages"] = resolved
 	// registered sections
@@ -491,6 +497,17 @@ func (l *loader) stage(path, name, kind string, sk StageKind, st map[string]any)
 	stage := Stage{Name: name, Kind: kind}
 	res := map[string]any{}
 	extra := []string{"kind"}
+	if sk.InitFrom != "" {
+		extra = append(extra, initKey)
+		stage.InitFrom = sk.InitFrom
+		if v, has := st[initKey]; has {
+			s, isStr := v.(string)
+			if !isStr || s == "" {
+				probs = append(probs, problem{key: joinKey(path, initKey), msg: fmt.Sprintf("expected a stage name, %q or a checkpoint file (got %s)", InitScratch, got(v))})
+			}
+			stage.InitFrom = s
+		}
+	}
 	for _, slot := range sk.Plugins {
 		extra = append(extra, slot.Kind)
 		ref, refRes, ps := l.plugin(joinKey(path, slot.Kind), slot, st[slot.Kind], st[slot.Kind] != nil)
@@ -516,6 +533,9 @@ func (l *loader) stage(path, name, kind string, sk StageKind, st map[string]any)
 		}
 	}
 	res["kind"] = kind
+	if sk.InitFrom != "" {
+		res[initKey] = stage.InitFrom
+	}
 	if sk.New == nil {
 		stage.Settings = nil
 	}

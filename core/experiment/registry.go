@@ -21,7 +21,22 @@ type StageKind struct {
 	Plugins []Slot
 	// Doc is a one-line description for listings.
 	Doc string
+	// InitFrom, when not empty, says that the stage trains a model that the
+	// file may initialise from another stage's model or from a checkpoint
+	// file with the stage table's init_from key; its value is the default
+	// source: a stage name, or InitScratch for fresh weights.
+	InitFrom string
+	// CheckInit checks that the checkpoint file at path can initialise the
+	// stage's model under the arm's decoded task and model settings (model
+	// is nil without a [model] table). Nil: any existing file is accepted.
+	CheckInit func(path string, task, model any) error
+	// Model says that the stage's artefacts include a model, so that
+	// another stage's init_from may name it.
+	Model bool
 }
+
+// InitScratch is the init_from value for fresh weights.
+const InitScratch = "scratch"
 
 // Slot is a plugin a stage uses.
 type Slot struct {

@@ -12,6 +12,7 @@ import (
 	"github.com/pit-lab/pit/core/nn"
 	"github.com/pit-lab/pit/core/results"
 	"github.com/pit-lab/pit/core/runner"
+	"github.com/pit-lab/pit/core/stats"
 	"github.com/pit-lab/pit/core/task/synth"
 )
 
@@ -26,13 +27,26 @@ type EvalSettings struct {
 	Epsilon float64 `toml:"epsilon"`
 	// BTEpsilon is the BT judge's tie band on r(x, y_i) − r(x, y_0).
 	BTEpsilon float64 `toml:"bt_epsilon"`
-	Prompts   int     `toml:"prompts"`   // evaluation prompts used; 0 means the whole eval split
-	BestOfN   int     `toml:"best_of_n"` // n of the best-of-n baseline (2 matches one improvement step)
-	GapPairs  int     `toml:"gap_pairs"` // held-out pairs for the PIT reward model's four scores; 0 means all
+	Prompts   int     `toml:"prompts"` // evaluation prompts used; 0 means the whole eval split
+	// Draws is the number of y_0 sampled per prompt, each improved and
+	// judged on its own: prompts × draws judgements per row. Intervals
+	// resample prompts (a prompt's draws together).
+	Draws    int `toml:"draws"`
+	BestOfN  int `toml:"best_of_n"` // n of the best-of-n baseline by the BT model (2 matches one improvement step)
+	GapPairs int `toml:"gap_pairs"` // held-out pairs for the PIT reward model's four scores; 0 means all
+	// OracleBestOf lists the n of the oracle's best-of-n rows: the best of
+	// y_0 and n−1 more samples of M_P^RL by the oracle, an upper reference
+	// that shows how much a perfect selector gains (empty for none).
+	OracleBestOf []int `toml:"oracle_best_of"`
 }
 
+// defaultDraws × the default experiment's 200 eval prompts is 1600
+// judgements per row: the null's 95% interval is then about ±4 points
+// (RESULTS.md), where 200 × 1 gave about ±10.
+const defaultDraws = 8
+
 func defaultEval() *EvalSettings {
-	return &EvalSettings{Temperatures: []float64{0.4}, Iterations: 3, Epsilon: 0.01, BestOfN: 2}
+	return &EvalSettings{Temperatures: []float64{0.4}, Iterations: 3, Epsilon: 0.01, BestOfN: 2, Draws: defaultDraws, OracleBestOf: []int{2, 4}}
 }
 
 // Validate reports bad settings.
@@ -61,6 +75,14 @@ func (s *EvalSettings) Validate() error {
 	if s.BestOfN < 2 {
 		bad("best_of_n", "must be at least 2 (got %d)", s.BestOfN)
 	}
+	if s.Draws < 1 {
+		bad("draws", "must be at least 1 (got %d)", s.Draws)
+	}
+	for _, n := range s.OracleBestOf {
+		if n < 2 {
+			bad("oracle_best_of", "each n must be at least 2 (got %d)", n)
+		}
+	}
 	return errors.Join(errs...)
 }
 
@@ -75,7 +97,7 @@ func init() {
 		Needs:    []string{"data", "rm", "pit_rm", "rlhf", "pit_rl"},
 		Settings: func() any { return defaultEval() },
 		Publish:  []string{results.EvalFile, results.OutcomesFile, results.GapsFile, TableFile},
-		Version:  "2", // 2: y_0 rows filed under the improver's method at iteration 0
+		Version:  "3", // 3: draws, intervals, paired differences against the null, oracle best-of-n
 		Run:      runEval,
 	})
 }
@@ -88,12 +110,15 @@ const (
 
 // Methods of the eval table besides the improver's.
 const (
-	MethodNull     = "null"
-	MethodBestOfN  = "best-of-n"
-	MethodPIT      = "pit"
-	MethodRubric   = "rubric"
-	gapTolerance   = 0 // a gap order holds when the difference is > 0
-	improverPrefix = "pit-"
+	MethodNull    = "null"
+	MethodBestOfN = "best-of-n"
+	// MethodOracleBestOf prefixes the oracle's best-of-n rows:
+	// "oracle-best-of-4".
+	MethodOracleBestOf = "oracle-best-of-"
+	MethodPIT          = "pit"
+	MethodRubric       = "rubric"
+	gapTolerance       = 0 // a gap order holds when the difference is > 0
+	improverPrefix     = "pit-"
 )
 
 // methodName names the improver's rows after the reward that trained it:
@@ -155,6 +180,12 @@ func runEval(c *runner.Context) error {
 	}
 	method := methodName(imp.Reward)
 	ev := &evaluator{c: c, s: s, task: task, prompts: prompts, policy: policy, improver: improver, bt: bt, maxResp: d.Settings.MaxResponse}
+	ev.items = make([]synth.Prompt, 0, len(prompts)*s.Draws)
+	for _, p := range prompts {
+		for range s.Draws {
+			ev.items = append(ev.items, p)
+		}
+	}
 
 	var rows []results.EvalRow
 	var outs []results.Outcome
@@ -210,6 +241,9 @@ type evaluator struct {
 	improver *nn.Model
 	bt       *nn.Model
 	maxResp  int
+	// items are the judged (prompt, draw) pairs, draws of a prompt
+	// consecutive: item j is prompt j / Draws, draw j % Draws.
+	items []synth.Prompt
 }
 
 // judged holds one method's responses at one iteration.
@@ -223,8 +257,9 @@ type judged struct {
 func (ev *evaluator) atTemperature(temp float64, method string) ([]results.EvalRow, []results.Outcome, error) {
 	c := ev.c
 	tag := strconv.FormatFloat(temp, 'g', -1, 64)
-	policyPrefixes := make([][]int, len(ev.prompts))
-	for i, p := range ev.prompts {
+	n := len(ev.items)
+	policyPrefixes := make([][]int, n)
+	for i, p := range ev.items {
 		policyPrefixes[i] = synth.PolicyPrefix(p.Tokens())
 	}
 	draw := func(purpose string) ([][]int, error) {
@@ -247,8 +282,8 @@ func (ev *evaluator) atTemperature(temp float64, method string) ([]results.EvalR
 	sets := []judged{{method: method, iter: 0, ys: y0}}
 	prev := y0
 	for i := 1; i <= ev.s.Iterations; i++ {
-		prefixes := make([][]int, len(ev.prompts))
-		for j, p := range ev.prompts {
+		prefixes := make([][]int, n)
+		for j, p := range ev.items {
 			prefixes[j] = synth.ImproverPrefix(p.Tokens(), nonEmpty(prev[j]))
 		}
 		smp, err := sample(c, ev.improver, prefixes, temp, ev.maxResp, c.Rand(fmt.Sprintf("improve-%d@%s", i, tag)))
@@ -267,38 +302,49 @@ func (ev *evaluator) atTemperature(temp float64, method string) ([]results.EvalR
 		return nil, nil, err
 	}
 	sets = append(sets, judged{method: MethodNull, iter: 1, ys: null})
-	// Best of n by the BT model: y_0, the null sample and n−2 more.
+	// Best of n by the BT model, and by the oracle: y_0, the null sample
+	// and more samples of M_P^RL as needed.
 	cands := [][][]int{y0, null}
-	for k := 2; k < ev.s.BestOfN; k++ {
+	most := ev.s.BestOfN
+	for _, k := range ev.s.OracleBestOf {
+		most = max(most, k)
+	}
+	for k := 2; k < most; k++ {
 		more, err := draw(fmt.Sprintf("best-of-n-%d", k))
 		if err != nil {
 			return nil, nil, err
 		}
 		cands = append(cands, more)
 	}
-	candScores := make([][]float64, len(cands))
-	for k, ys := range cands {
-		if candScores[k], err = ev.btScores(ys); err != nil {
+	candScores := make([][]float64, ev.s.BestOfN)
+	for k := range candScores {
+		if candScores[k], err = ev.btScores(cands[k]); err != nil {
 			return nil, nil, err
 		}
 	}
-	best := make([][]int, len(ev.prompts))
-	for j := range ev.prompts {
-		bk := 0
-		for k := 1; k < len(cands); k++ {
-			if candScores[k][j] > candScores[bk][j] {
-				bk = k
-			}
+	sets = append(sets, judged{method: MethodBestOfN, iter: 1, ys: bestOf(cands[:ev.s.BestOfN], candScores)})
+	if len(ev.s.OracleBestOf) > 0 {
+		q := make([][]float64, most)
+		for k := range q {
+			q[k] = ev.oracle(cands[k])
 		}
-		best[j] = cands[bk][j]
+		for _, k := range ev.s.OracleBestOf {
+			sets = append(sets, judged{method: fmt.Sprintf("%s%d", MethodOracleBestOf, k), iter: 1, ys: bestOf(cands[:k], q[:k])})
+		}
 	}
-	sets = append(sets, judged{method: MethodBestOfN, iter: 1, ys: best})
 
 	q0 := ev.oracle(y0)
 	r0 := candScores[0]
 	var rows []results.EvalRow
 	var outs []results.Outcome
-	for _, set := range sets {
+	// results[judge][set] are the per-item verdicts, for the paired
+	// differences against the null.
+	verdicts := map[string][][]int{}
+	nullIdx := -1
+	for si, set := range sets {
+		if set.method == MethodNull {
+			nullIdx = si
+		}
 		q := ev.oracle(set.ys)
 		r := r0
 		if set.iter != 0 {
@@ -313,7 +359,7 @@ func (ev *evaluator) atTemperature(temp float64, method string) ([]results.EvalR
 					copyRate++
 				}
 			}
-			copyRate /= float64(len(set.ys))
+			copyRate /= float64(n)
 		}
 		for _, judge := range []struct {
 			name  string
@@ -321,12 +367,14 @@ func (ev *evaluator) atTemperature(temp float64, method string) ([]results.EvalR
 			delta float64
 		}{{JudgeOracle, q, q0, ev.s.Epsilon}, {JudgeBT, r, r0, ev.s.BTEpsilon}} {
 			row := results.EvalRow{Method: set.method, Iteration: set.iter, Judge: judge.name, Temperature: temp,
-				N: len(ev.prompts), MeanOracle: mean(q), CopyRate: copyRate}
-			for j := range ev.prompts {
+				N: n, Prompts: len(ev.prompts), Draws: ev.s.Draws, MeanOracle: mean(q), CopyRate: copyRate}
+			vs := make([]int, n)
+			for j := range ev.items {
 				res := verdict(judge.a[j]-judge.b[j], judge.delta)
 				if set.iter == 0 {
 					res = 0
 				}
+				vs[j] = res
 				switch res {
 				case 1:
 					row.Win++
@@ -335,11 +383,18 @@ func (ev *evaluator) atTemperature(temp float64, method string) ([]results.EvalR
 				default:
 					row.Tie++
 				}
-				outs = append(outs, results.Outcome{Method: set.method, Iteration: set.iter, Judge: judge.name, Temperature: temp, Prompt: j, Result: res})
+				outs = append(outs, results.Outcome{Method: set.method, Iteration: set.iter, Judge: judge.name, Temperature: temp,
+					Prompt: j / ev.s.Draws, Draw: j % ev.s.Draws, Result: res})
 			}
-			n := float64(len(ev.prompts))
-			row.Win, row.Tie, row.Lose = row.Win/n, row.Tie/n, row.Lose/n
+			verdicts[judge.name] = append(verdicts[judge.name], vs)
+			fn := float64(n)
+			row.Win, row.Tie, row.Lose = row.Win/fn, row.Tie/fn, row.Lose/fn
 			row.Delta = 100 * (row.Win - row.Lose)
+			if set.iter != 0 {
+				if row.DeltaCI, err = ev.clusterCI(vs, nil, "delta/"+set.method+"/"+judge.name+"@"+tag); err != nil {
+					return nil, nil, err
+				}
+			}
 			rows = append(rows, row)
 			name := fmt.Sprintf("T=%s/%s/%s", tag, set.method, judge.name)
 			c.Metric(set.iter, name+"/delta", row.Delta)
@@ -353,7 +408,65 @@ func (ev *evaluator) atTemperature(temp float64, method string) ([]results.EvalR
 			c.Metric(set.iter, name+"/copy_rate", copyRate)
 		}
 	}
+	// Paired differences against the null: the same y_0, the same prompts.
+	for i := range rows {
+		row := &rows[i]
+		if row.Iteration == 0 || row.Method == MethodNull {
+			continue
+		}
+		judges := []string{JudgeOracle, JudgeBT}
+		si := i / len(judges)
+		vs := verdicts[row.Judge][si]
+		ref := verdicts[row.Judge][nullIdx]
+		iv, err := ev.clusterCI(vs, ref, "vs-null/"+row.Method+"/"+strconv.Itoa(row.Iteration)+"/"+row.Judge+"@"+tag)
+		if err != nil {
+			return nil, nil, err
+		}
+		row.VsNull = iv
+		c.Metric(row.Iteration, fmt.Sprintf("T=%s/%s/%s/vs_null", tag, row.Method, row.Judge), iv.Point)
+	}
 	return rows, outs, nil
+}
+
+// bestOf picks, per item, the candidate with the highest score (the first
+// on ties).
+func bestOf(cands [][][]int, scores [][]float64) [][]int {
+	best := make([][]int, len(cands[0]))
+	for j := range best {
+		bk := 0
+		for k := 1; k < len(cands); k++ {
+			if scores[k][j] > scores[bk][j] {
+				bk = k
+			}
+		}
+		best[j] = cands[bk][j]
+	}
+	return best
+}
+
+// clusterCI is 100 × the mean of the verdicts vs (minus ref's, item by item,
+// when ref is not nil) with a 95% bootstrap interval that resamples prompts,
+// each with all its draws. The resampling is seeded from the stage's seed
+// and purpose.
+func (ev *evaluator) clusterCI(vs, ref []int, purpose string) (*results.CI, error) {
+	d := ev.s.Draws
+	clusters := make([][]float64, len(vs)/d)
+	for p := range clusters {
+		cl := make([]float64, d)
+		for k := range cl {
+			j := p*d + k
+			cl[k] = 100 * float64(vs[j])
+			if ref != nil {
+				cl[k] -= 100 * float64(ref[j])
+			}
+		}
+		clusters[p] = cl
+	}
+	iv, err := stats.Bootstrap{Seed: uint64(ev.c.Seed("bootstrap/" + purpose))}.ClusterMean(clusters)
+	if err != nil {
+		return nil, fmt.Errorf("eval interval: %w", err)
+	}
+	return &results.CI{Point: iv.Point, Lo: iv.Lo, Hi: iv.Hi}, nil
 }
 
 // verdict is +1, 0 or −1 for a score difference with tie band eps (a
@@ -371,7 +484,7 @@ func verdict(diff, eps float64) int {
 func (ev *evaluator) oracle(ys [][]int) []float64 {
 	q := make([]float64, len(ys))
 	for j, y := range ys {
-		q[j] = ev.task.Quality(ev.prompts[j], y)
+		q[j] = ev.task.Quality(ev.items[j], y)
 	}
 	return q
 }
@@ -379,7 +492,7 @@ func (ev *evaluator) oracle(ys [][]int) []float64 {
 // parts returns the mean stated and hidden scores of ys.
 func (ev *evaluator) parts(ys [][]int) (stated, hidden float64) {
 	for j, y := range ys {
-		sc := ev.task.Score(ev.prompts[j], y)
+		sc := ev.task.Score(ev.items[j], y)
 		stated += sc.Stated * sc.Validity
 		hidden += sc.Hidden * sc.Validity
 	}
@@ -391,7 +504,7 @@ func (ev *evaluator) parts(ys [][]int) (stated, hidden float64) {
 func (ev *evaluator) btScores(ys [][]int) ([]float64, error) {
 	seqs := make([][]int, len(ys))
 	for j, y := range ys {
-		seqs[j] = synth.PolicyExample(ev.prompts[j].Tokens(), y).Tokens
+		seqs[j] = synth.PolicyExample(ev.items[j].Tokens(), y).Tokens
 	}
 	r, err := ev.bt.Rewards(ev.c, seqs)
 	if err != nil {

@@ -136,13 +136,19 @@ func taskOf(c *runner.Context) (synth.Settings, error) {
 // modelConfig is the nn configuration of a fresh model for the run: sizes
 // from [model], vocabulary and context from the task, initialised from seed.
 func modelConfig(c *runner.Context, task synth.Settings, seed int64) (nn.Config, error) {
+	return modelConfigFor(task, c.Model, seed)
+}
+
+// modelConfigFor is modelConfig for decoded model settings (nil: the
+// defaults).
+func modelConfigFor(task synth.Settings, model any, seed int64) (nn.Config, error) {
 	ms := DefaultModelSettings()
-	switch m := c.Model.(type) {
+	switch m := model.(type) {
 	case *ModelSettings:
 		ms = *m
 	case nil:
 	default:
-		return nn.Config{}, fmt.Errorf("model of type %T is not the %q model", c.Model, ModelKind)
+		return nn.Config{}, fmt.Errorf("model of type %T is not the %q model", model, ModelKind)
 	}
 	cfg := nn.Config{
 		Vocab:   synth.VocabSize,
@@ -159,6 +165,62 @@ func modelConfig(c *runner.Context, task synth.Settings, seed int64) (nn.Config,
 		return cfg, fmt.Errorf("model: %w", err)
 	}
 	return cfg, nil
+}
+
+// startModel returns the model a training stage starts from, as its
+// init_from says: fresh weights from the run's seed ("scratch"), the model
+// of a needed stage, or a checkpoint file; either way built for the run's
+// model settings (device included).
+func startModel(c *runner.Context, task synth.Settings) (*nn.Model, error) {
+	cfg, err := modelConfig(c, task, c.Seed("init"))
+	if err != nil {
+		return nil, err
+	}
+	var m *nn.Model
+	switch {
+	case c.InitPath != "":
+		if m, err = nn.LoadWeights(cfg, c.InitPath); err != nil {
+			return nil, fmt.Errorf("init_from: %w", err)
+		}
+		c.Log.Info("model initialised from a checkpoint file", "path", c.InitPath)
+	case c.InitFrom != "" && c.InitFrom != experiment.InitScratch:
+		src, err := nn.Load(filepath.Join(c.Input(c.InitFrom), modelFile))
+		if err != nil {
+			return nil, fmt.Errorf("init_from: load the %s model: %w", c.InitFrom, err)
+		}
+		if m, err = nn.WithWeightsOf(cfg, src); err != nil {
+			return nil, fmt.Errorf("init_from %s: %w", c.InitFrom, err)
+		}
+		c.Log.Info("model initialised from another stage", "stage", c.InitFrom)
+	default:
+		if m, err = nn.New(cfg); err != nil {
+			return nil, fmt.Errorf("%w", err)
+		}
+	}
+	logDevice(c, m)
+	return m, nil
+}
+
+// checkInit is the training stages' runner.Kind.CheckInit: the checkpoint
+// file's architecture must be the one the run's task and model tables
+// give.
+func checkInit(path string, task, model any) error {
+	ts, ok := task.(*synth.Settings)
+	if !ok {
+		return nil // another task kind: the stage reports it when it runs
+	}
+	want, err := modelConfigFor(*ts, model, 0)
+	if err != nil {
+		return err
+	}
+	have, err := nn.CheckpointConfig(path)
+	if err != nil {
+		return err
+	}
+	if d := nn.ArchMismatch(have, want); d != "" {
+		return fmt.Errorf("its shape differs from this experiment's model: %s", d)
+	}
+	return nil
 }
 
 // Artefact file names inside stage directories.

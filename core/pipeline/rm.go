@@ -21,16 +21,13 @@ type RMSettings struct {
 	ClipNorm    float64 `toml:"clip_norm"`    // global gradient-norm clip; 0 for none
 	Warmup      int     `toml:"warmup_steps"` // linear warm-up
 	Schedule    string  `toml:"schedule"`     // constant, linear or cosine
-	// Init is "base" (start from the weights of the SFT model the stage
-	// reads: sft for rm, pit_sft for pit_rm) or "scratch".
-	Init      string `toml:"init"`
-	EvalEvery int    `toml:"eval_every"` // held-out accuracy every this many steps; 0 only at the end
-	EvalPairs int    `toml:"eval_pairs"` // held-out pairs (rm_eval split); 0 means all
+	EvalEvery   int     `toml:"eval_every"`   // held-out accuracy every this many steps; 0 only at the end
+	EvalPairs   int     `toml:"eval_pairs"`   // held-out pairs (rm_eval split); 0 means all
 }
 
 func defaultRM() *RMSettings {
 	return &RMSettings{Steps: 200, BatchSize: 32, LR: 1e-3, WeightDecay: 0.01, ClipNorm: 1, Warmup: 10,
-		Schedule: nn.ScheduleCosine, Init: "base", EvalEvery: 50}
+		Schedule: nn.ScheduleCosine, EvalEvery: 50}
 }
 
 // Validate reports bad settings.
@@ -40,9 +37,6 @@ func (s *RMSettings) Validate() error {
 		errs = append(errs, &experiment.FieldError{Key: key, Msg: fmt.Sprintf(format, args...)})
 	}
 	checkSize(bad, s.Steps, s.BatchSize, s.LR)
-	if s.Init != "base" && s.Init != "scratch" {
-		bad("init", "want \"base\" or \"scratch\" (got %q)", s.Init)
-	}
 	if s.EvalEvery < 0 || s.EvalPairs < 0 || s.Warmup < 0 {
 		bad("eval_every", "eval_every, eval_pairs and warmup_steps must be ≥ 0")
 	}
@@ -61,8 +55,9 @@ func init() {
 		Needs:    []string{"data", "sft"},
 		Plugins:  []runner.Slot{{Kind: string(sdk.KindReward), Default: "bradley-terry"}},
 		Settings: func() any { return defaultRM() },
-		Version:  "1",
-		Run:      func(c *runner.Context) error { return runRM(c, "sft") },
+		InitFrom: "sft", CheckInit: checkInit, Model: true,
+		Version: "2", // 2: init_from replaces init
+		Run:     runRM,
 	})
 	runner.Register(runner.Kind{
 		Name:     "pit_rm",
@@ -70,12 +65,13 @@ func init() {
 		Needs:    []string{"data", "pit_sft"},
 		Plugins:  []runner.Slot{{Kind: string(sdk.KindReward), Default: "pit-gap"}},
 		Settings: func() any { return defaultRM() },
-		Version:  "1",
-		Run:      func(c *runner.Context) error { return runRM(c, "pit_sft") },
+		InitFrom: "pit_sft", CheckInit: checkInit, Model: true,
+		Version: "2", // 2: init_from replaces init
+		Run:     runRM,
 	})
 }
 
-func runRM(c *runner.Context, base string) error {
+func runRM(c *runner.Context) error {
 	s := c.Settings.(*RMSettings)
 	d, task, err := loadDataset(c)
 	if err != nil {
@@ -89,23 +85,11 @@ func runRM(c *runner.Context, base string) error {
 		return err
 	}
 	var m *nn.Model
-	switch {
-	case tr != nil:
+	if tr != nil {
 		m = tr.Model()
 		logDevice(c, m)
-	case s.Init == "base":
-		if m, err = loadModel(c, base); err != nil { // logs the device
-			return err
-		}
-	default:
-		cfg, err := modelConfig(c, d.Settings, c.Seed("init"))
-		if err != nil {
-			return err
-		}
-		if m, err = nn.New(cfg); err != nil {
-			return fmt.Errorf("%w", err)
-		}
-		logDevice(c, m)
+	} else if m, err = startModel(c, d.Settings); err != nil {
+		return err
 	}
 	if tr == nil {
 		if tr, err = nn.NewTrainer(m, s.optim()); err != nil {

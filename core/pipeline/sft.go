@@ -59,16 +59,21 @@ func init() {
 		Doc:      "policy SFT: M_P learns y_w given x",
 		Needs:    []string{"data"},
 		Settings: func() any { return defaultSFT() },
-		Version:  "1",
-		Run:      func(c *runner.Context) error { return runSFT(c, false) },
+		InitFrom: "scratch", CheckInit: checkInit, Model: true,
+		Version: "2", // 2: init_from
+		Run:     func(c *runner.Context) error { return runSFT(c, false) },
 	})
 	runner.Register(runner.Kind{
 		Name:     "pit_sft",
 		Doc:      "PIT SFT: the improver M_PIT learns y_w given (x, y_l)",
 		Needs:    []string{"data"},
 		Settings: func() any { return defaultSFT() },
-		Version:  "1",
-		Run:      func(c *runner.Context) error { return runSFT(c, true) },
+		// The paper starts the improver from the policy's pretrained LM;
+		// here the SFT policy is that LM (RESULTS.md: from scratch, the
+		// improver is a weaker generator and learns to ignore y_ref).
+		InitFrom: "sft", CheckInit: checkInit, Model: true,
+		Version: "2", // 2: init_from
+		Run:     func(c *runner.Context) error { return runSFT(c, true) },
 	})
 }
 
@@ -90,18 +95,14 @@ func runSFT(c *runner.Context, improver bool) error {
 	if len(d.SFT) == 0 {
 		return fmt.Errorf("the sft split is empty")
 	}
-	cfg, err := modelConfig(c, d.Settings, c.Seed("init"))
-	if err != nil {
-		return err
-	}
 	ck, tr, done, err := startCheckpoints(c, nil)
 	if err != nil {
 		return err
 	}
 	if tr == nil {
-		m, err := nn.New(cfg)
+		m, err := startModel(c, d.Settings)
 		if err != nil {
-			return fmt.Errorf("%w", err)
+			return err
 		}
 		if tr, err = nn.NewTrainer(m, s.optim()); err != nil {
 			return fmt.Errorf("%w", err)
@@ -109,7 +110,6 @@ func runSFT(c *runner.Context, improver bool) error {
 	}
 	defer tr.Close()
 	m := tr.Model()
-	logDevice(c, m)
 
 	train := make([]synth.Example, len(d.SFT))
 	for i, p := range d.SFT {

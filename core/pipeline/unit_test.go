@@ -252,10 +252,13 @@ func TestFormatTableGolden(t *testing.T) {
 	rows := []results.EvalRow{
 		{Method: MethodPIT, Iteration: 0, Judge: JudgeOracle, Temperature: 0.4, N: 10, Tie: 1, MeanOracle: 0.8},
 		{Method: MethodPIT, Iteration: 0, Judge: JudgeBT, Temperature: 0.4, N: 10, Tie: 1, MeanOracle: 0.8},
-		{Method: MethodPIT, Iteration: 1, Judge: JudgeOracle, Temperature: 0.4, N: 10, Win: 0.5, Tie: 0.2, Lose: 0.3, Delta: 20, MeanOracle: 0.82, CopyRate: 0.1},
+		{Method: MethodPIT, Iteration: 1, Judge: JudgeOracle, Temperature: 0.4, N: 10, Win: 0.5, Tie: 0.2, Lose: 0.3, Delta: 20, MeanOracle: 0.82, CopyRate: 0.1,
+			Prompts: 5, Draws: 2, DeltaCI: &results.CI{Point: 20, Lo: -10, Hi: 50}, VsNull: &results.CI{Point: 20, Lo: -20.5, Hi: 60}},
 		{Method: MethodPIT, Iteration: 1, Judge: JudgeBT, Temperature: 0.4, N: 10, Win: 0.4, Tie: 0, Lose: 0.6, Delta: -20, MeanOracle: 0.82, CopyRate: 0.1},
 		{Method: MethodNull, Iteration: 1, Judge: JudgeOracle, Temperature: 0.4, N: 10, Win: 0.3, Tie: 0.4, Lose: 0.3, MeanOracle: 0.8},
 		{Method: MethodBestOfN, Iteration: 1, Judge: JudgeBT, Temperature: 0.4, N: 10, Win: 0.6, Tie: 0.4, Delta: 60, MeanOracle: 0.81},
+		{Method: MethodOracleBestOf + "4", Iteration: 1, Judge: JudgeOracle, Temperature: 0.4, N: 10, Win: 0.7, Tie: 0.3, Delta: 70, MeanOracle: 0.9,
+			DeltaCI: &results.CI{Point: 70, Lo: 40, Hi: 90}},
 		{Method: MethodPIT, Iteration: 1, Judge: JudgeOracle, Temperature: 1, N: 10, Win: 0.1, Tie: 0.1, Lose: 0.8, Delta: -70, MeanOracle: 0.6},
 	}
 	got := FormatTable(rows, map[string]float64{"order_wl>ww": 0.7, "order_all": 0.3, "mean_abs_ww_ll": 0.25})
@@ -278,7 +281,7 @@ func TestSettingsValidate(t *testing.T) {
 	bad := []interface{ Validate() error }{
 		&SFTSettings{Steps: 0, BatchSize: 1, LR: 1, Schedule: "constant"},
 		&SFTSettings{Steps: 10, BatchSize: 1, LR: 1, Schedule: "cosine", Warmup: 10},
-		&RMSettings{Steps: 10, BatchSize: 1, LR: 1, Schedule: "constant", Init: "sft"},
+		&RMSettings{Steps: 10, BatchSize: 0, LR: 1, Schedule: "constant"},
 		&RLSettings{Steps: 1, Prompts: 1, LR: 1, Temperature: 0, HackWindow: 1},
 		&EvalSettings{Temperatures: nil, Iterations: 1, BestOfN: 2},
 		&EvalSettings{Temperatures: []float64{0.4}, Iterations: 1, BestOfN: 1},

@@ -119,6 +119,25 @@ type EvalRow struct {
 	Delta       float64 `json:"delta"` // 100·(Win − Lose), in percentage points
 	MeanOracle  float64 `json:"mean_oracle,omitempty"`
 	CopyRate    float64 `json:"copy_rate,omitempty"`
+	// Prompts and Draws: N = Prompts·Draws judgements, Draws samples per
+	// prompt (absent in files written before draws existed: one each).
+	Prompts int `json:"prompts,omitempty"`
+	Draws   int `json:"draws,omitempty"`
+	// DeltaCI is Δ with its 95% bootstrap interval over prompts (the draws
+	// of a prompt resampled together); nil for y_0 itself.
+	DeltaCI *CI `json:"delta_ci,omitempty"`
+	// VsNull is the paired difference Δ(this row) − Δ(null) on the same
+	// y_0 and prompts, with its 95% bootstrap interval over prompts: set
+	// for the improver's iterations and the best-of-n rows.
+	VsNull *CI `json:"vs_null,omitempty"`
+}
+
+// CI is a point estimate with a confidence interval, in the unit of the
+// field that holds it.
+type CI struct {
+	Point float64 `json:"point"`
+	Lo    float64 `json:"lo"`
+	Hi    float64 `json:"hi"`
 }
 
 // Outcome is one judged prompt: one line of outcomes.jsonl. Result is +1 (win),
@@ -129,6 +148,7 @@ type Outcome struct {
 	Judge       string  `json:"judge"`
 	Temperature float64 `json:"temperature"`
 	Prompt      int     `json:"prompt"`
+	Draw        int     `json:"draw,omitempty"` // which of the prompt's draws (0 when there is one)
 	Result      int     `json:"result"`
 }
 

@@ -522,6 +522,8 @@ func (ex *executor) compute(ctx context.Context, n *node) (meta cache.Meta, warn
 		Task:     n.spec.Task,
 		Model:    n.spec.Model,
 		Sections: n.spec.Sections,
+		InitFrom: n.spec.InitFrom,
+		InitPath: n.spec.InitPath,
 		Inputs:   map[string]string{},
 		Out:      pending.Dir(),
 		scratch:  ex.store.ScratchDir(n.name, n.key),

@@ -1,8 +1,13 @@
 package runner
 
 import (
+	"crypto/sha256"
+	"encoding/hex"
 	"errors"
 	"fmt"
+	"io"
+	"os"
+	"slices"
 
 	"github.com/pit-lab/pit/core/experiment"
 )
@@ -15,7 +20,8 @@ func registerSchema(k Kind) {
 	for _, s := range k.Plugins {
 		slots = append(slots, experiment.Slot{Kind: s.Kind, Required: !s.Optional, Default: s.Default})
 	}
-	experiment.RegisterStage(k.Name, experiment.StageKind{New: k.Settings, Plugins: slots, Doc: k.Doc})
+	experiment.RegisterStage(k.Name, experiment.StageKind{New: k.Settings, Plugins: slots, Doc: k.Doc,
+		InitFrom: k.InitFrom, CheckInit: k.CheckInit, Model: k.Model})
 }
 
 // PlanFor turns an experiment's expanded runs (experiment.Expand) into a
@@ -92,9 +98,40 @@ func planFor(reg *Registry, exp *experiment.Experiment, runs []experiment.Run) (
 			for _, pl := range st.Plugins {
 				ss.Plugins = append(ss.Plugins, PluginSpec{Slot: pl.Kind, Name: pl.Name, Path: pl.Path, SHA256: pl.SHA256, Config: pl.Config})
 			}
+			switch {
+			case st.InitPath != "":
+				// The file's content, not its name, is what the stage reads.
+				sum, err := fileSHA256(st.InitPath)
+				if err != nil {
+					return p, fmt.Errorf("run %s: stage %s: init_from: %w", r.ID, st.Name, err)
+				}
+				ss.InitPath = st.InitPath
+				ss.Config += fmt.Sprintf("[[init_from]]\nsha256 = %q\n", sum)
+			case k.InitFrom != "" && st.InitFrom != experiment.InitScratch && st.InitFrom != "":
+				ss.InitFrom = st.InitFrom
+				if !slices.Contains(k.Needs, st.InitFrom) {
+					ss.Needs = append(slices.Clone(k.Needs), st.InitFrom)
+				}
+			case k.InitFrom != "":
+				ss.InitFrom = experiment.InitScratch
+			}
 			spec.Stages = append(spec.Stages, ss)
 		}
 		p.Runs = append(p.Runs, spec)
 	}
 	return p, nil
+}
+
+// fileSHA256 is the lower-case hex SHA-256 of a file's content.
+func fileSHA256(path string) (string, error) {
+	f, err := os.Open(path)
+	if err != nil {
+		return "", err
+	}
+	defer f.Close()
+	h := sha256.New()
+	if _, err := io.Copy(h, f); err != nil {
+		return "", fmt.Errorf("read %s: %w", path, err)
+	}
+	return hex.EncodeToString(h.Sum(nil)), nil
 }

@@ -49,6 +49,10 @@ type StageSpec struct {
 	// Task and Model are passed to the stage's Run as Context.Task and
 	// Context.Model; Config must encode them.
 	Task, Model any
+	// InitFrom and InitPath are passed as Context.InitFrom and
+	// Context.InitPath (see there). A stage named by InitFrom must be in
+	// Needs; the content of InitPath must enter Config.
+	InitFrom, InitPath string
 }
 
 // PluginSpec is a plugin chosen for a stage's slot.

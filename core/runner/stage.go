@@ -115,6 +115,18 @@ type Kind struct {
 	// each run's results directory (for example "eval.jsonl"). The runner
 	// copies them there, atomically, whenever the stage is done or reused.
 	Publish []string
+	// InitFrom, when not empty, says that the stage trains a model that an
+	// experiment may start from another stage's model or a checkpoint file
+	// (the stage table's init_from key), and is the default source: a stage
+	// name, or "scratch". A stage named there joins the stage's Needs (so
+	// its key enters the stage's key); a file's SHA-256 enters the key.
+	InitFrom string
+	// CheckInit checks that a checkpoint file can initialise the stage's
+	// model under the decoded task and model settings (pit validate reports
+	// its error at the init_from line). Nil accepts any file.
+	CheckInit func(path string, task, model any) error
+	// Model says that the stage saves a model that init_from may name.
+	Model bool
 	// Version is part of the cache key: change it when the stage's code
 	// changes what it writes, to invalidate old entries even when the code
 	// version is pinned.
@@ -210,6 +222,10 @@ type Context struct {
 	// Sections holds the decoded extra sections the kind Reads, by name
 	// (absent if the experiment has none).
 	Sections map[string]any
+	// InitFrom is where a stage whose Kind has InitFrom starts its model:
+	// "scratch", the name of a needed stage (read it with Input), or ""
+	// with InitPath set to a checkpoint file.
+	InitFrom, InitPath string
 	// Inputs maps each needed stage's name to its artefact directory (read
 	// only).
 	Inputs map[string]string

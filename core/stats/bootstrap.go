@@ -144,3 +144,46 @@ func (b Bootstrap) ProbImprovement(a, bs []float64) (Interval, error) {
 	}
 	return interval(ProbImprovement(a, bs), reps, lvl), nil
 }
+
+// ClusterMean returns the mean of every value in clusters with a
+// percentile bootstrap interval that resamples whole clusters with
+// replacement: use it when values within a cluster are correlated, such as
+// several samples drawn for one prompt, so that the interval reflects the
+// number of prompts rather than the number of samples.
+func (b Bootstrap) ClusterMean(clusters [][]float64) (Interval, error) {
+	n, lvl, err := b.params()
+	if err != nil {
+		return Interval{}, err
+	}
+	if len(clusters) == 0 {
+		return Interval{}, fmt.Errorf("%w (no clusters)", errEmpty)
+	}
+	sums := make([]float64, len(clusters))
+	counts := make([]int, len(clusters))
+	var total float64
+	var count int
+	for i, c := range clusters {
+		if err := checkSample(c, fmt.Sprintf("cluster %d", i)); err != nil {
+			return Interval{}, err
+		}
+		for _, x := range c {
+			sums[i] += x
+		}
+		counts[i] = len(c)
+		total += sums[i]
+		count += len(c)
+	}
+	r := b.rng()
+	reps := make([]float64, n)
+	for k := range reps {
+		var s float64
+		var m int
+		for range clusters {
+			i := r.IntN(len(clusters))
+			s += sums[i]
+			m += counts[i]
+		}
+		reps[k] = s / float64(m)
+	}
+	return interval(total/float64(count), reps, lvl), nil
+}
