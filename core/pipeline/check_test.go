@@ -55,6 +55,10 @@ func checkLearning(t *testing.T, expDir string) {
 	if err != nil {
 		t.Fatal(err)
 	}
+	// sft starts from scratch and must fall a lot; pit_sft starts from the
+	// sft policy (init_from's default), so its loss starts well below where
+	// sft started, and must still fall.
+	var sftFirst float64
 	for _, st := range []string{"sft", "pit_sft"} {
 		loss := series(ms, st, "loss")
 		if len(loss) < 20 {
@@ -62,8 +66,16 @@ func checkLearning(t *testing.T, expDir string) {
 		}
 		first, last := mean(loss[:10]), mean(loss[len(loss)-10:])
 		t.Logf("%s loss %.3f → %.3f", st, first, last)
-		if !(last < 0.8*first) {
-			t.Errorf("%s: loss did not fall: first 10 steps %.3f, last 10 %.3f", st, first, last)
+		switch st {
+		case "sft":
+			sftFirst = first
+			if !(last < 0.8*first) {
+				t.Errorf("%s: loss did not fall: first 10 steps %.3f, last 10 %.3f", st, first, last)
+			}
+		case "pit_sft":
+			if !(last < first) || !(first < 0.85*sftFirst) {
+				t.Errorf("%s: loss did not fall, or did not start from a trained model: first 10 steps %.3f, last 10 %.3f (sft started at %.3f)", st, first, last, sftFirst)
+			}
 		}
 	}
 	// Both reward models rank held-out pairs above chance. Labels are
@@ -91,6 +103,20 @@ func checkLearning(t *testing.T, expDir string) {
 			t.Errorf("%s: mean reward did not rise: first 3 steps %.3f, last 3 %.3f", st, first, last)
 		}
 	}
+	// pit_rl measures its reward on policy pairs before and after RL; the
+	// gap model, trained on data pairs, orders them better than a coin.
+	var ppSteps []int
+	for _, m := range ms {
+		if m.Stage == "pit_rl" && m.Name == "policy_pairs/corr_oracle" {
+			ppSteps = append(ppSteps, m.Step)
+		}
+	}
+	if len(ppSteps) != 2 || ppSteps[0] != 0 {
+		t.Errorf("pit_rl policy_pairs/corr_oracle at steps %v, want step 0 and the last", ppSteps)
+	}
+	if acc := series(ms, "pit_rl", "policy_pairs/accuracy"); len(acc) == 0 || !(acc[0] > 0.5) {
+		t.Errorf("pit_rl policy_pairs/accuracy %v, want above 0.5 before RL", acc)
+	}
 	rows, err := results.ReadJSONL[results.EvalRow](filepath.Join(run, results.EvalFile))
 	if err != nil {
 		t.Fatal(err)
@@ -101,9 +127,15 @@ func checkLearning(t *testing.T, expDir string) {
 		if s := r.Win + r.Tie + r.Lose; s < 0.999 || s > 1.001 {
 			t.Errorf("row %+v: win+tie+lose = %v", r, s)
 		}
+		if r.Iteration > 0 && (r.DeltaCI == nil || !(r.DeltaCI.Lo <= r.Delta && r.Delta <= r.DeltaCI.Hi)) {
+			t.Errorf("row %s/%s/%d: Δ %.1f outside its interval %+v", r.Method, r.Judge, r.Iteration, r.Delta, r.DeltaCI)
+		}
+		if r.Method == MethodPIT && r.Iteration > 0 && r.VsNull == nil {
+			t.Errorf("row %s/%s/%d: no paired difference against the null", r.Method, r.Judge, r.Iteration)
+		}
 	}
 	for _, judge := range []string{JudgeOracle, JudgeBT} {
-		for _, want := range []string{"pit/" + judge + "/1", "pit/" + judge + "/2", "null/" + judge + "/1", "best-of-n/" + judge + "/1", "pit/" + judge + "/0"} {
+		for _, want := range []string{"pit/" + judge + "/1", "pit/" + judge + "/2", "null/" + judge + "/1", "best-of-n/" + judge + "/1", "pit/" + judge + "/0", "oracle-best-of-4/" + judge + "/1"} {
 			if !have[want] {
 				t.Errorf("eval table has no row %s (rows: %v)", want, have)
 			}

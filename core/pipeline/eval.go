@@ -543,7 +543,6 @@ func gapScores(c *runner.Context, m *nn.Model, refCnd bool, pairs []synth.Pair, 
 		return nil, nil, fmt.Errorf("gap scores: %w", err)
 	}
 	out := make([]results.GapScore, len(pairs))
-	st := map[string]float64{}
 	for i := range pairs {
 		g := results.GapScore{Pair: i}
 		if refCnd {
@@ -553,6 +552,19 @@ func gapScores(c *runner.Context, m *nn.Model, refCnd bool, pairs []synth.Pair, 
 			g.WL, g.LW = w-l, l-w
 		}
 		out[i] = g
+	}
+	return out, gapOrders(out), nil
+}
+
+// gapOrders are the fractions of pairs where each intended order of the
+// four gap scores holds (order_wl>ww … order_all), the mean
+// |g_ww − g_ll| and the mean of each score.
+func gapOrders(gs []results.GapScore) map[string]float64 {
+	st := map[string]float64{}
+	if len(gs) == 0 {
+		return st
+	}
+	for _, g := range gs {
 		for name, ok := range map[string]bool{
 			"wl>ww": g.WL > g.WW, "wl>ll": g.WL > g.LL, "wl>lw": g.WL > g.LW, "ww>lw": g.WW > g.LW, "ll>lw": g.LL > g.LW,
 		} {
@@ -569,14 +581,12 @@ func gapScores(c *runner.Context, m *nn.Model, refCnd bool, pairs []synth.Pair, 
 		st["mean_ll"] += g.LL
 		st["mean_lw"] += g.LW
 	}
-	n := float64(len(pairs))
-	for _, k := range []string{"order_wl>ww", "order_wl>ll", "order_wl>lw", "order_ww>lw", "order_ll>lw", "order_all"} {
+	n := float64(len(gs))
+	for _, k := range []string{"order_wl>ww", "order_wl>ll", "order_wl>lw", "order_ww>lw", "order_ll>lw", "order_all",
+		"mean_abs_ww_ll", "mean_wl", "mean_ww", "mean_ll", "mean_lw"} {
 		st[k] /= n
 	}
-	for _, k := range []string{"mean_abs_ww_ll", "mean_wl", "mean_ww", "mean_ll", "mean_lw"} {
-		st[k] /= n
-	}
-	return out, st, nil
+	return st
 }
 
 // readTable reads a run directory's eval table, if it has one.

@@ -31,16 +31,31 @@ type PITRLSettings struct {
 	RefreshSteps int     `toml:"refresh_steps"`
 	RefreshBatch int     `toml:"refresh_batch"`
 	RefreshLR    float64 `toml:"refresh_lr"`
+	// RefreshDataPairs preference pairs of the rm split join each refresh's
+	// fresh pairs, so that the refreshed model keeps what it learned from
+	// the data (0: fresh pairs only).
+	RefreshDataPairs int `toml:"refresh_data_pairs"`
+	// DiagnosticPrompts held-out prompts (rm_eval split) measure, before
+	// the first step and after the last, how the reward orders the pairs RL
+	// sees: y_ref ~ M_P^RL, y ~ the improver, labelled by the oracle (0:
+	// off). Metrics policy_pairs/*.
+	DiagnosticPrompts int `toml:"diagnostic_prompts"`
+	// EarlyStopCorr, when > 0, stops RL once the batch correlation between
+	// the reward and the oracle gain, averaged over the last hack_window
+	// steps, falls below it: the reward no longer tracks improvement. It
+	// reads the oracle, which only a synthetic task has.
+	EarlyStopCorr float64 `toml:"early_stop_corr"`
 }
 
 func defaultPITRL() *PITRLSettings {
 	return &PITRLSettings{RLSettings: defaultRL(), ReferenceTemperature: 0.4,
-		RefreshPairs: 256, RefreshSteps: 40, RefreshBatch: 32, RefreshLR: 5e-4}
+		RefreshPairs: 256, RefreshSteps: 40, RefreshBatch: 32, RefreshLR: 5e-4, DiagnosticPrompts: 256}
 }
 
 // Validate reports bad settings.
 func (s *PITRLSettings) Validate() error {
-	errs := []error{s.RLSettings.Validate()}
+	// steps = 0: the improver is the PIT SFT model (an ablation of RL).
+	errs := []error{s.RLSettings.validate(0)}
 	bad := func(key, format string, args ...any) {
 		errs = append(errs, &experiment.FieldError{Key: key, Msg: fmt.Sprintf(format, args...)})
 	}
@@ -52,6 +67,12 @@ func (s *PITRLSettings) Validate() error {
 	}
 	if !(s.RefreshLR > 0) {
 		bad("refresh_lr", "must be > 0 (got %v)", s.RefreshLR)
+	}
+	if s.RefreshDataPairs < 0 || s.DiagnosticPrompts < 0 {
+		bad("refresh_data_pairs", "refresh_data_pairs and diagnostic_prompts must be ≥ 0")
+	}
+	if s.EarlyStopCorr < 0 || s.EarlyStopCorr > 1 {
+		bad("early_stop_corr", "must be in [0, 1] (got %v)", s.EarlyStopCorr)
 	}
 	return errors.Join(errs...)
 }
@@ -68,7 +89,7 @@ func init() {
 		},
 		Settings: func() any { return defaultPITRL() },
 		Publish:  []string{improverFile},
-		Version:  "2", // 2: the hacking alarm starts over at a round change
+		Version:  "3", // 3: steps = 0, policy-pair diagnostics, early stop, refresh with data pairs
 		Run:      runPITRL,
 	})
 }
@@ -155,6 +176,12 @@ func runPITRL(c *runner.Context) error {
 	save := func(dir string, step int) (any, []string, error) {
 		return st.save(dir, step, pickSrc, refSrc, alg, cur, stats, lastRound)
 	}
+	if done == 0 {
+		if err := st.policyPairs(0); err != nil {
+			return err
+		}
+	}
+	last := done
 	for step := done + 1; step <= s.Steps; step++ {
 		if err := c.Err(); err != nil {
 			return err
@@ -231,8 +258,22 @@ func runPITRL(c *runner.Context) error {
 				st.self = append(st.self, query{prompt: q.prompt, ref: res.responses[i]})
 			}
 		}
+		last = step
+		st.corrs = append(st.corrs, corr(res.rewards, res.oracle))
+		stop := st.earlyStop(step)
 		c.Progress(step, s.Steps)
+		if stop {
+			if err := loop.metric(step, "early_stop", 1); err != nil {
+				return err
+			}
+			break
+		}
 		if err := ck.maybeSaveWith(loop.tr, step, s.Steps, save); err != nil {
+			return err
+		}
+	}
+	if last > 0 {
+		if err := st.policyPairs(last); err != nil {
 			return err
 		}
 	}
@@ -259,6 +300,22 @@ type pitState struct {
 	rng        *rand.Rand
 	self       []query // the improver's outputs of the last step, as references
 	refreshes  int
+	corrs      []float64 // per step: the batch correlation of reward and oracle gain
+}
+
+// earlyStop reports whether the reward stopped tracking the oracle gain
+// (EarlyStopCorr), warning when it did.
+func (st *pitState) earlyStop(step int) bool {
+	w := st.s.HackWindow
+	if st.s.EarlyStopCorr <= 0 || len(st.corrs) < w {
+		return false
+	}
+	m := mean(st.corrs[len(st.corrs)-w:])
+	if m >= st.s.EarlyStopCorr {
+		return false
+	}
+	st.loop.warn("early stop at step %d of %d: the reward's correlation with the oracle gain over the last %d steps is %.3f, below early_stop_corr %.3f", step, st.s.Steps, w, m, st.s.EarlyStopCorr)
+	return true
 }
 
 func (st *pitState) closeRefresh() {
@@ -407,8 +464,15 @@ func (st *pitState) refresh(step int) error {
 		}
 		pairs = append(pairs, st.task.Label(label, p, y, refs[i]))
 	}
-	if len(pairs) == 0 {
-		c.Log.Info("refresh: every sample copied its reference; nothing to learn", "step", step)
+	fresh := len(pairs)
+	if k := min(st.s.RefreshDataPairs, len(st.d.RM)); k > 0 {
+		pick := c.Rand(fmt.Sprintf("refresh-data-%d", step))
+		for _, i := range pick.Perm(len(st.d.RM))[:k] {
+			pairs = append(pairs, st.d.RM[i])
+		}
+	}
+	if fresh == 0 {
+		c.Log.Info("refresh: every sample copied its reference; nothing new to learn", "step", step)
 		return nil
 	}
 	if st.rmTrainer == nil {
@@ -433,7 +497,7 @@ func (st *pitState) refresh(step int) error {
 	for _, m := range []struct {
 		name string
 		v    float64
-	}{{"refresh/pairs", float64(len(pairs))}, {"refresh/loss", loss}, {"refresh/accuracy", acc}} {
+	}{{"refresh/pairs", float64(fresh)}, {"refresh/data_pairs", float64(len(pairs) - fresh)}, {"refresh/loss", loss}, {"refresh/accuracy", acc}} {
 		if err := st.loop.metric(step, m.name, m.v); err != nil {
 			return err
 		}
@@ -469,6 +533,7 @@ type pitCheckpoint struct {
 	RewardModel string             `json:"reward_model,omitempty"` // refreshed reward model's trainer, a file of the checkpoint
 	Stats       map[string]float64 `json:"stats"`
 	LastRound   int                `json:"last_round"`
+	Corrs       []float64          `json:"corrs,omitempty"`
 }
 
 // selfRef is one of the improver's outputs kept as a reference.
@@ -481,7 +546,7 @@ type selfRef struct {
 // refreshed reward model's trainer into dir when there is one.
 func (st *pitState) save(dir string, step int, pickSrc, refSrc *rand.PCG, alg sdk.Algorithm, cur sdk.Curriculum, stats map[string]float64, lastRound int) (any, []string, error) {
 	cp := pitCheckpoint{Hack: st.loop.hack.save(), PickOrder: st.pick.order, PickIndex: st.pick.i,
-		Refreshes: st.refreshes, Stats: stats, LastRound: lastRound}
+		Refreshes: st.refreshes, Stats: stats, LastRound: lastRound, Corrs: st.corrs}
 	var err error
 	if cp.Algorithm, err = alg.SaveState(st.c); err != nil {
 		return nil, nil, fmt.Errorf("algorithm state: %w", err)
@@ -530,6 +595,7 @@ func (st *pitState) restore(cp *pitCheckpoint, ck *checkpointer, pickSrc, refSrc
 		st.self = append(st.self, query{prompt: r.Prompt, ref: r.Ref})
 	}
 	st.refreshes = cp.Refreshes
+	st.corrs = cp.Corrs
 	if cp.RewardModel != "" {
 		tr, err := nn.LoadTrainer(ck.path(cp.RewardModel))
 		if err != nil {

@@ -33,13 +33,16 @@ func defaultRL() RLSettings {
 }
 
 // Validate reports bad settings.
-func (s *RLSettings) Validate() error {
+func (s *RLSettings) Validate() error { return s.validate(1) }
+
+// validate is Validate with the least number of steps allowed.
+func (s *RLSettings) validate(minSteps int) error {
 	var errs []error
 	bad := func(key, format string, args ...any) {
 		errs = append(errs, &experiment.FieldError{Key: key, Msg: fmt.Sprintf(format, args...)})
 	}
-	if s.Steps < 1 {
-		bad("steps", "must be at least 1 (got %d)", s.Steps)
+	if s.Steps < minSteps {
+		bad("steps", "must be at least %d (got %d)", minSteps, s.Steps)
 	}
 	if s.Prompts < 1 {
 		bad("prompts_per_step", "must be at least 1 (got %d)", s.Prompts)

@@ -3,6 +3,7 @@ package pipeline
 import (
 	"context"
 	"flag"
+	"fmt"
 	"math"
 	"os"
 	"path/filepath"
@@ -362,5 +363,31 @@ func TestHackAlarmReset(t *testing.T) {
 	}
 	if _, ok := h.observe(20, 16, -0.2); !ok {
 		t.Error("no alarm after two full windows of rising reward and falling oracle")
+	}
+}
+
+func TestEarlyStop(t *testing.T) {
+	for _, tc := range []struct {
+		name      string
+		threshold float64
+		corrs     []float64
+		want      bool
+	}{
+		{"off", 0, []float64{-1, -1, -1}, false},
+		{"window not full", 0.1, []float64{-1, -1}, false},
+		{"tracks", 0.1, []float64{-1, 0.3, 0.2, 0.1}, false},
+		{"stopped tracking", 0.1, []float64{0.5, 0.1, 0.05, 0.0}, true},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			var warned string
+			st := &pitState{s: &PITRLSettings{RLSettings: RLSettings{HackWindow: 3, Steps: 10}, EarlyStopCorr: tc.threshold},
+				loop: &rlLoop{warn: func(f string, a ...any) { warned = fmt.Sprintf(f, a...) }}, corrs: tc.corrs}
+			if got := st.earlyStop(len(tc.corrs)); got != tc.want {
+				t.Errorf("earlyStop = %v, want %v", got, tc.want)
+			}
+			if tc.want && !strings.Contains(warned, "early stop at step 4 of 10") {
+				t.Errorf("warning %q", warned)
+			}
+		})
 	}
 }
