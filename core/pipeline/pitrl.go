@@ -259,7 +259,6 @@ func runPITRL(c *runner.Context) error {
 			}
 		}
 		last = step
-		st.corrs = append(st.corrs, corr(res.rewards, res.oracle))
 		stop := st.earlyStop(step)
 		c.Progress(step, s.Steps)
 		if stop {
@@ -300,17 +299,16 @@ type pitState struct {
 	rng        *rand.Rand
 	self       []query // the improver's outputs of the last step, as references
 	refreshes  int
-	corrs      []float64 // per step: the batch correlation of reward and oracle gain
 }
 
 // earlyStop reports whether the reward stopped tracking the oracle gain
 // (EarlyStopCorr), warning when it did.
 func (st *pitState) earlyStop(step int) bool {
-	w := st.s.HackWindow
-	if st.s.EarlyStopCorr <= 0 || len(st.corrs) < w {
+	w, corrs := st.s.HackWindow, st.loop.hack.corrs // since the start or the last round change
+	if st.s.EarlyStopCorr <= 0 || len(corrs) < w {
 		return false
 	}
-	m := mean(st.corrs[len(st.corrs)-w:])
+	m := mean(corrs[len(corrs)-w:])
 	if m >= st.s.EarlyStopCorr {
 		return false
 	}
@@ -533,7 +531,6 @@ type pitCheckpoint struct {
 	RewardModel string             `json:"reward_model,omitempty"` // refreshed reward model's trainer, a file of the checkpoint
 	Stats       map[string]float64 `json:"stats"`
 	LastRound   int                `json:"last_round"`
-	Corrs       []float64          `json:"corrs,omitempty"`
 }
 
 // selfRef is one of the improver's outputs kept as a reference.
@@ -546,7 +543,7 @@ type selfRef struct {
 // refreshed reward model's trainer into dir when there is one.
 func (st *pitState) save(dir string, step int, pickSrc, refSrc *rand.PCG, alg sdk.Algorithm, cur sdk.Curriculum, stats map[string]float64, lastRound int) (any, []string, error) {
 	cp := pitCheckpoint{Hack: st.loop.hack.save(), PickOrder: st.pick.order, PickIndex: st.pick.i,
-		Refreshes: st.refreshes, Stats: stats, LastRound: lastRound, Corrs: st.corrs}
+		Refreshes: st.refreshes, Stats: stats, LastRound: lastRound}
 	var err error
 	if cp.Algorithm, err = alg.SaveState(st.c); err != nil {
 		return nil, nil, fmt.Errorf("algorithm state: %w", err)
@@ -595,7 +592,6 @@ func (st *pitState) restore(cp *pitCheckpoint, ck *checkpointer, pickSrc, refSrc
 		st.self = append(st.self, query{prompt: r.Prompt, ref: r.Ref})
 	}
 	st.refreshes = cp.Refreshes
-	st.corrs = cp.Corrs
 	if cp.RewardModel != "" {
 		tr, err := nn.LoadTrainer(ck.path(cp.RewardModel))
 		if err != nil {

@@ -45,6 +45,9 @@ func PrintReport(w io.Writer, dir string) error {
 	if err := printArms(w, runs); err != nil {
 		return err
 	}
+	if err := compareArms(w, runs); err != nil {
+		return err
+	}
 	ctx := context.Background()
 	res, err := plots.Load(ctx, dir)
 	if err != nil {

@@ -26,10 +26,15 @@ type RLSettings struct {
 	// the stage warns (in its log and the run's manifest).
 	HackWindow    int     `toml:"hack_window"`
 	HackTolerance float64 `toml:"hack_tolerance"`
+	// HackCorr also raises the alarm when the batch correlation between the
+	// reward and the oracle measure, averaged over the last HackWindow
+	// steps, falls below it after the first window was at or above it: the
+	// reward stopped tracking what it should (0: off).
+	HackCorr float64 `toml:"hack_corr"`
 }
 
 func defaultRL() RLSettings {
-	return RLSettings{Steps: 100, Prompts: 16, LR: 3e-4, ClipNorm: 1, Temperature: 1, HackWindow: 10, HackTolerance: 0.01}
+	return RLSettings{Steps: 100, Prompts: 16, LR: 3e-4, ClipNorm: 1, Temperature: 1, HackWindow: 10, HackTolerance: 0.01, HackCorr: 0.1}
 }
 
 // Validate reports bad settings.
@@ -58,6 +63,9 @@ func (s *RLSettings) validate(minSteps int) error {
 	}
 	if s.HackTolerance < 0 {
 		bad("hack_tolerance", "must be ≥ 0 (got %v)", s.HackTolerance)
+	}
+	if s.HackCorr < 0 || s.HackCorr > 1 {
+		bad("hack_corr", "must be in [0, 1] (got %v)", s.HackCorr)
 	}
 	return errors.Join(errs...)
 }
@@ -89,7 +97,7 @@ func newRLLoop(c *runner.Context, s *RLSettings, task *synth.Task, init *nn.Mode
 		return nil, fmt.Errorf("%w", err)
 	}
 	return &rlLoop{c: c, s: s, task: task, maxResp: task.Settings().MaxResponse, policy: policy, ref: init,
-		tr: tr, alg: alg, rew: rew, hack: hackAlarm{window: s.HackWindow, tol: s.HackTolerance},
+		tr: tr, alg: alg, rew: rew, hack: hackAlarm{window: s.HackWindow, tol: s.HackTolerance, corrTol: s.HackCorr},
 		metric: func(step int, name string, v float64) error { return metric(c, step, name, v) },
 		warn:   c.Warn}, nil
 }
@@ -302,7 +310,7 @@ func (l *rlLoop) step(step int, qs []query, knobs *sdk.Knobs) (*stepResult, erro
 			fin++
 		}
 	}
-	r, o := mean(res.rewards), mean(res.oracle)
+	r, o, rc := mean(res.rewards), mean(res.oracle), corr(res.rewards, res.oracle)
 	oracleName := "oracle"
 	if qs[0].ref != nil {
 		oracleName = "oracle_gain"
@@ -311,7 +319,7 @@ func (l *rlLoop) step(step int, qs []query, knobs *sdk.Knobs) (*stepResult, erro
 		name string
 		v    float64
 	}{
-		{"reward", r}, {oracleName, o}, {"reward_oracle_corr", corr(res.rewards, res.oracle)},
+		{"reward", r}, {oracleName, o}, {"reward_oracle_corr", rc},
 		{"kl", kl}, {"kl_coef", kn.KLCoef}, {"loss", pg.Loss}, {"policy_loss", pg.PolicyLoss}, {"value_loss", pg.ValueLoss},
 		{"entropy", pg.Entropy}, {"clip_frac", pg.ClipFrac}, {"response_length", lens / float64(B)}, {"finished", fin / float64(B)},
 	} {
@@ -326,7 +334,7 @@ func (l *rlLoop) step(step int, qs []query, knobs *sdk.Knobs) (*stepResult, erro
 			}
 		}
 	}
-	if msg, ok := l.hack.observe(step, r, o); ok {
+	if msg, ok := l.hack.observe(step, r, o, rc); ok {
 		l.warn("reward hacking? %s (%s)", msg, oracleName)
 		if err := l.metric(step, "hack_alarm", 1); err != nil {
 			return nil, err
@@ -391,20 +399,37 @@ func (l *rlLoop) greedyRewards(qs []query, k int) ([]float64, error) {
 // rising while the oracle measure falls, the mean of the last window of
 // steps against the window before. Both changes must exceed twice their
 // standard error (from the steps' spread), and the oracle's fall must also
-// exceed the tolerance, so that batch noise alone rarely raises it.
+// exceed the tolerance, so that batch noise alone rarely raises it. It also
+// warns once when the reward stops tracking the oracle: the batch
+// correlation of the two, averaged over the last window, falls below
+// corrTol after the first window was at or above it.
 type hackAlarm struct {
 	window       int
 	tol          float64
+	corrTol      float64
 	rewards, orc []float64
+	corrs        []float64 // per step: batch correlation of reward and oracle measure
 	lastAlarm    int
+	corrAlarmed  bool
 }
 
-func (h *hackAlarm) observe(step int, reward, oracle float64) (string, bool) {
+func (h *hackAlarm) observe(step int, reward, oracle, corr float64) (string, bool) {
 	h.rewards = append(h.rewards, reward)
 	h.orc = append(h.orc, oracle)
+	h.corrs = append(h.corrs, corr)
 	w := h.window
 	n := len(h.rewards)
-	if w < 2 || n < 2*w || (h.lastAlarm > 0 && step-h.lastAlarm < w) {
+	if w < 2 || n < 2*w {
+		return "", false
+	}
+	if h.corrTol > 0 && !h.corrAlarmed {
+		c0, c1 := mean(h.corrs[:w]), mean(h.corrs[n-w:])
+		if c0 >= h.corrTol && c1 < h.corrTol {
+			h.corrAlarmed = true
+			return fmt.Sprintf("at step %d the reward's batch correlation with the oracle measure is %.3f over the last %d steps, from %.3f over the first %d: it no longer tracks it", step, c1, w, c0, w), true
+		}
+	}
+	if h.lastAlarm > 0 && step-h.lastAlarm < w {
 		return "", false
 	}
 	r0, r1 := h.rewards[n-2*w:n-w], h.rewards[n-w:]
@@ -419,21 +444,26 @@ func (h *hackAlarm) observe(step int, reward, oracle float64) (string, bool) {
 
 // reset forgets the history, e.g. when a curriculum changes the
 // distribution of references and both measures jump.
-func (h *hackAlarm) reset() { h.rewards, h.orc = h.rewards[:0], h.orc[:0] }
+func (h *hackAlarm) reset() {
+	h.rewards, h.orc, h.corrs, h.corrAlarmed = h.rewards[:0], h.orc[:0], h.corrs[:0], false
+}
 
 // hackState is a hackAlarm's history, for checkpoints.
 type hackState struct {
-	Rewards   []float64 `json:"rewards"`
-	Oracle    []float64 `json:"oracle"`
-	LastAlarm int       `json:"last_alarm"`
+	Rewards     []float64 `json:"rewards"`
+	Oracle      []float64 `json:"oracle"`
+	Corrs       []float64 `json:"corrs,omitempty"`
+	LastAlarm   int       `json:"last_alarm"`
+	CorrAlarmed bool      `json:"corr_alarmed,omitempty"`
 }
 
 func (h *hackAlarm) save() hackState {
-	return hackState{Rewards: append([]float64(nil), h.rewards...), Oracle: append([]float64(nil), h.orc...), LastAlarm: h.lastAlarm}
+	return hackState{Rewards: append([]float64(nil), h.rewards...), Oracle: append([]float64(nil), h.orc...),
+		Corrs: append([]float64(nil), h.corrs...), LastAlarm: h.lastAlarm, CorrAlarmed: h.corrAlarmed}
 }
 
 func (h *hackAlarm) restore(s hackState) {
-	h.rewards, h.orc, h.lastAlarm = s.Rewards, s.Oracle, s.LastAlarm
+	h.rewards, h.orc, h.corrs, h.lastAlarm, h.corrAlarmed = s.Rewards, s.Oracle, s.Corrs, s.LastAlarm, s.CorrAlarmed
 }
 
 // stderrDiff is the standard error of mean(b) − mean(a).

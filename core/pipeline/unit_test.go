@@ -70,7 +70,7 @@ func TestHackAlarm(t *testing.T) {
 			h := hackAlarm{window: 5, tol: 0.01}
 			fired := 0
 			for i := 0; i < 30; i++ {
-				if msg, ok := h.observe(i+1, tt.reward(i), tt.oracle(i)); ok {
+				if msg, ok := h.observe(i+1, tt.reward(i), tt.oracle(i), 0.5); ok {
 					fired++
 					if !strings.Contains(msg, "rose") {
 						t.Errorf("message %q", msg)
@@ -82,6 +82,38 @@ func TestHackAlarm(t *testing.T) {
 			}
 			if fired > 30/5 {
 				t.Errorf("alarm fired %d times in 30 steps with window 5: more than once per window", fired)
+			}
+		})
+	}
+}
+
+// TestHackAlarmCorrelation: the alarm fires once when the reward's batch
+// correlation with the oracle falls below hack_corr after starting above
+// it, and never when it starts below (nothing was tracked to lose).
+func TestHackAlarmCorrelation(t *testing.T) {
+	for _, tc := range []struct {
+		name  string
+		corrs func(i int) float64
+		want  int
+	}{
+		{"falls", func(i int) float64 { return 0.5 - 0.05*float64(i) }, 1},
+		{"stays", func(i int) float64 { return 0.4 + 0.01*float64(i%3) }, 0},
+		{"never tracked", func(i int) float64 { return 0.02 }, 0},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			h := hackAlarm{window: 4, corrTol: 0.1}
+			fired := 0
+			for i := range 30 {
+				// reward and oracle both flat: only the correlation can fire
+				if msg, ok := h.observe(i+1, 1, 0.5, tc.corrs(i)); ok {
+					fired++
+					if !strings.Contains(msg, "no longer tracks") {
+						t.Errorf("message %q", msg)
+					}
+				}
+			}
+			if fired != tc.want {
+				t.Errorf("fired %d times, want %d", fired, tc.want)
 			}
 		})
 	}
@@ -353,15 +385,15 @@ func TestPrintReportGrid(t *testing.T) {
 func TestHackAlarmReset(t *testing.T) {
 	h := hackAlarm{window: 3, tol: 0}
 	for i := 0; i < 5; i++ {
-		h.observe(i+1, float64(i), 1-0.1*float64(i)+0.001*float64(i%2))
+		h.observe(i+1, float64(i), 1-0.1*float64(i)+0.001*float64(i%2), 0)
 	}
 	h.reset()
 	for i := 0; i < 5; i++ {
-		if _, ok := h.observe(10+i, 10+float64(i), 0.5-0.1*float64(i)+0.001*float64(i%2)); ok {
+		if _, ok := h.observe(10+i, 10+float64(i), 0.5-0.1*float64(i)+0.001*float64(i%2), 0); ok {
 			t.Fatalf("alarm %d observations after a reset, window 3", i+1)
 		}
 	}
-	if _, ok := h.observe(20, 16, -0.2); !ok {
+	if _, ok := h.observe(20, 16, -0.2, 0); !ok {
 		t.Error("no alarm after two full windows of rising reward and falling oracle")
 	}
 }
@@ -381,7 +413,7 @@ func TestEarlyStop(t *testing.T) {
 		t.Run(tc.name, func(t *testing.T) {
 			var warned string
 			st := &pitState{s: &PITRLSettings{RLSettings: RLSettings{HackWindow: 3, Steps: 10}, EarlyStopCorr: tc.threshold},
-				loop: &rlLoop{warn: func(f string, a ...any) { warned = fmt.Sprintf(f, a...) }}, corrs: tc.corrs}
+				loop: &rlLoop{warn: func(f string, a ...any) { warned = fmt.Sprintf(f, a...) }, hack: hackAlarm{corrs: tc.corrs}}}
 			if got := st.earlyStop(len(tc.corrs)); got != tc.want {
 				t.Errorf("earlyStop = %v, want %v", got, tc.want)
 			}

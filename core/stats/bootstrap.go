@@ -187,3 +187,60 @@ func (b Bootstrap) ClusterMean(clusters [][]float64) (Interval, error) {
 	}
 	return interval(total/float64(count), reps, lvl), nil
 }
+
+// HierarchicalMean is ClusterMean with one more level: groups (seeds, say)
+// of clusters (prompts) of values (draws). Each resample draws groups with
+// replacement, then clusters with replacement within each drawn group, and
+// takes the mean of every value drawn; the point estimate is the mean of
+// all values. Use it to compare arms of an experiment over seeds and
+// prompts at once: the interval includes the variation between seeds
+// (training) and between prompts (evaluation).
+func (b Bootstrap) HierarchicalMean(groups [][][]float64) (Interval, error) {
+	n, lvl, err := b.params()
+	if err != nil {
+		return Interval{}, err
+	}
+	if len(groups) == 0 {
+		return Interval{}, fmt.Errorf("%w (no groups)", errEmpty)
+	}
+	type cl struct {
+		sum float64
+		n   int
+	}
+	sums := make([][]cl, len(groups))
+	var total float64
+	var count int
+	for g, clusters := range groups {
+		if len(clusters) == 0 {
+			return Interval{}, fmt.Errorf("%w (group %d has no clusters)", errEmpty, g)
+		}
+		sums[g] = make([]cl, len(clusters))
+		for i, c := range clusters {
+			if err := checkSample(c, fmt.Sprintf("group %d cluster %d", g, i)); err != nil {
+				return Interval{}, err
+			}
+			for _, x := range c {
+				sums[g][i].sum += x
+			}
+			sums[g][i].n = len(c)
+			total += sums[g][i].sum
+			count += len(c)
+		}
+	}
+	r := b.rng()
+	reps := make([]float64, n)
+	for k := range reps {
+		var s float64
+		var m int
+		for range groups {
+			cs := sums[r.IntN(len(sums))]
+			for range cs {
+				c := cs[r.IntN(len(cs))]
+				s += c.sum
+				m += c.n
+			}
+		}
+		reps[k] = s / float64(m)
+	}
+	return interval(total/float64(count), reps, lvl), nil
+}

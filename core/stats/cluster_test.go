@@ -49,3 +49,36 @@ func TestClusterMean(t *testing.T) {
 		t.Error("NaN: no error")
 	}
 }
+
+func TestHierarchicalMean(t *testing.T) {
+	b := Bootstrap{Seed: 5}
+	// Three seeds whose prompts agree within a seed but whose levels differ:
+	// the interval must reflect the spread between seeds.
+	var groups [][][]float64
+	for _, level := range []float64{-10, 20, 50} {
+		var clusters [][]float64
+		for p := range 39 {
+			clusters = append(clusters, []float64{level + float64(p%3-1), level})
+		}
+		groups = append(groups, clusters)
+	}
+	iv, err := b.HierarchicalMean(groups)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if math.Abs(iv.Point-20) > 1e-9 {
+		t.Errorf("point %v, want 20", iv.Point)
+	}
+	if !(iv.Lo < 0 && iv.Hi > 40) {
+		t.Errorf("interval [%.1f, %.1f] does not span the seeds' spread (−10 … 50)", iv.Lo, iv.Hi)
+	}
+	// One group: the same as ClusterMean.
+	one, _ := b.HierarchicalMean(groups[:1])
+	cm, _ := b.ClusterMean(groups[0])
+	if one.Point != cm.Point || one.Hi-one.Lo > 3*(cm.Hi-cm.Lo)+1e-9 {
+		t.Errorf("one group %+v, cluster mean %+v", one, cm)
+	}
+	if _, err := b.HierarchicalMean([][][]float64{{}}); err == nil {
+		t.Error("a group without clusters: no error")
+	}
+}
