@@ -50,28 +50,37 @@ func (c *checkpoint) model() (*Model, error) {
 		return nil, err
 	}
 	m := newShell(c.Config)
+	if err := c.fill(m); err != nil {
+		return nil, err
+	}
+	return m, nil
+}
+
+// fill copies the checkpoint's weights into m, whose parameters must be the
+// checkpoint's by name and size.
+func (c *checkpoint) fill(m *Model) error {
 	if len(c.Names) != len(m.params) {
-		return nil, fmt.Errorf("checkpoint has %d parameters, config implies %d", len(c.Names), len(m.params))
+		return fmt.Errorf("checkpoint has %d parameters, config implies %d", len(c.Names), len(m.params))
 	}
 	for i, p := range m.params {
 		if c.Names[i] != p.name {
-			return nil, fmt.Errorf("checkpoint parameter %d is %q, want %q", i, c.Names[i], p.name)
+			return fmt.Errorf("checkpoint parameter %d is %q, want %q", i, c.Names[i], p.name)
 		}
 		n := p.shape.TotalSize()
 		switch d := p.t.Data().(type) {
 		case []float32:
 			if i >= len(c.F32) || len(c.F32[i]) != n {
-				return nil, fmt.Errorf("checkpoint parameter %q has the wrong size", p.name)
+				return fmt.Errorf("checkpoint parameter %q has the wrong size", p.name)
 			}
 			copy(d, c.F32[i])
 		case []float64:
 			if i >= len(c.F64) || len(c.F64[i]) != n {
-				return nil, fmt.Errorf("checkpoint parameter %q has the wrong size", p.name)
+				return fmt.Errorf("checkpoint parameter %q has the wrong size", p.name)
 			}
 			copy(d, c.F64[i])
 		}
 	}
-	return m, nil
+	return nil
 }
 
 // Save writes the model's config and weights to path atomically.

@@ -46,16 +46,11 @@ func LoadWeights(cfg Config, path string) (*Model, error) {
 	if err := checkDevice(cfg); err != nil {
 		return nil, err
 	}
-	c.Config.Device = "cpu" // the file's device does not matter: only its numbers are read
-	m, err := c.model()
-	if err != nil {
+	m := newShell(cfg)
+	if err := c.fill(m); err != nil {
 		return nil, fmt.Errorf("nn: load %s: %w", path, err)
 	}
-	out := newShell(cfg)
-	for i, p := range out.params {
-		copyData(p.t, m.params[i].t)
-	}
-	return out, nil
+	return m, nil
 }
 
 // CheckpointConfig returns the config saved in the checkpoint file at path.
