@@ -9,6 +9,7 @@ import (
 	"testing"
 
 	"github.com/pit-lab/pit/core/results"
+	"github.com/pit-lab/pit/core/stats"
 )
 
 // runDirs finds the run directories under an experiment's results.
@@ -64,7 +65,7 @@ func checkLearning(t *testing.T, expDir string) {
 		if len(loss) < 20 {
 			t.Fatalf("%s: %d loss values", st, len(loss))
 		}
-		first, last := mean(loss[:10]), mean(loss[len(loss)-10:])
+		first, last := stats.Mean(loss[:10]), stats.Mean(loss[len(loss)-10:])
 		t.Logf("%s loss %.3f → %.3f", st, first, last)
 		switch st {
 		case "sft":
@@ -97,7 +98,7 @@ func checkLearning(t *testing.T, expDir string) {
 		if len(r) < 8 {
 			t.Fatalf("%s: %d reward values", st, len(r))
 		}
-		first, last := mean(r[:3]), mean(r[len(r)-3:])
+		first, last := stats.Mean(r[:3]), stats.Mean(r[len(r)-3:])
 		t.Logf("%s reward %.3f → %.3f", st, first, last)
 		if !(last > first) {
 			t.Errorf("%s: mean reward did not rise: first 3 steps %.3f, last 3 %.3f", st, first, last)

@@ -3,9 +3,11 @@ package pipeline
 import (
 	"errors"
 	"fmt"
+	"maps"
 	"math"
 	"os"
 	"path/filepath"
+	"slices"
 	"strconv"
 
 	"github.com/pit-lab/pit/core/experiment"
@@ -203,15 +205,15 @@ func runEval(c *runner.Context) error {
 	if err != nil {
 		return err
 	}
-	for _, k := range sortedKeys(gapStats) {
+	for _, k := range slices.Sorted(maps.Keys(gapStats)) {
 		if err := metric(c, 0, "gap/"+k, gapStats[k]); err != nil {
 			return err
 		}
 	}
-	for _, k := range sortedKeys(btInfo.Heldout) {
+	for _, k := range slices.Sorted(maps.Keys(btInfo.Heldout)) {
 		c.Metric(0, "rm/heldout_"+k, btInfo.Heldout[k])
 	}
-	for _, k := range sortedKeys(gapInfo.Heldout) {
+	for _, k := range slices.Sorted(maps.Keys(gapInfo.Heldout)) {
 		c.Metric(0, "pit_rm/heldout_"+k, gapInfo.Heldout[k])
 	}
 	if err := results.WriteJSONL(filepath.Join(c.Out, results.EvalFile), rows); err != nil {
@@ -269,7 +271,7 @@ func (ev *evaluator) atTemperature(temp float64, method string) ([]results.EvalR
 		}
 		ys := make([][]int, len(smp))
 		for i, s := range smp {
-			ys[i] = s.resp
+			ys[i] = s.Resp
 		}
 		return ys, nil
 	}
@@ -292,7 +294,7 @@ func (ev *evaluator) atTemperature(temp float64, method string) ([]results.EvalR
 		}
 		ys := make([][]int, len(smp))
 		for j, s := range smp {
-			ys[j] = s.resp
+			ys[j] = s.Resp
 		}
 		sets = append(sets, judged{method: method, iter: i, ys: ys, prev: prev})
 		prev = ys
@@ -355,7 +357,7 @@ func (ev *evaluator) atTemperature(temp float64, method string) ([]results.EvalR
 		var copyRate float64
 		if set.prev != nil {
 			for j := range set.ys {
-				if equalInts(set.ys[j], set.prev[j]) {
+				if slices.Equal(set.ys[j], set.prev[j]) {
 					copyRate++
 				}
 			}
@@ -367,7 +369,7 @@ func (ev *evaluator) atTemperature(temp float64, method string) ([]results.EvalR
 			delta float64
 		}{{JudgeOracle, q, q0, ev.s.Epsilon}, {JudgeBT, r, r0, ev.s.BTEpsilon}} {
 			row := results.EvalRow{Method: set.method, Iteration: set.iter, Judge: judge.name, Temperature: temp,
-				N: n, Prompts: len(ev.prompts), Draws: ev.s.Draws, MeanOracle: mean(q), CopyRate: copyRate}
+				N: n, Prompts: len(ev.prompts), Draws: ev.s.Draws, MeanOracle: stats.Mean(q), CopyRate: copyRate}
 			vs := make([]int, n)
 			for j := range ev.items {
 				res := verdict(judge.a[j]-judge.b[j], judge.delta)
@@ -401,7 +403,7 @@ func (ev *evaluator) atTemperature(temp float64, method string) ([]results.EvalR
 		}
 		stated, hidden := ev.parts(set.ys)
 		name := fmt.Sprintf("T=%s/%s", tag, set.method)
-		c.Metric(set.iter, name+"/mean_oracle", mean(q))
+		c.Metric(set.iter, name+"/mean_oracle", stats.Mean(q))
 		c.Metric(set.iter, name+"/mean_stated", stated)
 		c.Metric(set.iter, name+"/mean_hidden", hidden)
 		if set.prev != nil {

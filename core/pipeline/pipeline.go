@@ -49,13 +49,11 @@ package pipeline
 
 import (
 	"encoding/json"
-	"errors"
 	"fmt"
-	"math"
 	"path/filepath"
-	"sort"
 
 	"github.com/pit-lab/pit/core/experiment"
+	"github.com/pit-lab/pit/core/model"
 	"github.com/pit-lab/pit/core/nn"
 	"github.com/pit-lab/pit/core/results"
 	"github.com/pit-lab/pit/core/runner"
@@ -66,59 +64,8 @@ import (
 // [task] kind = "synthetic"; the rest of the table is synth.Settings.
 const TaskKind = "synthetic"
 
-// ModelKind is the model kind of experiment files: [model] kind =
-// "transformer" (the default, being the only one), the rest ModelSettings.
-const ModelKind = "transformer"
-
-// ModelSettings size the transformer every stage trains (package nn). The
-// vocabulary and context length come from the task.
-type ModelSettings struct {
-	DModel int `toml:"d_model"` // width of the residual stream
-	Layers int `toml:"layers"`  // transformer blocks
-	Heads  int `toml:"heads"`   // attention heads; must divide d_model
-	MLP    int `toml:"mlp"`     // hidden width of each MLP; 0 means 4·d_model
-	// Device is where the models run: "cpu" (the default) or "cuda",
-	// which needs the CUDA build of pit (README, section GPU). pit run
-	// --device overrides it.
-	Device string `toml:"device"`
-}
-
-// DefaultModelSettings is the model the pipeline trains unless the file
-// says otherwise: small enough for the default experiment on two cores.
-func DefaultModelSettings() ModelSettings {
-	return ModelSettings{DModel: 32, Layers: 2, Heads: 4, Device: "cpu"}
-}
-
-// Validate reports bad sizes.
-func (m *ModelSettings) Validate() error {
-	var errs []error
-	if m.DModel < 1 {
-		errs = append(errs, &experiment.FieldError{Key: "d_model", Msg: fmt.Sprintf("must be at least 1 (got %d)", m.DModel)})
-	}
-	if m.Layers < 1 {
-		errs = append(errs, &experiment.FieldError{Key: "layers", Msg: fmt.Sprintf("must be at least 1 (got %d)", m.Layers)})
-	}
-	if m.Heads < 1 || (m.DModel > 0 && m.DModel%m.Heads != 0) {
-		errs = append(errs, &experiment.FieldError{Key: "heads", Msg: fmt.Sprintf("must be at least 1 and divide d_model %d (got %d)", m.DModel, m.Heads)})
-	}
-	if m.MLP < 0 {
-		errs = append(errs, &experiment.FieldError{Key: "mlp", Msg: fmt.Sprintf("must be at least 0 (got %d)", m.MLP)})
-	}
-	switch m.Device {
-	case "cpu":
-	case "cuda":
-		if !nn.CUDABuilt() {
-			errs = append(errs, &experiment.FieldError{Key: "device", Msg: `"cuda" needs the CUDA build of pit, and this binary is CPU-only: build it with scripts/cuda/build.sh (README, section GPU)`})
-		}
-	default:
-		errs = append(errs, &experiment.FieldError{Key: "device", Msg: fmt.Sprintf(`must be "cpu" or "cuda" (got %q)`, m.Device)})
-	}
-	return errors.Join(errs...)
-}
-
 func init() {
 	experiment.RegisterTask(TaskKind, func() any { s := synth.DefaultSettings(); return &s })
-	experiment.RegisterModel(ModelKind, func() any { s := DefaultModelSettings(); return &s })
 }
 
 // taskOf returns the run's synthetic task settings.
@@ -141,30 +88,8 @@ func modelConfig(c *runner.Context, task synth.Settings, seed int64) (nn.Config,
 
 // modelConfigFor is modelConfig for decoded model settings (nil: the
 // defaults).
-func modelConfigFor(task synth.Settings, model any, seed int64) (nn.Config, error) {
-	ms := DefaultModelSettings()
-	switch m := model.(type) {
-	case *ModelSettings:
-		ms = *m
-	case nil:
-	default:
-		return nn.Config{}, fmt.Errorf("model of type %T is not the %q model", model, ModelKind)
-	}
-	cfg := nn.Config{
-		Vocab:   synth.VocabSize,
-		Context: max(task.MaxContext, task.ImproverContext()),
-		DModel:  ms.DModel,
-		Layers:  ms.Layers,
-		Heads:   ms.Heads,
-		MLP:     ms.MLP,
-		Device:  ms.Device,
-		PadID:   synth.PAD,
-		Seed:    uint64(seed),
-	}.WithDefaults()
-	if err := cfg.Validate(); err != nil {
-		return cfg, fmt.Errorf("model: %w", err)
-	}
-	return cfg, nil
+func modelConfigFor(task synth.Settings, settings any, seed int64) (nn.Config, error) {
+	return model.NNConfig(settings, synth.VocabSize, max(task.MaxContext, task.ImproverContext()), synth.PAD, seed)
 }
 
 // startModel returns the model a training stage starts from, as its
@@ -293,26 +218,12 @@ func writeJSON(c *runner.Context, name string, v any) error {
 	return results.WriteJSON(filepath.Join(c.Out, name), v)
 }
 
-// metric logs a scalar, failing on non-finite values (they mean the
-// training diverged).
+// metric logs a scalar, failing on non-finite values (model.Metric).
 func metric(c *runner.Context, step int, name string, v float64) error {
-	if math.IsNaN(v) || math.IsInf(v, 0) {
-		return fmt.Errorf("step %d: %s is %v", step, name, v)
-	}
-	return c.Metric(step, name, v)
+	return model.Metric(c, step, name, v)
 }
 
 func mustJSON(v any) string {
 	b, _ := json.Marshal(v)
 	return string(b)
-}
-
-// sortedKeys returns m's keys in order.
-func sortedKeys[V any](m map[string]V) []string {
-	keys := make([]string, 0, len(m))
-	for k := range m {
-		keys = append(keys, k)
-	}
-	sort.Strings(keys)
-	return keys
 }

@@ -5,10 +5,14 @@ import (
 	"fmt"
 	"math/rand/v2"
 	"path/filepath"
+	"slices"
 
 	"github.com/pit-lab/pit/core/experiment"
+	"github.com/pit-lab/pit/core/model"
 	"github.com/pit-lab/pit/core/nn"
+	"github.com/pit-lab/pit/core/rl"
 	"github.com/pit-lab/pit/core/runner"
+	"github.com/pit-lab/pit/core/stats"
 	"github.com/pit-lab/pit/core/task/synth"
 	"github.com/pit-lab/pit/plugins/sdk"
 )
@@ -55,7 +59,7 @@ func defaultPITRL() *PITRLSettings {
 // Validate reports bad settings.
 func (s *PITRLSettings) Validate() error {
 	// steps = 0: the improver is the PIT SFT model (an ablation of RL).
-	errs := []error{s.RLSettings.validate(0)}
+	errs := []error{s.RLSettings.Check(0)}
 	bad := func(key, format string, args ...any) {
 		errs = append(errs, &experiment.FieldError{Key: key, Msg: fmt.Sprintf(format, args...)})
 	}
@@ -130,7 +134,7 @@ func runPITRL(c *runner.Context) error {
 		return err
 	}
 	models := NewModelService(task, rm)
-	rew, desc, err := RewardPlugin(c, models)
+	rew, desc, err := model.RewardPlugin(c, models)
 	if err != nil {
 		return err
 	}
@@ -141,29 +145,29 @@ func runPITRL(c *runner.Context) error {
 	if desc.NeedsLearnedModel && desc.Name != info.Plugin {
 		c.Log.Info("reward plugin differs from the one that trained pit_rm", "plugin", desc.Name, "pit_rm", info.Plugin)
 	}
-	alg, algDesc, err := algorithmPlugin(c)
+	alg, algDesc, err := model.AlgorithmPlugin(c)
 	if err != nil {
 		return err
 	}
-	cur, curDesc, err := curriculumPlugin(c)
+	cur, curDesc, err := model.CurriculumPlugin(c)
 	if err != nil {
 		return err
 	}
-	loop, err := newRLLoop(c, &s.RLSettings, task, init, rew, alg)
+	loop, err := rl.NewLoop(c, &s.RLSettings, task, init, rew, alg)
 	if err != nil {
 		return err
 	}
-	defer loop.close()
+	defer loop.Close()
 
 	pickSrc, refSrc := c.RandSource("prompts"), c.RandSource("references")
 	st := &pitState{c: c, s: s, d: d, task: task, loop: loop, policy: policy, models: models, rm: rm, rew: rew,
 		needsModel: desc.NeedsLearnedModel, pick: newPicker(len(d.RL), rand.New(pickSrc)), rng: rand.New(refSrc)}
 	defer st.closeRefresh()
-	stats := map[string]float64{}
+	obs := map[string]float64{}
 	lastRound := 0
 
 	var cp pitCheckpoint
-	ck, done, err := loop.startCheckpoints(&cp)
+	ck, done, err := startLoopCheckpoints(loop, c, &cp)
 	if err != nil {
 		return err
 	}
@@ -171,10 +175,10 @@ func runPITRL(c *runner.Context) error {
 		if err := st.restore(&cp, ck, pickSrc, refSrc, alg, cur); err != nil {
 			return fmt.Errorf("checkpoint: %w", err)
 		}
-		stats, lastRound = cp.Stats, cp.LastRound
+		obs, lastRound = cp.Stats, cp.LastRound
 	}
 	save := func(dir string, step int) (any, []string, error) {
-		return st.save(dir, step, pickSrc, refSrc, alg, cur, stats, lastRound)
+		return st.save(dir, step, pickSrc, refSrc, alg, cur, obs, lastRound)
 	}
 	if done == 0 {
 		if err := st.policyPairs(0); err != nil {
@@ -186,18 +190,18 @@ func runPITRL(c *runner.Context) error {
 		if err := c.Err(); err != nil {
 			return err
 		}
-		knobs, err := loop.knobs()
+		knobs, err := loop.Knobs()
 		if err != nil {
 			return err
 		}
-		plan, err := cur.Next(c, &sdk.NextRequest{Step: step - 1, TotalSteps: s.Steps, BatchSize: s.Prompts, Stats: stats})
+		plan, err := cur.Next(c, &sdk.NextRequest{Step: step - 1, TotalSteps: s.Steps, BatchSize: s.Prompts, Stats: obs})
 		if err != nil {
 			return fmt.Errorf("step %d: curriculum: %w", step, err)
 		}
 		if step > 1 && plan.Round != lastRound {
 			// Windows across a round change compare different reference
 			// distributions; the alarm starts over.
-			loop.hack.reset()
+			loop.Hack.Reset()
 		}
 		lastRound = plan.Round
 		if plan.RefreshReward {
@@ -209,19 +213,19 @@ func runPITRL(c *runner.Context) error {
 		if err != nil {
 			return fmt.Errorf("step %d: %w", step, err)
 		}
-		res, err := loop.step(step, qs, knobs)
+		res, err := loop.Step(step, qs, knobs)
 		if err != nil {
 			return fmt.Errorf("%w", err)
 		}
-		k := len(res.queries) / len(qs)
+		k := len(res.Queries) / len(qs)
 		// Per source: the reward and the oracle gain, so that a reward
 		// that rises on policy references while their gain falls shows.
 		by := map[sdk.Source][2][]float64{}
-		for i := range res.queries {
+		for i := range res.Queries {
 			src := srcs[i/k]
 			v := by[src]
-			v[0] = append(v[0], res.rewards[i])
-			v[1] = append(v[1], res.oracle[i])
+			v[0] = append(v[0], res.Rewards[i])
+			v[1] = append(v[1], res.Oracle[i])
 			by[src] = v
 		}
 		for _, src := range sdk.Sources { // in a fixed order: the same seed gives the same metrics file
@@ -229,10 +233,10 @@ func runPITRL(c *runner.Context) error {
 			if !ok {
 				continue
 			}
-			if err := ck.metric(step, "reward/"+string(src), mean(v[0])); err != nil {
+			if err := ck.metric(step, "reward/"+string(src), stats.Mean(v[0])); err != nil {
 				return err
 			}
-			if err := ck.metric(step, "oracle_gain/"+string(src), mean(v[1])); err != nil {
+			if err := ck.metric(step, "oracle_gain/"+string(src), stats.Mean(v[1])); err != nil {
 				return err
 			}
 		}
@@ -240,34 +244,34 @@ func runPITRL(c *runner.Context) error {
 			return err
 		}
 		var copies float64
-		for i, q := range res.queries {
-			if equalInts(res.responses[i], q.ref) {
+		for i, q := range res.Queries {
+			if slices.Equal(res.Responses[i], q.Ref) {
 				copies++
 			}
 		}
-		if err := ck.metric(step, "copy_rate", copies/float64(len(res.queries))); err != nil {
+		if err := ck.metric(step, "copy_rate", copies/float64(len(res.Queries))); err != nil {
 			return err
 		}
-		stats = map[string]float64{"reward": mean(res.rewards), "oracle_gain": mean(res.oracle), "round": float64(plan.Round)}
-		if err := cur.Observe(c, &sdk.ObserveRequest{Step: step - 1, Stats: stats}); err != nil {
+		obs = map[string]float64{"reward": stats.Mean(res.Rewards), "oracle_gain": stats.Mean(res.Oracle), "round": float64(plan.Round)}
+		if err := cur.Observe(c, &sdk.ObserveRequest{Step: step - 1, Stats: obs}); err != nil {
 			return fmt.Errorf("step %d: curriculum observe: %w", step, err)
 		}
 		st.self = st.self[:0]
-		for i, q := range res.queries {
-			if len(res.responses[i]) > 0 {
-				st.self = append(st.self, query{prompt: q.prompt, ref: res.responses[i]})
+		for i, q := range res.Queries {
+			if len(res.Responses[i]) > 0 {
+				st.self = append(st.self, rl.Query{Prompt: q.Prompt, Ref: res.Responses[i]})
 			}
 		}
 		last = step
 		stop := st.earlyStop(step)
 		c.Progress(step, s.Steps)
 		if stop {
-			if err := loop.metric(step, "early_stop", 1); err != nil {
+			if err := loop.Metric(step, "early_stop", 1); err != nil {
 				return err
 			}
 			break
 		}
-		if err := ck.maybeSaveWith(loop.tr, step, s.Steps, save); err != nil {
+		if err := ck.maybeSaveWith(loop.Trainer, step, s.Steps, save); err != nil {
 			return err
 		}
 	}
@@ -279,7 +283,7 @@ func runPITRL(c *runner.Context) error {
 	if err := writeJSON(c, improverFile, improverInfo{Reward: desc.Name, Algorithm: algDesc.Name, Curriculum: curDesc.Name}); err != nil {
 		return err
 	}
-	return saveModel(c, loop.policy)
+	return saveModel(c, loop.Policy)
 }
 
 // pitState is the state of a pit_rl stage between steps.
@@ -288,31 +292,31 @@ type pitState struct {
 	s          *PITRLSettings
 	d          *synth.Dataset
 	task       *synth.Task
-	loop       *rlLoop
+	loop       *rl.Loop
 	policy     *nn.Model // M_P^RL, samples policy references
-	models     *ModelService
+	models     *model.Service
 	rm         *nn.Model
 	rmTrainer  *nn.Trainer
 	rew        sdk.Reward
 	needsModel bool
 	pick       *picker
 	rng        *rand.Rand
-	self       []query // the improver's outputs of the last step, as references
+	self       []rl.Query // the improver's outputs of the last step, as references
 	refreshes  int
 }
 
 // earlyStop reports whether the reward stopped tracking the oracle gain
 // (EarlyStopCorr), warning when it did.
 func (st *pitState) earlyStop(step int) bool {
-	w, corrs := st.s.HackWindow, st.loop.hack.corrs // since the start or the last round change
+	w, corrs := st.s.HackWindow, st.loop.Hack.Corrs() // since the start or the last round change
 	if st.s.EarlyStopCorr <= 0 || len(corrs) < w {
 		return false
 	}
-	m := mean(corrs[len(corrs)-w:])
+	m := stats.Mean(corrs[len(corrs)-w:])
 	if m >= st.s.EarlyStopCorr {
 		return false
 	}
-	st.loop.warn("early stop at step %d of %d: the reward's correlation with the oracle gain over the last %d steps is %.3f, below early_stop_corr %.3f", step, st.s.Steps, w, m, st.s.EarlyStopCorr)
+	st.loop.Warn("early stop at step %d of %d: the reward's correlation with the oracle gain over the last %d steps is %.3f, below early_stop_corr %.3f", step, st.s.Steps, w, m, st.s.EarlyStopCorr)
 	return true
 }
 
@@ -324,7 +328,7 @@ func (st *pitState) closeRefresh() {
 
 // references draws one step's references as the curriculum planned them.
 // It returns the queries and each one's source.
-func (st *pitState) references(step int, plan *sdk.NextResponse) ([]query, []sdk.Source, error) {
+func (st *pitState) references(step int, plan *sdk.NextResponse) ([]rl.Query, []sdk.Source, error) {
 	n := st.s.Prompts
 	counts := map[sdk.Source]int{}
 	if len(plan.Counts) > 0 {
@@ -367,7 +371,7 @@ func (st *pitState) references(step int, plan *sdk.NextResponse) ([]query, []sdk
 		counts[sdk.SourcePolicy] += counts[sdk.SourceSelf]
 		counts[sdk.SourceSelf] = 0
 	}
-	var qs []query
+	var qs []rl.Query
 	var srcs []sdk.Source
 	var policyPrompts []synth.Prompt
 	for _, src := range sdk.Sources {
@@ -379,7 +383,7 @@ func (st *pitState) references(step int, plan *sdk.NextResponse) ([]query, []sdk
 				if src == sdk.SourceDataChosen {
 					ref = p.Chosen
 				}
-				qs = append(qs, query{prompt: p.Prompt, ref: ref})
+				qs = append(qs, rl.Query{Prompt: p.Prompt, Ref: ref})
 				srcs = append(srcs, src)
 			case sdk.SourceSelf:
 				qs = append(qs, st.self[st.rng.IntN(len(st.self))])
@@ -395,7 +399,7 @@ func (st *pitState) references(step int, plan *sdk.NextResponse) ([]query, []sdk
 			return nil, nil, err
 		}
 		for i, p := range policyPrompts {
-			qs = append(qs, query{prompt: p, ref: refs[i]})
+			qs = append(qs, rl.Query{Prompt: p, Ref: refs[i]})
 			srcs = append(srcs, sdk.SourcePolicy)
 		}
 	}
@@ -410,13 +414,13 @@ func (st *pitState) policyRefs(prompts []synth.Prompt, purpose string) ([][]int,
 	for i, p := range prompts {
 		prefixes[i] = synth.PolicyPrefix(p.Tokens())
 	}
-	smp, err := sample(st.c, st.policy, prefixes, st.s.ReferenceTemperature, st.loop.maxResp, st.c.Rand(purpose))
+	smp, err := sample(st.c, st.policy, prefixes, st.s.ReferenceTemperature, st.loop.MaxResp, st.c.Rand(purpose))
 	if err != nil {
 		return nil, fmt.Errorf("policy references: %w", err)
 	}
 	out := make([][]int, len(smp))
 	for i, s := range smp {
-		out[i] = nonEmpty(s.resp)
+		out[i] = nonEmpty(s.Resp)
 	}
 	return out, nil
 }
@@ -449,15 +453,15 @@ func (st *pitState) refresh(step int) error {
 	for i, p := range prompts {
 		prefixes[i] = synth.ImproverPrefix(p.Tokens(), refs[i])
 	}
-	ys, err := sample(c, st.loop.policy, prefixes, st.s.Temperature, st.loop.maxResp, c.Rand(fmt.Sprintf("refresh-samples-%d", step)))
+	ys, err := sample(c, st.loop.Policy, prefixes, st.s.Temperature, st.loop.MaxResp, c.Rand(fmt.Sprintf("refresh-samples-%d", step)))
 	if err != nil {
 		return err
 	}
 	label := synth.NewRand(c.Seed(fmt.Sprintf("refresh-label-%d", step)), 100, uint64(step))
 	pairs := make([]synth.Pair, 0, len(prompts))
 	for i, p := range prompts {
-		y := nonEmpty(ys[i].resp)
-		if equalInts(y, refs[i]) {
+		y := nonEmpty(ys[i].Resp)
+		if slices.Equal(y, refs[i]) {
 			continue // a copy makes no preference
 		}
 		pairs = append(pairs, st.task.Label(label, p, y, refs[i]))
@@ -496,7 +500,7 @@ func (st *pitState) refresh(step int) error {
 		name string
 		v    float64
 	}{{"refresh/pairs", float64(fresh)}, {"refresh/data_pairs", float64(len(pairs) - fresh)}, {"refresh/loss", loss}, {"refresh/accuracy", acc}} {
-		if err := st.loop.metric(step, m.name, m.v); err != nil {
+		if err := st.loop.Metric(step, m.name, m.v); err != nil {
 			return err
 		}
 	}
@@ -504,22 +508,10 @@ func (st *pitState) refresh(step int) error {
 	return nil
 }
 
-func equalInts(a, b []int) bool {
-	if len(a) != len(b) {
-		return false
-	}
-	for i := range a {
-		if a[i] != b[i] {
-			return false
-		}
-	}
-	return true
-}
-
 // pitCheckpoint is pit_rl's own state in its checkpoints: everything that
 // carries from one step to the next besides the improver's trainer.
 type pitCheckpoint struct {
-	Hack        hackState          `json:"hack"`
+	Hack        rl.HackState       `json:"hack"`
 	Algorithm   []byte             `json:"algorithm"`  // the algorithm plugin's SaveState
 	Curriculum  []byte             `json:"curriculum"` // the curriculum plugin's SaveState
 	PickSource  []byte             `json:"pick_source"`
@@ -542,7 +534,7 @@ type selfRef struct {
 // save returns pit_rl's state for a checkpoint after step, writing the
 // refreshed reward model's trainer into dir when there is one.
 func (st *pitState) save(dir string, step int, pickSrc, refSrc *rand.PCG, alg sdk.Algorithm, cur sdk.Curriculum, stats map[string]float64, lastRound int) (any, []string, error) {
-	cp := pitCheckpoint{Hack: st.loop.hack.save(), PickOrder: st.pick.order, PickIndex: st.pick.i,
+	cp := pitCheckpoint{Hack: st.loop.Hack.Save(), PickOrder: st.pick.order, PickIndex: st.pick.i,
 		Refreshes: st.refreshes, Stats: stats, LastRound: lastRound}
 	var err error
 	if cp.Algorithm, err = alg.SaveState(st.c); err != nil {
@@ -558,7 +550,7 @@ func (st *pitState) save(dir string, step int, pickSrc, refSrc *rand.PCG, alg sd
 		return nil, nil, err
 	}
 	for _, q := range st.self {
-		cp.Self = append(cp.Self, selfRef{Prompt: q.prompt, Ref: q.ref})
+		cp.Self = append(cp.Self, selfRef{Prompt: q.Prompt, Ref: q.Ref})
 	}
 	var files []string
 	if st.rmTrainer != nil {
@@ -573,7 +565,7 @@ func (st *pitState) save(dir string, step int, pickSrc, refSrc *rand.PCG, alg sd
 
 // restore puts pit_rl's state back from a checkpoint.
 func (st *pitState) restore(cp *pitCheckpoint, ck *checkpointer, pickSrc, refSrc *rand.PCG, alg sdk.Algorithm, cur sdk.Curriculum) error {
-	st.loop.hack.restore(cp.Hack)
+	st.loop.Hack.Restore(cp.Hack)
 	if err := alg.RestoreState(st.c, cp.Algorithm); err != nil {
 		return fmt.Errorf("algorithm state: %w", err)
 	}
@@ -589,7 +581,7 @@ func (st *pitState) restore(cp *pitCheckpoint, ck *checkpointer, pickSrc, refSrc
 	st.pick.order, st.pick.i = cp.PickOrder, cp.PickIndex
 	st.self = st.self[:0]
 	for _, r := range cp.Self {
-		st.self = append(st.self, query{prompt: r.Prompt, ref: r.Ref})
+		st.self = append(st.self, rl.Query{Prompt: r.Prompt, Ref: r.Ref})
 	}
 	st.refreshes = cp.Refreshes
 	if cp.RewardModel != "" {

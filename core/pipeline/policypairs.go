@@ -2,9 +2,13 @@ package pipeline
 
 import (
 	"fmt"
+	"maps"
 	"math"
+	"slices"
 
 	"github.com/pit-lab/pit/core/results"
+	"github.com/pit-lab/pit/core/rl"
+	"github.com/pit-lab/pit/core/stats"
 	"github.com/pit-lab/pit/core/task/synth"
 )
 
@@ -44,25 +48,25 @@ func (st *pitState) policyPairs(step int) error {
 	for i, p := range prompts {
 		prefixes[i] = synth.ImproverPrefix(p.Tokens(), refs[i])
 	}
-	smp, err := sample(c, st.loop.policy, prefixes, st.s.Temperature, st.loop.maxResp, c.Rand(fmt.Sprintf("diagnostic-samples-%d", step)))
+	smp, err := sample(c, st.loop.Policy, prefixes, st.s.Temperature, st.loop.MaxResp, c.Rand(fmt.Sprintf("diagnostic-samples-%d", step)))
 	if err != nil {
 		return fmt.Errorf("policy-pair diagnostics: %w", err)
 	}
-	qs := make([]query, n)
+	qs := make([]rl.Query, n)
 	ys := make([][]int, n)
 	gain := make([]float64, n)
 	for i, p := range prompts {
-		qs[i] = query{prompt: p, ref: refs[i]}
-		ys[i] = nonEmpty(smp[i].resp)
+		qs[i] = rl.Query{Prompt: p, Ref: refs[i]}
+		ys[i] = nonEmpty(smp[i].Resp)
 		gain[i] = st.task.Quality(p, ys[i]) - st.task.Quality(p, refs[i])
 	}
-	r, err := st.loop.score(qs, ys)
+	r, err := st.loop.Score(qs, ys)
 	if err != nil {
 		return fmt.Errorf("policy-pair diagnostics: %w", err)
 	}
 	// The four scores of each pair the oracle orders: w the better answer,
 	// l the worse, g_ab the reward of a against reference b.
-	var four []query
+	var four []rl.Query
 	var fourY [][]int
 	for i, p := range prompts {
 		if gain[i] == 0 {
@@ -72,12 +76,12 @@ func (st *pitState) policyPairs(step int) error {
 		if gain[i] < 0 {
 			w, l = l, w
 		}
-		four = append(four, query{prompt: p, ref: l}, query{prompt: p, ref: w}, query{prompt: p, ref: l}, query{prompt: p, ref: w})
+		four = append(four, rl.Query{Prompt: p, Ref: l}, rl.Query{Prompt: p, Ref: w}, rl.Query{Prompt: p, Ref: l}, rl.Query{Prompt: p, Ref: w})
 		fourY = append(fourY, w, w, l, l)
 	}
-	stats := map[string]float64{"corr_oracle": corr(r, gain), "oracle_gain": mean(gain), "n": float64(len(four) / 4)}
+	pp := map[string]float64{"corr_oracle": stats.Correlation(r, gain), "oracle_gain": stats.Mean(gain), "n": float64(len(four) / 4)}
 	if len(four) > 0 {
-		g, err := st.loop.score(four, fourY)
+		g, err := st.loop.Score(four, fourY)
 		if err != nil {
 			return fmt.Errorf("policy-pair diagnostics: %w", err)
 		}
@@ -86,19 +90,19 @@ func (st *pitState) policyPairs(step int) error {
 			gs[i] = results.GapScore{Pair: i, WL: g[4*i], WW: g[4*i+1], LL: g[4*i+2], LW: g[4*i+3]}
 		}
 		for k, v := range gapOrders(gs) {
-			stats[k] = v
+			pp[k] = v
 		}
-		stats["accuracy"] = stats["order_wl>lw"]
+		pp["accuracy"] = pp["order_wl>lw"]
 	}
-	for _, k := range sortedKeys(stats) {
-		v := stats[k]
+	for _, k := range slices.Sorted(maps.Keys(pp)) {
+		v := pp[k]
 		if math.IsNaN(v) {
 			continue
 		}
-		if err := st.loop.metric(step, "policy_pairs/"+k, v); err != nil {
+		if err := st.loop.Metric(step, "policy_pairs/"+k, v); err != nil {
 			return err
 		}
 	}
-	c.Log.Info("gap reward on policy pairs", "step", step, "corr_oracle", stats["corr_oracle"], "accuracy", stats["accuracy"], "pairs", stats["n"])
+	c.Log.Info("gap reward on policy pairs", "step", step, "corr_oracle", pp["corr_oracle"], "accuracy", pp["accuracy"], "pairs", pp["n"])
 	return nil
 }

@@ -164,10 +164,10 @@ func printArms(w io.Writer, runs []doneRun) error {
 		fmt.Fprintf(w, "  %5s %-22s %4s %6s  %-22s  %-22s\n", "T", "method", "iter", "oracle", "Δ oracle judge", "Δ bt judge")
 		for _, c := range a.order {
 			if c.iter == 0 {
-				fmt.Fprintf(w, "  %5g %-22s %4d %6.3f\n", c.temp, "y0", 0, mean(a.oracle[c]))
+				fmt.Fprintf(w, "  %5g %-22s %4d %6.3f\n", c.temp, "y0", 0, stats.Mean(a.oracle[c]))
 				continue
 			}
-			fmt.Fprintf(w, "  %5g %-22s %4d %6.3f  %s  %s\n", c.temp, c.method, c.iter, mean(a.oracle[c]), ci(a.delta[c][JudgeOracle]), ci(a.delta[c][JudgeBT]))
+			fmt.Fprintf(w, "  %5g %-22s %4d %6.3f  %s  %s\n", c.temp, c.method, c.iter, stats.Mean(a.oracle[c]), ci(a.delta[c][JudgeOracle]), ci(a.delta[c][JudgeBT]))
 		}
 	}
 	return nil

@@ -4,6 +4,8 @@ import (
 	"fmt"
 	"math/rand/v2"
 
+	"github.com/pit-lab/pit/core/model"
+	"github.com/pit-lab/pit/core/rl"
 	"github.com/pit-lab/pit/core/runner"
 	"github.com/pit-lab/pit/plugins/sdk"
 )
@@ -51,7 +53,7 @@ func runRLHF(c *runner.Context) error {
 	if err != nil {
 		return err
 	}
-	rew, desc, err := RewardPlugin(c, NewModelService(task, rm))
+	rew, desc, err := model.RewardPlugin(c, NewModelService(task, rm))
 	if err != nil {
 		return err
 	}
@@ -61,22 +63,22 @@ func runRLHF(c *runner.Context) error {
 	if desc.NeedsLearnedModel && info.ReferenceConditioned {
 		return fmt.Errorf("reward plugin %q scores r(x, y), but the rm stage trained a reference-conditioned model (with %q)", desc.Name, info.Plugin)
 	}
-	alg, _, err := algorithmPlugin(c)
+	alg, _, err := model.AlgorithmPlugin(c)
 	if err != nil {
 		return err
 	}
-	loop, err := newRLLoop(c, s, task, sft, rew, alg)
+	loop, err := rl.NewLoop(c, s, task, sft, rew, alg)
 	if err != nil {
 		return err
 	}
-	defer loop.close()
+	defer loop.Close()
 	var cp rlCheckpoint
-	ck, done, err := loop.startCheckpoints(&cp)
+	ck, done, err := startLoopCheckpoints(loop, c, &cp)
 	if err != nil {
 		return err
 	}
 	if done > 0 {
-		loop.hack.restore(cp.Hack)
+		loop.Hack.Restore(cp.Hack)
 		if err := alg.RestoreState(c, cp.Algorithm); err != nil {
 			return fmt.Errorf("checkpoint: algorithm state: %w", err)
 		}
@@ -86,39 +88,39 @@ func runRLHF(c *runner.Context) error {
 		if err != nil {
 			return nil, nil, fmt.Errorf("algorithm state: %w", err)
 		}
-		return rlCheckpoint{Hack: loop.hack.save(), Algorithm: a}, nil, nil
+		return rlCheckpoint{Hack: loop.Hack.Save(), Algorithm: a}, nil, nil
 	}
 	pick := newPicker(len(d.RL), c.Rand("prompts"))
 	for step := 1; step <= s.Steps; step++ {
 		if err := c.Err(); err != nil {
 			return err
 		}
-		qs := make([]query, s.Prompts)
+		qs := make([]rl.Query, s.Prompts)
 		for i := range qs {
-			qs[i] = query{prompt: d.RL[pick.next()].Prompt}
+			qs[i] = rl.Query{Prompt: d.RL[pick.next()].Prompt}
 		}
 		if step <= done {
 			continue // resumed: the checkpoint covers this step
 		}
-		knobs, err := loop.knobs()
+		knobs, err := loop.Knobs()
 		if err != nil {
 			return err
 		}
-		if _, err := loop.step(step, qs, knobs); err != nil {
+		if _, err := loop.Step(step, qs, knobs); err != nil {
 			return fmt.Errorf("%w", err)
 		}
 		c.Progress(step, s.Steps)
-		if err := ck.maybeSaveWith(loop.tr, step, s.Steps, save); err != nil {
+		if err := ck.maybeSaveWith(loop.Trainer, step, s.Steps, save); err != nil {
 			return err
 		}
 	}
-	return saveModel(c, loop.policy)
+	return saveModel(c, loop.Policy)
 }
 
 // rlCheckpoint is rlhf's own state in its checkpoints.
 type rlCheckpoint struct {
-	Hack      hackState `json:"hack"`
-	Algorithm []byte    `json:"algorithm"` // the algorithm plugin's SaveState
+	Hack      rl.HackState `json:"hack"`
+	Algorithm []byte       `json:"algorithm"` // the algorithm plugin's SaveState
 }
 
 // picker draws indices without replacement, reshuffling when it runs out.

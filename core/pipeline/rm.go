@@ -4,8 +4,11 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"maps"
+	"slices"
 
 	"github.com/pit-lab/pit/core/experiment"
+	"github.com/pit-lab/pit/core/model"
 	"github.com/pit-lab/pit/core/nn"
 	"github.com/pit-lab/pit/core/runner"
 	"github.com/pit-lab/pit/core/task/synth"
@@ -97,7 +100,7 @@ func runRM(c *runner.Context) error {
 		}
 	}
 	defer tr.Close()
-	rew, desc, err := RewardPlugin(c, NewModelService(task, m))
+	rew, desc, err := model.RewardPlugin(c, NewModelService(task, m))
 	if err != nil {
 		return err
 	}
@@ -146,7 +149,7 @@ func runRM(c *runner.Context) error {
 			if last, err = ev.run(c, m); err != nil {
 				return err
 			}
-			for _, k := range sortedKeys(last) {
+			for _, k := range slices.Sorted(maps.Keys(last)) {
 				if err := ck.metric(step, "heldout_"+k, last[k]); err != nil {
 					return err
 				}

@@ -8,6 +8,7 @@ import (
 	"slices"
 
 	"github.com/pit-lab/pit/core/experiment"
+	"github.com/pit-lab/pit/core/model"
 	"github.com/pit-lab/pit/core/nn"
 	"github.com/pit-lab/pit/core/runner"
 	"github.com/pit-lab/pit/core/task/synth"
@@ -216,11 +217,11 @@ func sampleReport(c *runner.Context, m *nn.Model, task *synth.Task, s synth.Sett
 	}
 	var q, gain, copies float64
 	for i, p := range held {
-		qi := task.Quality(p.Prompt, ys[i].resp)
+		qi := task.Quality(p.Prompt, ys[i].Resp)
 		q += qi
 		if improver {
 			gain += qi - p.QRejected
-			if slices.Equal(ys[i].resp, refs[i]) {
+			if slices.Equal(ys[i].Resp, refs[i]) {
 				copies++
 			}
 		}
@@ -240,37 +241,11 @@ func sampleReport(c *runner.Context, m *nn.Model, task *synth.Task, s synth.Sett
 	return nil
 }
 
-// sampled is one sampled response.
-type sampled struct {
-	gen  nn.Generation
-	resp []int // the response's tokens before EOS, at most MaxResponse
-}
-
 // sample continues each prefix at temperature temp (0: greedy), with at
-// most maxResp response tokens plus EOS.
-func sample(c *runner.Context, m *nn.Model, prefixes [][]int, temp float64, maxResp int, rng *rand.Rand) ([]sampled, error) {
-	if len(prefixes) == 0 {
-		return nil, nil
-	}
-	maxNew := maxResp + 1
-	for _, p := range prefixes {
-		if room := m.Config().Context - len(p); room < maxNew {
-			maxNew = max(room, 1)
-		}
-	}
-	gens, err := m.Sample(c, prefixes, nn.SampleOptions{Temperature: temp, MaxNew: maxNew, EOS: synth.EOS, Greedy: temp == 0}, rng)
-	if err != nil {
-		return nil, fmt.Errorf("sample: %w", err)
-	}
-	out := make([]sampled, len(gens))
-	for i, g := range gens {
-		r, _ := synth.CutResponse(g.Response())
-		if len(r) > maxResp {
-			r = r[:maxResp]
-		}
-		out[i] = sampled{gen: g, resp: slices.Clone(r)}
-	}
-	return out, nil
+// most maxResp response tokens plus EOS (model.Sample with the synthetic
+// task's end of response).
+func sample(c *runner.Context, m *nn.Model, prefixes [][]int, temp float64, maxResp int, rng *rand.Rand) ([]model.Sampled, error) {
+	return model.Sample(c, m, prefixes, temp, maxResp, synth.EOS, synth.CutResponse, rng)
 }
 
 // finite reports whether v is a finite number.

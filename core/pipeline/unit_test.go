@@ -4,15 +4,17 @@ import (
 	"context"
 	"flag"
 	"fmt"
-	"math"
 	"os"
 	"path/filepath"
+	"slices"
 	"strconv"
 	"strings"
 	"testing"
 
+	"github.com/pit-lab/pit/core/model"
 	"github.com/pit-lab/pit/core/nn"
 	"github.com/pit-lab/pit/core/results"
+	"github.com/pit-lab/pit/core/rl"
 	"github.com/pit-lab/pit/core/runner"
 	"github.com/pit-lab/pit/core/task/synth"
 	"github.com/pit-lab/pit/plugins/sdk"
@@ -35,90 +37,6 @@ func TestVerdict(t *testing.T) {
 	}
 }
 
-func TestCorr(t *testing.T) {
-	tests := []struct {
-		a, b []float64
-		want float64
-	}{
-		{[]float64{1, 2, 3}, []float64{2, 4, 6}, 1},
-		{[]float64{1, 2, 3}, []float64{3, 2, 1}, -1},
-		{[]float64{1, 2, 3, 4}, []float64{1, 3, 2, 4}, 0.8},
-		{[]float64{1, 1, 1}, []float64{1, 2, 3}, 0}, // constant side
-		{[]float64{1}, []float64{1}, 0},
-	}
-	for _, tt := range tests {
-		if got := corr(tt.a, tt.b); math.Abs(got-tt.want) > 1e-12 {
-			t.Errorf("corr(%v, %v) = %v, want %v", tt.a, tt.b, got, tt.want)
-		}
-	}
-}
-
-func TestHackAlarm(t *testing.T) {
-	noise := []float64{0.01, -0.02, 0.015, -0.005, 0.02, -0.01, 0.005, -0.015}
-	tests := []struct {
-		name           string
-		reward, oracle func(i int) float64
-		want           bool
-	}{
-		{"reward up, oracle down", func(i int) float64 { return 0.1*float64(i) + noise[i%8] }, func(i int) float64 { return 0.8 - 0.01*float64(i) + noise[(i+3)%8]/4 }, true},
-		{"both up", func(i int) float64 { return 0.1 * float64(i) }, func(i int) float64 { return 0.5 + 0.01*float64(i) }, false},
-		{"reward up, oracle noisy flat", func(i int) float64 { return 0.1 * float64(i) }, func(i int) float64 { return 0.7 + 3*noise[i%8] }, false},
-		{"reward flat, oracle down", func(i int) float64 { return 1 + noise[i%8] }, func(i int) float64 { return 0.8 - 0.02*float64(i) }, false},
-	}
-	for _, tt := range tests {
-		t.Run(tt.name, func(t *testing.T) {
-			h := hackAlarm{window: 5, tol: 0.01}
-			fired := 0
-			for i := 0; i < 30; i++ {
-				if msg, ok := h.observe(i+1, tt.reward(i), tt.oracle(i), 0.5); ok {
-					fired++
-					if !strings.Contains(msg, "rose") {
-						t.Errorf("message %q", msg)
-					}
-				}
-			}
-			if (fired > 0) != tt.want {
-				t.Errorf("alarm fired %d times, want fired=%v", fired, tt.want)
-			}
-			if fired > 30/5 {
-				t.Errorf("alarm fired %d times in 30 steps with window 5: more than once per window", fired)
-			}
-		})
-	}
-}
-
-// TestHackAlarmCorrelation: the alarm fires once when the reward's batch
-// correlation with the oracle falls below hack_corr after starting above
-// it, and never when it starts below (nothing was tracked to lose).
-func TestHackAlarmCorrelation(t *testing.T) {
-	for _, tc := range []struct {
-		name  string
-		corrs func(i int) float64
-		want  int
-	}{
-		{"falls", func(i int) float64 { return 0.5 - 0.05*float64(i) }, 1},
-		{"stays", func(i int) float64 { return 0.4 + 0.01*float64(i%3) }, 0},
-		{"never tracked", func(i int) float64 { return 0.02 }, 0},
-	} {
-		t.Run(tc.name, func(t *testing.T) {
-			h := hackAlarm{window: 4, corrTol: 0.1}
-			fired := 0
-			for i := range 30 {
-				// reward and oracle both flat: only the correlation can fire
-				if msg, ok := h.observe(i+1, 1, 0.5, tc.corrs(i)); ok {
-					fired++
-					if !strings.Contains(msg, "no longer tracks") {
-						t.Errorf("message %q", msg)
-					}
-				}
-			}
-			if fired != tc.want {
-				t.Errorf("fired %d times, want %d", fired, tc.want)
-			}
-		})
-	}
-}
-
 func TestMethodName(t *testing.T) {
 	for reward, want := range map[string]string{"pit-gap": "pit", "rubric": "rubric", "reward-difference": "pit-reward-difference", "oracle": "pit-oracle"} {
 		if got := methodName(reward); got != want {
@@ -137,9 +55,9 @@ func TestModelService(t *testing.T) {
 	y := synth.MustLetters("abca")
 	ref := synth.MustLetters("zzz")
 	items := []sdk.Input{
-		{Prompt: int32s(x.Tokens()), Response: int32s(y)},
-		{Prompt: append([]int32{synth.BOS}, int32s(x.Tokens())...), Response: int32s(y)}, // a leading BOS is allowed
-		{Prompt: int32s(x.Tokens()), Reference: int32s(ref), Response: int32s(y)},
+		{Prompt: model.Int32s(x.Tokens()), Response: model.Int32s(y)},
+		{Prompt: append([]int32{synth.BOS}, model.Int32s(x.Tokens())...), Response: model.Int32s(y)}, // a leading BOS is allowed
+		{Prompt: model.Int32s(x.Tokens()), Reference: model.Int32s(ref), Response: model.Int32s(y)},
 	}
 	svc := NewModelService(task, nil)
 	q, err := svc.Score(ctx, sdk.ModelOracle, items)
@@ -186,7 +104,7 @@ func TestModelService(t *testing.T) {
 			t.Errorf("reward %d = %v, want %v (the layout the model service uses differs)", i, r[i], want[i])
 		}
 	}
-	long := sdk.Input{Prompt: int32s(x.Tokens()), Reference: make([]int32, 40), Response: int32s(y)}
+	long := sdk.Input{Prompt: model.Int32s(x.Tokens()), Reference: make([]int32, 40), Response: model.Int32s(y)}
 	if _, err := svc.Score(ctx, sdk.ModelReward, []sdk.Input{long}); err == nil {
 		t.Error("an input longer than the context: no error")
 	}
@@ -223,7 +141,7 @@ func TestReferences(t *testing.T) {
 		t.Fatal(err)
 	}
 	c := &runner.Context{Context: ctx, Stage: "pit_rl"}
-	st := &pitState{c: c, s: defaultPITRL(), d: d, task: task, loop: &rlLoop{maxResp: s.MaxResponse}, policy: m,
+	st := &pitState{c: c, s: defaultPITRL(), d: d, task: task, loop: &rl.Loop{MaxResp: s.MaxResponse}, policy: m,
 		pick: newPicker(len(d.RL), runner.NewRand(2)), rng: runner.NewRand(3)}
 	st.s.Prompts = 8
 	plan := &sdk.NextResponse{Counts: map[sdk.Source]int{sdk.SourceDataRejected: 2, sdk.SourceDataChosen: 1, sdk.SourcePolicy: 2, sdk.SourceSelf: 3}}
@@ -234,13 +152,13 @@ func TestReferences(t *testing.T) {
 	count := map[sdk.Source]int{}
 	for i, q := range qs {
 		count[srcs[i]]++
-		if len(q.ref) == 0 {
+		if len(q.Ref) == 0 {
 			t.Errorf("reference %d (%s) is empty", i, srcs[i])
 		}
 		if srcs[i] == sdk.SourceDataRejected || srcs[i] == sdk.SourceDataChosen {
 			found := false
 			for _, p := range d.RL {
-				if p.Prompt == q.prompt && (equalInts(q.ref, p.Rejected) && srcs[i] == sdk.SourceDataRejected || equalInts(q.ref, p.Chosen) && srcs[i] == sdk.SourceDataChosen) {
+				if p.Prompt == q.Prompt && (slices.Equal(q.Ref, p.Rejected) && srcs[i] == sdk.SourceDataRejected || slices.Equal(q.Ref, p.Chosen) && srcs[i] == sdk.SourceDataChosen) {
 					found = true
 				}
 			}
@@ -256,14 +174,14 @@ func TestReferences(t *testing.T) {
 		}
 	}
 	// With earlier outputs, self references come from them.
-	st.self = []query{{prompt: d.RL[0].Prompt, ref: synth.MustLetters("abc")}}
+	st.self = []rl.Query{{Prompt: d.RL[0].Prompt, Ref: synth.MustLetters("abc")}}
 	qs, srcs, err = st.references(2, plan)
 	if err != nil {
 		t.Fatal(err)
 	}
 	for i := range qs {
-		if srcs[i] == sdk.SourceSelf && !equalInts(qs[i].ref, synth.MustLetters("abc")) {
-			t.Errorf("self reference %v is not the improver's output", qs[i].ref)
+		if srcs[i] == sdk.SourceSelf && !slices.Equal(qs[i].Ref, synth.MustLetters("abc")) {
+			t.Errorf("self reference %v is not the improver's output", qs[i].Ref)
 		}
 	}
 	if _, _, err := st.references(3, &sdk.NextResponse{Counts: map[sdk.Source]int{sdk.SourcePolicy: 3}}); err == nil {
@@ -318,14 +236,14 @@ func TestSettingsValidate(t *testing.T) {
 		&RLSettings{Steps: 1, Prompts: 1, LR: 1, Temperature: 0, HackWindow: 1},
 		&EvalSettings{Temperatures: nil, Iterations: 1, BestOfN: 2},
 		&EvalSettings{Temperatures: []float64{0.4}, Iterations: 1, BestOfN: 1},
-		&ModelSettings{DModel: 30, Layers: 1, Heads: 4},
+		&model.Settings{DModel: 30, Layers: 1, Heads: 4},
 	}
 	for i, s := range bad {
 		if err := s.Validate(); err == nil {
 			t.Errorf("%d: %+v validated", i, s)
 		}
 	}
-	good := []interface{ Validate() error }{defaultSFT(), defaultRM(), defaultPITRL(), defaultEval(), func() *ModelSettings { m := DefaultModelSettings(); return &m }()}
+	good := []interface{ Validate() error }{defaultSFT(), defaultRM(), defaultPITRL(), defaultEval(), func() *model.Settings { m := model.DefaultSettings(); return &m }()}
 	for i, s := range good {
 		if err := s.Validate(); err != nil {
 			t.Errorf("default %d: %v", i, err)
@@ -382,22 +300,6 @@ func TestPrintReportGrid(t *testing.T) {
 	}
 }
 
-func TestHackAlarmReset(t *testing.T) {
-	h := hackAlarm{window: 3, tol: 0}
-	for i := 0; i < 5; i++ {
-		h.observe(i+1, float64(i), 1-0.1*float64(i)+0.001*float64(i%2), 0)
-	}
-	h.reset()
-	for i := 0; i < 5; i++ {
-		if _, ok := h.observe(10+i, 10+float64(i), 0.5-0.1*float64(i)+0.001*float64(i%2), 0); ok {
-			t.Fatalf("alarm %d observations after a reset, window 3", i+1)
-		}
-	}
-	if _, ok := h.observe(20, 16, -0.2, 0); !ok {
-		t.Error("no alarm after two full windows of rising reward and falling oracle")
-	}
-}
-
 func TestEarlyStop(t *testing.T) {
 	for _, tc := range []struct {
 		name      string
@@ -413,7 +315,7 @@ func TestEarlyStop(t *testing.T) {
 		t.Run(tc.name, func(t *testing.T) {
 			var warned string
 			st := &pitState{s: &PITRLSettings{RLSettings: RLSettings{HackWindow: 3, Steps: 10}, EarlyStopCorr: tc.threshold},
-				loop: &rlLoop{warn: func(f string, a ...any) { warned = fmt.Sprintf(f, a...) }, hack: hackAlarm{corrs: tc.corrs}}}
+				loop: loopWithCorrs(tc.corrs, func(f string, a ...any) { warned = fmt.Sprintf(f, a...) })}
 			if got := st.earlyStop(len(tc.corrs)); got != tc.want {
 				t.Errorf("earlyStop = %v, want %v", got, tc.want)
 			}
@@ -422,4 +324,14 @@ func TestEarlyStop(t *testing.T) {
 			}
 		})
 	}
+}
+
+// loopWithCorrs is an RL loop whose hacking alarm has observed the given
+// batch correlations (and nothing else that could fire it).
+func loopWithCorrs(corrs []float64, warn func(string, ...any)) *rl.Loop {
+	l := &rl.Loop{Warn: warn}
+	for i, c := range corrs {
+		l.Hack.Observe(i+1, 1, 0.5, c)
+	}
+	return l
 }

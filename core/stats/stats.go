@@ -194,3 +194,38 @@ func sorted(xs []float64) []float64 {
 	slices.Sort(s)
 	return s
 }
+
+// Variance returns the sample variance of xs (divided by n − 1), or 0 for
+// fewer than two values.
+func Variance(xs []float64) float64 {
+	if len(xs) < 2 {
+		return 0
+	}
+	m := Mean(xs)
+	var s float64
+	for _, x := range xs {
+		s += (x - m) * (x - m)
+	}
+	return s / float64(len(xs)-1)
+}
+
+// Correlation returns Pearson's correlation of a and b, or 0 when they
+// differ in length, hold fewer than two values or either is constant (a
+// batch whose reward is constant tracks nothing).
+func Correlation(a, b []float64) float64 {
+	if len(a) != len(b) || len(a) < 2 {
+		return 0
+	}
+	ma, mb := Mean(a), Mean(b)
+	var sab, saa, sbb float64
+	for i := range a {
+		da, db := a[i]-ma, b[i]-mb
+		sab += da * db
+		saa += da * da
+		sbb += db * db
+	}
+	if saa == 0 || sbb == 0 {
+		return 0
+	}
+	return sab / math.Sqrt(saa*sbb)
+}

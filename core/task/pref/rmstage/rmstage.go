@@ -18,20 +18,18 @@
 //	import _ "github.com/pit-lab/pit/core/task/pref/rmstage"
 //
 // The model is the experiment's [model] (kind "transformer", package
-// pipeline's ModelSettings) over pref's byte-level vocabulary, sized for
+// core/model's Settings) over pref's byte-level vocabulary, sized for
 // the longest reference-conditioned input.
 package rmstage
 
 import (
-	"context"
 	"errors"
 	"fmt"
 	"path/filepath"
-	"sync"
 
 	"github.com/pit-lab/pit/core/experiment"
 	"github.com/pit-lab/pit/core/nn"
-	"github.com/pit-lab/pit/core/pipeline"
+	"github.com/pit-lab/pit/core/model"
 	"github.com/pit-lab/pit/core/results"
 	"github.com/pit-lab/pit/core/runner"
 	"github.com/pit-lab/pit/core/stats"
@@ -233,70 +231,15 @@ func runData(c *runner.Context) error {
 	return nil
 }
 
-// modelService scores inputs with the stage's reward model for plugins that
-// call back (sdk.ModelService).
-type modelService struct {
-	mu sync.Mutex
-	m  *nn.Model
-}
-
-func (s *modelService) Score(ctx context.Context, model string, items []sdk.Input) ([]float64, error) {
-	if model != sdk.ModelReward {
-		return nil, fmt.Errorf("model service: preference data have no %q model (only %q)", model, sdk.ModelReward)
-	}
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	seqs := make([][]int, len(items))
-	for i, it := range items {
-		seqs[i] = layoutInput(it)
-		if len(seqs[i]) > s.m.Config().Context {
-			return nil, fmt.Errorf("model service: item %d: %d tokens exceed the model's context %d", i, len(seqs[i]), s.m.Config().Context)
-		}
-	}
-	if len(seqs) == 0 {
-		return []float64{}, nil
-	}
-	return s.m.Rewards(ctx, seqs)
-}
-
 // layoutInput lays out a plugin's input as the model reads it: the gap
 // layout when it has a reference.
-func layoutInput(it sdk.Input) []int {
+func layoutInput(it sdk.Input) ([]int, error) {
 	if len(it.Reference) > 0 {
-		return pref.LayoutGap(ints(it.Prompt), ints(it.Reference), ints(it.Response))
+		return pref.LayoutGap(model.Ints(it.Prompt), model.Ints(it.Reference), model.Ints(it.Response)), nil
 	}
-	return pref.Layout(ints(it.Prompt), ints(it.Response))
-}
-
-func ints(v []int32) []int {
-	out := make([]int, len(v))
-	for i, x := range v {
-		out[i] = int(x)
-	}
-	return out
-}
-
-func int32s(v []int) []int32 {
-	out := make([]int32, len(v))
-	for i, x := range v {
-		out[i] = int32(x)
-	}
-	return out
+	return pref.Layout(model.Ints(it.Prompt), model.Ints(it.Response)), nil
 }
 
 func modelConfig(c *runner.Context, s *pref.Settings) (nn.Config, error) {
-	ms := pipeline.DefaultModelSettings()
-	switch m := c.Model.(type) {
-	case *pipeline.ModelSettings:
-		ms = *m
-	case nil:
-	default:
-		return nn.Config{}, fmt.Errorf("model of type %T is not the %q model", c.Model, pipeline.ModelKind)
-	}
-	cfg := nn.Config{Vocab: pref.VocabSize, Context: s.GapContext(), DModel: ms.DModel, Layers: ms.Layers,
-		Heads: ms.Heads, MLP: ms.MLP, Device: ms.Device, PadID: pref.PAD, Seed: uint64(c.Seed("init"))}.WithDefaults()
-	if err := cfg.Validate(); err != nil {
-		return cfg, fmt.Errorf("model: %w", err)
-	}
-	return cfg, nil
+	return model.NNConfig(c.Model, pref.VocabSize, s.GapContext(), pref.PAD, c.Seed("init"))
 }

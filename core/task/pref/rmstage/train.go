@@ -7,7 +7,7 @@ import (
 	"time"
 
 	"github.com/pit-lab/pit/core/nn"
-	"github.com/pit-lab/pit/core/pipeline"
+	"github.com/pit-lab/pit/core/model"
 	"github.com/pit-lab/pit/core/results"
 	"github.com/pit-lab/pit/core/runner"
 	"github.com/pit-lab/pit/core/task/pref"
@@ -63,7 +63,7 @@ func runRM(c *runner.Context) error {
 	if err != nil {
 		return fmt.Errorf("model: %w", err)
 	}
-	rew, desc, err := pipeline.RewardPlugin(c, &modelService{m: m})
+	rew, desc, err := model.RewardPlugin(c, model.NewService(m, layoutInput, nil))
 	if err != nil {
 		return err
 	}
@@ -166,7 +166,7 @@ func runRM(c *runner.Context) error {
 func comparisons(ctx context.Context, rew sdk.Reward, batch []pref.Example) ([][]int, []nn.Pair, error) {
 	req := &sdk.ComparisonsRequest{Pairs: make([]sdk.Pair, len(batch))}
 	for i, e := range batch {
-		req.Pairs[i] = sdk.Pair{Prompt: int32s(e.Prompt), Chosen: int32s(e.Chosen), Rejected: int32s(e.Rejected)}
+		req.Pairs[i] = sdk.Pair{Prompt: model.Int32s(e.Prompt), Chosen: model.Int32s(e.Chosen), Rejected: model.Int32s(e.Rejected)}
 	}
 	resp, err := rew.Comparisons(ctx, req)
 	if err != nil {
@@ -177,7 +177,7 @@ func comparisons(ctx context.Context, rew sdk.Reward, batch []pref.Example) ([][
 	}
 	seqs := make([][]int, len(resp.Inputs))
 	for i, in := range resp.Inputs {
-		seqs[i] = layoutInput(in)
+		seqs[i], _ = layoutInput(in) // preference layouts cannot fail
 	}
 	cmp := make([]nn.Pair, len(resp.Comparisons))
 	for i, cm := range resp.Comparisons {

@@ -1,4 +1,4 @@
-package pipeline
+package model
 
 import (
 	"fmt"
@@ -45,7 +45,9 @@ func RewardPlugin(c *runner.Context, models sdk.ModelService) (sdk.Reward, *sdk.
 	return r, d, nil
 }
 
-func algorithmPlugin(c *runner.Context) (sdk.Algorithm, *sdk.Description, error) {
+// AlgorithmPlugin launches the stage's RL algorithm plugin and describes
+// it; faults are recorded as RewardPlugin's are.
+func AlgorithmPlugin(c *runner.Context) (sdk.Algorithm, *sdk.Description, error) {
 	p, err := c.Plugin(string(sdk.KindAlgorithm), nil)
 	if err != nil {
 		return nil, nil, err
@@ -69,7 +71,9 @@ func algorithmPlugin(c *runner.Context) (sdk.Algorithm, *sdk.Description, error)
 	return a, d, nil
 }
 
-func curriculumPlugin(c *runner.Context) (sdk.Curriculum, *sdk.Description, error) {
+// CurriculumPlugin launches the stage's curriculum plugin and describes
+// it; faults are recorded as RewardPlugin's are.
+func CurriculumPlugin(c *runner.Context) (sdk.Curriculum, *sdk.Description, error) {
 	p, err := c.Plugin(string(sdk.KindCurriculum), nil)
 	if err != nil {
 		return nil, nil, err
@@ -91,4 +95,16 @@ func curriculumPlugin(c *runner.Context) (sdk.Curriculum, *sdk.Description, erro
 		return nil, nil, fmt.Errorf("describe the curriculum plugin: %w", err)
 	}
 	return cu, d, nil
+}
+
+// faultReporter is a plugin handle that reports its process's faults
+// (crashes, hangs, restarts; core/runner/pluginhost.Handle).
+type faultReporter interface{ OnFault(func(string)) }
+
+// reportFaults records every fault of plugin p as a warning of the stage, so
+// that it reaches the manifest of each run using the stage, and the log.
+func reportFaults(c *runner.Context, p runner.Plugin) {
+	if fr, ok := p.(faultReporter); ok {
+		fr.OnFault(func(msg string) { c.Warn("plugin fault: %s", msg) })
+	}
 }
