@@ -3,6 +3,10 @@
 // r(x, y) − r(x, y_ref). It trains exactly like bradley-terry (one
 // comparison per pair) and is the alternative to the PIT gap reward that
 // the paper never tested.
+//
+// Under rloo or grpo, whose baselines are the mean over a prompt's samples,
+// the subtracted r(x, y_ref) is a per-prompt constant and cancels in the
+// advantages: pit_rl then trains as with r(x, y) alone (docs/plugins.md).
 package rewarddiff
 
 import (
