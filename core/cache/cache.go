@@ -5,13 +5,17 @@
 //
 //	<root>/<stage>/<key>/            a committed entry (complete, never modified)
 //	<root>/<stage>/<key>/entry.json  Meta: what made the entry and when
+//	<root>/<stage>/<key>/SHA256SUMS  the SHA-256 of every other file (Verify)
+//	<root>/<stage>/.quarantine/      entries that failed their checksums
 //	<root>/<stage>/.tmp-<key>-<host>-<pid>-<n>/   an entry being written
 //	<root>/<stage>/.scratch-<key>/   checkpoints of an entry being computed
 //
 // An entry is written into a temporary directory and renamed into place when
 // the stage succeeds, so a committed entry is always complete: a process
 // killed mid-stage leaves only a temporary directory, which Clean removes once
-// its writer is gone.
+// its writer is gone. Every committed entry carries the SHA-256 of its files
+// (SumsFile); Get verifies them before an entry is used and moves an entry
+// that does not match into the stage's QuarantineDir.
 package cache
 
 import (
@@ -165,6 +169,10 @@ func (p *Pending) Commit(meta Meta, replace bool) error {
 	if err := os.WriteFile(filepath.Join(p.dir, MetaFile), append(b, '\n'), 0o644); err != nil {
 		os.RemoveAll(p.dir)
 		return fmt.Errorf("cache: %w", err)
+	}
+	if err := writeSums(p.dir); err != nil {
+		os.RemoveAll(p.dir)
+		return fmt.Errorf("cache: checksums of %s: %w", p.dir, err)
 	}
 	if err := syncTree(p.dir); err != nil {
 		os.RemoveAll(p.dir)

@@ -1,14 +1,19 @@
 package pipeline
 
 import (
+	"bytes"
+	"crypto/sha256"
+	"encoding/hex"
 	"encoding/json"
 	"errors"
 	"fmt"
 	"io/fs"
 	"os"
 	"path/filepath"
+	"strings"
 	"time"
 
+	"github.com/pit-lab/pit/core/cache"
 	"github.com/pit-lab/pit/core/nn"
 	"github.com/pit-lab/pit/core/results"
 	"github.com/pit-lab/pit/core/runner"
@@ -34,7 +39,21 @@ const CheckpointEveryEnv = "PIT_CHECKPOINT_EVERY"
 // CheckpointEveryEnv says otherwise.
 const DefaultCheckpointEvery = time.Minute
 
-const ckptStateFile = "state.json"
+// A checkpoint's state is written as an envelope that carries the SHA-256
+// of the state itself; the state carries the SHA-256 of every file it
+// names. The previous checkpoint is kept as ckptPrevFile with its files, so
+// that a checkpoint that fails its checksums (or does not decode) falls
+// back to the one before it, and then to the start.
+const (
+	ckptStateFile = "state.json"
+	ckptPrevFile  = "state-prev.json"
+)
+
+// ckptEnvelope is a checkpoint state file: the state and its SHA-256.
+type ckptEnvelope struct {
+	SHA256 string          `json:"sha256"`
+	State  json.RawMessage `json:"state"`
+}
 
 // checkpointEvery reads CheckpointEveryEnv.
 func checkpointEvery() (time.Duration, error) {
@@ -63,6 +82,8 @@ type checkpointState struct {
 	Warnings []string        `json:"warnings,omitempty"` // issued so far, issued again on resume
 	Extra    json.RawMessage `json:"extra,omitempty"`    // the stage's own state
 	Files    []string        `json:"files,omitempty"`    // the stage's own files in the directory
+	// Sums holds the SHA-256 of the trainer and of each of Files.
+	Sums map[string]string `json:"sums"`
 }
 
 // checkpointer saves and restores one training stage's progress.
@@ -106,35 +127,104 @@ func startCheckpoints(c *runner.Context, extra any) (*checkpointer, *nn.Trainer,
 }
 
 func (k *checkpointer) resume(extra any) (*nn.Trainer, int, error) {
-	var st checkpointState
-	err := results.ReadJSON(filepath.Join(k.dir, ckptStateFile), &st)
-	if errors.Is(err, fs.ErrNotExist) {
-		return nil, 0, nil
+	for _, name := range []string{ckptStateFile, ckptPrevFile} {
+		tr, st, err := k.load(name, extra)
+		if errors.Is(err, fs.ErrNotExist) {
+			continue
+		}
+		if err != nil {
+			// Never used, never deleted silently: the bad checkpoint
+			// moves aside and the one before it (or the start) is used.
+			k.quarantine(name, err)
+			continue
+		}
+		for _, m := range st.Metrics {
+			if err := k.c.Metric(m.Step, m.Name, m.Value); err != nil {
+				tr.Close()
+				return nil, 0, err
+			}
+		}
+		for _, w := range st.Warnings {
+			k.c.Warn("%s", w)
+		}
+		k.state = st
+		k.c.Log.Info("resumed from a checkpoint", "step", st.Step, "file", name)
+		return tr, st.Step, nil
 	}
+	return nil, 0, nil
+}
+
+// load reads the checkpoint whose state file is name: the envelope's and
+// every file's checksum must match before anything is decoded.
+func (k *checkpointer) load(name string, extra any) (*nn.Trainer, checkpointState, error) {
+	var st checkpointState
+	path := k.path(name)
+	b, err := os.ReadFile(path)
 	if err != nil {
-		return nil, 0, fmt.Errorf("checkpoint: %w", err)
+		return nil, st, err
+	}
+	var env ckptEnvelope
+	if err := json.Unmarshal(b, &env); err != nil {
+		return nil, st, fmt.Errorf("%s does not decode: %w", path, err)
+	}
+	var compact bytes.Buffer
+	if err := json.Compact(&compact, env.State); err != nil {
+		return nil, st, fmt.Errorf("%s does not decode: %w", path, err)
+	}
+	if sum := sha256.Sum256(compact.Bytes()); hex.EncodeToString(sum[:]) != env.SHA256 {
+		return nil, st, fmt.Errorf("%s does not match its SHA-256", path)
+	}
+	if err := json.Unmarshal(env.State, &st); err != nil {
+		return nil, st, fmt.Errorf("%s: %w", path, err)
+	}
+	for _, f := range append([]string{st.Trainer}, st.Files...) {
+		sum, err := cache.FileSHA256(k.path(f))
+		if err != nil {
+			return nil, st, fmt.Errorf("%s names %s: %w", path, f, err)
+		}
+		if sum != st.Sums[f] {
+			return nil, st, fmt.Errorf("%s does not match its SHA-256 in %s", k.path(f), path)
+		}
 	}
 	if extra != nil && len(st.Extra) > 0 {
 		if err := json.Unmarshal(st.Extra, extra); err != nil {
-			return nil, 0, fmt.Errorf("checkpoint: %w", err)
+			return nil, st, fmt.Errorf("%s: %w", path, err)
 		}
 	}
-	tr, err := nn.LoadTrainer(filepath.Join(k.dir, st.Trainer))
+	tr, err := nn.LoadTrainer(k.path(st.Trainer))
 	if err != nil {
-		return nil, 0, fmt.Errorf("checkpoint: %w", err)
+		return nil, st, err
 	}
-	for _, m := range st.Metrics {
-		if err := k.c.Metric(m.Step, m.Name, m.Value); err != nil {
-			tr.Close()
-			return nil, 0, err
+	return tr, st, nil
+}
+
+// quarantine moves the checkpoint state file name and the files it names
+// into the stage's quarantine directory (beside the checkpoint directory,
+// which is removed when the stage commits), with a REASON file, and says so
+// in the stage's log and warnings.
+func (k *checkpointer) quarantine(name string, why error) {
+	files := []string{name}
+	if b, err := os.ReadFile(k.path(name)); err == nil {
+		var env ckptEnvelope
+		var st checkpointState
+		if json.Unmarshal(b, &env) == nil && json.Unmarshal(env.State, &st) == nil {
+			files = append(files, st.Trainer)
+			files = append(files, st.Files...)
 		}
 	}
-	for _, w := range st.Warnings {
-		k.c.Warn("%s", w)
+	to := filepath.Join(filepath.Dir(k.dir), cache.QuarantineDir, fmt.Sprintf("%s-%s-%s",
+		strings.TrimPrefix(filepath.Base(k.dir), "."), strings.TrimSuffix(name, ".json"), time.Now().UTC().Format("20060102T150405.000000000")))
+	if err := os.MkdirAll(to, 0o755); err != nil {
+		to = "nowhere (" + err.Error() + ")"
+	} else {
+		for _, f := range files {
+			if f != "" {
+				os.Rename(k.path(f), filepath.Join(to, f))
+			}
+		}
+		os.WriteFile(filepath.Join(to, "REASON"), []byte(why.Error()+"\n"), 0o644)
 	}
-	k.state = st
-	k.c.Log.Info("resumed from a checkpoint", "step", st.Step)
-	return tr, st.Step, nil
+	k.c.Warn("checkpoint %s failed its checks (%v); moved to %s; resuming from the checkpoint before it, or from the start", k.path(name), why, to)
 }
 
 // metric logs a metric (as pipeline's metric does) and keeps it for the
@@ -193,7 +283,25 @@ func (k *checkpointer) maybeSaveWith(tr *nn.Trainer, step, total int, extra save
 		return fmt.Errorf("checkpoint: %w", err)
 	}
 	k.state.Step, k.state.Trainer = step, name
-	if err := results.WriteJSON(filepath.Join(k.dir, ckptStateFile), k.state); err != nil {
+	k.state.Sums = map[string]string{}
+	for _, f := range append([]string{name}, k.state.Files...) {
+		sum, err := cache.FileSHA256(k.path(f))
+		if err != nil {
+			return fmt.Errorf("checkpoint: %w", err)
+		}
+		k.state.Sums[f] = sum
+	}
+	raw, err := json.Marshal(k.state)
+	if err != nil {
+		return fmt.Errorf("checkpoint: %w", err)
+	}
+	sum := sha256.Sum256(raw)
+	// The current checkpoint becomes the previous one, then the new state
+	// is written atomically: a kill between the two leaves the previous one.
+	if err := os.Rename(k.path(ckptStateFile), k.path(ckptPrevFile)); err != nil && !errors.Is(err, fs.ErrNotExist) {
+		return fmt.Errorf("checkpoint: %w", err)
+	}
+	if err := results.WriteJSON(k.path(ckptStateFile), ckptEnvelope{SHA256: hex.EncodeToString(sum[:]), State: raw}); err != nil {
 		return fmt.Errorf("checkpoint: %w", err)
 	}
 	k.removeUnreferenced()
@@ -205,12 +313,22 @@ func (k *checkpointer) maybeSaveWith(tr *nn.Trainer, step, total int, extra save
 }
 
 // removeUnreferenced deletes the files of earlier checkpoints: everything
-// in the directory that the state just written does not name. A leftover
-// (after a kill between the two) only wastes disk until the next save.
+// in the directory that neither the state just written nor the previous
+// one names. A leftover (after a kill between the two) only wastes disk
+// until the next save.
 func (k *checkpointer) removeUnreferenced() {
-	keep := map[string]bool{ckptStateFile: true, k.state.Trainer: true}
-	for _, f := range k.state.Files {
+	keep := map[string]bool{ckptStateFile: true, ckptPrevFile: true}
+	for f := range k.state.Sums {
 		keep[f] = true
+	}
+	if b, err := os.ReadFile(k.path(ckptPrevFile)); err == nil {
+		var env ckptEnvelope
+		var prev checkpointState
+		if json.Unmarshal(b, &env) == nil && json.Unmarshal(env.State, &prev) == nil {
+			for f := range prev.Sums {
+				keep[f] = true
+			}
+		}
 	}
 	entries, err := os.ReadDir(k.dir)
 	if err != nil {

@@ -12,6 +12,7 @@ import (
 	"sync"
 	"testing"
 
+	"github.com/pit-lab/pit/core/cache"
 	"github.com/pit-lab/pit/core/results"
 	"github.com/pit-lab/pit/core/runner"
 )
@@ -43,6 +44,9 @@ func artefacts(t *testing.T, dir string) map[string][]byte {
 	err := filepath.WalkDir(dir, func(p string, d fs.DirEntry, err error) error {
 		if err != nil {
 			return err
+		}
+		if d.IsDir() && d.Name() == cache.QuarantineDir {
+			return filepath.SkipDir
 		}
 		if d.Name() == modelFile || d.Name() == rewardFile {
 			b, err := os.ReadFile(p)

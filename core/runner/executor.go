@@ -102,6 +102,9 @@ type node struct {
 	started  time.Time
 	finished time.Time
 	warnings []string
+	// cacheNote says why a cached entry was not used (it failed its
+	// checksums), for the manifests of the runs that use the stage.
+	cacheNote string
 }
 
 type runState struct {
@@ -420,7 +423,14 @@ func (ex *executor) pick() (n *node, left bool) {
 				continue
 			}
 			if !ex.opts.Force {
-				if m, ok := ex.store.Lookup(c.name, c.key); ok {
+				m, ok, err := ex.store.Get(c.name, c.key)
+				if err != nil {
+					// A corrupt entry was moved aside (the message says
+					// where); the stage is computed again.
+					ex.disp.Message(c.info(), err.Error())
+					c.cacheNote = err.Error()
+				}
+				if ok {
 					c.status = results.StatusDone
 					c.cached = true
 					c.meta = m
@@ -715,6 +725,9 @@ func (ex *executor) writeRun(r *runState, final bool) error {
 			if n.status == results.StatusInterrupted {
 				anyInterrupted = true
 			}
+		}
+		if n.cacheNote != "" {
+			m.Warnings = append(m.Warnings, n.name+": "+n.cacheNote)
 		}
 		for _, w := range n.warnings {
 			m.Warnings = append(m.Warnings, n.name+": "+w)

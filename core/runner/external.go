@@ -151,6 +151,9 @@ func ComputeInstance(ctx context.Context, plan Plan, opts Options, stage, key st
 		if _, ok := ex.store.Lookup(d.name, d.key); !ok {
 			return fmt.Errorf("runner: stage %s: input %s (%s) is not in the cache", stage, d.name, d.key)
 		}
+		if err := ex.store.Verify(d.name, d.key); err != nil {
+			return fmt.Errorf("runner: stage %s: input %s: %w (the next pit run moves it aside and computes it again)", stage, d.name, err)
+		}
 	}
 	store, err := cache.Open(ex.store.Root())
 	if err != nil {
@@ -163,8 +166,12 @@ func ComputeInstance(ctx context.Context, plan Plan, opts Options, stage, key st
 	}
 	defer unlock()
 	if !opts.Force {
-		if _, ok := ex.store.Lookup(stage, key); ok {
+		_, ok, err := ex.store.Get(stage, key)
+		if ok {
 			return nil
+		}
+		if err != nil {
+			fmt.Fprintln(os.Stderr, err) // moved aside; computed again below
 		}
 	}
 	_, _, err = ex.compute(ctx, n)

@@ -28,8 +28,8 @@ import (
 	"path/filepath"
 
 	"github.com/pit-lab/pit/core/experiment"
-	"github.com/pit-lab/pit/core/nn"
 	"github.com/pit-lab/pit/core/model"
+	"github.com/pit-lab/pit/core/nn"
 	"github.com/pit-lab/pit/core/results"
 	"github.com/pit-lab/pit/core/runner"
 	"github.com/pit-lab/pit/core/stats"

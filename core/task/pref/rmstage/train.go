@@ -6,8 +6,8 @@ import (
 	"path/filepath"
 	"time"
 
-	"github.com/pit-lab/pit/core/nn"
 	"github.com/pit-lab/pit/core/model"
+	"github.com/pit-lab/pit/core/nn"
 	"github.com/pit-lab/pit/core/results"
 	"github.com/pit-lab/pit/core/runner"
 	"github.com/pit-lab/pit/core/task/pref"
