@@ -27,6 +27,12 @@ type CheckEnv struct {
 	MemAvailable uint64
 }
 
+// MachineEnv is the CheckEnv of this machine for results in resultsDir:
+// its available memory (Linux; unknown elsewhere).
+func MachineEnv(resultsDir string) CheckEnv {
+	return CheckEnv{ResultsDir: resultsDir, MemAvailable: memAvailable()}
+}
+
 // Problem is one problem a Check finds in an arm. Key is a key path of the
 // experiment tree (as in Error.Key): Preflight reports the problem at that
 // key's line. Hint says what to change.
