@@ -100,8 +100,8 @@ func estimateStage(cfg *experiment.Config, st experiment.Stage) (memEstimate, bo
 			frozen = 3 // and the rlhf policy that writes round-1 references
 		}
 	case *EvalSettings:
-		trained, frozen = 0, 5 // both policies, both reward models, the improver
-		e.Batch, e.BatchKey = max(s.BestOfN, 1)*64, "prompts"
+		trained, frozen = 0, 5           // both policies, both reward models, the improver
+		e.Batch = max(s.BestOfN, 1) * 64 // samples in flight; no setting bounds it directly
 	default:
 		return e, false
 	}
@@ -153,13 +153,14 @@ func checkMemory(_ context.Context, arm *experiment.Arm, env experiment.CheckEnv
 		if !ok || e.Bytes <= env.MemAvailable {
 			continue
 		}
-		hint := fmt.Sprintf("lower stages.%s.%s", st.Name, e.BatchKey)
-		if e.Batch > 1 {
+		hint := "shrink [model] (d_model, layers) or the task's lengths, or run on a machine with more memory"
+		if e.BatchKey != "" {
+			batch := fmt.Sprintf("lower stages.%s.%s", st.Name, e.BatchKey)
 			if fit := fitBatch(arm.Config, st, env.MemAvailable); fit > 0 {
-				hint = fmt.Sprintf("stages.%s.%s = %d would fit", st.Name, e.BatchKey, fit)
+				batch = fmt.Sprintf("stages.%s.%s = %d would fit", st.Name, e.BatchKey, fit)
 			}
+			hint = batch + ", or " + hint
 		}
-		hint += ", or shrink [model] (d_model, layers) or the task's lengths, or run on a machine with more memory"
 		probs = append(probs, experiment.Problem{
 			Key: "stages." + st.Name,
 			Msg: fmt.Sprintf("needs about %s at its peak (%s model(s) of %s parameters, %d sequences of %d tokens per step), but this machine has %s available (MemAvailable)",
