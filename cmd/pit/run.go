@@ -102,7 +102,8 @@ func runCmd(ctx context.Context, args []string, stdout, stderr io.Writer) error 
 		root = *out
 	}
 	dir := filepath.Join(root, exp.Name)
-	if err := preflight(ctx, exp, dir, stderr, "; nothing was run"); err != nil {
+	onSlurm := *executor == slurm.Slurm || (*executor == "" && slurm.FromExperiment(exp).Kind == slurm.Slurm)
+	if err := preflight(ctx, exp, dir, !onSlurm, stderr, "; nothing was run"); err != nil {
 		return err
 	}
 
@@ -271,9 +272,15 @@ func loadExperiment(ctx context.Context, file string, stderr io.Writer, opts ...
 // compatibility, path lengths, memory) for results in dir, printing each
 // problem at file:line, then "FILE: N problem(s)" and suffix. pit validate
 // and pit run both call it, so the two cannot disagree about a file; the
-// error is exitError{1} when the file has problems.
-func preflight(ctx context.Context, exp *experiment.Experiment, dir string, stderr io.Writer, suffix string) error {
-	err := experiment.Preflight(ctx, exp, experiment.MachineEnv(dir))
+// error is exitError{1} when the file has problems. Memory is checked
+// against this machine only when the stages run here (localMemory): Slurm
+// jobs run on other nodes.
+func preflight(ctx context.Context, exp *experiment.Experiment, dir string, localMemory bool, stderr io.Writer, suffix string) error {
+	env := experiment.MachineEnv(dir)
+	if !localMemory {
+		env.MemAvailable = 0
+	}
+	err := experiment.Preflight(ctx, exp, env)
 	if err == nil {
 		return nil
 	}

@@ -10,6 +10,7 @@ import (
 	"path/filepath"
 
 	"github.com/pit-lab/pit/core/experiment"
+	"github.com/pit-lab/pit/core/runner/slurm"
 )
 
 func init() {
@@ -31,7 +32,8 @@ func runValidate(ctx context.Context, args []string, stdout, stderr io.Writer) e
 	fs.Usage = func() {
 		fmt.Fprintln(stderr, "Usage: pit validate [-plan] [-out DIR] [FILE ...]\n\nChecks experiment files (default experiments.toml) before any work starts:")
 		fmt.Fprintln(stderr, "every check pit run makes before computing (settings, plugins, stage dependencies,")
-		fmt.Fprintln(stderr, "cross-stage plugin compatibility, path lengths, memory on this machine).")
+		fmt.Fprintln(stderr, "cross-stage plugin compatibility, path lengths, memory on this machine unless the")
+		fmt.Fprintln(stderr, "file's [executor] is slurm).")
 		fs.PrintDefaults()
 	}
 	if err := fs.Parse(args); err != nil {
@@ -75,7 +77,8 @@ func runValidate(ctx context.Context, args []string, stdout, stderr io.Writer) e
 		if *out != "" {
 			root = *out
 		}
-		if err := preflight(ctx, exp, filepath.Join(root, exp.Name), stderr, ""); err != nil {
+		local := slurm.FromExperiment(exp).Kind != slurm.Slurm
+		if err := preflight(ctx, exp, filepath.Join(root, exp.Name), local, stderr, ""); err != nil {
 			if _, ok := err.(exitError); !ok {
 				return err
 			}
