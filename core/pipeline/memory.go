@@ -33,14 +33,14 @@ import (
 // sequences of 48 tokens), the measure is about 13 MiB + 17·w·P + 4.7·act;
 // the constants below round that up, so the estimate is 1.3 to 1.6 times
 // the measure. Frozen models (the KL reference, reward models, the eval's
-// policies) only score and sample: their forward graphs are taken as half a
-// trained one's, an extrapolation the calibration does not measure.
+// policies) only score and sample: their weights and a forward graph
+// without gradients, calibrated only through whole runs (docs/memory.md).
 const (
 	memBase          = 64 << 20
 	memTrainedCopies = 20
 	memActTrained    = 6
 	memFrozenCopies  = 4
-	memActFrozen     = 3
+	memActFrozen     = 1
 )
 
 // memEstimate is a stage's estimated peak and what it is made of.
@@ -100,8 +100,14 @@ func estimateStage(cfg *experiment.Config, st experiment.Stage) (memEstimate, bo
 			frozen = 3 // and the rlhf policy that writes round-1 references
 		}
 	case *EvalSettings:
-		trained, frozen = 0, 5           // both policies, both reward models, the improver
-		e.Batch = max(s.BestOfN, 1) * 64 // samples in flight; no setting bounds it directly
+		// Both policies, both reward models and the improver; every eval
+		// prompt is sampled at once, best-of-n times.
+		trained, frozen = 0, 5
+		prompts := task.Splits.Eval
+		if s.Prompts > 0 && s.Prompts < prompts {
+			prompts = s.Prompts
+		}
+		e.Batch, e.BatchKey = max(prompts, 1)*max(s.BestOfN, 1), "prompts"
 	default:
 		return e, false
 	}
@@ -142,12 +148,17 @@ func samplesPerPrompt(st experiment.Stage) int {
 }
 
 // checkMemory refuses, before any work, a stage whose estimated peak
-// memory exceeds what the machine has available.
+// memory exceeds what the machine has available, and a run whose stages
+// together do: the stages of a run share one pit process, and the memory
+// one stage used is not all returned to the system before the next starts
+// (measured: docs/memory.md), so the run's peak is bounded by the sum of
+// what each stage adds to the process.
 func checkMemory(_ context.Context, arm *experiment.Arm, env experiment.CheckEnv) []experiment.Problem {
 	if env.MemAvailable == 0 {
 		return nil
 	}
 	var probs []experiment.Problem
+	total := estimateRun(arm.Config)
 	for _, st := range arm.Config.Stages {
 		e, ok := estimateStage(arm.Config, st)
 		if !ok || e.Bytes <= env.MemAvailable {
@@ -168,7 +179,27 @@ func checkMemory(_ context.Context, arm *experiment.Arm, env experiment.CheckEnv
 			Hint: hint,
 		})
 	}
+	if len(probs) == 0 && total > env.MemAvailable {
+		probs = append(probs, experiment.Problem{
+			Key: "stages",
+			Msg: fmt.Sprintf("each stage fits, but together they may need about %s in one pit process (a stage's memory is not all returned before the next starts), and this machine has %s available (MemAvailable)",
+				bytesString(total), bytesString(env.MemAvailable)),
+			Hint: "lower the stages' batch_size or prompts_per_step, or shrink [model], or run on a machine with more memory (or with the Slurm executor, one stage per job)",
+		})
+	}
 	return probs
+}
+
+// estimateRun bounds the peak memory of a run's process: the base, plus
+// what each stage adds.
+func estimateRun(cfg *experiment.Config) uint64 {
+	total := uint64(memBase)
+	for _, st := range cfg.Stages {
+		if e, ok := estimateStage(cfg, st); ok {
+			total += e.Bytes - memBase
+		}
+	}
+	return total
 }
 
 // fitBatch returns the largest value of the stage's batch setting whose
@@ -189,6 +220,10 @@ func fitBatch(cfg *experiment.Config, st experiment.Stage, avail uint64) int {
 			c.Prompts = n
 			return &c
 		case *PITRLSettings:
+			c := *s
+			c.Prompts = n
+			return &c
+		case *EvalSettings:
 			c := *s
 			c.Prompts = n
 			return &c

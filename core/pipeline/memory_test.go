@@ -3,6 +3,7 @@ package pipeline
 import (
 	"context"
 	"fmt"
+	"io"
 	"os"
 	"os/exec"
 	"runtime"
@@ -12,6 +13,7 @@ import (
 
 	"github.com/pit-lab/pit/core/experiment"
 	"github.com/pit-lab/pit/core/nn"
+	"github.com/pit-lab/pit/core/runner"
 	"github.com/pit-lab/pit/core/task/synth"
 )
 
@@ -34,6 +36,9 @@ func TestMain(m *testing.M) {
 }
 
 func memCalChild(spec string) (uint64, error) {
+	if rest, ok := strings.CutPrefix(spec, "run,"); ok {
+		return memCalRun(rest)
+	}
 	var d, l, h, b int
 	var kind string
 	if _, err := fmt.Sscanf(strings.ReplaceAll(spec, ",", " "), "%d %d %d %d %s", &d, &l, &h, &b, &kind); err != nil {
@@ -84,6 +89,43 @@ func memCalChild(spec string) (uint64, error) {
 		}
 	}
 	runtime.KeepAlive(tr)
+	return vmHWM()
+}
+
+// runShape loads the tiny pipeline with the model shape "d,layers,heads".
+func runShape(shape string) (*experiment.Experiment, error) {
+	var d, l, h int64
+	if _, err := fmt.Sscanf(strings.ReplaceAll(shape, ",", " "), "%d %d %d", &d, &l, &h); err != nil {
+		return nil, err
+	}
+	return experiment.Load(context.Background(), "testdata/tiny.toml",
+		experiment.Set("model.d_model", d), experiment.Set("model.layers", l), experiment.Set("model.heads", h))
+}
+
+// memCalRun runs the whole tiny pipeline (plugins in process) with a model
+// of the given shape and returns the process's peak RSS.
+func memCalRun(shape string) (uint64, error) {
+	exp, err := runShape(shape)
+	if err != nil {
+		return 0, err
+	}
+	runs, err := experiment.Expand(exp)
+	if err != nil {
+		return 0, err
+	}
+	plan, err := runner.PlanFor(exp, runs)
+	if err != nil {
+		return 0, err
+	}
+	dir, err := os.MkdirTemp("", "pit-memcal-")
+	if err != nil {
+		return 0, err
+	}
+	defer os.RemoveAll(dir)
+	sum, err := runner.Execute(context.Background(), plan, runner.Options{Dir: dir, Plugins: inProcessHost{}, CodeVersion: "test", Display: runner.NewProgress(io.Discard, false)})
+	if err != nil || sum.Done != 1 {
+		return 0, fmt.Errorf("run: %+v %v", sum, err)
+	}
 	return vmHWM()
 }
 
@@ -152,6 +194,40 @@ func TestMemoryEstimateCalibrated(t *testing.T) {
 }
 
 func ptr[T any](v T) *T { return &v }
+
+// The stages of a run share one process, and it keeps much of what one
+// stage used when the next starts: the run's estimate (the sum of what
+// each stage adds) bounds the measured peak of a whole pipeline.
+func TestMemoryEstimateWholeRun(t *testing.T) {
+	if runtime.GOOS != "linux" {
+		t.Skip("peak RSS is read from /proc")
+	}
+	if testing.Short() {
+		t.Skip("runs the whole pipeline in a child process")
+	}
+	for _, shape := range []string{"64,2,4"} {
+		cmd := exec.Command(os.Args[0], "-test.run=^$")
+		cmd.Env = append(os.Environ(), memCalEnv+"=run,"+shape)
+		out, err := cmd.Output()
+		if err != nil {
+			t.Fatalf("%s: %v", shape, err)
+		}
+		measured, err := strconv.ParseUint(strings.TrimSpace(string(out)), 10, 64)
+		if err != nil {
+			t.Fatalf("%s: %q", shape, out)
+		}
+		exp, err := runShape(shape)
+		if err != nil {
+			t.Fatal(err)
+		}
+		est := estimateRun(exp.Arms[0].Config)
+		ratio := float64(est) / float64(measured)
+		t.Logf("whole run, d_model,layers,heads %-8s measured peak RSS %4d MiB, estimate %4d MiB (%.2f×)", shape, measured>>20, est>>20, ratio)
+		if ratio < 1 || ratio > 4 {
+			t.Errorf("%s: run estimate %d MiB for a measured %d MiB: want between 1× and 4×", shape, est>>20, measured>>20)
+		}
+	}
+}
 
 // A stage that cannot fit is refused before any work, with the estimate
 // and a batch size that fits.
