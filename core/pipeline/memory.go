@@ -16,7 +16,7 @@ import (
 // real training steps):
 //
 //	peak = base + trained·(w·P·trainedCopies + act·actTrained)
-//	            + frozen·(w·P·frozenCopies + act·actFrozen)
+//	            + frozen·w·P·frozenCopies + frozenGraphs·act·actFrozen
 //
 //	P      parameters of one model, exactly as nn.New lays them out:
 //	       V·D + T·D + L·(12·D² + 2·D·M + 13·D + M) + (D+1)·(V+1) + 3·D + 1
@@ -33,8 +33,9 @@ import (
 // sequences of 48 tokens), the measure is about 13 MiB + 17·w·P + 4.7·act;
 // the constants below round that up, so the estimate is 1.3 to 1.6 times
 // the measure. Frozen models (the KL reference, reward models, the eval's
-// policies) only score and sample: their weights and a forward graph
-// without gradients, calibrated only through whole runs (docs/memory.md).
+// policies) only score and sample: their weights, and a forward graph
+// without gradients for each used at the same time (frozenGraphs),
+// calibrated only through whole runs (docs/memory.md).
 const (
 	memBase          = 64 << 20
 	memTrainedCopies = 20
@@ -68,16 +69,17 @@ func estimateStage(cfg *experiment.Config, st experiment.Stage) (memEstimate, bo
 	if t, ok := cfg.Task.Settings.(*synth.Settings); ok {
 		task = *t
 	}
-	ms := DefaultModelSettings()
+	var ms any
 	if cfg.Model != nil {
-		if m, ok := cfg.Model.Settings.(*ModelSettings); ok {
-			ms = *m
-		}
+		ms = cfg.Model.Settings
 	}
-	nc := nn.Config{Vocab: synth.VocabSize, Context: max(task.MaxContext, task.ImproverContext()),
-		DModel: ms.DModel, Layers: ms.Layers, Heads: ms.Heads, MLP: ms.MLP}.WithDefaults()
+	nc, err := modelConfigFor(task, ms, 0)
+	if err != nil {
+		return memEstimate{}, false // the model's own validation reports it
+	}
 	e := memEstimate{Params: modelParams(nc), Context: nc.Context}
 	trained, frozen := 1, 0
+	frozenActs := uint64(0) // forward graphs of frozen models alive at once
 	switch s := st.Settings.(type) {
 	case *SFTSettings:
 		e.Batch, e.BatchKey = s.BatchSize, "batch_size"
@@ -99,15 +101,16 @@ func estimateStage(cfg *experiment.Config, st experiment.Stage) (memEstimate, bo
 		if st.Kind == "pit_rl" {
 			frozen = 3 // and the rlhf policy that writes round-1 references
 		}
+		frozenActs = uint64(frozen)
 	case *EvalSettings:
-		// Both policies, both reward models and the improver; every eval
-		// prompt is sampled at once, best-of-n times.
-		trained, frozen = 0, 5
+		// Both policies, both reward models and the improver, used one
+		// after the other on every eval prompt's draws at once.
+		trained, frozen, frozenActs = 0, 5, 1
 		prompts := task.Splits.Eval
 		if s.Prompts > 0 && s.Prompts < prompts {
 			prompts = s.Prompts
 		}
-		e.Batch, e.BatchKey = max(prompts, 1)*max(s.BestOfN, 1), "prompts"
+		e.Batch, e.BatchKey = max(prompts, 1)*max(s.Draws, 1), "prompts"
 	default:
 		return e, false
 	}
@@ -116,7 +119,7 @@ func estimateStage(cfg *experiment.Config, st experiment.Stage) (memEstimate, bo
 	B, T, L, D, M, H, V := uint64(e.Batch), uint64(nc.Context), uint64(nc.Layers), uint64(nc.DModel), uint64(nc.MLP), uint64(nc.Heads), uint64(nc.Vocab)
 	act := w * B * T * (L*(16*D+3*M+3*H*T) + 3*(V+1))
 	tr, fr := uint64(trained), uint64(frozen)
-	e.Bytes = memBase + tr*(w*P*memTrainedCopies+act*memActTrained) + fr*(w*P*memFrozenCopies+act*memActFrozen)
+	e.Bytes = memBase + tr*(w*P*memTrainedCopies+act*memActTrained) + fr*w*P*memFrozenCopies + frozenActs*act*memActFrozen
 	var parts []string
 	if trained > 0 {
 		parts = append(parts, fmt.Sprintf("%d trained", trained))
@@ -182,7 +185,7 @@ func checkMemory(_ context.Context, arm *experiment.Arm, env experiment.CheckEnv
 	if len(probs) == 0 && total > env.MemAvailable {
 		probs = append(probs, experiment.Problem{
 			Key: "stages",
-			Msg: fmt.Sprintf("each stage fits, but together they may need about %s in one pit process (a stage's memory is not all returned before the next starts), and this machine has %s available (MemAvailable)",
+			Msg: fmt.Sprintf("each stage fits, but together they may need about %s in one pit process (a stage's memory is not all returned before the next starts; an upper bound, see docs/memory.md), and this machine has %s available (MemAvailable)",
 				bytesString(total), bytesString(env.MemAvailable)),
 			Hint: "lower the stages' batch_size or prompts_per_step, or shrink [model], or run on a machine with more memory (or with the Slurm executor, one stage per job)",
 		})

@@ -12,6 +12,7 @@ import (
 	"testing"
 
 	"github.com/pit-lab/pit/core/experiment"
+	"github.com/pit-lab/pit/core/model"
 	"github.com/pit-lab/pit/core/nn"
 	"github.com/pit-lab/pit/core/runner"
 	"github.com/pit-lab/pit/core/task/synth"
@@ -173,14 +174,14 @@ func TestMemoryEstimateCalibrated(t *testing.T) {
 		if err != nil {
 			t.Fatalf("%s: %q", spec, out)
 		}
-		ms := &ModelSettings{DModel: s.d, Layers: s.l, Heads: s.h}
+		ms := &model.Settings{DModel: s.d, Layers: s.l, Heads: s.h}
 		var st experiment.Stage
 		if s.kind == "sft" {
 			st = experiment.Stage{Name: "sft", Kind: "sft", Settings: &SFTSettings{BatchSize: s.b}}
 		} else {
 			st = experiment.Stage{Name: "rm", Kind: "rm", Settings: &RMSettings{BatchSize: s.b}}
 		}
-		cfg := &experiment.Config{Task: experiment.Section{Kind: TaskKind, Settings: ptr(synth.DefaultSettings())}, Model: &experiment.Section{Kind: ModelKind, Settings: ms}}
+		cfg := &experiment.Config{Task: experiment.Section{Kind: TaskKind, Settings: ptr(synth.DefaultSettings())}, Model: &experiment.Section{Kind: model.Kind, Settings: ms}}
 		e, ok := estimateStage(cfg, st)
 		if !ok {
 			t.Fatal("no estimate")
@@ -232,8 +233,8 @@ func TestMemoryEstimateWholeRun(t *testing.T) {
 // A stage that cannot fit is refused before any work, with the estimate
 // and a batch size that fits.
 func TestCheckMemory(t *testing.T) {
-	ms := &ModelSettings{DModel: 1024, Layers: 24, Heads: 16}
-	cfg := &experiment.Config{Task: experiment.Section{Kind: TaskKind, Settings: ptr(synth.DefaultSettings())}, Model: &experiment.Section{Kind: ModelKind, Settings: ms},
+	ms := &model.Settings{DModel: 1024, Layers: 24, Heads: 16}
+	cfg := &experiment.Config{Task: experiment.Section{Kind: TaskKind, Settings: ptr(synth.DefaultSettings())}, Model: &experiment.Section{Kind: model.Kind, Settings: ms},
 		Stages: []experiment.Stage{{Name: "data", Kind: "data"}, {Name: "sft", Kind: "sft", Settings: &SFTSettings{BatchSize: 64}}}}
 	arm := &experiment.Arm{Label: "baseline", Baseline: true, Config: cfg}
 	probs := checkMemory(context.Background(), arm, experiment.CheckEnv{MemAvailable: 64 << 30})
