@@ -299,13 +299,17 @@ func preflight(ctx context.Context, exp *experiment.Experiment, dir string, loca
 // and the working directory has no experiments.toml.
 func noExperimentHint(cmd string) string {
 	wd, _ := os.Getwd()
+	then := "then runs it"
+	if cmd != "run" {
+		then = "then checks it"
+	}
 	return fmt.Sprintf(`pit %s: no experiment file given, and there is no %s in %s.
 pit %s reads the experiment file named on the command line (pit %s FILE),
 else %s in the working directory. To start one here:
   pit init            # writes a commented minimal %s (and, with --plugin go|python, a plugin skeleton)
-  pit %s              # then runs it
-or run one of the shipped experiments from a checkout of pit, e.g. pit %s experiments/curriculum-ablation.toml
-`, cmd, defaultExperiment, wd, cmd, cmd, defaultExperiment, defaultExperiment, cmd, cmd)
+  pit %-15s # %s
+or use one of the shipped experiments from a checkout of pit, e.g. pit %s experiments/curriculum-ablation.toml
+`, cmd, defaultExperiment, wd, cmd, cmd, defaultExperiment, defaultExperiment, cmd, then, cmd)
 }
 
 // deviceOverride is the experiment option of --device: none when the flag
