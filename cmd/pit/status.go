@@ -55,6 +55,10 @@ func statusCmd(ctx context.Context, args []string, stdout, stderr io.Writer) err
 		target = "results"
 	}
 	st, err := os.Stat(target)
+	if err != nil && len(pos) == 0 {
+		fmt.Fprintf(stderr, "pit status: no %s and no results/ in the working directory; give an experiment FILE or a results DIR (pit status FILE|DIR), or start with pit init\n", defaultExperiment)
+		return exitError{2}
+	}
 	if err != nil {
 		return err
 	}

@@ -161,4 +161,8 @@ func TestNoExperimentHint(t *testing.T) {
 			t.Errorf("pit %s: exit %d, stderr:\n%s", cmd, code, &errOut)
 		}
 	}
+	var out, errOut bytes.Buffer
+	if code := realMain([]string{"status"}, &out, &errOut); code != 2 || !strings.Contains(errOut.String(), "pit init") {
+		t.Errorf("pit status: exit %d, stderr:\n%s", code, &errOut)
+	}
 }
