@@ -9,6 +9,7 @@ import (
 	"fmt"
 	"io"
 	"os"
+	"os/exec"
 	"path/filepath"
 	"regexp"
 	"runtime"
@@ -45,6 +46,7 @@ type initData struct {
 	SDKReplace string // a pit checkout's SDK directory, "" if none was found
 	Requires   string // the SDK module's own require blocks, so the skeleton builds offline
 	PythonSDK  string // the directory that holds pit_plugin, if known
+	Python     string // the Python skeleton's interpreter: one that imports grpc, else "/usr/bin/env python3"
 }
 
 func initCmd(ctx context.Context, args []string, stdout, stderr io.Writer) error {
@@ -115,6 +117,7 @@ func initCmd(ctx context.Context, args []string, stdout, stderr io.Writer) error
 			struct{ tmpl, out string }{"templates/go/go.mod.tmpl", d.PluginDir + "/go.mod"},
 			struct{ tmpl, out string }{"templates/go/README.md.tmpl", d.PluginDir + "/README.md"})
 	case "python":
+		d.Python = pythonWithGRPC()
 		d.PluginExe = d.PluginDir + "/pit-reward-" + d.PluginName + ".py"
 		files = append(files, struct{ tmpl, out string }{"templates/python/plugin.py.tmpl", d.PluginExe})
 	}
@@ -179,8 +182,31 @@ func initCmd(ctx context.Context, args []string, stdout, stderr io.Writer) error
 		if d.PythonSDK == "" {
 			fmt.Fprintln(stdout, "  no checkout of pit was found: set PIT_PYTHON_SDK to its python/ directory")
 		}
+		if d.Python == envPython {
+			fmt.Fprintln(stdout, "  no python3 here imports grpc: install python3-grpcio and python3-protobuf (scripts/install-deps.sh), or fix the script's first line")
+		}
 	}
 	return nil
+}
+
+const envPython = "/usr/bin/env python3"
+
+// pythonWithGRPC returns the first python3 (on PATH, then Debian's) that
+// imports grpc and protobuf, for the Python skeleton's first line: a bare
+// "env python3" can pick an interpreter without them, and the plugin then
+// fails with go-plugin's unhelpful handshake error.
+func pythonWithGRPC() string {
+	var candidates []string
+	if p, err := exec.LookPath("python3"); err == nil {
+		candidates = append(candidates, p)
+	}
+	candidates = append(candidates, "/usr/bin/python3")
+	for _, c := range candidates {
+		if exec.Command(c, "-c", "import grpc, google.protobuf").Run() == nil {
+			return c
+		}
+	}
+	return envPython
 }
 
 var nameCharRE = regexp.MustCompile(`[^A-Za-z0-9_.+-]+`)
