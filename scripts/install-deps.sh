@@ -1,23 +1,101 @@
 #!/usr/bin/env bash
-# Installs what pit needs on a fresh Debian machine beyond Go itself.
-# Idempotent: does nothing when everything is already there.
+# Installs everything pit's tests need beyond Go, on Debian/Ubuntu. It is
+# the one place that installs anything: scripts/test.sh calls it first, and
+# you may run it on its own.
+#
+#   Go ≥ 1.26          required; not installed here (https://go.dev/doc/install)
+#   Go modules         go mod download
+#   python3-grpcio,    the Python plugin SDK's tests (python/) and pit init's
+#   python3-protobuf   Python skeleton
+#   slurmctld, slurmd, the Slurm executor's integration test, which starts a
+#   slurm-client,      one-node cluster on localhost (scripts/slurm/cluster.sh)
+#   munge
+#   gcc                cgo, for the CUDA kernels emulated on the CPU (-tags cudaemu)
+#
+# System packages are installed only as root with apt-get, and only those
+# missing; otherwise the script says what to install and the tests that need
+# them skip (or fail under CI=true). It is idempotent: with everything there
+# it installs nothing.
+#
+# apt cannot run while another dpkg/apt holds its lock (unattended-upgrades
+# on a fresh machine, another install): the script waits for it, at most
+# PIT_APT_LOCK_WAIT seconds (default 600), saying which process holds it,
+# then gives up with that process named rather than failing in apt's words.
 set -euo pipefail
 cd "$(dirname "$0")/.."
+
+say() { echo "install-deps: $*" >&2; }
+
+# The lock files apt and dpkg take (fcntl locks), overridable for tests.
+read -r -a locks <<<"${PIT_DPKG_LOCKS:-/var/lib/dpkg/lock-frontend /var/lib/dpkg/lock /var/lib/apt/lists/lock /var/cache/apt/archives/lock}"
+
+# lock_holder prints "PID (command)" of a process holding one of the locks,
+# from /proc/locks; nothing when they are free.
+lock_holder() {
+	local f ino pid
+	for f in "${locks[@]}"; do
+		[ -e "$f" ] || continue
+		ino=$(stat -c %i "$f" 2>/dev/null) || continue
+		# /proc/locks: "1: POSIX ADVISORY WRITE PID MAJ:MIN:INODE START END"
+		pid=$(awk -v ino="$ino" '$2 != "->" { n = split($6, a, ":"); if (n == 3 && a[3] == ino) { print $5; exit } }' /proc/locks 2>/dev/null || true)
+		if [ -n "$pid" ]; then
+			echo "$pid ($(tr '\0\n' '  ' <"/proc/$pid/cmdline" 2>/dev/null | cut -c1-80 || echo '?'))"
+			return 0
+		fi
+	done
+}
+
+# wait_for_lock waits until no process holds the dpkg/apt locks, at most
+# PIT_APT_LOCK_WAIT seconds; it fails naming the holder.
+wait_for_lock() {
+	local limit=${PIT_APT_LOCK_WAIT:-600} waited=0 holder
+	while holder=$(lock_holder) && [ -n "$holder" ]; do
+		if [ "$waited" -ge "$limit" ]; then
+			say "the dpkg lock is still held by PID $holder after ${limit}s; let it finish (or stop it), then run $0 again (PIT_APT_LOCK_WAIT=SECONDS to wait longer)"
+			return 1
+		fi
+		[ "$waited" -gt 0 ] || say "waiting for the dpkg lock, held by PID $holder (at most ${limit}s)"
+		sleep 5
+		waited=$((waited + 5))
+	done
+}
+
+if [ "${1:-}" = "--wait-for-lock" ]; then # for tests of the waiting alone
+	wait_for_lock
+	exit
+fi
+
 if ! command -v go >/dev/null 2>&1; then
-	echo "install-deps: Go 1.26 or newer is required (https://go.dev/doc/install)" >&2
+	say "Go 1.26 or newer is required (https://go.dev/doc/install)"
 	exit 1
 fi
 # Download modules once so that later steps report real errors, not fetch noise.
 go mod download
-# Python plugins (python/pit_plugin) use Debian's gRPC and protobuf; the
-# tests of python/ run the example plugin for real. Installed only where we
-# can (root with apt-get) and only when missing.
-if ! /usr/bin/python3 -c 'import grpc, google.protobuf' >/dev/null 2>&1; then
-	if command -v apt-get >/dev/null 2>&1 && [ "$(id -u)" = 0 ]; then
-		export DEBIAN_FRONTEND=noninteractive
-		apt-get install -y -q --no-install-recommends python3-grpcio python3-protobuf >/dev/null 2>&1 ||
-			{ apt-get update -q >/dev/null && apt-get install -y -q --no-install-recommends python3-grpcio python3-protobuf >/dev/null; }
-	else
-		echo "install-deps: for Python plugins install python3-grpcio and python3-protobuf (Debian)" >&2
+
+
+missing=()
+/usr/bin/python3 -c 'import grpc, google.protobuf' >/dev/null 2>&1 || missing+=(python3-grpcio python3-protobuf)
+for t in slurmctld slurmd sbatch munged; do
+	if ! command -v "$t" >/dev/null 2>&1; then
+		missing+=(slurmctld slurmd slurm-client munge)
+		break
 	fi
+done
+command -v gcc >/dev/null 2>&1 || missing+=(gcc)
+[ ${#missing[@]} -gt 0 ] || exit 0
+
+if ! command -v apt-get >/dev/null 2>&1 || [ "$(id -u)" != 0 ]; then
+	say "not installing (needs root and apt-get): ${missing[*]}; the tests that need them will skip"
+	exit 0
+fi
+export DEBIAN_FRONTEND=noninteractive
+say "installing ${missing[*]}"
+wait_for_lock
+# DPkg::Lock::Timeout covers a lock taken between the wait and apt's start.
+apt=(apt-get -y -q -o DPkg::Lock::Timeout=60 --no-install-recommends)
+if ! "${apt[@]}" install "${missing[@]}" >/dev/null 2>&1; then
+	wait_for_lock
+	apt-get -q -o DPkg::Lock::Timeout=60 update >/dev/null || { say "apt-get update failed (network? /etc/apt/sources.list)"; exit 1; }
+	wait_for_lock
+	"${apt[@]}" install "${missing[@]}" >/dev/null || { say "apt-get install ${missing[*]} failed"; exit 1; }
 fi

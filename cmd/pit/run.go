@@ -87,6 +87,12 @@ func runCmd(ctx context.Context, args []string, stdout, stderr io.Writer) error 
 		file = pos[0]
 	}
 
+	if len(pos) == 0 {
+		if _, err := os.Stat(file); errors.Is(err, os.ErrNotExist) {
+			fmt.Fprint(stderr, noExperimentHint("run"))
+			return exitError{2}
+		}
+	}
 	exp, runs, err := loadExperiment(ctx, file, stderr, deviceOverride(*device)...)
 	if err != nil {
 		return err
@@ -96,6 +102,10 @@ func runCmd(ctx context.Context, args []string, stdout, stderr io.Writer) error 
 		root = *out
 	}
 	dir := filepath.Join(root, exp.Name)
+	onSlurm := *executor == slurm.Slurm || (*executor == "" && slurm.FromExperiment(exp).Kind == slurm.Slurm)
+	if err := preflight(ctx, exp, dir, !onSlurm, stderr, "; nothing was run"); err != nil {
+		return err
+	}
 
 	live := false
 	switch *progress {
@@ -255,6 +265,51 @@ func loadExperiment(ctx context.Context, file string, stderr io.Writer, opts ...
 		return nil, nil, err
 	}
 	return exp, runs, nil
+}
+
+// preflight runs every check a run would otherwise fail after work
+// (experiment.Preflight: stage dependencies, cross-stage plugin
+// compatibility, path lengths, memory) for results in dir, printing each
+// problem at file:line, then "FILE: N problem(s)" and suffix. pit validate
+// and pit run both call it, so the two cannot disagree about a file; the
+// error is exitError{1} when the file has problems. Memory is checked
+// against this machine only when the stages run here (localMemory): Slurm
+// jobs run on other nodes.
+func preflight(ctx context.Context, exp *experiment.Experiment, dir string, localMemory bool, stderr io.Writer, suffix string) error {
+	env := experiment.MachineEnv(dir)
+	if !localMemory {
+		env.MemAvailable = 0
+	}
+	err := experiment.Preflight(ctx, exp, env)
+	if err == nil {
+		return nil
+	}
+	var list experiment.ErrorList
+	if !errors.As(err, &list) {
+		return err
+	}
+	for _, e := range list {
+		fmt.Fprintln(stderr, e)
+	}
+	fmt.Fprintf(stderr, "%s: %d problem(s)%s\n", exp.File, len(list), suffix)
+	return exitError{1}
+}
+
+// noExperimentHint explains what pit looks for when it is given no file
+// and the working directory has no experiments.toml.
+func noExperimentHint(cmd string) string {
+	wd, _ := os.Getwd()
+	then := "then runs it"
+	if cmd != "run" {
+		then = "then checks it"
+	}
+	return fmt.Sprintf(`pit %s: no experiment file given, and there is no %s in %s.
+pit %s reads the experiment file named on the command line (pit %s FILE),
+else %s in the working directory. To start one here:
+  pit init            # writes a commented minimal %s (and, with --plugin go|python, a plugin skeleton)
+  pit %-15s # %s
+or use one of the shipped experiments from a checkout of pit, e.g. pit %s experiments/curriculum-ablation.toml
+`, cmd, defaultExperiment, wd, cmd, cmd, defaultExperiment, defaultExperiment, cmd, then, cmd)
 }
 
 // deviceOverride is the experiment option of --device: none when the flag

@@ -55,6 +55,10 @@ func statusCmd(ctx context.Context, args []string, stdout, stderr io.Writer) err
 		target = "results"
 	}
 	st, err := os.Stat(target)
+	if err != nil && len(pos) == 0 {
+		fmt.Fprintf(stderr, "pit status: no %s and no results/ in the working directory; give an experiment FILE or a results DIR (pit status FILE|DIR), or start with pit init\n", defaultExperiment)
+		return exitError{2}
+	}
 	if err != nil {
 		return err
 	}
@@ -77,10 +81,25 @@ func statusCmd(ctx context.Context, args []string, stdout, stderr io.Writer) err
 		}
 	}
 	var states []results.RunState
+	unreadable := map[string]bool{} // run IDs whose manifest could not be read
+	failed := false
 	if _, err := os.Stat(dir); err == nil {
 		states, err = results.ScanRuns(dir)
 		if err != nil {
-			fmt.Fprintf(stderr, "pit status: %v\n", err)
+			// A manifest that cannot be read (cut short, no permission)
+			// leaves the run's state unknown: say which file, and exit
+			// non-zero rather than report the run as not started.
+			failed = true
+			bad := results.ManifestErrors(err)
+			for _, me := range bad {
+				fmt.Fprintf(stderr, "pit status: %v; the run's state is unknown (run the experiment again to rewrite it)\n", me)
+				if rel, err := filepath.Rel(dir, filepath.Dir(me.Path)); err == nil {
+					unreadable[filepath.ToSlash(rel)] = true
+				}
+			}
+			if len(bad) == 0 {
+				fmt.Fprintf(stderr, "pit status: %v\n", err)
+			}
 		}
 	} else if expected == nil {
 		return err
@@ -95,11 +114,17 @@ func statusCmd(ctx context.Context, args []string, stdout, stderr io.Writer) err
 			have[s.Manifest.Run] = true
 		}
 		for _, id := range expected {
-			if !have[id] {
+			if !have[id] && !unreadable[id] {
 				missing = append(missing, id)
 			}
 		}
 	}
 	fmt.Fprintf(stdout, "results: %s\n", dir)
-	return runner.WriteStatus(stdout, states, missing, time.Now())
+	if err := runner.WriteStatus(stdout, states, missing, time.Now()); err != nil {
+		return err
+	}
+	if failed {
+		return exitError{1}
+	}
+	return nil
 }

@@ -6,8 +6,11 @@ import (
 	"flag"
 	"fmt"
 	"io"
+	"os"
+	"path/filepath"
 
 	"github.com/pit-lab/pit/core/experiment"
+	"github.com/pit-lab/pit/core/runner/slurm"
 )
 
 func init() {
@@ -25,8 +28,12 @@ func runValidate(ctx context.Context, args []string, stdout, stderr io.Writer) e
 	fs := flag.NewFlagSet("validate", flag.ContinueOnError)
 	fs.SetOutput(stderr)
 	plan := fs.Bool("plan", false, "also print the expanded runs and each arm's differences from the baseline")
+	out := fs.String("out", "", "results root to check paths against, as pit run --out (default: the file's out)")
 	fs.Usage = func() {
-		fmt.Fprintln(stderr, "Usage: pit validate [-plan] [FILE ...]\n\nChecks experiment files (default experiments.toml) before any work starts.")
+		fmt.Fprintln(stderr, "Usage: pit validate [-plan] [-out DIR] [FILE ...]\n\nChecks experiment files (default experiments.toml) before any work starts:")
+		fmt.Fprintln(stderr, "every check pit run makes before computing (settings, plugins, stage dependencies,")
+		fmt.Fprintln(stderr, "cross-stage plugin compatibility, path lengths, memory on this machine unless the")
+		fmt.Fprintln(stderr, "file's [executor] is slurm).")
 		fs.PrintDefaults()
 	}
 	if err := fs.Parse(args); err != nil {
@@ -37,7 +44,11 @@ func runValidate(ctx context.Context, args []string, stdout, stderr io.Writer) e
 	}
 	files := fs.Args()
 	if len(files) == 0 {
-		files = []string{"experiments.toml"}
+		if _, err := os.Stat(defaultExperiment); errors.Is(err, os.ErrNotExist) {
+			fmt.Fprint(stderr, noExperimentHint("validate"))
+			return exitError{2}
+		}
+		files = []string{defaultExperiment}
 	}
 	failed := false
 	for i, file := range files {
@@ -60,6 +71,18 @@ func runValidate(ctx context.Context, args []string, stdout, stderr io.Writer) e
 		if err != nil {
 			failed = true
 			fmt.Fprintf(stderr, "%s: %v\n", file, err)
+			continue
+		}
+		root := exp.Out
+		if *out != "" {
+			root = *out
+		}
+		local := slurm.FromExperiment(exp).Kind != slurm.Slurm
+		if err := preflight(ctx, exp, filepath.Join(root, exp.Name), local, stderr, ""); err != nil {
+			if _, ok := err.(exitError); !ok {
+				return err
+			}
+			failed = true
 			continue
 		}
 		fmt.Fprintf(stdout, "OK %s\n", file)

@@ -87,3 +87,82 @@ kind = "validate-test-stage"
 		}
 	}
 }
+
+// pit validate and pit run refuse the same files with the same messages:
+// both call preflight after loading, so every file pit validate rejects,
+// pit run (with or without --dry-run) rejects before any work, and prints
+// the same problems.
+func TestValidateRunParity(t *testing.T) {
+	files, err := filepath.Glob(filepath.Join("testdata", "validate", "*.toml"))
+	if err != nil || len(files) == 0 {
+		t.Fatalf("no test files: %v", err)
+	}
+	for _, file := range files {
+		t.Run(filepath.Base(file), func(t *testing.T) {
+			var vOut, vErr bytes.Buffer
+			if code := realMain([]string{"validate", file}, &vOut, &vErr); code != 1 {
+				t.Fatalf("validate: exit %d, want 1", code)
+			}
+			for _, dry := range []bool{true, false} {
+				out := t.TempDir()
+				args := []string{"run", file, "--out", out, "--progress", "plain"}
+				if dry {
+					args = append(args, "--dry-run")
+				}
+				var rOut, rErr bytes.Buffer
+				if code := realMain(args, &rOut, &rErr); code != 1 {
+					t.Fatalf("%v: exit %d, want 1\nstderr:\n%s", args, code, &rErr)
+				}
+				vLines := strings.Split(strings.TrimSpace(vErr.String()), "\n")
+				rLines := strings.Split(strings.TrimSpace(rErr.String()), "\n")
+				if len(vLines) != len(rLines) || strings.Join(vLines[:len(vLines)-1], "\n") != strings.Join(rLines[:len(rLines)-1], "\n") {
+					t.Errorf("%v printed\n%s\nvalidate printed\n%s", args, &rErr, &vErr)
+				}
+				if !strings.HasSuffix(rLines[len(rLines)-1], "; nothing was run") {
+					t.Errorf("%v: last line %q", args, rLines[len(rLines)-1])
+				}
+				if entries, _ := os.ReadDir(out); len(entries) != 0 {
+					t.Errorf("%v created %d entries under --out before refusing", args, len(entries))
+				}
+			}
+		})
+	}
+}
+
+// A model far too big for any machine is refused by pit validate with the
+// estimate and a suggestion, instead of dying in the middle of a stage.
+func TestValidateMemory(t *testing.T) {
+	if _, err := os.Stat("/proc/meminfo"); err != nil {
+		t.Skip("available memory is only known on Linux")
+	}
+	file := filepath.Join(t.TempDir(), "huge.toml")
+	src := "name = \"huge\"\nseeds = [1]\n[task]\nkind = \"synthetic\"\n[model]\nd_model = 16384\nlayers = 96\nheads = 64\n[stages.data]\n[stages.sft]\nbatch_size = 32\n"
+	if err := os.WriteFile(file, []byte(src), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	var out, errOut bytes.Buffer
+	code := realMain([]string{"validate", file}, &out, &errOut)
+	want := file + ":10: stages.sft: needs about "
+	if code != 1 || !strings.Contains(errOut.String(), want) || !strings.Contains(errOut.String(), "available (MemAvailable)") ||
+		!strings.Contains(errOut.String(), "shrink [model]") {
+		t.Errorf("exit %d, stderr:\n%s\nwant %q", code, &errOut, want)
+	}
+}
+
+// pit run and pit validate with no file, in a directory without
+// experiments.toml, say what they look for and suggest pit init.
+func TestNoExperimentHint(t *testing.T) {
+	t.Chdir(t.TempDir())
+	for _, cmd := range []string{"run", "validate"} {
+		var out, errOut bytes.Buffer
+		code := realMain([]string{cmd}, &out, &errOut)
+		if code != 2 || !strings.Contains(errOut.String(), "no experiment file given, and there is no experiments.toml in") ||
+			!strings.Contains(errOut.String(), "pit init") {
+			t.Errorf("pit %s: exit %d, stderr:\n%s", cmd, code, &errOut)
+		}
+	}
+	var out, errOut bytes.Buffer
+	if code := realMain([]string{"status"}, &out, &errOut); code != 2 || !strings.Contains(errOut.String(), "pit init") {
+		t.Errorf("pit status: exit %d, stderr:\n%s", code, &errOut)
+	}
+}

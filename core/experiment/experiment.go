@@ -57,6 +57,8 @@ type Experiment struct {
 	Out         string  // results root (default "results")
 	Axes        []Axis  // the grid's axes in file order; empty without a grid
 	Arms        []Arm   // the grid's arms (one without a grid); exactly one is the baseline
+
+	pos *positions // where each key is in the file, for Preflight's messages
 }
 
 // Baseline returns the baseline arm.
@@ -246,7 +248,7 @@ func (l *loader) addProblems(ps []problem) {
 var safeNameRE = regexp.MustCompile(`^[A-Za-z0-9_][A-Za-z0-9_.+-]*$`)
 
 func (l *loader) load(raw map[string]any) *Experiment {
-	exp := &Experiment{File: l.file, Out: DefaultOut}
+	exp := &Experiment{File: l.file, Out: DefaultOut, pos: l.pos}
 	known := sortedKeys(topKeys)
 	known = append(known, sortedKeys(l.reg.sections)...)
 	for _, k := range sortedKeys(raw) {
@@ -321,6 +323,10 @@ func (l *loader) seeds(raw map[string]any) []int64 {
 		}
 		seen[s] = i
 		seeds = append(seeds, s)
+	}
+	if len(seeds) > MaxRuns {
+		l.add("seeds", "expected at most %d seeds (every arm runs once per seed; the cap is %d runs), got %d", MaxRuns, MaxRuns, len(seeds))
+		return nil
 	}
 	return seeds
 }

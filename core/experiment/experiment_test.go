@@ -356,6 +356,12 @@ func TestGolden(t *testing.T) {
 		t.Run(file, func(t *testing.T) {
 			r, _ := newTestRegistry()
 			exp, err := r.Load(context.Background(), file)
+			if err == nil {
+				// What Load cannot see, Preflight must: an error file
+				// may be one that loads.
+				env := CheckEnv{ResultsDir: filepath.Join(t.TempDir(), exp.Out, exp.Name)}
+				err = r.Preflight(context.Background(), exp, env)
+			}
 			var out bytes.Buffer
 			isErr := filepath.Base(filepath.Dir(file)) == "errors"
 			switch {

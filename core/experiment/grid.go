@@ -2,14 +2,17 @@ package experiment
 
 import (
 	"fmt"
+	"math"
 	"regexp"
 	"sort"
 	"strconv"
 	"strings"
 )
 
-// MaxArms bounds the number of arms a grid may expand to.
-const MaxArms = 10000
+// MaxRuns bounds the number of runs (arms × seeds) an experiment may
+// expand to. The bound is checked from the axes' sizes before any arm is
+// built, so a huge grid is refused at once.
+const MaxRuns = 10000
 
 type zipGroup struct {
 	name   string
@@ -431,10 +434,12 @@ func (l *loader) arms(exp *Experiment, g *gridSpec, base map[string]any) {
 	}
 	dims := g.dimensions()
 	total := 1
+	seeds := max(len(exp.Seeds), 1)
 	for _, d := range dims {
 		total *= d.n
-		if total > MaxArms {
-			l.add("grid.axes", "expected at most %d arms (the axes multiply to more)", MaxArms)
+		if total*seeds > MaxRuns {
+			l.add("grid.axes", "expected at most %d runs (arms × seeds); the axes multiply to %s arm(s) × %d seed(s); drop axis values or seeds, or split the grid into several files",
+				MaxRuns, armCount(dims), seeds)
 			return
 		}
 	}
@@ -660,4 +665,17 @@ func unknownList(what, name string, known []string) string {
 		return fmt.Sprintf("unknown %s %q (did you mean %q?)", what, name, s)
 	}
 	return fmt.Sprintf("unknown %s %q (%ss: %s)", what, name, what, shortList(known))
+}
+
+// armCount is the product of the dimensions' sizes as text, saturating at
+// "more than 10^18" rather than overflowing.
+func armCount(dims []dimension) string {
+	n := uint64(1)
+	for _, d := range dims {
+		if d.n > 0 && n > math.MaxInt64/uint64(d.n) {
+			return "more than 10^18"
+		}
+		n *= uint64(d.n)
+	}
+	return strconv.FormatUint(n, 10)
 }

@@ -33,6 +33,9 @@ type StageKind struct {
 	// Model says that the stage's artefacts include a model, so that
 	// another stage's init_from may name it.
 	Model bool
+	// Needs names the stages whose artefacts a stage of this kind reads;
+	// Preflight reports an arm that lacks one.
+	Needs []string
 }
 
 // InitScratch is the init_from value for fresh weights.
@@ -90,6 +93,7 @@ type Registry struct {
 	stages   map[string]StageKind
 	sections map[string]func() any
 	plugins  PluginValidator
+	checks   []namedCheck // Preflight's registered checks, in order
 }
 
 // NewRegistry returns an empty registry.

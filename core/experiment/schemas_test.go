@@ -109,8 +109,8 @@ func newTestRegistry() (*Registry, *fakePlugins) {
 	newRL := func() any {
 		return &testRL{testTrain: testTrain{Steps: 500, LR: 1e-4, Batch: 16}, Beta: 0.05, Temperature: 1}
 	}
-	r.RegisterStage("rlhf", StageKind{New: newRL, Plugins: []Slot{{Kind: "reward", Required: true}, {Kind: "algorithm", Default: "ppo"}}})
-	r.RegisterStage("pit_rl", StageKind{New: newRL, Plugins: []Slot{
+	r.RegisterStage("rlhf", StageKind{New: newRL, Needs: []string{"sft"}, Plugins: []Slot{{Kind: "reward", Required: true}, {Kind: "algorithm", Default: "ppo"}}})
+	r.RegisterStage("pit_rl", StageKind{New: newRL, Needs: []string{"sft"}, Plugins: []Slot{
 		{Kind: "reward", Required: true}, {Kind: "algorithm", Default: "ppo"}, {Kind: "curriculum", Default: "two-round"},
 	}})
 	r.RegisterStage("eval", StageKind{New: func() any {
@@ -118,9 +118,35 @@ func newTestRegistry() (*Registry, *fakePlugins) {
 	}})
 	r.RegisterStage("marker", StageKind{}) // a stage without settings
 	r.RegisterSection("plot", func() any { return &[]testPlot{} })
+	r.RegisterCheck("test-reward-match", checkRewardMatch)
 	p := &fakePlugins{calls: map[string]int{}}
 	r.SetPluginValidator(p)
 	return r, p
+}
+
+// checkRewardMatch is a cross-stage check in the manner of the pipeline's:
+// the test registry's pit_rl stage must score with the reward plugin of
+// the rm stage, when there is one.
+func checkRewardMatch(_ context.Context, arm *Arm, _ CheckEnv) []Problem {
+	rm, ok := arm.Config.Stage("rm")
+	if !ok {
+		return nil
+	}
+	want, _ := rm.Plugin("reward")
+	var probs []Problem
+	for _, st := range arm.Config.Stages {
+		if st.Kind != "pit_rl" {
+			continue
+		}
+		if got, _ := st.Plugin("reward"); got.Name != want.Name {
+			probs = append(probs, Problem{
+				Key:  "stages." + st.Name + ".reward",
+				Msg:  fmt.Sprintf("reward plugin %s cannot score with the model rm trained with %s", got.Name, want.Name),
+				Hint: "give both stages the same reward plugin",
+			})
+		}
+	}
+	return probs
 }
 
 // fakePlugins stands in for the plugin host: it knows a few plugins and

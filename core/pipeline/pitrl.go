@@ -138,9 +138,8 @@ func runPITRL(c *runner.Context) error {
 	if err != nil {
 		return err
 	}
-	if desc.NeedsLearnedModel && desc.ReferenceConditioned != info.ReferenceConditioned {
-		return fmt.Errorf("reward plugin %q (reference-conditioned: %v) cannot score with the model pit_rm trained with %q (reference-conditioned: %v); give both stages the same formulation (a [[grid.zip]] group when it is an axis)",
-			desc.Name, desc.ReferenceConditioned, info.Plugin, info.ReferenceConditioned)
+	if msg, hint := pitRLRewardProblem(desc, info.Plugin, info.ReferenceConditioned); msg != "" {
+		return fmt.Errorf("%s; %s", msg, hint) // pit validate finds it first (preflight.go)
 	}
 	if desc.NeedsLearnedModel && desc.Name != info.Plugin {
 		c.Log.Info("reward plugin differs from the one that trained pit_rm", "plugin", desc.Name, "pit_rm", info.Plugin)

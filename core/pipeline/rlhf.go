@@ -57,11 +57,8 @@ func runRLHF(c *runner.Context) error {
 	if err != nil {
 		return err
 	}
-	if desc.ReferenceConditioned {
-		return fmt.Errorf("reward plugin %q is reference-conditioned, but the policy answers without a reference; choose one that scores r(x, y) (bradley-terry, rubric, oracle)", desc.Name)
-	}
-	if desc.NeedsLearnedModel && info.ReferenceConditioned {
-		return fmt.Errorf("reward plugin %q scores r(x, y), but the rm stage trained a reference-conditioned model (with %q)", desc.Name, info.Plugin)
+	if msg, hint := rlhfRewardProblem(desc, info.Plugin, info.ReferenceConditioned); msg != "" {
+		return fmt.Errorf("%s; %s", msg, hint) // pit validate finds it first (preflight.go)
 	}
 	alg, _, err := model.AlgorithmPlugin(c)
 	if err != nil {

@@ -59,7 +59,7 @@ func ScanRuns(dir string) ([]RunState, error) {
 		}
 		var m Manifest
 		if err := ReadJSON(path, &m); err != nil {
-			errs = append(errs, err)
+			errs = append(errs, &ManifestError{Path: path, Err: err})
 			return nil
 		}
 		st := RunState{Dir: filepath.Dir(path), Manifest: m}
@@ -81,6 +81,68 @@ func ScanRuns(dir string) ([]RunState, error) {
 		return out[i].Dir < out[j].Dir
 	})
 	return out, errors.Join(errs...)
+}
+
+// RemoveStale removes the files (or stage links) in paths from a run's
+// directory: the published tables (eval.jsonl, outcomes.jsonl, gaps.jsonl,
+// …) and stage links that an earlier invocation wrote for a stage that this
+// invocation did not finish (it failed, was interrupted or never ran), so a
+// failed rerun cannot leave the previous run's tables looking current.
+// Nothing is lost: the earlier outputs stay in the stage cache. A path that
+// keep (pairs of source, destination) still publishes is left alone.
+func RemoveStale(paths []string, keep [][2]string) error {
+	kept := map[string]bool{}
+	for _, k := range keep {
+		kept[k[1]] = true
+	}
+	var errs []error
+	for _, p := range paths {
+		if kept[p] {
+			continue
+		}
+		if fi, err := os.Lstat(p); err != nil || fi.IsDir() {
+			continue // absent, or a directory pit did not make
+		}
+		if err := os.Remove(p); err != nil && !errors.Is(err, fs.ErrNotExist) {
+			errs = append(errs, fmt.Errorf("results: remove stale %w", err))
+		}
+	}
+	return errors.Join(errs...)
+}
+
+// ManifestError is a run manifest ScanRuns could not read: missing
+// permissions, or a file cut short (a full disk, a copy interrupted). The
+// run's state is unknown; ScanRuns returns the other runs and one
+// ManifestError per such file (joined with errors.Join).
+type ManifestError struct {
+	Path string // the manifest.json
+	Err  error
+}
+
+func (e *ManifestError) Error() string {
+	return fmt.Sprintf("%s: unreadable run manifest: %v", e.Path, errors.Unwrap(e.Err))
+}
+
+func (e *ManifestError) Unwrap() error { return e.Err }
+
+// ManifestErrors returns the ManifestErrors among err (as ScanRuns returns
+// them).
+func ManifestErrors(err error) []*ManifestError {
+	var out []*ManifestError
+	var walk func(error)
+	walk = func(e error) {
+		if me, ok := e.(*ManifestError); ok {
+			out = append(out, me)
+			return
+		}
+		if j, ok := e.(interface{ Unwrap() []error }); ok {
+			for _, x := range j.Unwrap() {
+				walk(x)
+			}
+		}
+	}
+	walk(err)
+	return out
 }
 
 // processAlive reports whether a process with this pid exists on this host.

@@ -676,6 +676,7 @@ func (ex *executor) writeRun(r *runState, final bool) error {
 	var doneDirs []string
 	var publish [][2]string
 	var links [][2]string
+	var stale []string // files and links of an earlier invocation that this one did not produce
 	seenPlugin := map[string]bool{}
 	all, anyFailed, anyInterrupted, anyStarted := true, false, false, false
 	var firstErr string
@@ -724,6 +725,14 @@ func (ex *executor) writeRun(r *runState, final bool) error {
 			}
 			if n.status == results.StatusInterrupted {
 				anyInterrupted = true
+			}
+			if n.status == results.StatusFailed || n.status == results.StatusInterrupted || final {
+				// What this stage published in an earlier invocation
+				// must not look like this run's output.
+				for _, f := range n.kind.Publish {
+					stale = append(stale, filepath.Join(r.dir, f))
+				}
+				stale = append(stale, filepath.Join(r.dir, StagesDir, n.name))
 			}
 		}
 		if n.cacheNote != "" {
@@ -775,6 +784,9 @@ func (ex *executor) writeRun(r *runState, final bool) error {
 	var errs []error
 	if r.written == nil {
 		r.written = map[string]bool{}
+	}
+	if err := results.RemoveStale(stale, publish); err != nil {
+		errs = append(errs, err)
 	}
 	for _, l := range links {
 		if r.written[l[0]] {

@@ -21,7 +21,7 @@ func registerSchema(k Kind) {
 		slots = append(slots, experiment.Slot{Kind: s.Kind, Required: !s.Optional, Default: s.Default})
 	}
 	experiment.RegisterStage(k.Name, experiment.StageKind{New: k.Settings, Plugins: slots, Doc: k.Doc,
-		InitFrom: k.InitFrom, CheckInit: k.CheckInit, Model: k.Model})
+		InitFrom: k.InitFrom, CheckInit: k.CheckInit, Model: k.Model, Needs: k.Needs})
 }
 
 // PlanFor turns an experiment's expanded runs (experiment.Expand) into a
@@ -46,7 +46,7 @@ func planFor(reg *Registry, exp *experiment.Experiment, runs []experiment.Run) (
 			for _, need := range k.Needs {
 				if _, ok := r.Config.Stage(need); !ok && !seen[st.Name+"\x00"+need] {
 					seen[st.Name+"\x00"+need] = true
-					missing = append(missing, fmt.Errorf("%s: stages.%s: a %s stage needs a stage named %q; add a [stages.%s] table", exp.File, st.Name, st.Kind, need, need))
+					missing = append(missing, fmt.Errorf("%s: stages.%s: stage kind %s reads the artefacts of a stage named %q, and there is none; add a [stages.%s] table (or remove this stage)", exp.File, st.Name, st.Kind, need, need))
 				}
 			}
 		}

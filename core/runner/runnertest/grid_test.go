@@ -108,8 +108,15 @@ func TestMissingNeededStage(t *testing.T) {
 		t.Fatal(err)
 	}
 	_, err = runner.PlanFor(exp, runs)
-	want := `bad.toml: stages.test-train: a test-train stage needs a stage named "test-gen"; add a [stages.test-gen] table`
+	want := `bad.toml: stages.test-train: stage kind test-train reads the artefacts of a stage named "test-gen", and there is none; add a [stages.test-gen] table (or remove this stage)`
 	if err == nil || err.Error() != want {
 		t.Errorf("err = %v\nwant %s", err, want)
+	}
+	// The same problem, at its line, before any plan is made: pit
+	// validate and pit run call Preflight.
+	err = experiment.Preflight(ctx, exp, experiment.CheckEnv{})
+	want = `bad.toml:5: stages.test-train: stage kind test-train reads the artefacts of a stage named "test-gen", and there is none; add a [stages.test-gen] table (or remove this stage)`
+	if err == nil || err.Error() != want {
+		t.Errorf("Preflight: %v\nwant %s", err, want)
 	}
 }
