@@ -64,9 +64,11 @@ func TestKill9MidStageResumes(t *testing.T) {
 	waitFor(t, "an sft checkpoint at step 40 or later", 60*time.Second, func() bool {
 		m, _ := filepath.Glob(states)
 		for _, p := range m {
-			var st struct{ Step int }
-			if b, err := os.ReadFile(p); err == nil && json.Unmarshal(b, &st) == nil && st.Step >= 40 {
-				killedAt = st.Step
+			var env struct { // the checkpoint's state and its SHA-256 (core/pipeline)
+				State struct{ Step int } `json:"state"`
+			}
+			if b, err := os.ReadFile(p); err == nil && json.Unmarshal(b, &env) == nil && env.State.Step >= 40 {
+				killedAt = env.State.Step
 				return true
 			}
 		}

@@ -565,3 +565,35 @@ func TestPluginsDieWithPit(t *testing.T) {
 		})
 	}
 }
+
+// TestCodeVersionSameForRunAndBuild: go run and go build of one tree name
+// the same code version (so switching between them reuses the cache), and
+// it is the source tree's, not the executable's.
+func TestCodeVersionSameForRunAndBuild(t *testing.T) {
+	if testing.Short() {
+		t.Skip("builds pit twice; skipped with -short")
+	}
+	line := func(out []byte) string {
+		for _, l := range strings.Split(string(out), "\n") {
+			if strings.HasPrefix(l, "code version") {
+				return l
+			}
+		}
+		return ""
+	}
+	bin := filepath.Join(t.TempDir(), "pit")
+	if out, err := exec.Command("go", "build", "-o", bin, ".").CombinedOutput(); err != nil {
+		t.Fatalf("go build: %v\n%s", err, out)
+	}
+	built, err := exec.Command(bin, "version").CombinedOutput()
+	if err != nil {
+		t.Fatalf("pit version: %v\n%s", err, built)
+	}
+	ran, err := exec.Command("go", "run", ".", "version").CombinedOutput()
+	if err != nil {
+		t.Fatalf("go run . version: %v\n%s", err, ran)
+	}
+	if line(built) == "" || line(built) != line(ran) || !strings.Contains(line(built), "src-sha256:") {
+		t.Errorf("code versions differ or are not the source's:\n go build: %s\n go run:   %s", line(built), line(ran))
+	}
+}

@@ -6,6 +6,8 @@ import (
 	"io"
 	"runtime"
 	"runtime/debug"
+
+	"github.com/pit-lab/pit/core/runner"
 )
 
 func init() {
@@ -18,6 +20,11 @@ func init() {
 				v = bi.Main.Version
 			}
 			fmt.Fprintf(stdout, "pit %s %s %s/%s\n", v, runtime.Version(), runtime.GOOS, runtime.GOARCH)
+			cv, err := runner.CodeVersion()
+			if err != nil {
+				return err
+			}
+			fmt.Fprintf(stdout, "code version (enters every cache key): %s\n", cv)
 			return nil
 		},
 	})

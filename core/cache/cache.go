@@ -115,6 +115,25 @@ func (s *Store) Lookup(stage, key string) (Meta, bool) {
 	return m, true
 }
 
+// Entries returns the Meta of every committed entry of stage, for telling
+// why a key is missing (its Inputs hold the key's parts).
+func (s *Store) Entries(stage string) []Meta {
+	dirs, err := os.ReadDir(filepath.Join(s.root, stage))
+	if err != nil {
+		return nil
+	}
+	var out []Meta
+	for _, d := range dirs {
+		if !d.IsDir() || strings.HasPrefix(d.Name(), ".") {
+			continue
+		}
+		if m, ok := s.Lookup(stage, d.Name()); ok {
+			out = append(out, m)
+		}
+	}
+	return out
+}
+
 var tmpCounter atomic.Int64
 
 // Pending is an entry being written. Write the stage's files under Dir, then

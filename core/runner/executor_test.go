@@ -195,7 +195,8 @@ func TestExecuteSharesStagesAndReusesCache(t *testing.T) {
 	opts := Options{Dir: dir, Jobs: 2, Registry: reg, CodeVersion: "test"}
 
 	pre, err := Preview(context.Background(), plan, opts)
-	if err != nil || len(pre) != 3 || pre[0] != (StagePreview{Stage: "gen", Instances: 2}) || pre[2] != (StagePreview{Stage: "eval", Instances: 4}) {
+	if err != nil || len(pre) != 3 || fmt.Sprint(pre[0]) != fmt.Sprint(StagePreview{Stage: "gen", Instances: 2, Why: map[string]int{"never run": 2}}) ||
+		fmt.Sprint(pre[2]) != fmt.Sprint(StagePreview{Stage: "eval", Instances: 4, Why: map[string]int{"never run": 4}}) {
 		t.Fatalf("preview before: %+v %v", pre, err)
 	}
 	if _, err := os.Stat(filepath.Join(dir, CacheDir)); !os.IsNotExist(err) {
@@ -205,8 +206,21 @@ func TestExecuteSharesStagesAndReusesCache(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if pre, _ := Preview(context.Background(), plan, opts); pre[1] != (StagePreview{Stage: "train", Instances: 2, Cached: 2}) {
+	if pre, _ := Preview(context.Background(), plan, opts); fmt.Sprint(pre[1]) != fmt.Sprint(StagePreview{Stage: "train", Instances: 2, Cached: 2}) {
 		t.Errorf("preview after: %+v", pre)
+	}
+	// Why a stage is not reused: another code version changes every key;
+	// another setting of train changes train's and, through its input,
+	// eval's.
+	other := opts
+	other.CodeVersion = "other"
+	if pre, _ := Preview(context.Background(), plan, other); fmt.Sprint(pre[1].Why) != fmt.Sprint(map[string]int{"code changed": 2}) {
+		t.Errorf("preview with another code version: %+v", pre)
+	}
+	changed := testPlan([]int64{1, 2}, []float64{0.5}, []float64{0.4, 1.0})
+	if pre, _ := Preview(context.Background(), changed, opts); fmt.Sprint(pre[1].Why) != fmt.Sprint(map[string]int{"settings changed": 2}) ||
+		fmt.Sprint(pre[2].Why) != fmt.Sprint(map[string]int{"inputs changed": 4}) {
+		t.Errorf("preview with another train setting: %+v", pre)
 	}
 	// 2 seeds × (gen, train) shared by both temperatures, + 4 evals.
 	if sum.Computed != 8 || sum.Cached != 0 || sum.Done != 4 || sum.Failed != 0 {
