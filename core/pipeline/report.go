@@ -1,8 +1,6 @@
 package pipeline
 
 import (
-	"bytes"
-	"context"
 	"errors"
 	"fmt"
 	"io"
@@ -14,20 +12,14 @@ import (
 	"github.com/pit-lab/pit/core/results"
 	"github.com/pit-lab/pit/core/runner"
 	"github.com/pit-lab/pit/core/stats"
-	"github.com/pit-lab/pit/plots"
 )
-
-// SummaryFile is the per-arm summary (statistic over seeds with bootstrap
-// 95% intervals, package plots) that PrintReport writes next to the runs of
-// a grid.
-const SummaryFile = "summary.csv"
 
 // PrintReport prints the eval results under an experiment's results
 // directory: the eval table of a single run, or for a grid of several runs
 // each arm's Δ per method, iteration and judge as the mean over seeds with
-// a bootstrap 95% interval. For a grid it also writes SummaryFile into dir
-// (every metric and eval measure per arm; see plots.WriteSummaryCSV). pit
-// run calls it when the grid is done.
+// a bootstrap 95% interval, and the paired comparisons of compareArms. pit
+// run calls it when the grid is done (and then writes the per-arm summary
+// CSV, plots.WriteSummaryCSV).
 func PrintReport(w io.Writer, dir string) error {
 	runs, err := doneRuns(dir)
 	if err != nil {
@@ -45,24 +37,7 @@ func PrintReport(w io.Writer, dir string) error {
 	if err := printArms(w, runs); err != nil {
 		return err
 	}
-	if err := compareArms(w, runs); err != nil {
-		return err
-	}
-	ctx := context.Background()
-	res, err := plots.Load(ctx, dir)
-	if err != nil {
-		return fmt.Errorf("report: %w", err)
-	}
-	var buf bytes.Buffer
-	if err := plots.WriteSummaryCSV(ctx, &buf, res, plots.SummaryOptions{Stat: "mean", Seed: 1}); err != nil {
-		return fmt.Errorf("report: %w", err)
-	}
-	path := filepath.Join(dir, SummaryFile)
-	if err := results.WriteFileAtomic(path, buf.Bytes()); err != nil {
-		return err
-	}
-	fmt.Fprintf(w, "per-arm summary with bootstrap 95%% CIs over seeds: %s\n", path)
-	return nil
+	return compareArms(w, runs)
 }
 
 type doneRun struct {
