@@ -104,6 +104,13 @@ func checkLearning(t *testing.T, expDir string) {
 			t.Errorf("%s: mean reward did not rise: first 3 steps %.3f, last 3 %.3f", st, first, last)
 		}
 	}
+	// The reward plugins' components are logged per step: bradley-terry's
+	// "r" in rlhf, pit-gap's "gap" in pit_rl.
+	for _, c := range [][2]string{{"rlhf", "reward/r"}, {"rlhf", "reward/r_std"}, {"pit_rl", "reward/gap"}} {
+		if v := series(ms, c[0], c[1]); len(v) == 0 {
+			t.Errorf("%s logs no %s (the reward plugin's component)", c[0], c[1])
+		}
+	}
 	// pit_rl measures its reward on policy pairs before and after RL; the
 	// gap model, trained on data pairs, orders them better than a coin.
 	var ppSteps []int

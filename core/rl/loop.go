@@ -110,11 +110,12 @@ func (l *Loop) Knobs() (*sdk.Knobs, error) {
 
 // batch is one step's rollouts as they pass through the loop.
 type batch struct {
-	res    *StepResult
-	smp    []model.Sampled
-	groups []int // per sequence: its prompt's index
-	req    *sdk.AdvantagesRequest
-	kl     float64 // mean summed per-token KL to the reference
+	res        *StepResult
+	components map[string][]float64 // the reward plugin's named components
+	smp        []model.Sampled
+	groups     []int // per sequence: its prompt's index
+	req        *sdk.AdvantagesRequest
+	kl         float64 // mean summed per-token KL to the reference
 }
 
 // Step runs one RL step on qs (one entry per prompt; the algorithm's
@@ -169,7 +170,7 @@ func (l *Loop) rollout(step int, qs []Query, k int) (*batch, error) {
 func (l *Loop) score(b *batch) error {
 	res := b.res
 	var err error
-	if res.Rewards, err = l.Score(res.Queries, res.Responses); err != nil {
+	if res.Rewards, b.components, err = l.scoreItems(res.Queries, res.Responses); err != nil {
 		return err
 	}
 	res.Oracle = make([]float64, len(res.Responses))
@@ -347,6 +348,21 @@ func (l *Loop) record(step int, qs []Query, b *batch, adv *sdk.AdvantagesRespons
 			}
 		}
 	}
+	// The reward plugin's components: reward/<name> (mean) and
+	// reward/<name>_std, beside the per-source reward/<source> of pit_rl.
+	for _, name := range slices.Sorted(maps.Keys(b.components)) {
+		v := b.components[name]
+		key := "reward/" + name
+		if slices.Contains(sdk.Sources, sdk.Source(name)) {
+			key = "reward/component_" + name
+		}
+		if err := l.Metric(step, key, stats.Mean(v)); err != nil {
+			return err
+		}
+		if err := l.Metric(step, key+"_std", math.Sqrt(stats.Variance(v))); err != nil {
+			return err
+		}
+	}
 	if msg, ok := l.Hack.Observe(step, r, o, rc); ok {
 		l.Warn("reward hacking? %s (%s)", msg, oracleName)
 		if err := l.Metric(step, "hack_alarm", 1); err != nil {
@@ -358,6 +374,13 @@ func (l *Loop) record(step int, qs []Query, b *batch, adv *sdk.AdvantagesRespons
 
 // Score asks the reward plugin for one reward per response.
 func (l *Loop) Score(qs []Query, ys [][]int) ([]float64, error) {
+	r, _, err := l.scoreItems(qs, ys)
+	return r, err
+}
+
+// scoreItems is Score with the plugin's named components (one value per
+// response each).
+func (l *Loop) scoreItems(qs []Query, ys [][]int) ([]float64, map[string][]float64, error) {
 	items := make([]sdk.Input, len(ys))
 	for i, q := range qs {
 		items[i] = sdk.Input{Prompt: model.Int32s(q.Prompt.Tokens()), Response: model.Int32s(ys[i])}
@@ -367,17 +390,27 @@ func (l *Loop) Score(qs []Query, ys [][]int) ([]float64, error) {
 	}
 	resp, err := l.rew.Score(l.c, &sdk.ScoreRequest{Items: items})
 	if err != nil {
-		return nil, fmt.Errorf("reward: %w", err)
+		return nil, nil, fmt.Errorf("reward: %w", err)
 	}
 	if len(resp.Rewards) != len(items) {
-		return nil, fmt.Errorf("reward: %d rewards for %d items", len(resp.Rewards), len(items))
+		return nil, nil, fmt.Errorf("reward: %d rewards for %d items", len(resp.Rewards), len(items))
 	}
 	for i, v := range resp.Rewards {
 		if !finite(v) {
-			return nil, fmt.Errorf("reward of item %d (%s) is %v", i, synth.Decode(ys[i]), v)
+			return nil, nil, fmt.Errorf("reward of item %d (%s) is %v", i, synth.Decode(ys[i]), v)
 		}
 	}
-	return resp.Rewards, nil
+	for name, v := range resp.Components {
+		if len(v) != len(items) {
+			return nil, nil, fmt.Errorf("reward: component %q has %d values for %d items (want one per item)", name, len(v), len(items))
+		}
+		for i, x := range v {
+			if !finite(x) {
+				return nil, nil, fmt.Errorf("reward: component %q of item %d is %v", name, i, x)
+			}
+		}
+	}
+	return resp.Rewards, resp.Components, nil
 }
 
 // greedyRewards scores the greedy decode of each prompt, repeated for each
