@@ -30,6 +30,9 @@ func drawCurve(ctx context.Context, res *Results, spec *Spec, nt *notes) (*figur
 		return nil, err
 	}
 	f := &figure{title: spec.Title, shareX: true}
+	if spec.Smoothing > 0 {
+		f.how(fmt.Sprintf("each seed smoothed by an exponential moving average (weight %g) before the %s", spec.Smoothing, spec.Stat))
+	}
 	for _, metric := range spec.metrics() {
 		stage, err := metricStage(runs, metric, spec.Stage)
 		if err != nil {
@@ -126,8 +129,11 @@ func drawCurve(ctx context.Context, res *Results, spec *Spec, nt *notes) (*figur
 	return f, nil
 }
 
+// legendLabel names a group in legends and panel titles, marking the
+// baseline arm, except when its label already says it (an experiment
+// without a grid has one arm, "baseline") or it is the only group ("all").
 func legendLabel(g *group) string {
-	if g.baseline {
+	if g.baseline && g.label != "baseline" && g.label != "all" {
 		return g.label + " (baseline)"
 	}
 	return g.label

@@ -144,7 +144,10 @@ func (r *Results) Factors() []string {
 }
 
 // formatValue writes a factor value the way it appears in labels, CSV cells
-// and filters: numbers in shortest form, everything else with %v.
+// and filters: numbers in shortest form; a table as plugin(k=v,…) when it
+// names a plugin, else {k=v,…}; an array as [a,b,…] (manifests since
+// table-valued factors are recorded by label hold none of these, older ones
+// may).
 func formatValue(v any) string {
 	switch x := v.(type) {
 	case nil:
@@ -159,6 +162,30 @@ func formatValue(v any) string {
 		return strconv.Itoa(x)
 	case int64:
 		return strconv.FormatInt(x, 10)
+	case map[string]any:
+		var parts []string
+		for _, k := range slices.Sorted(maps.Keys(x)) {
+			if k == "plugin" {
+				continue
+			}
+			if cfg, ok := x[k].(map[string]any); ok && k == "config" {
+				for _, ck := range slices.Sorted(maps.Keys(cfg)) {
+					parts = append(parts, ck+"="+formatValue(cfg[ck]))
+				}
+				continue
+			}
+			parts = append(parts, k+"="+formatValue(x[k]))
+		}
+		if p, ok := x["plugin"].(string); ok {
+			return p + "(" + strings.Join(parts, ",") + ")"
+		}
+		return "{" + strings.Join(parts, ",") + "}"
+	case []any:
+		parts := make([]string, len(x))
+		for i, e := range x {
+			parts[i] = formatValue(e)
+		}
+		return "[" + strings.Join(parts, ",") + "]"
 	}
 	return fmt.Sprint(v)
 }

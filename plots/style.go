@@ -4,6 +4,7 @@ import (
 	"image/color"
 	"math"
 	"strconv"
+	"strings"
 
 	"gonum.org/v1/plot"
 	"gonum.org/v1/plot/font"
@@ -115,20 +116,40 @@ func gridLines() *plotter.Grid {
 	return g
 }
 
-// cleanTicks are gonum's default ticks labelled in shortest form ("-25"
-// rather than "-25.00").
+// cleanTicks are gonum's default ticks labelled in shortest form ("−25"
+// rather than "-25.00"), with a true minus sign as the axis labels use, and
+// 0 always labelled when the axis spans it (a Δ of 0 is the reference).
 func cleanTicks(min, max float64) []plot.Tick {
 	ts := plot.DefaultTicks{}.Ticks(min, max)
+	zero := -1
 	for i := range ts {
+		if ts[i].Value == 0 {
+			zero = i
+		}
 		if ts[i].Label != "" {
-			v := ts[i].Value
-			if r := math.Round(v); math.Abs(v-r) < 1e-9*math.Max(1, math.Abs(v)) {
-				v = r
-			}
-			ts[i].Label = strconv.FormatFloat(v, 'g', 10, 64)
+			ts[i].Label = tickLabel(ts[i].Value)
+		}
+	}
+	if min < 0 && max > 0 {
+		if zero >= 0 {
+			ts[zero].Label = "0"
+		} else {
+			ts = append(ts, plot.Tick{Value: 0, Label: "0"})
 		}
 	}
 	return ts
+}
+
+// tickLabel formats a tick value: shortest form, no "-0", and U+2212 for
+// the minus sign.
+func tickLabel(v float64) string {
+	if r := math.Round(v); math.Abs(v-r) < 1e-9*math.Max(1, math.Abs(v)) {
+		v = r
+	}
+	if v == 0 {
+		return "0"
+	}
+	return strings.Replace(strconv.FormatFloat(v, 'g', 10, 64), "-", "−", 1)
 }
 
 // integerTicks labels only whole numbers (improvement iterations).
@@ -136,7 +157,7 @@ func integerTicks(min, max float64) []plot.Tick {
 	var ts []plot.Tick
 	step := math.Max(1, math.Ceil((max-min)/8))
 	for v := math.Ceil(min); v <= max; v += step {
-		ts = append(ts, plot.Tick{Value: v, Label: formatValue(v)})
+		ts = append(ts, plot.Tick{Value: v + 0, Label: tickLabel(v)}) // v + 0: no −0
 	}
 	return ts
 }

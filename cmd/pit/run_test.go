@@ -488,7 +488,7 @@ func TestManifestProvenance(t *testing.T) {
 	if err := json.Unmarshal(b, &m); err != nil {
 		t.Fatal(err)
 	}
-	if !strings.Contains(m.CodeVersion, "exe-sha256:") || !strings.HasPrefix(m.GoVersion, "go1.") || !m.Baseline || m.Seed != 1 ||
+	if !strings.Contains(m.CodeVersion, "-sha256:") || !strings.HasPrefix(m.GoVersion, "go1.") || !m.Baseline || m.Seed != 1 ||
 		m.Started.IsZero() || m.Finished.Before(m.Started) || m.Status != results.StatusDone {
 		t.Errorf("manifest: %+v", m)
 	}

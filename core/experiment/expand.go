@@ -28,11 +28,19 @@ type Run struct {
 }
 
 // FactorMap returns the run's factors as axis (or zip group) name -> value,
-// the form results.Manifest records.
+// the form results.Manifest records: a scalar value as itself (numbers stay
+// numbers for sweeps), a table or array value as its label (the file's
+// labels, which such values must have), so that exports, filters and
+// figures name it as the file does.
 func (r Run) FactorMap() map[string]any {
 	m := make(map[string]any, len(r.Factors))
 	for _, f := range r.Factors {
-		m[f.Name] = deepCopy(f.Value)
+		switch f.Value.(type) {
+		case map[string]any, []any:
+			m[f.Name] = f.Label
+		default:
+			m[f.Name] = deepCopy(f.Value)
+		}
 	}
 	return m
 }

@@ -697,3 +697,27 @@ values = [0.1, 0.2]
 		}
 	}
 }
+
+// TestFactorMapLabelsTables: a table-valued axis is recorded in manifests
+// (and so in exports and figures) by its label, scalars as themselves.
+func TestFactorMapLabelsTables(t *testing.T) {
+	exp, _ := load(t, "testdata/valid/zip.toml")
+	runs, err := Expand(exp)
+	if err != nil {
+		t.Fatal(err)
+	}
+	seen := map[any]bool{}
+	for _, r := range runs {
+		v, ok := r.FactorMap()["model"]
+		if !ok {
+			t.Fatalf("run %s has no model factor: %v", r.ID, r.FactorMap())
+		}
+		if _, isString := v.(string); !isString {
+			t.Errorf("run %s: table-valued factor recorded as %T %v, want its label", r.ID, v, v)
+		}
+		seen[v] = true
+	}
+	if !seen["small"] || !seen["large"] {
+		t.Errorf("model factor values %v, want the labels small and large", seen)
+	}
+}

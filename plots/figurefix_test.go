@@ -1,0 +1,102 @@
+package plots
+
+import (
+	"bytes"
+	"context"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"github.com/pit-lab/pit/core/results"
+)
+
+func TestTickLabels(t *testing.T) {
+	var labels []string
+	for _, tk := range integerTicks(-0.4, 3) {
+		labels = append(labels, tk.Label)
+	}
+	if strings.Join(labels, " ") != "0 1 2 3" {
+		t.Errorf("iteration ticks %q, want 0 1 2 3 (no −0)", labels)
+	}
+	zero, minus := false, false
+	for _, tk := range cleanTicks(-37, 28) {
+		if tk.Value == 0 && tk.Label == "0" {
+			zero = true
+		}
+		if strings.HasPrefix(tk.Label, "\u2212") {
+			minus = true
+		}
+		if strings.HasPrefix(tk.Label, "-") {
+			t.Errorf("tick %q uses a hyphen for minus", tk.Label)
+		}
+	}
+	if !zero || !minus {
+		t.Errorf("ticks of [−37, 28]: zero labelled %v, a − label %v", zero, minus)
+	}
+}
+
+func TestFormatValueTables(t *testing.T) {
+	for _, tc := range []struct {
+		v    any
+		want string
+	}{
+		{map[string]any{"plugin": "grpo", "config": map[string]any{"group_size": int64(4), "kl_coef": 0.2}}, "grpo(group_size=4,kl_coef=0.2)"},
+		{map[string]any{"plugin": "round0-only"}, "round0-only()"},
+		{map[string]any{"steps": int64(0), "lr": 5e-4}, "{lr=0.0005,steps=0}"},
+		{[]any{0.2, 0.4}, "[0.2,0.4]"},
+		{"two-round", "two-round"},
+	} {
+		if got := formatValue(tc.v); got != tc.want {
+			t.Errorf("formatValue(%v) = %q, want %q", tc.v, got, tc.want)
+		}
+	}
+}
+
+func TestLegendLabelBaseline(t *testing.T) {
+	for _, tc := range []struct {
+		g    group
+		want string
+	}{
+		{group{label: "baseline", baseline: true}, "baseline"},
+		{group{label: "all", baseline: true}, "all"},
+		{group{label: "curriculum=two-round", baseline: true}, "curriculum=two-round (baseline)"},
+		{group{label: "curriculum=round0-only"}, "curriculum=round0-only"},
+	} {
+		if got := legendLabel(&tc.g); got != tc.want {
+			t.Errorf("legendLabel(%q) = %q, want %q", tc.g.label, got, tc.want)
+		}
+	}
+}
+
+// TestCurveSmoothingGolden: a smoothed curve says so under its title; the
+// figure's text is pinned by a golden file.
+func TestCurveSmoothingGolden(t *testing.T) {
+	res := loadFixture(t, "fake-ablation")
+	o, err := Draw(context.Background(), res, Spec{Kind: Curve, Metric: "reward", Stage: "pit_rl", Smoothing: 0.6, Output: "c.svg"}, Options{OutDir: t.TempDir()})
+	if err != nil {
+		t.Fatal(err)
+	}
+	data, err := os.ReadFile(o.Path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	w, h, texts := svgTexts(t, data)
+	got := []byte("size " + w + " × " + h + "\n" + strings.Join(texts, "\n") + "\n")
+	if !bytes.Contains(got, []byte("exponential moving average (weight 0.6)")) {
+		t.Errorf("smoothed curve does not say so:\n%s", got)
+	}
+	golden := filepath.Join("testdata", "golden", "curve-smoothed.svg.txt")
+	if *update {
+		if err := results.WriteFileAtomic(golden, got); err != nil {
+			t.Fatal(err)
+		}
+	}
+	want, err := os.ReadFile(golden)
+	if err != nil {
+		t.Fatalf("%v (run go test ./plots -run CurveSmoothingGolden -update)", err)
+	}
+	if !bytes.Equal(got, want) {
+		t.Errorf("SVG text differs from %s:\n%s", golden, got)
+	}
+}
