@@ -29,8 +29,9 @@ func runExport(ctx context.Context, args []string, stdout, stderr io.Writer) err
 	summary := fs.Bool("summary", false, "write one row per arm × quantity instead: statistic over seeds, bootstrap CI, P(arm > baseline)")
 	stat := fs.String("stat", "mean", "with --summary: mean, median or iqm")
 	seed := fs.Uint64("seed", 1, "with --summary: bootstrap seed")
+	includeFailed := fs.Bool("include-failed", false, "also export runs that failed, were interrupted or never finished (their tables may be partial)")
 	fs.Usage = func() {
-		fmt.Fprintln(stderr, "Usage: pit export [FILE|DIR] [-o results.csv] [--outcomes | --summary [--stat S] [--seed N]]")
+		fmt.Fprintln(stderr, "Usage: pit export [FILE|DIR] [-o results.csv] [--outcomes | --summary [--stat S] [--seed N]] [--include-failed]")
 		fmt.Fprintln(stderr, "\nWrites one row per run × step/iteration × metric, with the arm's factor values as columns;")
 		fmt.Fprintln(stderr, "with --summary, one row per arm × final metric or eval measure.")
 		fs.PrintDefaults()
@@ -49,6 +50,18 @@ func runExport(ctx context.Context, args []string, stdout, stderr io.Writer) err
 	res, _, err := openResults(ctx, target)
 	if err != nil {
 		return err
+	}
+	if !*includeFailed {
+		var kept []*plots.Run
+		for _, r := range res.Runs {
+			if r.Manifest.Status == results.StatusDone {
+				kept = append(kept, r)
+			}
+		}
+		if n := len(res.Runs) - len(kept); n > 0 {
+			fmt.Fprintf(stderr, "pit export: left out %d run(s) that did not finish (--include-failed exports them)\n", n)
+		}
+		res.Runs = kept
 	}
 	var buf bytes.Buffer
 	if *summary {

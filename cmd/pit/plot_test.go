@@ -114,3 +114,32 @@ func TestExportSummaryCommand(t *testing.T) {
 		t.Errorf("summary: %d rows, header %v, first %v", len(rows), rows[0], rows[1])
 	}
 }
+
+// TestExportSkipsFailedRuns: a run that failed is left out (and counted)
+// unless --include-failed asks for it.
+func TestExportSkipsFailedRuns(t *testing.T) {
+	dir := filepath.Join(plotFixtures, "results", "fake-ablation") // round1-only seed 3 failed
+	runsIn := func(args ...string) (map[string]bool, string) {
+		t.Helper()
+		var stdout, stderr bytes.Buffer
+		if code := realMain(append([]string{"export", dir}, args...), &stdout, &stderr); code != 0 {
+			t.Fatalf("exit %d: %s", code, stderr.String())
+		}
+		rows, err := csv.NewReader(&stdout).ReadAll()
+		if err != nil {
+			t.Fatal(err)
+		}
+		statuses := map[string]bool{}
+		for _, r := range rows[1:] {
+			statuses[r[5]] = true
+		}
+		return statuses, stderr.String()
+	}
+	st, msg := runsIn()
+	if st["failed"] || !strings.Contains(msg, "left out 1 run(s)") {
+		t.Errorf("default export: statuses %v, stderr %q", st, msg)
+	}
+	if st, _ := runsIn("--include-failed"); !st["failed"] {
+		t.Errorf("--include-failed: statuses %v, want the failed run", st)
+	}
+}
