@@ -151,13 +151,55 @@ func DrawAll(ctx context.Context, res *Results, specs []Spec, opt Options) ([]Ou
 	return outs, errors.Join(errs...)
 }
 
+// paperCurves are the learning curves of the default set, per stage: the
+// few series a paper shows (the training loss, the reward and what the
+// oracle says of it, the KL to the reference).
+var paperCurves = map[string][]string{
+	"sft":     {"loss", "heldout_loss"},
+	"pit_sft": {"loss", "heldout_loss"},
+	"rm":      {"loss", "heldout_oracle_accuracy"},
+	"pit_rm":  {"loss", "heldout_oracle_accuracy"},
+	"rlhf":    {"reward", "oracle", "kl"},
+	"pit_rl":  {"reward", "oracle_gain", "kl"},
+}
+
 // DefaultSpecs returns the figures drawn when an experiment declares none:
-// learning curves of every stage's metrics (one figure per stage, one panel
-// per metric), and where the results hold them, Δ against iteration and
-// win/tie/lose bars for every eval method, ablation bars of Δ at iteration
-// 1 when there are several arms, gap-score densities, and sweeps over every
-// numeric factor with three or more values and over the eval temperature.
+// a curated set of learning curves (paperCurves, the series that vary), and
+// where the results hold them, Δ against iteration and win/tie/lose bars
+// for every eval method, ablation bars of Δ at iteration 1 when there are
+// several arms, gap-score densities, and sweeps over every numeric factor
+// with three or more values and over the eval temperature. AllSpecs draws
+// every logged metric instead.
 func DefaultSpecs(res *Results) []Spec {
+	return defaultSpecs(res, false)
+}
+
+// AllSpecs is DefaultSpecs with a learning-curve figure for every stage and
+// every metric it logged (pit plot --all).
+func AllSpecs(res *Results) []Spec {
+	return defaultSpecs(res, true)
+}
+
+// varies reports whether metric of stage takes more than one value over
+// the runs' logs.
+func varies(res *Results, stage, metric string) bool {
+	first, seen := 0.0, false
+	for _, r := range res.Runs {
+		for _, m := range r.Metrics {
+			if m.Stage != stage || m.Name != metric {
+				continue
+			}
+			if !seen {
+				first, seen = m.Value, true
+			} else if m.Value != first {
+				return true
+			}
+		}
+	}
+	return false
+}
+
+func defaultSpecs(res *Results, all bool) []Spec {
 	var specs []Spec
 	stageMetrics := map[string][]string{}
 	var stageOrder []string
@@ -172,7 +214,15 @@ func DefaultSpecs(res *Results) []Spec {
 		}
 	}
 	for _, st := range stageOrder {
-		specs = append(specs, Spec{Kind: Curve, Stage: st, Metrics: stageMetrics[st], Output: "curve-" + safeName(st)})
+		metrics := stageMetrics[st]
+		if !all {
+			metrics = slices.DeleteFunc(slices.Clone(paperCurves[st]), func(m string) bool {
+				return !slices.Contains(stageMetrics[st], m) || !varies(res, st, m)
+			})
+		}
+		if len(metrics) > 0 {
+			specs = append(specs, Spec{Kind: Curve, Stage: st, Metrics: metrics, Output: "curve-" + safeName(st)})
+		}
 	}
 	ms := methods(res.Runs)
 	arms := map[string]bool{}

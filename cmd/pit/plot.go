@@ -80,8 +80,9 @@ func runPlot(ctx context.Context, args []string, stdout, stderr io.Writer) error
 	out := fs.String("out", "", "directory for the figures (default <results>/figures)")
 	format := fs.String("format", "", "png, svg or pdf for every figure (default: each figure's own, else png)")
 	defaults := fs.Bool("defaults", false, "draw the default set even if the experiment declares figures")
+	all := fs.Bool("all", false, "draw every logged metric's learning curve, not only the curated ones (implies --defaults)")
 	fs.Usage = func() {
-		fmt.Fprintln(stderr, "Usage: pit plot [FILE|DIR] [--out DIR] [--format png|svg|pdf] [--defaults]")
+		fmt.Fprintln(stderr, "Usage: pit plot [FILE|DIR] [--out DIR] [--format png|svg|pdf] [--defaults] [--all]")
 		fmt.Fprintln(stderr, "\nDraws the [[plot]] figures of an experiment file, or a default set for the")
 		fmt.Fprintln(stderr, "results directory of an experiment (<out>/<name>). FILE defaults to experiments.toml.")
 		fs.PrintDefaults()
@@ -101,7 +102,10 @@ func runPlot(ctx context.Context, args []string, stdout, stderr io.Writer) error
 	if err != nil {
 		return err
 	}
-	if len(specs) == 0 || *defaults {
+	switch {
+	case *all:
+		specs = plots.AllSpecs(res)
+	case len(specs) == 0 || *defaults:
 		specs = plots.DefaultSpecs(res)
 	}
 	opt := plots.Options{OutDir: *out, Format: *format}

@@ -7,6 +7,7 @@ import (
 
 	"github.com/pit-lab/pit/core/experiment"
 	"github.com/pit-lab/pit/core/runner"
+	_ "github.com/pit-lab/pit/plots" // registers the [[plot]] section experiment files may declare
 	"github.com/pit-lab/pit/plugins/host"
 )
 
