@@ -5,6 +5,7 @@ import (
 	"context"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"testing"
 
@@ -98,5 +99,31 @@ func TestCurveSmoothingGolden(t *testing.T) {
 	}
 	if !bytes.Equal(got, want) {
 		t.Errorf("SVG text differs from %s:\n%s", golden, got)
+	}
+}
+
+// TestDefaultCurvesCurated: the default set's learning curves are the
+// curated series that vary; --all (AllSpecs) keeps every logged metric.
+func TestDefaultCurvesCurated(t *testing.T) {
+	res := loadFixture(t, "fake-ablation")
+	count := func(specs []Spec) (n int) {
+		for _, s := range specs {
+			if s.Kind == Curve {
+				for _, m := range s.Metrics {
+					if !slices.Contains(paperCurves[s.Stage], m) {
+						n += 1000 // not curated
+					}
+					n++
+				}
+			}
+		}
+		return n
+	}
+	def, all := count(DefaultSpecs(res)), count(AllSpecs(res))
+	if def == 0 || def >= 1000 {
+		t.Errorf("default curves: %d (≥ 1000 means a metric outside the curated set)", def)
+	}
+	if all <= def {
+		t.Errorf("AllSpecs draws %d curve panels, DefaultSpecs %d: want more", all, def)
 	}
 }
