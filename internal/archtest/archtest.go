@@ -9,6 +9,10 @@
 // relative to the module ("core/nn"); a trailing "/..." also matches every
 // package below ("core/..."). A violation reports the chain of imports
 // that breaks the rule, shortest first, so the import to remove is plain.
+//
+// The package also holds docs/architecture.md's picture of the packages to
+// the module's real imports (Picture), and type-checks the CUDA build of
+// core/nn on machines without the CUDA toolkit.
 package archtest
 
 import (
