@@ -24,7 +24,8 @@ var Rules = []Rule{
 		From: []string{"core/nn/..."},
 		Forbid: []string{
 			"plugins/...",
-			"core/experiment/...", "core/pipeline/...", "core/runner/...", "core/task/...",
+			"core/experiment/...", "core/pipeline/...", "core/model/...", "core/rl/...",
+			"core/runner/...", "core/task/...",
 			"cmd/...", "plots/...",
 		},
 	},
