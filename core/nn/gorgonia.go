@@ -26,7 +26,8 @@ package nn
 // Gorgonia's own ops, its symbolic differentiation and its dual values are
 // not used (gorgonia_traps_test.go records why). A newcomer reading the
 // rest of the package sees pit's op system only: kernelOp, apply,
-// backprop.
+// backprop. TestGorgoniaBoundary keeps it so: a new file that needs
+// something of Gorgonia gets a pit name for it here.
 
 import (
 	"fmt"
