@@ -3,6 +3,7 @@ package nn
 import (
 	"crypto/sha256"
 	"encoding/binary"
+	"errors"
 	"flag"
 	"fmt"
 	"maps"
@@ -11,9 +12,12 @@ import (
 	"os"
 	"path/filepath"
 	"runtime"
+	"runtime/debug"
 	"slices"
 	"strings"
 	"testing"
+
+	"github.com/pit-lab/pit/core/nn/internal/f32"
 )
 
 var updateGolden = flag.Bool("update", false, "rewrite testdata/weights.sha256")
@@ -93,33 +97,66 @@ func trainReference(t *testing.T, dtype string) string {
 	return weightsHash(m)
 }
 
+// goldenVariant names what the weights' bits depend on besides pit's code:
+// the architecture, its GOAMD64 level (v3 lets the compiler fuse
+// multiply-adds) and whether internal/f32's FMA kernels run (the AVX2 and
+// AVX-512 kernels agree bit for bit; the pure-Go fallback does not).
+func goldenVariant() string {
+	level := "v1"
+	if bi, ok := debug.ReadBuildInfo(); ok {
+		for _, s := range bi.Settings {
+			if s.Key == "GOAMD64" {
+				level = s.Value
+			}
+		}
+	}
+	kernel := "go"
+	if f32.Accelerated() {
+		kernel = "fma"
+	}
+	return runtime.GOARCH + "-" + level + "-" + kernel
+}
+
 // TestWeightsGolden pins the weights after a few steps of every kind of
 // training on the reference shape, bit for bit: a refactor of core/nn
-// must leave them unchanged (go test -run WeightsGolden -update rewrites
-// the file when a change of numbers is intended). The numbers depend on
-// the CPU's float instructions, so the file holds amd64's.
+// must leave them unchanged. testdata/weights.sha256 holds one line per
+// model dtype and variant (goldenVariant); a variant without lines is
+// skipped. go test -run WeightsGolden -update rewrites this variant's
+// lines when a change of numbers is intended.
 func TestWeightsGolden(t *testing.T) {
-	if runtime.GOARCH != "amd64" {
-		t.Skip("testdata/weights.sha256 holds amd64's numbers")
-	}
-	var got strings.Builder
+	variant := goldenVariant()
+	var got []string
 	for _, dt := range []string{"float32", "float64"} {
-		fmt.Fprintf(&got, "%s %s\n", trainReference(t, dt), dt)
+		got = append(got, fmt.Sprintf("%s %s %s", trainReference(t, dt), dt, variant))
 	}
 	path := filepath.Join("testdata", "weights.sha256")
-	if *updateGolden {
-		if err := os.MkdirAll("testdata", 0o755); err != nil {
-			t.Fatal(err)
-		}
-		if err := os.WriteFile(path, []byte(got.String()), 0o644); err != nil {
-			t.Fatal(err)
-		}
-	}
-	want, err := os.ReadFile(path)
-	if err != nil {
+	old, err := os.ReadFile(path)
+	if err != nil && !(*updateGolden && errors.Is(err, os.ErrNotExist)) {
 		t.Fatal(err)
 	}
-	if got.String() != string(want) {
-		t.Errorf("weights after training differ from %s:\ngot:\n%swant:\n%s", path, got.String(), want)
+	var want, others []string
+	for _, line := range strings.Split(strings.TrimSpace(string(old)), "\n") {
+		if f := strings.Fields(line); len(f) == 3 && f[2] == variant {
+			want = append(want, line)
+		} else if line != "" {
+			others = append(others, line)
+		}
+	}
+	if *updateGolden {
+		lines := append(others, got...)
+		slices.SortFunc(lines, func(a, b string) int {
+			fa, fb := strings.Fields(a), strings.Fields(b)
+			return strings.Compare(fa[2]+" "+fa[1], fb[2]+" "+fb[1])
+		})
+		if err := os.WriteFile(path, []byte(strings.Join(lines, "\n")+"\n"), 0o644); err != nil {
+			t.Fatal(err)
+		}
+		return
+	}
+	if len(want) == 0 {
+		t.Skipf("%s has no weights for %s; run go test -run WeightsGolden -update on such a machine to add them", path, variant)
+	}
+	if !slices.Equal(got, want) {
+		t.Errorf("weights after training differ from %s:\ngot:\n%s\nwant:\n%s", path, strings.Join(got, "\n"), strings.Join(want, "\n"))
 	}
 }
