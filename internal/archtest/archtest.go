@@ -20,7 +20,9 @@ import (
 	"bytes"
 	"context"
 	"fmt"
+	"os"
 	"os/exec"
+	"path/filepath"
 	"slices"
 	"strings"
 )
@@ -154,11 +156,10 @@ func forbiddenChains(imports map[string][]string, start string, forbid []string)
 // (comma-separated, or ""). Test files are not included: the rules are
 // about what pit's code imports.
 func List(ctx context.Context, dir, tags string) ([]Package, error) {
-	mod, err := goCmd(ctx, dir, "list", "-m")
+	module, err := modulePath(filepath.Join(dir, "go.mod"))
 	if err != nil {
 		return nil, err
 	}
-	module := strings.TrimSpace(string(mod))
 	out, err := goCmd(ctx, dir, "list", "-deps", "-tags", tags,
 		"-f", `{{if not .Standard}}{{.ImportPath}}{{range .Imports}} {{.}}{{end}}{{end}}`, "./...")
 	if err != nil {
@@ -192,6 +193,21 @@ func List(ctx context.Context, dir, tags string) ([]Package, error) {
 		pkgs = append(pkgs, p)
 	}
 	return pkgs, sc.Err()
+}
+
+// modulePath reads the module path from a go.mod file. (go list -m would
+// list every module of a workspace.)
+func modulePath(gomod string) (string, error) {
+	b, err := os.ReadFile(gomod)
+	if err != nil {
+		return "", err
+	}
+	for line := range strings.Lines(string(b)) {
+		if rest, ok := strings.CutPrefix(strings.TrimSpace(line), "module "); ok {
+			return strings.Trim(strings.TrimSpace(rest), `"`), nil
+		}
+	}
+	return "", fmt.Errorf("%s: no module line", gomod)
 }
 
 func goCmd(ctx context.Context, dir string, args ...string) ([]byte, error) {
