@@ -38,10 +38,6 @@ var Rules = []Rule{
 		Name:   "core/ imports no plots",
 		From:   []string{"core/..."},
 		Forbid: []string{"plots/..."},
-		// Known: core/pipeline's report.go writes the summary CSV with
-		// plots; the CSV is moving out of core/pipeline. Only that import
-		// is excused: any other package of core/ importing plots fails.
-		Except: &Exception{Via: "core/pipeline", Issue: "issue 18: the summary CSV moves out of core/pipeline"},
 	},
 }
 
