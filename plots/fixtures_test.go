@@ -20,7 +20,7 @@ var update = flag.Bool("update", false, "rewrite the fixtures and golden files u
 
 // The fixtures under testdata/results are two small fake experiments in
 // pit's results format, written by writeFixtures. They are synthetic (made
-// to look like the DESIGN's probe findings, not measured) and exist so the
+// to look like what a toy-scale PyTorch probe of PIT found, not measured) and exist so the
 // figures can be built and tested before the PIT stages exist.
 //
 //	fake-ablation: 4 arms (curricula two-round, round0-only, round1-only

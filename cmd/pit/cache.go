@@ -24,10 +24,10 @@ func runCache(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	}
 	fs := flag.NewFlagSet("cache verify", flag.ContinueOnError)
 	fs.SetOutput(stderr)
-	if err := fs.Parse(args[1:]); err != nil {
+	dirs, err := parseInterspersed(fs, args[1:])
+	if err != nil {
 		return exitError{2}
 	}
-	dirs := fs.Args()
 	if len(dirs) == 0 {
 		dirs = []string{"results"}
 	}

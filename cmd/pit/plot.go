@@ -21,22 +21,6 @@ func init() {
 	})
 }
 
-// parseInterleaved parses flags that may come before or after positional
-// arguments ("pit plot DIR --out figs") and returns the positionals.
-func parseInterleaved(fs *flag.FlagSet, args []string) ([]string, error) {
-	var pos []string
-	for {
-		if err := fs.Parse(args); err != nil {
-			return nil, err
-		}
-		if fs.NArg() == 0 {
-			return pos, nil
-		}
-		pos = append(pos, fs.Arg(0))
-		args = fs.Args()[1:]
-	}
-}
-
 // openResults reads the results named by target: an experiment file (its
 // name and out locate the results; its [[plot]] tables are returned) or an
 // experiment's results directory.
@@ -87,7 +71,7 @@ func runPlot(ctx context.Context, args []string, stdout, stderr io.Writer) error
 		fmt.Fprintln(stderr, "results directory of an experiment (<out>/<name>). FILE defaults to experiments.toml.")
 		fs.PrintDefaults()
 	}
-	pos, err := parseInterleaved(fs, args)
+	pos, err := parseInterspersed(fs, args)
 	if errors.Is(err, flag.ErrHelp) {
 		return nil
 	}

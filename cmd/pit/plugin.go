@@ -60,7 +60,8 @@ func runPlugins(ctx context.Context, args []string, stdout, stderr io.Writer) er
 		fmt.Fprintln(stderr, "Usage: pit plugins [-path DIR]\n       pit plugins describe [-kind KIND] [-path DIR] NAME|PATH")
 		fs.PrintDefaults()
 	}
-	if err := fs.Parse(args); err != nil {
+	pos, err := parseInterspersed(fs, args)
+	if err != nil {
 		return exitError{2}
 	}
 	dirs := append(host.PluginPath(), paths...)
@@ -68,7 +69,7 @@ func runPlugins(ctx context.Context, args []string, stdout, stderr io.Writer) er
 	defer m.Close()
 
 	if !describe {
-		if fs.NArg() != 0 {
+		if len(pos) != 0 {
 			fs.Usage()
 			return exitError{2}
 		}
@@ -78,7 +79,7 @@ func runPlugins(ctx context.Context, args []string, stdout, stderr io.Writer) er
 		}
 		return printList(stdout, list)
 	}
-	if fs.NArg() != 1 {
+	if len(pos) != 1 {
 		fs.Usage()
 		return exitError{2}
 	}
@@ -90,7 +91,7 @@ func runPlugins(ctx context.Context, args []string, stdout, stderr io.Writer) er
 		}
 		kind = k
 	}
-	a, err := findPlugin(ctx, m, dirs, kind, fs.Arg(0))
+	a, err := findPlugin(ctx, m, dirs, kind, pos[0])
 	if err != nil {
 		return err
 	}

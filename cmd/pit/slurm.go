@@ -95,10 +95,11 @@ func slurmJobCmd(ctx context.Context, args []string, stdout, stderr io.Writer) e
 	codeVersion := fs.String("code-version", "", "code version of the stage keys")
 	force := fs.Bool("force", false, "recompute the stage even if it is in the cache")
 	device := fs.String("device", "", "pit run's --device, if it was given")
-	if err := fs.Parse(args); err != nil {
+	pos, err := parseInterspersed(fs, args)
+	if err != nil {
 		return exitError{2}
 	}
-	if *file == "" || *dir == "" || *tasks == "" || fs.NArg() > 0 {
+	if *file == "" || *dir == "" || *tasks == "" || len(pos) > 0 {
 		fmt.Fprintln(stderr, "Usage: pit slurm-job --file FILE --dir DIR --tasks FILE [--code-version V] [--device D] [--force]\n(run by the Slurm jobs that pit run --executor slurm submits)")
 		return exitError{2}
 	}
@@ -139,7 +140,7 @@ func cancelCmd(ctx context.Context, args []string, stdout, stderr io.Writer) err
 		fmt.Fprintln(stderr, "\nFlags:")
 		fs.PrintDefaults()
 	}
-	pos, err := parseRunArgs(fs, args)
+	pos, err := parseInterspersed(fs, args)
 	if errors.Is(err, flag.ErrHelp) {
 		return nil
 	}

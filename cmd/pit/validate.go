@@ -36,13 +36,13 @@ func runValidate(ctx context.Context, args []string, stdout, stderr io.Writer) e
 		fmt.Fprintln(stderr, "file's [executor] is slurm).")
 		fs.PrintDefaults()
 	}
-	if err := fs.Parse(args); err != nil {
+	files, err := parseInterspersed(fs, args)
+	if err != nil {
 		if errors.Is(err, flag.ErrHelp) {
 			return nil
 		}
 		return exitError{2}
 	}
-	files := fs.Args()
 	if len(files) == 0 {
 		if _, err := os.Stat(defaultExperiment); errors.Is(err, os.ErrNotExist) {
 			fmt.Fprint(stderr, noExperimentHint("validate"))

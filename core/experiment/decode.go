@@ -12,6 +12,7 @@ import (
 	"time"
 
 	"github.com/go-viper/mapstructure/v2"
+	"github.com/pit-lab/pit/internal/editdist"
 )
 
 const tagName = "toml"
@@ -325,7 +326,7 @@ func unknownMsg(what, name string, known []string) string {
 func closest(k string, names []string) string {
 	best, bestD := "", 3 // at most two edits
 	for _, n := range names {
-		if d := editDistance(k, n); d < bestD || d == bestD && n < best {
+		if d := editdist.Levenshtein([]byte(k), []byte(n)); d < bestD || d == bestD && n < best {
 			best, bestD = n, d
 		}
 	}
@@ -333,26 +334,6 @@ func closest(k string, names []string) string {
 		return ""
 	}
 	return best
-}
-
-func editDistance(a, b string) int {
-	prev := make([]int, len(b)+1)
-	cur := make([]int, len(b)+1)
-	for j := range prev {
-		prev[j] = j
-	}
-	for i := 1; i <= len(a); i++ {
-		cur[0] = i
-		for j := 1; j <= len(b); j++ {
-			c := 1
-			if a[i-1] == b[j-1] {
-				c = 0
-			}
-			cur[j] = min(prev[j]+1, cur[j-1]+1, prev[j-1]+c)
-		}
-		prev, cur = cur, prev
-	}
-	return prev[len(b)]
 }
 
 // decodeSettings checks v (a table, or an array for sections that are arrays

@@ -3,9 +3,10 @@ package experiment
 import (
 	"context"
 	"fmt"
+	"maps"
 	"reflect"
 	"regexp"
-	"sort"
+	"slices"
 	"sync"
 )
 
@@ -206,14 +207,7 @@ func checkNew(what, name string, newSettings func() any) reflect.Type {
 	return v.Elem().Type()
 }
 
-func sortedKeys[V any](m map[string]V) []string {
-	keys := make([]string, 0, len(m))
-	for k := range m {
-		keys = append(keys, k)
-	}
-	sort.Strings(keys)
-	return keys
-}
+func sortedKeys[V any](m map[string]V) []string { return slices.Sorted(maps.Keys(m)) }
 
 // RegisterTask registers a task kind with DefaultRegistry.
 func RegisterTask(kind string, newSettings func() any) {

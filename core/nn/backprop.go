@@ -2,12 +2,9 @@ package nn
 
 import (
 	"fmt"
-
-	G "gorgonia.org/gorgonia"
-	"gorgonia.org/tensor"
 )
 
-// pit builds its gradient graphs itself instead of calling G.Grad. The
+// pit builds its gradient graphs itself instead of calling Gorgonia's Grad. The
 // graphs hold nothing but kernelOps, and Gorgonia's backpropagation would
 // add its own elementwise "+" wherever a node feeds two ops (the residual
 // stream feeds the next residual add and the next layer norm). In a CUDA
@@ -26,20 +23,20 @@ func (op *kernelOp) kernel() *kernelOp { return op }
 // backprop builds the gradient of the scalar cost with respect to params
 // and returns, per parameter, the host tensor its gradient is written to
 // each time the graph runs.
-func backprop(g *G.ExprGraph, cost *G.Node, params []*G.Node) ([]tensor.Tensor, error) {
+func backprop(g *exprGraph, cost *node, params []*node) ([]array, error) {
 	dt := cost.Dtype()
 	one := any(float32(1))
-	if dt == tensor.Float64 {
+	if dt == dtFloat64 {
 		one = float64(1)
 	}
-	seed := G.NewScalar(g, dt, G.WithName("dcost"), G.WithValue(one))
+	seed := scalarNode(g, dt, "dcost", one)
 
 	// Reverse topological order: a node comes after every node that reads
 	// it.
-	var order []*G.Node
-	seen := map[*G.Node]bool{}
-	var visit func(n *G.Node) error
-	visit = func(n *G.Node) error {
+	var order []*node
+	seen := map[*node]bool{}
+	var visit func(n *node) error
+	visit = func(n *node) error {
 		if seen[n] {
 			return nil
 		}
@@ -63,8 +60,8 @@ func backprop(g *G.ExprGraph, cost *G.Node, params []*G.Node) ([]tensor.Tensor, 
 		return nil, err
 	}
 
-	pending := map[*G.Node][]*G.Node{cost: {seed}}
-	total := map[*G.Node]*G.Node{}
+	pending := map[*node][]*node{cost: {seed}}
+	total := map[*node]*node{}
 	for i := len(order) - 1; i >= 0; i-- {
 		n := order[i]
 		gn, err := sumGrads(pending[n])
@@ -100,9 +97,9 @@ func backprop(g *G.ExprGraph, cost *G.Node, params []*G.Node) ([]tensor.Tensor, 
 		total[p] = gn
 	}
 
-	out := make([]tensor.Tensor, len(params))
+	out := make([]array, len(params))
 	for i, p := range params {
-		buf := tensor.New(tensor.Of(dt), tensor.WithShape(p.Shape()...))
+		buf := newArray(dt, p.Shape()...)
 		if _, err := gradOut(total[p], buf); err != nil {
 			return nil, err
 		}
@@ -112,7 +109,7 @@ func backprop(g *G.ExprGraph, cost *G.Node, params []*G.Node) ([]tensor.Tensor, 
 }
 
 // sumGrads adds a node's gradient contributions, in the order they came.
-func sumGrads(gs []*G.Node) (*G.Node, error) {
+func sumGrads(gs []*node) (*node, error) {
 	if len(gs) == 0 {
 		return nil, nil
 	}
@@ -127,7 +124,7 @@ func sumGrads(gs []*G.Node) (*G.Node, error) {
 }
 
 // gradSum adds two gradients of one node.
-func gradSum(a, b *G.Node) (*G.Node, error) {
+func gradSum(a, b *node) (*node, error) {
 	dt := a.Dtype()
 	op := newKernelOp("GradSum", dt, a.Shape(), a.Dims(), b.Dims())
 	if a.Dims() == 2 {
@@ -138,11 +135,11 @@ func gradSum(a, b *G.Node) (*G.Node, error) {
 }
 
 // gradOut copies a gradient into buf, on the host, when the graph runs.
-func gradOut(grad *G.Node, buf tensor.Tensor) (*G.Node, error) {
+func gradOut(grad *node, buf array) (*node, error) {
 	dt := grad.Dtype()
 	op := newKernelOp("GradOut", dt, nil, grad.Dims())
-	op.forward = func(_ tensor.Tensor, in []G.Value) (float64, error) {
-		if dt == tensor.Float64 {
+	op.forward = func(_ array, in []value) (float64, error) {
+		if dt == dtFloat64 {
 			copy(data[float64](buf), data[float64](in[0]))
 		} else {
 			copy(data[float32](buf), data[float32](in[0]))

@@ -5,7 +5,8 @@ import (
 	"encoding/gob"
 	"fmt"
 	"os"
-	"path/filepath"
+
+	"github.com/pit-lab/pit/internal/atomicfile"
 )
 
 // checkpointVersion is bumped when the file layout changes.
@@ -83,7 +84,8 @@ func (c *checkpoint) fill(m *Model) error {
 	return nil
 }
 
-// Save writes the model's config and weights to path atomically.
+// Save writes the model's config and weights to path atomically, as a
+// file of mode 0644 like every file pit writes (internal/atomicfile).
 func (m *Model) Save(path string) error {
 	return writeCheckpoint(path, m.toCheckpoint())
 }
@@ -147,7 +149,10 @@ func writeCheckpoint(path string, c *checkpoint) error {
 	if err := gob.NewEncoder(&buf).Encode(c); err != nil {
 		return fmt.Errorf("nn: encode checkpoint: %w", err)
 	}
-	return writeFileAtomic(path, buf.Bytes())
+	if err := atomicfile.Write(path, buf.Bytes()); err != nil {
+		return fmt.Errorf("nn: save: %w", err)
+	}
+	return nil
 }
 
 func readCheckpoint(path string) (*checkpoint, error) {
@@ -161,35 +166,4 @@ func readCheckpoint(path string) (*checkpoint, error) {
 		return nil, fmt.Errorf("nn: load %s: %w", path, err)
 	}
 	return &c, nil
-}
-
-// writeFileAtomic writes through a synced temporary file in the same
-// directory and renames it into place, so a killed run leaves either the
-// old file or the new one.
-func writeFileAtomic(path string, data []byte) error {
-	dir := filepath.Dir(path)
-	if err := os.MkdirAll(dir, 0o755); err != nil {
-		return fmt.Errorf("nn: save: %w", err)
-	}
-	f, err := os.CreateTemp(dir, "."+filepath.Base(path)+".tmp-*")
-	if err != nil {
-		return fmt.Errorf("nn: save: %w", err)
-	}
-	tmp := f.Name()
-	defer os.Remove(tmp)
-	if _, err := f.Write(data); err != nil {
-		f.Close()
-		return fmt.Errorf("nn: save %s: %w", path, err)
-	}
-	if err := f.Sync(); err != nil {
-		f.Close()
-		return fmt.Errorf("nn: save %s: %w", path, err)
-	}
-	if err := f.Close(); err != nil {
-		return fmt.Errorf("nn: save %s: %w", path, err)
-	}
-	if err := os.Rename(tmp, path); err != nil {
-		return fmt.Errorf("nn: save: %w", err)
-	}
-	return nil
 }

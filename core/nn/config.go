@@ -1,8 +1,8 @@
-// Package nn is pit's model layer: a small decoder-only transformer on
-// Gorgonia with a language-model head, a per-token value head and a scalar
-// reward head; the losses pit trains with (masked cross-entropy, pairwise
-// comparison, clipped policy gradient); an AdamW optimiser; incremental
-// sampling; teacher-forced scoring; and atomic checkpoints.
+// Package nn is pit's model layer: a small decoder-only transformer with a
+// language-model head, a per-token value head and a scalar reward head; the
+// losses pit trains with (masked cross-entropy, pairwise comparison, clipped
+// policy gradient); an AdamW optimiser; incremental sampling; teacher-forced
+// scoring; and atomic checkpoints.
 //
 // Every Model carries all three heads. A policy is a Model trained with
 // SFTStep and PolicyGradientStep and read with Sample and ScoreTokens; a
@@ -14,14 +14,16 @@
 // model predicts from seq[:t], so entry 0 is never a prediction.
 //
 // Implementation: every graph is built once per (kind, batch, length
-// bucket) and reused. The transformer's pieces are Gorgonia Ops of this
-// package with hand-written forward and backward passes (embedding, layer
-// norm, fused linear, causal attention over a fused qkv matrix, bias+GELU,
+// bucket) and reused. The transformer's pieces are pit's own ops (kernelOp)
+// with hand-written forward and backward passes (embedding, layer norm,
+// fused linear, causal attention over a fused qkv matrix, bias+GELU,
 // residual add, and fused losses that compute their gradient in the forward
 // pass); each has a finite-difference test. float32 matrix products run on
 // the AVX2/AVX-512 kernels of internal/f32 where the CPU has them, gonum's
 // pure-Go BLAS otherwise. Sampling decodes one position at a time with a
-// key/value cache held by the decode graph's attention ops.
+// key/value cache held by the decode graph's attention ops. Gorgonia
+// provides the graph, the tape machine that runs it and the CUDA machine;
+// gorgonia.go is the only file that uses it, and says why.
 //
 // Concurrency: a Model's scoring and sampling methods (ScoreTokens,
 // Rewards, Logits, Sample) may be called from several goroutines; they run

@@ -65,9 +65,6 @@ import "C"
 import (
 	embedfs "embed"
 	"fmt"
-
-	G "gorgonia.org/gorgonia"
-	"gorgonia.org/tensor"
 )
 
 // emuSources is not read: the C compiler reads cuda/kernels.cu and
@@ -87,7 +84,7 @@ type emuRunner struct {
 // emulateOp makes op compute through the emulated GPU kernels.
 func emulateOp(op *kernelOp) {
 	r := &emuRunner{}
-	op.forward = func(out tensor.Tensor, in []G.Value) (float64, error) {
+	op.forward = func(out array, in []value) (float64, error) {
 		return 0, runDev(r, op.dev, out, in)
 	}
 }
@@ -107,7 +104,7 @@ func (r *emuRunner) ids(ids []int) (any, error) {
 	return r.i32, nil
 }
 
-func (r *emuRunner) gemm(g gemm, a, b, c G.Value) error {
+func (r *emuRunner) gemm(g gemm, a, b, c value) error {
 	colMajorGemm(g, data[float32](a), data[float32](b), data[float32](c))
 	return nil
 }
@@ -119,7 +116,7 @@ func (a emuArgs) f(i int) *C.float {
 	switch v := a[i].(type) {
 	case []float32:
 		return (*C.float)(&v[0])
-	case G.Value:
+	case value:
 		d := data[float32](v)
 		return (*C.float)(&d[0])
 	}

@@ -2,20 +2,15 @@
 
 package nn
 
-import (
-	G "gorgonia.org/gorgonia"
-	"gorgonia.org/tensor"
-)
-
 // cudaBuilt reports whether this binary was built with -tags cuda.
 const cudaBuilt = false
 
 // newGraph makes an empty graph for one of the model's graphs.
-func (m *Model) newGraph() *G.ExprGraph { return G.NewGraph() }
+func (m *Model) newGraph() *exprGraph { return newExprGraph() }
 
 // placeOp returns the op to apply: in a CPU-only build, always op itself.
-func placeOp(op *kernelOp, _ []*G.Node) G.Op {
-	if emulateGPU != nil && op.dev.kind != devNone && op.dtype == tensor.Float32 {
+func placeOp(op *kernelOp, _ []*node) runOp {
+	if emulateGPU != nil && op.dev.kind != devNone && op.dtype == dtFloat32 {
 		emulateGPU(op)
 	}
 	return op

@@ -14,9 +14,6 @@ import (
 
 	"gonum.org/v1/gonum/blas"
 	"gorgonia.org/cu"
-	G "gorgonia.org/gorgonia"
-	"gorgonia.org/gorgonia/cuda"
-	"gorgonia.org/tensor"
 )
 
 // cudaBuilt reports whether this binary was built with -tags cuda.
@@ -81,7 +78,7 @@ func setupCUDA() error {
 	if err := tryLoadPTX(funcs); err != nil {
 		return fmt.Errorf(`nn: device "cuda": the GPU does not take pit's kernels: %w`, err)
 	}
-	G.AddToStdLib(cudaModule, cudaKernelsPTX, funcs)
+	registerKernels(cudaModule, cudaKernelsPTX, funcs)
 	return nil
 }
 
@@ -114,21 +111,21 @@ func tryLoadPTX(funcs []string) error {
 
 // cudaGraphs holds the graphs of CUDA models, weakly: a graph leaves the
 // set when it is collected.
-var cudaGraphs sync.Map // weak.Pointer[G.ExprGraph] -> struct{}
+var cudaGraphs sync.Map // weak.Pointer[exprGraph] -> struct{}
 
 // newGraph makes an empty graph for one of the model's graphs; on a CUDA
 // model, ops applied in it run on the GPU where they can.
-func (m *Model) newGraph() *G.ExprGraph {
-	g := G.NewGraph()
+func (m *Model) newGraph() *exprGraph {
+	g := newExprGraph()
 	if m.cfg.Device == "cuda" {
 		k := weak.Make(g)
 		cudaGraphs.Store(k, struct{}{})
-		runtime.AddCleanup(g, func(k weak.Pointer[G.ExprGraph]) { cudaGraphs.Delete(k) }, k)
+		runtime.AddCleanup(g, func(k weak.Pointer[exprGraph]) { cudaGraphs.Delete(k) }, k)
 	}
 	return g
 }
 
-func isCUDAGraph(g *G.ExprGraph) bool {
+func isCUDAGraph(g *exprGraph) bool {
 	if g == nil {
 		return false
 	}
@@ -138,8 +135,8 @@ func isCUDAGraph(g *G.ExprGraph) bool {
 
 // placeOp returns the op to apply: the GPU form of op when the graph is a
 // CUDA model's and op has a float32 GPU kernel, else op itself.
-func placeOp(op *kernelOp, in []*G.Node) G.Op {
-	if op.dev.kind == devNone || op.dtype != tensor.Float32 || len(in) == 0 || !isCUDAGraph(in[0].Graph()) {
+func placeOp(op *kernelOp, in []*node) runOp {
+	if op.dev.kind == devNone || op.dtype != dtFloat32 || len(in) == 0 || !isCUDAGraph(in[0].Graph()) {
 		return op
 	}
 	return cudaOp{kernelOp: op, st: &cudaState{}}
@@ -159,8 +156,8 @@ type cudaState struct {
 }
 
 var (
-	_ G.CUDADoer = cudaOp{}
-	_ devRunner  = (*launcher)(nil)
+	_ cudaDoer  = cudaOp{}
+	_ devRunner = (*launcher)(nil)
 )
 
 // CallsExtern reports that the op calls into the GPU.
@@ -172,14 +169,14 @@ func (op cudaOp) CallsExtern() bool { return true }
 func (op cudaOp) ReturnsPtr() bool { return true }
 
 // CUDADo runs the op's kernels on device dev, writing into prealloc.
-func (op cudaOp) CUDADo(extern G.External, dev G.Device, prealloc G.Value, inputs ...G.Value) (G.Value, error) {
+func (op cudaOp) CUDADo(extern cudaExtern, dev cudaDevice, prealloc value, inputs ...value) (value, error) {
 	if len(inputs) != len(op.inDims) {
 		return nil, fmt.Errorf("nn: op %s wants %d inputs, got %d", op.name, len(op.inDims), len(inputs))
 	}
 	if prealloc == nil {
 		return nil, fmt.Errorf("nn: op %s: no device memory for the output", op.name)
 	}
-	machine, ok := extern.(G.CUDAMachine)
+	machine, ok := extern.(cudaMachine)
 	if !ok {
 		return nil, fmt.Errorf("nn: op %s: %T is not a CUDA machine", op.name, extern)
 	}
@@ -193,9 +190,9 @@ func (op cudaOp) CUDADo(extern G.External, dev G.Device, prealloc G.Value, input
 
 // launcher launches one op's kernels.
 type launcher struct {
-	extern G.External
-	dev    G.Device
-	e      *cuda.Engine
+	extern cudaExtern
+	dev    cudaDevice
+	e      *cudaEngine
 	ctx    *cu.BatchedContext
 	st     *cudaState
 	held   []scratchMem // scratch taken from the machine's arena
@@ -208,7 +205,7 @@ type scratchMem struct {
 
 // devPtr is the device address of a value the tape machine keeps on the
 // GPU.
-func devPtr(v G.Value) cu.DevicePtr { return cu.DevicePtr(v.Uintptr()) }
+func devPtr(v value) cu.DevicePtr { return cu.DevicePtr(v.Uintptr()) }
 
 // threadsPerBlock is the block size of every launch (1-D grids).
 const threadsPerBlock = 256
@@ -228,7 +225,7 @@ func (l *launcher) launch(name string, threads int, args ...any) error {
 		switch v := a.(type) {
 		case cu.DevicePtr: // scratch
 			words[i] = uint64(v)
-		case G.Value:
+		case value:
 			words[i] = uint64(devPtr(v))
 		case int:
 			if v < 0 || v > math.MaxInt32 {
@@ -252,7 +249,7 @@ func (l *launcher) launch(name string, threads int, args ...any) error {
 
 // gemm runs one cuBLAS Sgemm: c = op(a)·op(b) in cuBLAS's column-major
 // terms (see gemmFor).
-func (l *launcher) gemm(g gemm, a, b, c G.Value) error {
+func (l *launcher) gemm(g gemm, a, b, c value) error {
 	A, err := f32s(a)
 	if err != nil {
 		return err
@@ -287,9 +284,9 @@ func (l *launcher) gemm(g gemm, a, b, c G.Value) error {
 
 // f32s is a float32 slice header over a value's device memory, for cuBLAS
 // (which only takes its address).
-func f32s(v G.Value) ([]float32, error) {
-	d, ok := v.(*tensor.Dense)
-	if !ok || d.Dtype() != tensor.Float32 {
+func f32s(v value) ([]float32, error) {
+	d, ok := v.(*dense)
+	if !ok || d.Dtype() != dtFloat32 {
 		return nil, fmt.Errorf("want a float32 tensor on the device, got %T", v)
 	}
 	return d.Float32s(), nil

@@ -2,8 +2,6 @@ package nn
 
 import (
 	"fmt"
-
-	G "gorgonia.org/gorgonia"
 )
 
 // devRunner launches GPU kernels by name: on a GPU in the CUDA build
@@ -14,7 +12,7 @@ import (
 type devRunner interface {
 	launch(name string, threads int, args ...any) error
 	// gemm computes c from a and b with one cuBLAS Sgemm (see gemmFor).
-	gemm(g gemm, a, b, c G.Value) error
+	gemm(g gemm, a, b, c value) error
 	// scratch returns the op's scratch buffer of at least size bytes.
 	scratch(size int64) (any, error)
 	// ids returns the token ids (already checked) in the op's scratch,
@@ -24,7 +22,7 @@ type devRunner interface {
 
 // runDev computes an op's output into out from in with the op's GPU
 // kernels (s names them), launched by r.
-func runDev(r devRunner, s devSpec, out G.Value, in []G.Value) error {
+func runDev(r devRunner, s devSpec, out value, in []value) error {
 	o := out
 	switch s.kind {
 	case devLinear:

@@ -2,9 +2,6 @@ package nn
 
 import (
 	"fmt"
-
-	G "gorgonia.org/gorgonia"
-	"gorgonia.org/tensor"
 )
 
 type graphKind int
@@ -54,9 +51,9 @@ type graph struct {
 	key    graphKey
 	st     *stepData
 	tr     *trunk
-	vm     G.VM
-	pnodes []*G.Node       // parameter nodes (training graphs), parallel to tr.order
-	grads  []tensor.Tensor // their gradients after a run, parallel to pnodes
+	vm     machine
+	pnodes []*node // parameter nodes (training graphs), parallel to tr.order
+	grads  []array // their gradients after a run, parallel to pnodes
 }
 
 // graphCache keeps the most recently used graphs up to a limit.
@@ -124,7 +121,7 @@ func (m *Model) buildGraph(k graphKey) (*graph, error) {
 	}
 	gr := &graph{key: k, st: st, tr: tr}
 	V := m.cfg.Vocab
-	var cost *G.Node
+	var cost *node
 	switch k.kind {
 	case kindSFT:
 		st.targets = make([]int, k.B*k.T)
@@ -156,7 +153,7 @@ func (m *Model) buildGraph(k graphKey) (*graph, error) {
 			return nil, err
 		}
 	case kindEvalPolicy, kindEvalReward:
-		var head *G.Node
+		var head *node
 		if k.kind == kindEvalPolicy {
 			head, err = m.policyHead(tr)
 		} else {
@@ -168,7 +165,7 @@ func (m *Model) buildGraph(k graphKey) (*graph, error) {
 		if _, err := capture(head, &st.out); err != nil {
 			return nil, err
 		}
-		gr.vm = G.NewTapeMachine(tr.g)
+		gr.vm = newTapeMachine(tr.g)
 		return gr, nil
 	}
 	for _, p := range tr.order {
@@ -177,7 +174,7 @@ func (m *Model) buildGraph(k graphKey) (*graph, error) {
 	if gr.grads, err = backprop(tr.g, cost, gr.pnodes); err != nil {
 		return nil, fmt.Errorf("nn: %v graph gradients: %w", k.kind, err)
 	}
-	gr.vm = G.NewTapeMachine(tr.g)
+	gr.vm = newTapeMachine(tr.g)
 	return gr, nil
 }
 

@@ -4,8 +4,6 @@ import (
 	"github.com/pit-lab/pit/core/nn/internal/f32"
 	"gonum.org/v1/gonum/blas"
 	"gonum.org/v1/gonum/blas/gonum"
-	G "gorgonia.org/gorgonia"
-	"gorgonia.org/tensor"
 )
 
 var dblas gonum.Implementation
@@ -59,19 +57,19 @@ func linearKernel[T float](x, w, b, y []T, m, n, k int) {
 
 // matmul computes x·w + b (b may be nil) for x [m×k], w [k×n], b [n]: one
 // op, with gradients dx = dy·wᵀ, dw = xᵀ·dy and db = Σ_rows dy.
-func matmul(x, w, b *G.Node) (*G.Node, error) {
+func matmul(x, w, b *node) (*node, error) {
 	dt := x.Dtype()
 	m, k, n := x.Shape()[0], x.Shape()[1], w.Shape()[1]
 	inDims := []int{2, 2}
-	in := []*G.Node{x, w}
+	in := []*node{x, w}
 	if b != nil {
 		inDims = append(inDims, 1)
 		in = append(in, b)
 	}
-	op := newKernelOp("Linear", dt, tensor.Shape{m, n}, inDims...)
+	op := newKernelOp("Linear", dt, shape{m, n}, inDims...)
 	op.dev = devSpec{kind: devLinear, m: m, n: n, k: k, bias: b != nil}
-	op.forward = func(out tensor.Tensor, v []G.Value) (float64, error) {
-		if dt == tensor.Float64 {
+	op.forward = func(out array, v []value) (float64, error) {
+		if dt == dtFloat64 {
 			var bb []float64
 			if len(v) == 3 {
 				bb = data[float64](v[2])
@@ -86,11 +84,11 @@ func matmul(x, w, b *G.Node) (*G.Node, error) {
 		}
 		return 0, nil
 	}
-	op.grad = func(inputs G.Nodes, _, grad *G.Node) (G.Nodes, error) {
+	op.grad = func(inputs nodes, _, grad *node) (nodes, error) {
 		gx := newKernelOp("LinearGradX", dt, x.Shape(), 2, 2)
 		gx.dev = devSpec{kind: devLinearGX, m: m, n: n, k: k}
-		gx.forward = func(out tensor.Tensor, v []G.Value) (float64, error) {
-			if dt == tensor.Float64 {
+		gx.forward = func(out array, v []value) (float64, error) {
+			if dt == dtFloat64 {
 				mulNT(m, k, n, data[float64](v[0]), data[float64](v[1]), data[float64](out))
 			} else {
 				mulNT(m, k, n, data[float32](v[0]), data[float32](v[1]), data[float32](out))
@@ -99,8 +97,8 @@ func matmul(x, w, b *G.Node) (*G.Node, error) {
 		}
 		gw := newKernelOp("LinearGradW", dt, w.Shape(), 2, 2)
 		gw.dev = devSpec{kind: devLinearGW, m: m, n: n, k: k}
-		gw.forward = func(out tensor.Tensor, v []G.Value) (float64, error) {
-			if dt == tensor.Float64 {
+		gw.forward = func(out array, v []value) (float64, error) {
+			if dt == dtFloat64 {
 				mulTN(k, n, m, data[float64](v[0]), data[float64](v[1]), data[float64](out))
 			} else {
 				mulTN(k, n, m, data[float32](v[0]), data[float32](v[1]), data[float32](out))
@@ -116,34 +114,34 @@ func matmul(x, w, b *G.Node) (*G.Node, error) {
 			return nil, err
 		}
 		if b == nil {
-			return G.Nodes{dx, dw}, nil
+			return nodes{dx, dw}, nil
 		}
 		db, err := colSumNode(grad, b.Shape())
 		if err != nil {
 			return nil, err
 		}
-		return G.Nodes{dx, dw, db}, nil
+		return nodes{dx, dw, db}, nil
 	}
 	return apply(op, in...)
 }
 
 // residual computes a + b (same shapes); both gradients are the incoming
 // one.
-func residual(a, b *G.Node) (*G.Node, error) {
+func residual(a, b *node) (*node, error) {
 	dt := a.Dtype()
 	op := newKernelOp("Residual", dt, a.Shape(), 2, 2)
 	op.dev = devSpec{kind: devResidual, n: a.Shape()[0], k: a.Shape()[1]}
 	op.forward = addForward(dt)
-	op.grad = func(_ G.Nodes, _, grad *G.Node) (G.Nodes, error) {
-		return G.Nodes{grad, grad}, nil
+	op.grad = func(_ nodes, _, grad *node) (nodes, error) {
+		return nodes{grad, grad}, nil
 	}
 	return apply(op, a, b)
 }
 
 // addForward is the forward pass of ops that add their two inputs.
-func addForward(dt tensor.Dtype) func(out tensor.Tensor, v []G.Value) (float64, error) {
-	return func(out tensor.Tensor, v []G.Value) (float64, error) {
-		if dt == tensor.Float64 {
+func addForward(dt dtype) func(out array, v []value) (float64, error) {
+	return func(out array, v []value) (float64, error) {
+		if dt == dtFloat64 {
 			addInto(data[float64](v[0]), data[float64](v[1]), data[float64](out))
 		} else {
 			addInto(data[float32](v[0]), data[float32](v[1]), data[float32](out))

@@ -5,18 +5,15 @@ import (
 	"math"
 	"math/rand/v2"
 	"sync"
-
-	G "gorgonia.org/gorgonia"
-	"gorgonia.org/tensor"
 )
 
 // param is one named weight tensor of a model.
 type param struct {
 	name  string
-	shape tensor.Shape
+	shape shape
 	decay bool // weight decay applies (matrices)
 	idx   int  // position in Model.params
-	t     tensor.Tensor
+	t     array
 }
 
 // Model is a decoder-only transformer with a language-model head, a value
@@ -24,7 +21,7 @@ type param struct {
 // it (training, scoring and sampling graphs of each shape).
 type Model struct {
 	cfg    Config
-	dtype  tensor.Dtype
+	dtype  dtype
 	params []*param
 	byName map[string]*param
 
@@ -56,14 +53,14 @@ func New(cfg Config) (*Model, error) {
 // them.
 func newShell(cfg Config) *Model {
 	m := &Model{cfg: cfg, byName: map[string]*param{}, decode: map[[2]int]*decoder{}}
-	m.dtype = tensor.Float32
+	m.dtype = dtFloat32
 	if cfg.DType == "float64" {
-		m.dtype = tensor.Float64
+		m.dtype = dtFloat64
 	}
 	D, V, C, M := cfg.DModel, cfg.Vocab, cfg.Context, cfg.MLP
-	add := func(name string, decay bool, shape ...int) {
-		p := &param{name: name, shape: tensor.Shape(shape), decay: decay, idx: len(m.params),
-			t: tensor.New(tensor.Of(m.dtype), tensor.WithShape(shape...))}
+	add := func(name string, decay bool, dims ...int) {
+		p := &param{name: name, shape: shape(dims), decay: decay, idx: len(m.params),
+			t: newArray(m.dtype, dims...)}
 		m.params = append(m.params, p)
 		m.byName[name] = p
 	}
@@ -131,7 +128,7 @@ func (m *Model) init() {
 
 func hasSuffix(s, suf string) bool { return len(s) >= len(suf) && s[len(s)-len(suf):] == suf }
 
-func setFloats(t tensor.Tensor, vals []float64) {
+func setFloats(t array, vals []float64) {
 	switch d := t.Data().(type) {
 	case []float32:
 		for i, v := range vals {
@@ -181,7 +178,7 @@ func sameArch(a, b Config) bool {
 		a.Layers == b.Layers && a.Heads == b.Heads && a.MLP == b.MLP && a.DType == b.DType
 }
 
-func copyData(dst, src tensor.Tensor) {
+func copyData(dst, src array) {
 	switch d := dst.Data().(type) {
 	case []float32:
 		copy(d, src.Data().([]float32))
@@ -200,7 +197,7 @@ func (m *Model) Weights() map[string][]float64 {
 	return out
 }
 
-func toF64(t tensor.Tensor) []float64 {
+func toF64(t array) []float64 {
 	switch d := t.Data().(type) {
 	case []float32:
 		o := make([]float64, len(d))
@@ -215,22 +212,19 @@ func toF64(t tensor.Tensor) []float64 {
 }
 
 // paramNode makes a graph node that shares the parameter's tensor.
-func paramNode(g *G.ExprGraph, p *param) *G.Node {
-	if len(p.shape) == 1 {
-		return G.NewVector(g, p.t.Dtype(), G.WithShape(p.shape...), G.WithName(p.name), G.WithValue(p.t))
-	}
-	return G.NewMatrix(g, p.t.Dtype(), G.WithShape(p.shape...), G.WithName(p.name), G.WithValue(p.t))
+func paramNode(g *exprGraph, p *param) *node {
+	return sharedNode(g, p.t, p.shape, p.name)
 }
 
 // trunk holds what building the shared body of a graph produced.
 type trunk struct {
-	g      *G.ExprGraph
-	nodes  map[string]*G.Node // parameter nodes by name
-	order  []*param           // parameters used, in node order
-	hidden *G.Node            // final layer-normed hidden states [B*T, D]
+	g      *exprGraph
+	nodes  map[string]*node // parameter nodes by name
+	order  []*param         // parameters used, in node order
+	hidden *node            // final layer-normed hidden states [B*T, D]
 }
 
-func (tr *trunk) p(m *Model, name string) *G.Node {
+func (tr *trunk) p(m *Model, name string) *node {
 	if n, ok := tr.nodes[name]; ok {
 		return n
 	}
@@ -248,15 +242,15 @@ const lnEps = 1e-5
 func (m *Model) buildTrunk(B, T int, ids *[]int) (*trunk, error) {
 	a := attnShape{B: B, T: T, H: m.cfg.Heads, D: m.cfg.DModel}
 	return m.buildBlocks(
-		func(wte, wpe *G.Node) (*G.Node, error) { return embed(wte, wpe, ids, T) },
-		func(qkv *G.Node, _ int) (*G.Node, error) { return attention(qkv, a) })
+		func(wte, wpe *node) (*node, error) { return embed(wte, wpe, ids, T) },
+		func(qkv *node, _ int) (*node, error) { return attention(qkv, a) })
 }
 
 // buildBlocks builds the transformer around the given embedding and
 // attention ops (full sequences for training, one position for decoding).
-func (m *Model) buildBlocks(emb func(wte, wpe *G.Node) (*G.Node, error), attn func(qkv *G.Node, layer int) (*G.Node, error)) (*trunk, error) {
+func (m *Model) buildBlocks(emb func(wte, wpe *node) (*node, error), attn func(qkv *node, layer int) (*node, error)) (*trunk, error) {
 	cfg := m.cfg
-	tr := &trunk{g: m.newGraph(), nodes: map[string]*G.Node{}}
+	tr := &trunk{g: m.newGraph(), nodes: map[string]*node{}}
 	x, err := emb(tr.p(m, "wte"), tr.p(m, "wpe"))
 	if err != nil {
 		return nil, err
@@ -309,13 +303,13 @@ func (m *Model) buildBlocks(emb func(wte, wpe *G.Node) (*G.Node, error), attn fu
 }
 
 // policyHead gives [B*T, V+1]: LM logits and, in the last column, values.
-func (m *Model) policyHead(tr *trunk) (*G.Node, error) {
+func (m *Model) policyHead(tr *trunk) (*node, error) {
 	return linear(tr.hidden, tr.p(m, "head.w"), tr.p(m, "head.b"))
 }
 
 // rewardHead gives [B*T, 1]: a reward score at every position.
-func (m *Model) rewardHead(tr *trunk) (*G.Node, error) {
+func (m *Model) rewardHead(tr *trunk) (*node, error) {
 	return linear(tr.hidden, tr.p(m, "rm.w"), tr.p(m, "rm.b"))
 }
 
-func linear(x, w, b *G.Node) (*G.Node, error) { return matmul(x, w, b) }
+func linear(x, w, b *node) (*node, error) { return matmul(x, w, b) }

@@ -2,13 +2,7 @@ package nn
 
 import (
 	"fmt"
-	"hash"
-	"hash/fnv"
 	"sync/atomic"
-
-	"github.com/chewxy/hm"
-	G "gorgonia.org/gorgonia"
-	"gorgonia.org/tensor"
 )
 
 // opSeq gives every op instance a unique identity. Gorgonia merges nodes
@@ -16,7 +10,7 @@ import (
 // up as one), so each of our ops hashes its own instance number.
 var opSeq atomic.Uint64
 
-// kernelOp is a Gorgonia Op whose forward pass is a Go function and whose
+// kernelOp is one of pit's ops: its forward pass is a Go function and whose
 // gradient, when it has one, is built from other kernelOps. The output
 // shape is fixed when the op is made: every graph in this package is built
 // for one batch shape.
@@ -24,180 +18,52 @@ type kernelOp struct {
 	name   string
 	id     uint64
 	inDims []int // dimensions of each input (0 = scalar)
-	out    tensor.Shape
-	dtype  tensor.Dtype
+	out    shape
+	dtype  dtype
 	// forward computes the output into out (a tensor of shape op.out, or
 	// nil for a scalar output, in which case it returns the scalar).
-	forward func(out tensor.Tensor, in []G.Value) (float64, error)
+	forward func(out array, in []value) (float64, error)
 	// grad builds the gradient nodes, one per input (nil where the op is
 	// not differentiable with respect to that input).
-	grad func(inputs G.Nodes, output, grad *G.Node) (G.Nodes, error)
+	grad func(inputs nodes, output, grad *node) (nodes, error)
 	// buf is the output buffer reused across runs of a graph.
-	buf tensor.Tensor
+	buf array
 	// dev names the op's GPU kernel (device.go); zero keeps it on the CPU.
 	dev devSpec
 	// inputs are the nodes the op was applied to (backprop.go).
-	inputs G.Nodes
+	inputs nodes
 }
 
-func newKernelOp(name string, dtype tensor.Dtype, out tensor.Shape, inDims ...int) *kernelOp {
+func newKernelOp(name string, dtype dtype, out shape, inDims ...int) *kernelOp {
 	return &kernelOp{name: name, id: opSeq.Add(1), inDims: inDims, out: out, dtype: dtype}
 }
-
-func tensorType(dims int, a hm.TypeVariable) hm.Type {
-	if dims == 0 {
-		return a
-	}
-	return G.TensorType{Dims: dims, Of: a}
-}
-
-func (op *kernelOp) Arity() int { return len(op.inDims) }
-
-func (op *kernelOp) Type() hm.Type {
-	a := hm.TypeVariable('a')
-	ts := make([]hm.Type, 0, len(op.inDims)+1)
-	for _, d := range op.inDims {
-		ts = append(ts, tensorType(d, a))
-	}
-	ts = append(ts, tensorType(len(op.out), a))
-	return hm.NewFnType(ts...)
-}
-
-func (op *kernelOp) InferShape(...G.DimSizer) (tensor.Shape, error) {
-	if len(op.out) == 0 {
-		return tensor.ScalarShape(), nil
-	}
-	return op.out.Clone(), nil
-}
-
-func (op *kernelOp) Do(in ...G.Value) (G.Value, error) {
-	if len(in) != len(op.inDims) {
-		return nil, fmt.Errorf("nn: op %s wants %d inputs, got %d", op.name, len(op.inDims), len(in))
-	}
-	if len(op.out) == 0 {
-		v, err := op.forward(nil, in)
-		if err != nil {
-			return nil, err
-		}
-		if op.dtype == tensor.Float64 {
-			return G.NewF64(v), nil
-		}
-		return G.NewF32(float32(v)), nil
-	}
-	if op.buf == nil {
-		op.buf = tensor.New(tensor.Of(op.dtype), tensor.WithShape(op.out.Clone()...))
-	}
-	if _, err := op.forward(op.buf, in); err != nil {
-		return nil, err
-	}
-	return op.buf, nil
-}
-
-func (op *kernelOp) ReturnsPtr() bool     { return false }
-func (op *kernelOp) CallsExtern() bool    { return false }
-func (op *kernelOp) OverwritesInput() int { return -1 }
-func (op *kernelOp) WriteHash(h hash.Hash) {
-	fmt.Fprintf(h, "nn.%s#%d", op.name, op.id)
-}
-func (op *kernelOp) Hashcode() uint32 {
-	h := fnv.New32a()
-	op.WriteHash(h)
-	return h.Sum32()
-}
-func (op *kernelOp) String() string { return op.name }
-
-// DiffWRT reports which inputs the op has gradients for.
-func (op *kernelOp) DiffWRT(n int) []bool {
-	out := make([]bool, n)
-	if op.grad != nil {
-		for i := range out {
-			out[i] = true
-		}
-	}
-	return out
-}
-
-// SymDiff builds the gradient nodes.
-func (op *kernelOp) SymDiff(inputs G.Nodes, output, grad *G.Node) (G.Nodes, error) {
-	if op.grad == nil {
-		return nil, fmt.Errorf("nn: op %s has no gradient", op.name)
-	}
-	return op.grad(inputs, output, grad)
-}
-
-// apply applies op to the nodes; on a CUDA graph an op with a GPU kernel
-// is applied as its GPU form.
-func apply(op *kernelOp, in ...*G.Node) (*G.Node, error) {
-	n, err := G.ApplyOp(placeOp(op, in), in...)
-	if err != nil {
-		return nil, fmt.Errorf("nn: apply %s: %w", op.name, err)
-	}
-	op.inputs = in
-	return n, nil
-}
-
-// data returns the backing slice of a tensor value (without the
-// reflection that Dense.Data uses).
-func data[T float](v G.Value) []T {
-	if d, ok := v.(*tensor.Dense); ok {
-		var z T
-		if _, is32 := any(z).(float32); is32 {
-			return any(d.Float32s()).([]T)
-		}
-		return any(d.Float64s()).([]T)
-	}
-	return v.Data().([]T)
-}
-
-// scalarOf reads a scalar value (a Gorgonia scalar or a one-element tensor).
-func scalarOf(v G.Value) float64 {
-	switch s := v.(type) {
-	case *G.F32:
-		return float64(*s)
-	case *G.F64:
-		return float64(*s)
-	}
-	switch d := v.Data().(type) {
-	case float32:
-		return float64(d)
-	case float64:
-		return d
-	case []float32:
-		return float64(d[0])
-	case []float64:
-		return d[0]
-	}
-	panic(fmt.Sprintf("nn: not a scalar: %T", v))
-}
-
-var _ G.SDOp = (*kernelOp)(nil)
 
 // ---- ops ----
 
 // layerNorm normalises each row of x [n, d] and applies gain g and bias b.
 // The float32 version keeps each row's mean and rstd for the backward pass.
-func layerNorm(x, g, b *G.Node, eps float64) (*G.Node, error) {
+func layerNorm(x, g, b *node, eps float64) (*node, error) {
 	dt := x.Dtype()
 	d := x.Shape()[1]
 	op := newKernelOp("LayerNorm", dt, x.Shape(), 2, 1, 1)
 	op.dev = devSpec{kind: devLayerNorm, n: x.Shape()[0], k: d, eps: eps}
 	var stats []float32
-	if dt == tensor.Float32 {
+	if dt == dtFloat32 {
 		stats = make([]float32, 2*x.Shape()[0])
 	}
-	op.forward = func(out tensor.Tensor, in []G.Value) (float64, error) {
-		if dt == tensor.Float64 {
+	op.forward = func(out array, in []value) (float64, error) {
+		if dt == dtFloat64 {
 			lnForward(data[float64](in[0]), data[float64](in[1]), data[float64](in[2]), data[float64](out), d, eps)
 		} else {
 			lnForward32(data[float32](in[0]), data[float32](in[1]), data[float32](in[2]), data[float32](out), stats, d, eps)
 		}
 		return 0, nil
 	}
-	op.grad = func(inputs G.Nodes, _, grad *G.Node) (G.Nodes, error) {
+	op.grad = func(inputs nodes, _, grad *node) (nodes, error) {
 		gx := newKernelOp("LayerNormGradX", dt, x.Shape(), 2, 1, 2)
 		gx.dev = devSpec{kind: devLNGradX, n: x.Shape()[0], k: d, eps: eps}
-		gx.forward = func(out tensor.Tensor, in []G.Value) (float64, error) {
-			if dt == tensor.Float64 {
+		gx.forward = func(out array, in []value) (float64, error) {
+			if dt == dtFloat64 {
 				lnBackwardX(data[float64](in[0]), data[float64](in[1]), data[float64](in[2]), data[float64](out), d, eps)
 			} else {
 				lnBackwardX32(data[float32](in[0]), data[float32](in[1]), data[float32](in[2]), data[float32](out), stats, d)
@@ -206,8 +72,8 @@ func layerNorm(x, g, b *G.Node, eps float64) (*G.Node, error) {
 		}
 		gg := newKernelOp("LayerNormGradG", dt, g.Shape(), 2, 2)
 		gg.dev = devSpec{kind: devLNGradG, n: x.Shape()[0], k: d, eps: eps}
-		gg.forward = func(out tensor.Tensor, in []G.Value) (float64, error) {
-			if dt == tensor.Float64 {
+		gg.forward = func(out array, in []value) (float64, error) {
+			if dt == dtFloat64 {
 				lnBackwardG(data[float64](in[0]), data[float64](in[1]), data[float64](out), d, eps)
 			} else {
 				lnBackwardG32(data[float32](in[0]), data[float32](in[1]), data[float32](out), stats, d)
@@ -226,19 +92,19 @@ func layerNorm(x, g, b *G.Node, eps float64) (*G.Node, error) {
 		if err != nil {
 			return nil, err
 		}
-		return G.Nodes{dx, dg, db}, nil
+		return nodes{dx, dg, db}, nil
 	}
 	return apply(op, x, g, b)
 }
 
 // colSumNode sums the rows of x [n, d] into a vector of shape [d].
-func colSumNode(x *G.Node, shape tensor.Shape) (*G.Node, error) {
+func colSumNode(x *node, outShape shape) (*node, error) {
 	dt := x.Dtype()
 	d := x.Shape()[1]
-	op := newKernelOp("ColSum", dt, shape, 2)
+	op := newKernelOp("ColSum", dt, outShape, 2)
 	op.dev = devSpec{kind: devColSum, n: x.Shape()[0], k: d}
-	op.forward = func(out tensor.Tensor, in []G.Value) (float64, error) {
-		if dt == tensor.Float64 {
+	op.forward = func(out array, in []value) (float64, error) {
+		if dt == dtFloat64 {
 			colSum(data[float64](in[0]), data[float64](out), d)
 		} else {
 			colSum(data[float32](in[0]), data[float32](out), d)
@@ -249,52 +115,52 @@ func colSumNode(x *G.Node, shape tensor.Shape) (*G.Node, error) {
 }
 
 // biasAdd adds the vector b to every row of x.
-func biasAdd(x, b *G.Node) (*G.Node, error) {
+func biasAdd(x, b *node) (*node, error) {
 	dt := x.Dtype()
 	d := x.Shape()[1]
 	op := newKernelOp("BiasAdd", dt, x.Shape(), 2, 1)
 	op.dev = devSpec{kind: devBiasAdd, n: x.Shape()[0], k: d}
-	op.forward = func(out tensor.Tensor, in []G.Value) (float64, error) {
-		if dt == tensor.Float64 {
+	op.forward = func(out array, in []value) (float64, error) {
+		if dt == dtFloat64 {
 			addBias(data[float64](in[0]), data[float64](in[1]), data[float64](out), d)
 		} else {
 			addBias(data[float32](in[0]), data[float32](in[1]), data[float32](out), d)
 		}
 		return 0, nil
 	}
-	op.grad = func(_ G.Nodes, _, grad *G.Node) (G.Nodes, error) {
+	op.grad = func(_ nodes, _, grad *node) (nodes, error) {
 		db, err := colSumNode(grad, b.Shape())
 		if err != nil {
 			return nil, err
 		}
-		return G.Nodes{grad, db}, nil
+		return nodes{grad, db}, nil
 	}
 	return apply(op, x, b)
 }
 
 // biasGelu computes gelu(x + b) with b added to every row.
-func biasGelu(x, b *G.Node) (*G.Node, error) {
+func biasGelu(x, b *node) (*node, error) {
 	dt := x.Dtype()
 	d := x.Shape()[1]
 	op := newKernelOp("BiasGelu", dt, x.Shape(), 2, 1)
 	op.dev = devSpec{kind: devBiasGelu, n: x.Shape()[0], k: d}
 	var sig []float32 // float32: σ(2y) kept for the backward pass
-	if dt == tensor.Float32 {
+	if dt == dtFloat32 {
 		sig = make([]float32, x.Shape().TotalSize())
 	}
-	op.forward = func(out tensor.Tensor, in []G.Value) (float64, error) {
-		if dt == tensor.Float64 {
+	op.forward = func(out array, in []value) (float64, error) {
+		if dt == dtFloat64 {
 			biasGeluForward(data[float64](in[0]), data[float64](in[1]), data[float64](out), d, nil)
 		} else {
 			biasGeluForward(data[float32](in[0]), data[float32](in[1]), data[float32](out), d, sig)
 		}
 		return 0, nil
 	}
-	op.grad = func(inputs G.Nodes, _, grad *G.Node) (G.Nodes, error) {
+	op.grad = func(inputs nodes, _, grad *node) (nodes, error) {
 		gop := newKernelOp("BiasGeluGrad", dt, x.Shape(), 2, 1, 2)
 		gop.dev = devSpec{kind: devBiasGeluGrad, n: x.Shape()[0], k: d}
-		gop.forward = func(out tensor.Tensor, in []G.Value) (float64, error) {
-			if dt == tensor.Float64 {
+		gop.forward = func(out array, in []value) (float64, error) {
+			if dt == dtFloat64 {
 				biasGeluBackward(data[float64](in[0]), data[float64](in[1]), data[float64](in[2]), data[float64](out), d, nil)
 			} else {
 				biasGeluBackward(data[float32](in[0]), data[float32](in[1]), data[float32](in[2]), data[float32](out), d, sig)
@@ -309,38 +175,38 @@ func biasGelu(x, b *G.Node) (*G.Node, error) {
 		if err != nil {
 			return nil, err
 		}
-		return G.Nodes{dx, db}, nil
+		return nodes{dx, db}, nil
 	}
 	return apply(op, x, b)
 }
 
 // embed looks up token and position embeddings for the ids in *ids
 // (B*T of them, row-major) and adds them: out is [B*T, D].
-func embed(wte, wpe *G.Node, ids *[]int, seqLen int) (*G.Node, error) {
+func embed(wte, wpe *node, ids *[]int, seqLen int) (*node, error) {
 	dt := wte.Dtype()
 	d := wte.Shape()[1]
 	vocab := wte.Shape()[0]
 	n := len(*ids)
-	op := newKernelOp("Embed", dt, tensor.Shape{n, d}, 2, 2)
+	op := newKernelOp("Embed", dt, shape{n, d}, 2, 2)
 	op.dev = devSpec{kind: devEmbed, n: n, k: d, ids: ids, seqLen: seqLen, rows: vocab}
-	op.forward = func(out tensor.Tensor, in []G.Value) (float64, error) {
+	op.forward = func(out array, in []value) (float64, error) {
 		for _, id := range *ids {
 			if id < 0 || id >= vocab {
 				return 0, fmt.Errorf("nn: token id %d outside vocabulary [0, %d)", id, vocab)
 			}
 		}
-		if dt == tensor.Float64 {
+		if dt == dtFloat64 {
 			embedForward(data[float64](in[0]), data[float64](in[1]), data[float64](out), *ids, seqLen, d)
 		} else {
 			embedForward(data[float32](in[0]), data[float32](in[1]), data[float32](out), *ids, seqLen, d)
 		}
 		return 0, nil
 	}
-	op.grad = func(_ G.Nodes, _, grad *G.Node) (G.Nodes, error) {
+	op.grad = func(_ nodes, _, grad *node) (nodes, error) {
 		gt := newKernelOp("EmbedGradTok", dt, wte.Shape(), 2)
 		gt.dev = devSpec{kind: devEmbedGradTok, n: n, k: d, ids: ids, seqLen: seqLen, rows: vocab}
-		gt.forward = func(out tensor.Tensor, in []G.Value) (float64, error) {
-			if dt == tensor.Float64 {
+		gt.forward = func(out array, in []value) (float64, error) {
+			if dt == dtFloat64 {
 				embedGradTok(data[float64](in[0]), data[float64](out), *ids, d)
 			} else {
 				embedGradTok(data[float32](in[0]), data[float32](out), *ids, d)
@@ -349,8 +215,8 @@ func embed(wte, wpe *G.Node, ids *[]int, seqLen int) (*G.Node, error) {
 		}
 		gp := newKernelOp("EmbedGradPos", dt, wpe.Shape(), 2)
 		gp.dev = devSpec{kind: devEmbedGradPos, n: n, k: d, ids: ids, seqLen: seqLen, rows: wpe.Shape()[0]}
-		gp.forward = func(out tensor.Tensor, in []G.Value) (float64, error) {
-			if dt == tensor.Float64 {
+		gp.forward = func(out array, in []value) (float64, error) {
+			if dt == dtFloat64 {
 				embedGradPos(data[float64](in[0]), data[float64](out), seqLen, d)
 			} else {
 				embedGradPos(data[float32](in[0]), data[float32](out), seqLen, d)
@@ -365,34 +231,34 @@ func embed(wte, wpe *G.Node, ids *[]int, seqLen int) (*G.Node, error) {
 		if err != nil {
 			return nil, err
 		}
-		return G.Nodes{dwte, dwpe}, nil
+		return nodes{dwte, dwpe}, nil
 	}
 	return apply(op, wte, wpe)
 }
 
 // attention applies causal multi-head self-attention to a fused qkv
 // matrix [B*T, 3D], giving [B*T, D].
-func attention(qkv *G.Node, a attnShape) (*G.Node, error) {
+func attention(qkv *node, a attnShape) (*node, error) {
 	dt := qkv.Dtype()
-	op := newKernelOp("CausalAttention", dt, tensor.Shape{a.B * a.T, a.D}, 2)
+	op := newKernelOp("CausalAttention", dt, shape{a.B * a.T, a.D}, 2)
 	op.dev = devSpec{kind: devAttention, a: a}
 	var probs []float32 // float32: softmax kept for the backward pass
-	if dt == tensor.Float32 {
+	if dt == dtFloat32 {
 		probs = make([]float32, a.B*a.H*a.T*a.T)
 	}
-	op.forward = func(out tensor.Tensor, in []G.Value) (float64, error) {
-		if dt == tensor.Float64 {
+	op.forward = func(out array, in []value) (float64, error) {
+		if dt == dtFloat64 {
 			attnForward(data[float64](in[0]), data[float64](out), a)
 		} else {
 			attnForward32(data[float32](in[0]), data[float32](out), probs, a)
 		}
 		return 0, nil
 	}
-	op.grad = func(inputs G.Nodes, _, grad *G.Node) (G.Nodes, error) {
+	op.grad = func(inputs nodes, _, grad *node) (nodes, error) {
 		gop := newKernelOp("CausalAttentionGrad", dt, qkv.Shape(), 2, 2)
 		gop.dev = devSpec{kind: devAttentionGrad, a: a}
-		gop.forward = func(out tensor.Tensor, in []G.Value) (float64, error) {
-			if dt == tensor.Float64 {
+		gop.forward = func(out array, in []value) (float64, error) {
+			if dt == dtFloat64 {
 				attnBackward(data[float64](in[0]), data[float64](in[1]), data[float64](out), a)
 			} else {
 				attnBackward32(data[float32](in[0]), data[float32](in[1]), data[float32](out), probs, a)
@@ -403,7 +269,7 @@ func attention(qkv *G.Node, a attnShape) (*G.Node, error) {
 		if err != nil {
 			return nil, err
 		}
-		return G.Nodes{d}, nil
+		return nodes{d}, nil
 	}
 	return apply(op, qkv)
 }
@@ -415,21 +281,21 @@ type lossFunc[T float] func(x []T, grad []T) (float64, error)
 
 // lossNode applies a fused loss to x [n, k]: the forward pass computes the
 // loss and its gradient together.
-func lossNode(name string, x *G.Node, f32 lossFunc[float32], f64 lossFunc[float64]) (*G.Node, error) {
+func lossNode(name string, x *node, f32 lossFunc[float32], f64 lossFunc[float64]) (*node, error) {
 	dt := x.Dtype()
 	op := newKernelOp(name, dt, nil, 2)
-	cached := tensor.New(tensor.Of(dt), tensor.WithShape(x.Shape().Clone()...))
-	op.forward = func(_ tensor.Tensor, in []G.Value) (float64, error) {
-		if dt == tensor.Float64 {
+	cached := newArray(dt, x.Shape().Clone()...)
+	op.forward = func(_ array, in []value) (float64, error) {
+		if dt == dtFloat64 {
 			return f64(data[float64](in[0]), data[float64](cached))
 		}
 		return f32(data[float32](in[0]), data[float32](cached))
 	}
-	op.grad = func(_ G.Nodes, _, grad *G.Node) (G.Nodes, error) {
+	op.grad = func(_ nodes, _, grad *node) (nodes, error) {
 		gop := newKernelOp(name+"Grad", dt, x.Shape(), 0)
-		gop.forward = func(out tensor.Tensor, in []G.Value) (float64, error) {
+		gop.forward = func(out array, in []value) (float64, error) {
 			s := scalarOf(in[0])
-			if dt == tensor.Float64 {
+			if dt == dtFloat64 {
 				scaleInto(data[float64](cached), data[float64](out), s)
 			} else {
 				scaleInto(data[float32](cached), data[float32](out), s)
@@ -440,7 +306,7 @@ func lossNode(name string, x *G.Node, f32 lossFunc[float32], f64 lossFunc[float6
 		if err != nil {
 			return nil, err
 		}
-		return G.Nodes{d}, nil
+		return nodes{d}, nil
 	}
 	return apply(op, x)
 }
@@ -454,10 +320,10 @@ func scaleInto[T float](src, dst []T, s float64) {
 
 // capture copies x into a Go-side buffer when the graph runs, and returns a
 // scalar zero; it keeps results safe from register reuse inside the VM.
-func capture(x *G.Node, into *[]float64) (*G.Node, error) {
+func capture(x *node, into *[]float64) (*node, error) {
 	dt := x.Dtype()
 	op := newKernelOp("Capture", dt, nil, 2)
-	op.forward = func(_ tensor.Tensor, in []G.Value) (float64, error) {
+	op.forward = func(_ array, in []value) (float64, error) {
 		switch d := in[0].Data().(type) {
 		case []float32:
 			*into = growF64(*into, len(d))

@@ -3,8 +3,6 @@ package nn
 import (
 	"fmt"
 	"math"
-
-	"gorgonia.org/tensor"
 )
 
 // Schedule kinds for the learning rate.
@@ -110,7 +108,7 @@ func newAdamW(cfg OptimConfig, params []*param) *adamW {
 
 // gradNorm returns the global L2 norm of the gradients, or an error if any
 // is NaN or infinite.
-func gradNorm(grads []tensor.Tensor) (float64, error) {
+func gradNorm(grads []array) (float64, error) {
 	var ss float64
 	for _, g := range grads {
 		if g == nil {
@@ -135,7 +133,7 @@ func gradNorm(grads []tensor.Tensor) (float64, error) {
 
 // update applies one AdamW step. grads[i] is the gradient of params[i] or
 // nil when the graph did not use it (its moments are left alone).
-func (o *adamW) update(params []*param, grads []tensor.Tensor, norm float64) {
+func (o *adamW) update(params []*param, grads []array, norm float64) {
 	c := o.cfg
 	lr := c.LRAt(o.step)
 	o.step++

@@ -9,9 +9,6 @@ import (
 	"runtime"
 	"sort"
 	"sync"
-
-	G "gorgonia.org/gorgonia"
-	"gorgonia.org/tensor"
 )
 
 // SampleOptions control Sample.
@@ -47,7 +44,7 @@ type decoder struct {
 	B   int
 	ids []int // current token of each row
 	pos int   // current position, shared by all rows
-	vm  G.VM
+	vm  machine
 	out []float64 // [B, V+1] head output of the last step
 
 	// float32 models: the per-layer key/value caches ([row][head][pos][dh]),
@@ -61,7 +58,7 @@ type decoder struct {
 // that writes their keys and values into a decoder's cache.
 type prefiller struct {
 	ids []int // B·P prompt tokens
-	vm  G.VM
+	vm  machine
 }
 
 // minPrefill is the shortest common prompt worth a prefill pass.
@@ -86,25 +83,25 @@ func (m *Model) prefiller(d *decoder, P int) (*prefiller, error) {
 	cfg := m.cfg
 	a := attnShape{B: d.B, T: P, H: cfg.Heads, D: cfg.DModel}
 	tr, err := m.buildBlocks(
-		func(wte, wpe *G.Node) (*G.Node, error) { return embed(wte, wpe, &pf.ids, P) },
-		func(qkv *G.Node, layer int) (*G.Node, error) {
+		func(wte, wpe *node) (*node, error) { return embed(wte, wpe, &pf.ids, P) },
+		func(qkv *node, layer int) (*node, error) {
 			return prefillAttention(qkv, a, d.kc[layer], d.vc[layer], cfg.Context)
 		})
 	if err != nil {
 		return nil, err
 	}
-	pf.vm = G.NewTapeMachine(tr.g)
+	pf.vm = newTapeMachine(tr.g)
 	d.prefill[P] = pf
 	return pf, nil
 }
 
 // prefillAttention is causal attention over [B·T, 3D] that also stores
 // every position's keys and values in the decode cache (context C).
-func prefillAttention(qkv *G.Node, a attnShape, kc, vc []float32, C int) (*G.Node, error) {
-	op := newKernelOp("PrefillAttention", tensor.Float32, tensor.Shape{a.B * a.T, a.D}, 2)
+func prefillAttention(qkv *node, a attnShape, kc, vc []float32, C int) (*node, error) {
+	op := newKernelOp("PrefillAttention", dtFloat32, shape{a.B * a.T, a.D}, 2)
 	probs := make([]float32, a.B*a.H*a.T*a.T)
 	dh, D := a.dh(), a.D
-	op.forward = func(out tensor.Tensor, in []G.Value) (float64, error) {
+	op.forward = func(out array, in []value) (float64, error) {
 		x := data[float32](in[0])
 		attnForward32(x, data[float32](out), probs, a)
 		for b := 0; b < a.B; b++ {
@@ -141,15 +138,15 @@ func (m *Model) decoder(B, slot int) (*decoder, error) {
 	d := &decoder{B: B, ids: make([]int, B), prefill: map[int]*prefiller{}}
 	cfg := m.cfg
 	D, C, H := cfg.DModel, cfg.Context, cfg.Heads
-	if m.dtype == tensor.Float32 {
+	if m.dtype == dtFloat32 {
 		for l := 0; l < cfg.Layers; l++ {
 			d.kc = append(d.kc, make([]float32, B*C*D))
 			d.vc = append(d.vc, make([]float32, B*C*D))
 		}
 	}
 	tr, err := m.buildBlocks(
-		func(wte, wpe *G.Node) (*G.Node, error) { return decEmbed(wte, wpe, d) },
-		func(qkv *G.Node, layer int) (*G.Node, error) { return decAttention(qkv, d, layer, B, C, H, D) })
+		func(wte, wpe *node) (*node, error) { return decEmbed(wte, wpe, d) },
+		func(qkv *node, layer int) (*node, error) { return decAttention(qkv, d, layer, B, C, H, D) })
 	if err != nil {
 		return nil, err
 	}
@@ -160,18 +157,18 @@ func (m *Model) decoder(B, slot int) (*decoder, error) {
 	if _, err := capture(head, &d.out); err != nil {
 		return nil, err
 	}
-	d.vm = G.NewTapeMachine(tr.g)
+	d.vm = newTapeMachine(tr.g)
 	m.decode[key] = d
 	return d, nil
 }
 
 // decEmbed embeds the current token of each row at the shared position.
-func decEmbed(wte, wpe *G.Node, d *decoder) (*G.Node, error) {
+func decEmbed(wte, wpe *node, d *decoder) (*node, error) {
 	dt := wte.Dtype()
 	D := wte.Shape()[1]
-	op := newKernelOp("DecodeEmbed", dt, tensor.Shape{d.B, D}, 2, 2)
-	op.forward = func(out tensor.Tensor, in []G.Value) (float64, error) {
-		if dt == tensor.Float64 {
+	op := newKernelOp("DecodeEmbed", dt, shape{d.B, D}, 2, 2)
+	op.forward = func(out array, in []value) (float64, error) {
+		if dt == dtFloat64 {
 			decEmbedKernel(data[float64](in[0]), data[float64](in[1]), data[float64](out), d.ids, d.pos, D)
 		} else {
 			decEmbedKernel(data[float32](in[0]), data[float32](in[1]), data[float32](out), d.ids, d.pos, D)
@@ -194,19 +191,19 @@ func decEmbedKernel[T float](wte, wpe, out []T, ids []int, pos, D int) {
 // decAttention appends this position's keys and values to the cache and
 // attends from its query over positions 0..pos. The cache is laid out
 // [row][head][position][dh] so each head's keys are contiguous.
-func decAttention(qkv *G.Node, d *decoder, layer, B, C, H, D int) (*G.Node, error) {
+func decAttention(qkv *node, d *decoder, layer, B, C, H, D int) (*node, error) {
 	dt := qkv.Dtype()
-	op := newKernelOp("DecodeAttention", dt, tensor.Shape{B, D}, 2)
+	op := newKernelOp("DecodeAttention", dt, shape{B, D}, 2)
 	var kc32, vc32 []float32
 	var kc64, vc64 []float64
-	if dt == tensor.Float64 {
+	if dt == dtFloat64 {
 		kc64, vc64 = make([]float64, B*C*D), make([]float64, B*C*D)
 	} else {
 		kc32, vc32 = d.kc[layer], d.vc[layer]
 	}
 	p := make([]float64, C)
-	op.forward = func(out tensor.Tensor, in []G.Value) (float64, error) {
-		if dt == tensor.Float64 {
+	op.forward = func(out array, in []value) (float64, error) {
+		if dt == dtFloat64 {
 			decAttnKernel(data[float64](in[0]), data[float64](out), kc64, vc64, p, B, C, H, D, d.pos)
 		} else {
 			decAttnKernel(data[float32](in[0]), data[float32](out), kc32, vc32, p, B, C, H, D, d.pos)
@@ -361,7 +358,7 @@ func (m *Model) sampleChunk(ctx context.Context, d *decoder, prompts [][]int, op
 	probs := make([]float64, V)
 	order := make([]int, V)
 	start := 0
-	if m.dtype == tensor.Float32 && !m.noPrefill && left > 0 {
+	if m.dtype == dtFloat32 && !m.noPrefill && left > 0 {
 		minLen := C
 		for _, p := range prompts {
 			minLen = min(minLen, len(p))

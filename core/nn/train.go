@@ -3,8 +3,6 @@ package nn
 import (
 	"fmt"
 	"math"
-
-	"gorgonia.org/tensor"
 )
 
 // Trainer updates a model's weights with AdamW. Each step is one call, so
@@ -53,7 +51,7 @@ func (t *Trainer) graph(kind graphKind, B, maxLen int) (*graph, error) {
 // step runs a training graph and applies the update, or returns an error
 // and leaves the weights alone.
 func (t *Trainer) step(gr *graph) error {
-	grads := make([]tensor.Tensor, len(t.model.params))
+	grads := make([]array, len(t.model.params))
 	runErr := gr.run()
 	for i, g := range gr.grads {
 		grads[gr.tr.order[i].idx] = g

@@ -25,8 +25,9 @@ import (
 	"io/fs"
 	"math"
 	"os"
-	"path/filepath"
 	"time"
+
+	"github.com/pit-lab/pit/internal/atomicfile"
 )
 
 // File names inside a run directory.
@@ -162,34 +163,10 @@ type GapScore struct {
 }
 
 // WriteFileAtomic writes data to path through a temporary file in the same
-// directory, synced and renamed into place.
+// directory, synced and renamed into place; the file's mode is
+// atomicfile.Mode (0644).
 func WriteFileAtomic(path string, data []byte) error {
-	dir := filepath.Dir(path)
-	if err := os.MkdirAll(dir, 0o755); err != nil {
-		return fmt.Errorf("results: %w", err)
-	}
-	f, err := os.CreateTemp(dir, "."+filepath.Base(path)+".tmp-*")
-	if err != nil {
-		return fmt.Errorf("results: %w", err)
-	}
-	tmp := f.Name()
-	defer os.Remove(tmp) // no-op after a successful rename
-	if _, err := f.Write(data); err != nil {
-		f.Close()
-		return fmt.Errorf("results: write %s: %w", path, err)
-	}
-	if err := f.Chmod(0o644); err != nil {
-		f.Close()
-		return fmt.Errorf("results: chmod %s: %w", path, err)
-	}
-	if err := f.Sync(); err != nil {
-		f.Close()
-		return fmt.Errorf("results: sync %s: %w", path, err)
-	}
-	if err := f.Close(); err != nil {
-		return fmt.Errorf("results: close %s: %w", path, err)
-	}
-	if err := os.Rename(tmp, path); err != nil {
+	if err := atomicfile.Write(path, data); err != nil {
 		return fmt.Errorf("results: %w", err)
 	}
 	return nil

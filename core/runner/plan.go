@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"slices"
 	"strings"
 
 	"github.com/pit-lab/pit/core/results"
@@ -134,7 +135,7 @@ func (p *Plan) check(reg *Registry) error {
 					errs = append(errs, fmt.Errorf("run %s: stage %s: two plugins for slot %q", r.ID, s.Name, pl.Slot))
 				}
 				have[pl.Slot] = true
-				if !contains(slots, pl.Slot) {
+				if !slices.Contains(slots, pl.Slot) {
 					errs = append(errs, fmt.Errorf("run %s: stage %s: kind %s has no plugin slot %q (it has %v)", r.ID, s.Name, k.Name, pl.Slot, slots))
 				}
 			}
@@ -163,15 +164,6 @@ func (s *StageSpec) needs(k *Kind) []string {
 		return s.Needs
 	}
 	return k.Needs
-}
-
-func contains(list []string, s string) bool {
-	for _, x := range list {
-		if x == s {
-			return true
-		}
-	}
-	return false
 }
 
 // order returns the run's stages in dependency order (stable: stages keep

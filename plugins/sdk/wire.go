@@ -3,8 +3,9 @@ package sdk
 import (
 	"errors"
 	"fmt"
+	"maps"
 	"reflect"
-	"sort"
+	"slices"
 	"time"
 
 	pluginv1 "github.com/pit-lab/pit/plugins/proto/pit/plugin/v1"
@@ -221,11 +222,4 @@ func int32sToInt(in []int32) []int {
 	return out
 }
 
-func sortedKeys[V any](m map[string]V) []string {
-	keys := make([]string, 0, len(m))
-	for k := range m {
-		keys = append(keys, k)
-	}
-	sort.Strings(keys)
-	return keys
-}
+func sortedKeys[V any](m map[string]V) []string { return slices.Sorted(maps.Keys(m)) }

@@ -3,6 +3,8 @@ package synth
 import (
 	"context"
 	"fmt"
+
+	"github.com/pit-lab/pit/internal/editdist"
 )
 
 // PairStats summarise a set of preference pairs.
@@ -105,25 +107,7 @@ func (t *Task) GeneratorScores(ctx context.Context, g GeneratorSettings, prompts
 }
 
 // EditDistance is the Levenshtein distance between two token sequences.
-func EditDistance(a, b []int) int {
-	prev := make([]int, len(b)+1)
-	cur := make([]int, len(b)+1)
-	for j := range prev {
-		prev[j] = j
-	}
-	for i := 1; i <= len(a); i++ {
-		cur[0] = i
-		for j := 1; j <= len(b); j++ {
-			cost := 1
-			if a[i-1] == b[j-1] {
-				cost = 0
-			}
-			cur[j] = min(prev[j]+1, cur[j-1]+1, prev[j-1]+cost)
-		}
-		prev, cur = cur, prev
-	}
-	return prev[len(b)]
-}
+func EditDistance(a, b []int) int { return editdist.Levenshtein(a, b) }
 
 // Summary holds the pair statistics of each of a dataset's pair splits, for
 // a run's log or manifest.

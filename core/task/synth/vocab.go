@@ -1,4 +1,5 @@
-// Package synth is pit's synthetic instruction-following task (DESIGN §3).
+// Package synth is pit's synthetic instruction-following task: a CPU-sized
+// stand-in for the PIT paper's synthetic set, with a ground-truth oracle.
 //
 // A prompt states constraints on a short string of letters: letters that must
 // appear, letters that must not, a target length and sometimes an order
