@@ -1,7 +1,9 @@
-// Package pipeline holds the stages of the PIT method (DESIGN §2) as stage
-// kinds of package runner, the "synthetic" task kind and the "transformer"
-// model kind of experiment files, and the model service that the host offers
-// reward plugins.
+// Package pipeline holds the stages of the PIT method (policy SFT, reward
+// model, RLHF, improver SFT, gap reward model, improver RL, eval) as stage
+// kinds of package runner, the "synthetic" task kind of experiment files,
+// and the synthetic task's model service for reward plugins (the
+// "transformer" model kind, the model service itself and the RL loop live in
+// core/model and core/rl).
 //
 // The stages and what they read (their Needs):
 //
