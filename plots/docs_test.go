@@ -2,14 +2,12 @@ package plots
 
 import (
 	"context"
-	"path/filepath"
 	"testing"
 )
 
-// docFigures are the example figures of docs/plots.md and plots/README.md,
-// drawn from the synthetic fixtures. Regenerate them with
-//
-//	go test ./plots -run DocFigures -update
+// docFigures are figures of every kind drawn from the synthetic fixtures, to
+// check that each kind draws. The example figures of the README and
+// docs/plots.md are drawn from real runs by scripts/figures.sh instead.
 var docFigures = []struct {
 	fixture string
 	spec    Spec
@@ -23,11 +21,7 @@ var docFigures = []struct {
 }
 
 func TestDocFigures(t *testing.T) {
-	out := t.TempDir()
-	dpi := 60
-	if *update {
-		out, dpi = filepath.Join("..", "docs", "plots"), 150
-	}
+	out, dpi := t.TempDir(), 60
 	for _, d := range docFigures {
 		spec := d.spec
 		spec.DPI = dpi
