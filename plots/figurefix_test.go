@@ -127,3 +127,30 @@ func TestDefaultCurvesCurated(t *testing.T) {
 		t.Errorf("AllSpecs draws %d curve panels, DefaultSpecs %d: want more", all, def)
 	}
 }
+
+// TestGapPanelsShared: arms whose runs used the same pit_rm models have the
+// same gap scores; they get one panel naming them all.
+func TestGapPanelsShared(t *testing.T) {
+	run := func(key string) *Run {
+		return &Run{Manifest: results.Manifest{Stages: []results.StageRecord{{Name: "pit_rm", Key: key}}}}
+	}
+	groups := []*group{
+		{label: "curriculum=two-round", baseline: true, runs: []*Run{run("k1"), run("k2")}},
+		{label: "curriculum=round0-only", runs: []*Run{run("k2"), run("k1")}},
+		{label: "consistency=0.5", runs: []*Run{run("k3"), run("k4")}},
+	}
+	got := mergeSameGapModel(groups)
+	if len(got) != 2 || got[0].label != "curriculum=two-round (baseline) = curriculum=round0-only" || got[1].label != "consistency=0.5" {
+		var labels []string
+		for _, g := range got {
+			labels = append(labels, g.label)
+		}
+		t.Errorf("panels %q", labels)
+	}
+	if groups[0].label != "curriculum=two-round" {
+		t.Error("merging changed the caller's groups")
+	}
+	if all := mergeSameGapModel(groups[:2]); len(all) != 1 || all[0].label != "all 2 arms (one pit_rm)" {
+		t.Errorf("every arm shares pit_rm: %d panels, %q", len(all), all[0].label)
+	}
+}

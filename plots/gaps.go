@@ -6,6 +6,7 @@ import (
 	"image/color"
 	"math"
 	"slices"
+	"strings"
 
 	"gonum.org/v1/plot/plotter"
 	"gonum.org/v1/plot/vg"
@@ -51,7 +52,7 @@ func drawGaps(ctx context.Context, res *Results, spec *Spec, nt *notes) (*figure
 		ylabel = "share of pairs (density)"
 	}
 	var counts []int
-	for _, g := range groups {
+	for _, g := range mergeSameGapModel(groups) {
 		if err := ctx.Err(); err != nil {
 			return nil, err
 		}
@@ -156,4 +157,36 @@ func binned(vals []float64, lo, hi float64) plotter.XYs {
 		xys = append(xys, plotter.XY{X: v, Y: 1})
 	}
 	return slices.Clip(xys)
+}
+
+// mergeSameGapModel merges the groups whose runs used the same PIT reward
+// models (equal pit_rm stage keys): their gap scores are the same numbers,
+// drawn once under the labels of every group that shares them.
+func mergeSameGapModel(groups []*group) []*group {
+	var out []*group
+	bySig := map[string]*group{}
+	for _, g := range groups {
+		var keys []string
+		for _, r := range g.runs {
+			for _, st := range r.Manifest.Stages {
+				if st.Name == "pit_rm" {
+					keys = append(keys, st.Key)
+				}
+			}
+		}
+		slices.Sort(keys)
+		sig := strings.Join(keys, ",")
+		if m, ok := bySig[sig]; ok && sig != "" {
+			m.label = legendLabel(m) + " = " + legendLabel(g)
+			m.baseline = false // the label says which is the baseline
+			continue
+		}
+		c := *g
+		bySig[sig] = &c
+		out = append(out, &c)
+	}
+	if len(out) == 1 && len(groups) > 1 {
+		out[0].label = fmt.Sprintf("all %d arms (one pit_rm)", len(groups))
+	}
+	return out
 }
