@@ -59,7 +59,7 @@ func TestKill9MidStageResumes(t *testing.T) {
 	if err := cmd.Start(); err != nil {
 		t.Fatal(err)
 	}
-	states := filepath.Join(dir, "killed", "k9", ".cache", "sft", ".scratch-*", "state.json")
+	states := filepath.Join(dir, "killed", ".cache", "sft", ".scratch-*", "state.json")
 	var killedAt int
 	waitFor(t, "an sft checkpoint at step 40 or later", 60*time.Second, func() bool {
 		m, _ := filepath.Glob(states)
@@ -82,7 +82,7 @@ func TestKill9MidStageResumes(t *testing.T) {
 		t.Fatalf("rerun after kill -9: %v\n%s", err, b)
 	}
 
-	logs, _ := filepath.Glob(filepath.Join(dir, "killed", "k9", ".cache", "sft", "*", "stage.log"))
+	logs, _ := filepath.Glob(filepath.Join(dir, "killed", ".cache", "sft", "*", "stage.log"))
 	if len(logs) != 1 {
 		t.Fatalf("sft stage logs: %v", logs)
 	}
@@ -95,7 +95,7 @@ func TestKill9MidStageResumes(t *testing.T) {
 	}
 	t.Logf("killed after the checkpoint of step %d (or later); resumed: %s", killedAt, lineWith(string(log), "resumed"))
 	model := func(root string) []byte {
-		m, _ := filepath.Glob(filepath.Join(dir, root, "k9", ".cache", "sft", "*", "model.bin"))
+		m, _ := filepath.Glob(filepath.Join(dir, root, ".cache", "sft", "*", "model.bin"))
 		if len(m) != 1 {
 			t.Fatalf("%s: sft models %v", root, m)
 		}

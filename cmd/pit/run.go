@@ -42,11 +42,13 @@ func runCmd(ctx context.Context, args []string, stdout, stderr io.Writer) error 
 	wait := fs.Bool("wait", false, "with --executor slurm: wait until the jobs end and report the runs")
 	codeVersion := fs.String("code-version", "", "pin the code version in stage keys (default: the executable's SHA-256); reuses\nartefacts across rebuilds, so use it only when no stage's code changed")
 	device := fs.String("device", "", "where the models run, cpu or cuda: overrides the file's [model] device (cuda needs\nthe CUDA build of pit, see the README's GPU section)")
+	cacheFlag := fs.String("cache", "", "the stage cache's directory (default: the file's [cache] dir, else <out>/.cache, shared\nby every experiment of the results root)")
 	fs.Usage = func() {
-		fmt.Fprintln(stderr, "Usage: pit run [FILE] [--out DIR] [--jobs N] [--force] [--dry-run] [--progress MODE] [--executor local|slurm [--wait]] [--device cpu|cuda]")
+		fmt.Fprintln(stderr, "Usage: pit run [FILE] [--out DIR] [--cache DIR] [--jobs N] [--force] [--dry-run] [--progress MODE] [--executor local|slurm [--wait]] [--device cpu|cuda]")
 		fmt.Fprintln(stderr, "\nRuns the experiment's grid; FILE defaults to "+defaultExperiment+".")
-		fmt.Fprintln(stderr, "Stages whose key is in <out>/<experiment>/.cache are reused, so running")
-		fmt.Fprintln(stderr, "the same command again after an interruption finishes the grid.")
+		fmt.Fprintln(stderr, "Stages whose key is in the cache (<out>/.cache unless --cache or [cache] dir say")
+		fmt.Fprintln(stderr, "otherwise) are reused, by any experiment that shares them, so running the same")
+		fmt.Fprintln(stderr, "command again after an interruption finishes the grid.")
 		fmt.Fprintln(stderr, "\nFlags:")
 		fs.PrintDefaults()
 	}
@@ -85,6 +87,10 @@ func runCmd(ctx context.Context, args []string, stdout, stderr io.Writer) error 
 		root = *out
 	}
 	dir := filepath.Join(root, exp.Name)
+	cache, err := cacheDir(*cacheFlag, exp, root)
+	if err != nil {
+		return err
+	}
 	onSlurm := *executor == slurm.Slurm || (*executor == "" && slurm.FromExperiment(exp).Kind == slurm.Slurm)
 	if err := preflight(ctx, exp, dir, !onSlurm, stderr, "; nothing was run"); err != nil {
 		return err
@@ -126,7 +132,7 @@ func runCmd(ctx context.Context, args []string, stdout, stderr io.Writer) error 
 		if err := experiment.PrintPlan(stdout, runs); err != nil {
 			return err
 		}
-		ps, err := runner.Preview(ctx, plan, runner.Options{Dir: dir, Force: *force, Plugins: plugins, CodeVersion: *codeVersion})
+		ps, err := runner.Preview(ctx, plan, runner.Options{Dir: dir, Cache: cache, Force: *force, Plugins: plugins, CodeVersion: *codeVersion})
 		if err != nil {
 			return err
 		}
@@ -145,7 +151,7 @@ func runCmd(ctx context.Context, args []string, stdout, stderr io.Writer) error 
 			return exitError{1}
 		}
 	case slurm.Slurm:
-		opts := runner.Options{Dir: dir, Force: *force, Plugins: plugins, CodeVersion: *codeVersion}
+		opts := runner.Options{Dir: dir, Cache: cache, Force: *force, Plugins: plugins, CodeVersion: *codeVersion}
 		return runSlurm(ctx, file, dir, *codeVersion, *device, *force, *wait, execSettings, plan, opts, stdout)
 	default:
 		fmt.Fprintf(stderr, "pit run: --executor %q: want local or slurm\n", *executor)
@@ -165,6 +171,7 @@ func runCmd(ctx context.Context, args []string, stdout, stderr io.Writer) error 
 
 	sum, err := runner.Execute(ctx, plan, runner.Options{
 		Dir:         dir,
+		Cache:       cache,
 		Jobs:        *jobs,
 		Force:       *force,
 		Plugins:     plugins,

@@ -10,6 +10,7 @@ import (
 	"path/filepath"
 	"regexp"
 	"slices"
+	"strconv"
 	"strings"
 	"sync"
 	"syscall"
@@ -221,7 +222,7 @@ func TestKill9ThenRerun(t *testing.T) {
 	mk := filepath.Join(dir, "markers")
 	os.Mkdir(mk, 0o755)
 	gridFile(t, dir, "40ms", "")
-	cacheDir := filepath.Join(dir, "results", "grid", runner.CacheDir)
+	cacheDir := filepath.Join(dir, "results", runner.CacheDir) // shared by the results root
 	countTrain := func() int {
 		n := 0
 		for k := range entries(t, cacheDir) {
@@ -358,7 +359,7 @@ func TestInterruptThenRerun(t *testing.T) {
 	mk := filepath.Join(dir, "markers")
 	os.Mkdir(mk, 0o755)
 	gridFile(t, dir, "50ms", "")
-	cacheDir := filepath.Join(dir, "results", "grid", runner.CacheDir)
+	cacheDir := filepath.Join(dir, "results", runner.CacheDir) // shared by the results root
 
 	cmd, out := pitCmd(bin, dir, mk, "run", "grid.toml")
 	if err := cmd.Start(); err != nil {
@@ -595,5 +596,73 @@ func TestCodeVersionSameForRunAndBuild(t *testing.T) {
 	}
 	if line(built) == "" || line(built) != line(ran) || !strings.Contains(line(built), "src-sha256:") {
 		t.Errorf("code versions differ or are not the source's:\n go build: %s\n go run:   %s", line(built), line(ran))
+	}
+}
+
+// TestExperimentsShareTheCache: a second experiment under the same results
+// root reuses the stages it has in common with the first (the dry-run says
+// so), and --cache moves the cache elsewhere; two pit processes running
+// both at once compute each shared stage once.
+func TestExperimentsShareTheCache(t *testing.T) {
+	bin := buildPit(t)
+	dir := t.TempDir()
+	mk := filepath.Join(dir, "markers")
+	os.Mkdir(mk, 0o755)
+	grid := gridFile(t, dir, "0s", "")
+	b, _ := os.ReadFile(grid)
+	// The same grid under another name, with one more eval temperature.
+	other := strings.Replace(strings.Replace(string(b), `name = "grid"`, `name = "other"`, 1), "values = [0.4, 1.0]", "values = [0.4, 1.0, 0.7]", 1)
+	if err := os.WriteFile(filepath.Join(dir, "other.toml"), []byte(other), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	cmd, out := pitCmd(bin, dir, mk, "run", "grid.toml", "--code-version", "test")
+	if err := cmd.Run(); err != nil {
+		t.Fatalf("pit run grid: %v\n%s", err, out)
+	}
+	cmd, out = pitCmd(bin, dir, mk, "run", "--dry-run", "other.toml", "--code-version", "test")
+	if err := cmd.Run(); err != nil {
+		t.Fatalf("dry-run: %v\n%s", err, out)
+	}
+	// 2 gen + 4 train + 12 eval instances; gen, train and the 8 evals at
+	// the first two temperatures are grid's.
+	if !strings.Contains(out.String(), "18 distinct stage instances: 14 in the cache, 4 to compute") {
+		t.Errorf("the second experiment does not reuse the first's stages:\n%s", out)
+	}
+	// --cache elsewhere: nothing there yet.
+	cmd, out = pitCmd(bin, dir, mk, "run", "--dry-run", "other.toml", "--code-version", "test", "--cache", filepath.Join(dir, "elsewhere"))
+	if err := cmd.Run(); err != nil || !strings.Contains(out.String(), "0 in the cache, 18 to compute") {
+		t.Errorf("--cache: %v\n%s", err, out)
+	}
+	// Two processes at once on a fresh cache: each instance computed once.
+	cache2 := filepath.Join(dir, "shared")
+	var cmds []*exec.Cmd
+	var outs []*bytes.Buffer
+	for _, f := range []string{"grid.toml", "other.toml"} {
+		c, o := pitCmd(bin, dir, mk, "run", f, "--code-version", "test2", "--cache", cache2, "--out", filepath.Join(dir, "r2"), "--jobs", "2")
+		if err := c.Start(); err != nil {
+			t.Fatal(err)
+		}
+		cmds, outs = append(cmds, c), append(outs, o)
+	}
+	for i, c := range cmds {
+		if err := c.Wait(); err != nil {
+			t.Fatalf("concurrent run %d: %v\n%s", i, err, outs[i])
+		}
+	}
+	if n := len(entries(t, cache2)); n != 18 {
+		t.Errorf("shared cache holds %d entries, want the 18 distinct instances", n)
+	}
+	computed := 0
+	re := regexp.MustCompile(`(\d+) stages computed`)
+	for _, o := range outs {
+		m := re.FindStringSubmatch(o.String())
+		if m == nil {
+			t.Fatalf("no summary line:\n%s", o)
+		}
+		n, _ := strconv.Atoi(m[1])
+		computed += n
+	}
+	if computed != 18 {
+		t.Errorf("the two processes computed %d stages between them, want each of the 18 once:\n%s\n%s", computed, outs[0], outs[1])
 	}
 }

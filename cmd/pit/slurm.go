@@ -47,7 +47,7 @@ func runSlurm(ctx context.Context, file, dir, codeVersion, device string, force,
 	if err != nil {
 		return err
 	}
-	args := []string{"--file", absFile, "--dir", absDir}
+	args := []string{"--file", absFile, "--dir", absDir, "--cache", opts.Cache}
 	if codeVersion != "" {
 		args = append(args, "--code-version", codeVersion)
 	}
@@ -91,6 +91,7 @@ func slurmJobCmd(ctx context.Context, args []string, stdout, stderr io.Writer) e
 	fs.SetOutput(stderr)
 	file := fs.String("file", "", "experiment file")
 	dir := fs.String("dir", "", "the experiment's results directory")
+	cacheFlag := fs.String("cache", "", "the stage cache's directory (default: DIR/.cache)")
 	tasks := fs.String("tasks", "", "the array's tasks file")
 	codeVersion := fs.String("code-version", "", "code version of the stage keys")
 	force := fs.Bool("force", false, "recompute the stage even if it is in the cache")
@@ -100,7 +101,7 @@ func slurmJobCmd(ctx context.Context, args []string, stdout, stderr io.Writer) e
 		return exitError{2}
 	}
 	if *file == "" || *dir == "" || *tasks == "" || len(pos) > 0 {
-		fmt.Fprintln(stderr, "Usage: pit slurm-job --file FILE --dir DIR --tasks FILE [--code-version V] [--device D] [--force]\n(run by the Slurm jobs that pit run --executor slurm submits)")
+		fmt.Fprintln(stderr, "Usage: pit slurm-job --file FILE --dir DIR --tasks FILE [--cache DIR] [--code-version V] [--device D] [--force]\n(run by the Slurm jobs that pit run --executor slurm submits)")
 		return exitError{2}
 	}
 	stage, key, job, err := slurm.FromEnvironment(*tasks)
@@ -121,7 +122,7 @@ func slurmJobCmd(ctx context.Context, args []string, stdout, stderr io.Writer) e
 		return err
 	}
 	defer closePlugins()
-	opts := runner.Options{Dir: *dir, Force: *force, Plugins: plugins, CodeVersion: *codeVersion}
+	opts := runner.Options{Dir: *dir, Cache: *cacheFlag, Force: *force, Plugins: plugins, CodeVersion: *codeVersion}
 	if err := slurm.RunJob(ctx, plan, opts, stage, key, job); err != nil {
 		return err
 	}

@@ -43,8 +43,12 @@ const StagesDir = "stages"
 // Options configure Execute.
 type Options struct {
 	// Dir is the experiment's results directory, <out>/<experiment>. Runs
-	// go to Dir/<run ID>/ and the cache to Dir/.cache/.
+	// go to Dir/<run ID>/.
 	Dir string
+	// Cache is the stage cache's directory, which any number of experiments
+	// and pit processes may share; Dir/.cache if empty. pit run puts it at
+	// <out>/.cache, shared by the experiments of one results root.
+	Cache string
 	// Jobs is the number of stages computed at once (default 1).
 	Jobs int
 	// Force recomputes every stage even if its key is in the cache (once
@@ -185,7 +189,7 @@ func Execute(ctx context.Context, plan Plan, opts Options) (Summary, error) {
 		return ex.sum, err
 	}
 	defer unlock()
-	store, err := cache.Open(filepath.Join(opts.Dir, CacheDir))
+	store, err := cache.Open(opts.cacheRoot())
 	if err != nil {
 		return ex.sum, err
 	}
@@ -473,12 +477,30 @@ func (ex *executor) runNode(ctx context.Context, n *node) {
 	ex.mu.Unlock()
 	ex.flush([]*node{n})
 
-	meta, warnings, err := ex.compute(ctx, n)
+	// Another pit process sharing the cache may be computing the same
+	// instance: one computes it, the other waits and reuses it.
+	var meta cache.Meta
+	var warnings []string
+	reused := false
+	unlock, err := lockFile(ctx, ex.lockPath(n.name, n.key))
+	if err == nil {
+		if m, ok, _ := ex.store.Get(n.name, n.key); ok && !ex.opts.Force {
+			meta, warnings, reused = m, m.Warnings, true
+		} else {
+			meta, warnings, err = ex.compute(ctx, n)
+		}
+		unlock()
+	}
 
 	ex.mu.Lock()
 	n.finished = time.Now()
 	n.warnings = warnings
 	switch {
+	case err == nil && reused:
+		n.status = results.StatusDone
+		n.meta, n.cached = meta, true
+		n.started, n.finished = meta.Started, meta.Finished
+		ex.sum.Cached++
 	case err == nil:
 		n.status = results.StatusDone
 		n.meta = meta
@@ -929,4 +951,19 @@ func (h *forwardHandler) WithAttrs(as []slog.Attr) slog.Handler {
 
 func (h *forwardHandler) WithGroup(name string) slog.Handler {
 	return &forwardHandler{Handler: h.Handler.WithGroup(name), forward: h.forward}
+}
+
+// cacheRoot is the stage cache's directory (Options.Cache).
+func (o Options) cacheRoot() string {
+	if o.Cache != "" {
+		return o.Cache
+	}
+	return filepath.Join(o.Dir, CacheDir)
+}
+
+// lockPath is the lock file that one computation of the instance (stage,
+// key) holds, in the cache, so that pit processes sharing it (several
+// experiments, a local run beside Slurm jobs) never compute it twice at once.
+func (ex *executor) lockPath(stage, key string) string {
+	return filepath.Join(ex.opts.cacheRoot(), stage, ".lock-"+key)
 }

@@ -78,7 +78,7 @@ func newExternal(ctx context.Context, plan Plan, opts Options) (*executor, error
 		ex.code = v
 	}
 	ex.host, _ = os.Hostname()
-	ex.store = cache.At(filepath.Join(opts.Dir, CacheDir))
+	ex.store = cache.At(opts.cacheRoot())
 	if err := ex.build(ctx); err != nil {
 		return nil, err
 	}
@@ -160,7 +160,7 @@ func ComputeInstance(ctx context.Context, plan Plan, opts Options, stage, key st
 		return err
 	}
 	ex.store = store
-	unlock, err := lockFile(ctx, filepath.Join(ex.opts.Dir, ExternalDir, "locks", stage+"-"+key+".lock"))
+	unlock, err := lockFile(ctx, ex.lockPath(stage, key))
 	if err != nil {
 		return err
 	}

@@ -6,7 +6,6 @@ import (
 	"fmt"
 	"io"
 	"maps"
-	"path/filepath"
 	"slices"
 	"strings"
 
@@ -48,7 +47,7 @@ func Preview(ctx context.Context, plan Plan, opts Options) ([]StagePreview, erro
 	if opts.Dir == "" {
 		return nil, errors.New("runner: no results directory")
 	}
-	ex.store = cache.At(filepath.Join(opts.Dir, CacheDir))
+	ex.store = cache.At(opts.cacheRoot())
 	if err := ex.build(ctx); err != nil {
 		return nil, err
 	}

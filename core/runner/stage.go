@@ -48,20 +48,25 @@
 // encoding of the stage's own table with its plugin choices and configs,
 // the task and model tables, and the sections the kind Reads), the keys of
 // its inputs, the identity of each plugin (name, version, SHA-256 of the
-// executable serving it) and its config, and the code version (the main
-// module's version and the SHA-256 of the running executable, see
-// CodeVersion). A rebuilt pit therefore recomputes everything: artefacts
-// written by other code are never trusted.
+// executable serving it) and its config, and the code version (a hash of
+// the source tree pit was built from, or of the executable, see
+// CodeVersion): artefacts written by other code are never trusted, and a
+// rebuild of the same code reuses them.
 //
 // # Results layout
 //
+//	<cache>/                       Options.Cache (pit run: <out>/.cache, shared
+//	                               by every experiment of the results root)
+//	    <stage>/<key>/             a committed stage instance: its artefacts,
+//	                               metrics.jsonl, stage.log, entry.json (cache.Meta),
+//	                               SHA256SUMS
+//	    <stage>/.tmp-*             instances being computed (removed when
+//	                               their process is gone)
+//	    <stage>/.scratch-<key>/    checkpoints (Context.CheckpointDir)
+//	    <stage>/.lock-<key>        held while a process computes the instance
+//	    <stage>/.quarantine/       entries and checkpoints that failed their checksums
 //	<out>/<experiment>/
 //	    .lock                      held by the pit process running the grid
-//	    .cache/<stage>/<key>/      a committed stage instance: its artefacts,
-//	                               metrics.jsonl, stage.log, entry.json (cache.Meta)
-//	    .cache/<stage>/.tmp-*      instances being computed (removed when
-//	                               their process is gone)
-//	    .cache/<stage>/.scratch-<key>/  checkpoints (Context.CheckpointDir)
 //	    <run>/config.toml          the run's resolved experiment
 //	    <run>/manifest.json        results.Manifest: status, stage keys and
 //	                               timings, plugin identities, code version

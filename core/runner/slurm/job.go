@@ -100,7 +100,8 @@ type Progress struct {
 // Poll reports the state of the instances (from runner.Instances) of the
 // experiment whose results directory is dir, from the cache, the records
 // and slurmctld.
-func Poll(ctx context.Context, dir string, insts []runner.Instance, client *Client) (Progress, error) {
+// The cache is cacheDir (dir/.cache when empty).
+func Poll(ctx context.Context, dir, cacheDir string, insts []runner.Instance, client *Client) (Progress, error) {
 	var p Progress
 	if client == nil {
 		client = &Client{}
@@ -109,7 +110,10 @@ func Poll(ctx context.Context, dir string, insts []runner.Instance, client *Clie
 	if err != nil {
 		return p, err
 	}
-	store := cache.At(filepath.Join(dir, runner.CacheDir))
+	if cacheDir == "" {
+		cacheDir = filepath.Join(dir, runner.CacheDir)
+	}
+	store := cache.At(cacheDir)
 	for _, in := range insts {
 		if _, ok := store.Lookup(in.Stage, in.Key); ok {
 			p.Done++
@@ -147,7 +151,7 @@ func Wait(ctx context.Context, plan runner.Plan, opts runner.Options, client *Cl
 		return sum, err
 	}
 	for {
-		p, err := Poll(ctx, opts.Dir, insts, client)
+		p, err := Poll(ctx, opts.Dir, opts.Cache, insts, client)
 		if err != nil {
 			return sum, err
 		}
