@@ -294,9 +294,9 @@ func (r *procRunner) Start(context.Context) error {
 }
 
 func (r *procRunner) Diagnose(context.Context) string { return "" }
-func (r *procRunner) Stdout() io.ReadCloser          { return r.stdout }
-func (r *procRunner) Stderr() io.ReadCloser          { return r.stderr }
-func (r *procRunner) Name() string                   { return r.name }
+func (r *procRunner) Stdout() io.ReadCloser           { return r.stdout }
+func (r *procRunner) Stderr() io.ReadCloser           { return r.stderr }
+func (r *procRunner) Name() string                    { return r.name }
 
 func (r *procRunner) Wait(context.Context) error { return r.cmd.Wait() }
 

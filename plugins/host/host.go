@@ -19,6 +19,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"net"
 	"path/filepath"
 	"regexp"
 	"sort"
@@ -164,9 +165,15 @@ type Plugin struct {
 	stderr *tailBuffer
 	pid    int
 
+	addr   net.Addr
+
 	mu     sync.Mutex
 	runner *procRunner
 }
+
+// Addr is where the plugin serves: a Unix socket in a directory private
+// to the user (TCP on platforms without Unix sockets).
+func (p *Plugin) Addr() net.Addr { return p.addr }
 
 // PID is the plugin's process id.
 func (p *Plugin) PID() int { return p.pid }
@@ -338,6 +345,9 @@ func (m *Manager) Launch(ctx context.Context, spec Spec) (*Plugin, error) {
 	}
 	p.impl = raw.(sdk.Plugin)
 	p.pid = p.runner.cmd.Process.Pid
+	if rc := client.ReattachConfig(); rc != nil {
+		p.addr = rc.Addr
+	}
 	d, err := p.impl.Describe(ctx)
 	if err != nil {
 		if strings.Contains(err.Error(), "not implemented") || strings.Contains(err.Error(), "unknown service") {
