@@ -165,7 +165,7 @@ type Plugin struct {
 	stderr *tailBuffer
 	pid    int
 
-	addr   net.Addr
+	addr net.Addr
 
 	mu     sync.Mutex
 	runner *procRunner
