@@ -337,7 +337,11 @@ func (m *Manager) Launch(ctx context.Context, spec Spec) (*Plugin, error) {
 	}
 	rpc, err := client.Client()
 	if err != nil {
-		return fail(m.startError(spec, sum, tail, err))
+		// Kill first: it waits until the plugin's stderr is read to the end.
+		m.remove(p)
+		p.killGroup()
+		p.Kill()
+		return nil, m.startError(spec, tail, err)
 	}
 	raw, err := rpc.Dispense(string(spec.Kind))
 	if err != nil {
@@ -388,13 +392,19 @@ func (m *Manager) remove(p *Plugin) {
 
 var apiVersionRE = regexp.MustCompile(`Plugin version: (\d+), Client versions: \[([\d ]+)\]`)
 
-// startError explains why a plugin did not start.
-func (m *Manager) startError(spec Spec, sum string, stderr *tailBuffer, err error) error {
+// startError explains why a plugin did not start. A plugin that exited
+// or wrote something else before its handshake (a Python plugin whose
+// interpreter lacks grpc explains itself on stderr) is reported by what it
+// wrote, not by go-plugin's generic words.
+func (m *Manager) startError(spec Spec, stderr *tailBuffer, err error) error {
 	if mm := apiVersionRE.FindStringSubmatch(err.Error()); mm != nil {
 		return fmt.Errorf("launch %s: plugin protocol version mismatch: the plugin speaks version %s, this host speaks version %s (rebuild the plugin against a matching pit SDK)", spec, mm[1], strings.TrimSpace(mm[2]))
 	}
+	out := strings.TrimSpace(stderr.String())
 	msg := fmt.Sprintf("launch %s: %v", spec, err)
-	if out := strings.TrimSpace(stderr.String()); out != "" {
+	if out != "" && (strings.Contains(err.Error(), "Unrecognized remote plugin message") || strings.Contains(err.Error(), "exited before we could connect")) {
+		msg = fmt.Sprintf("launch %s: the plugin exited before its handshake; it wrote:\n%s", spec, out)
+	} else if out != "" {
 		msg += "\nplugin stderr:\n" + out
 	}
 	if strings.Contains(stderr.String(), "This binary is a plugin") {
