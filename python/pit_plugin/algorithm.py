@@ -49,4 +49,7 @@ class Algorithm:
         return b""
 
     def restore_state(self, state):
-        """Restores a state save_state returned."""
+        """Restores a state save_state returned. The default keeps no state
+        and so accepts only an empty one."""
+        if state:
+            raise ValueError(f"{self.name} keeps no state, got {len(state)} bytes to restore")
