@@ -11,6 +11,7 @@ import (
 	"os/exec"
 	"path/filepath"
 	"regexp"
+	"runtime"
 	"strconv"
 	"strings"
 	"sync"
@@ -260,8 +261,10 @@ type procRunner struct {
 	stdout io.ReadCloser
 	stderr io.ReadCloser
 
-	mu  sync.Mutex
-	pid int
+	mu     sync.Mutex
+	pid    int
+	exited chan struct{} // closed when the process has been waited for
+	once   sync.Once
 }
 
 var _ runner.Runner = (*procRunner)(nil)
@@ -283,8 +286,25 @@ func newRunner(cmd *exec.Cmd, name string) (*procRunner, error) {
 	return r, nil
 }
 
+// Start starts the process from a goroutine locked to its OS thread that
+// stays parked until the process is waited for: Linux's parent-death
+// signal follows the thread that forked, so that thread must not end (Go
+// ends a thread when a goroutine locked to it returns) while the plugin
+// runs.
 func (r *procRunner) Start(context.Context) error {
-	if err := r.cmd.Start(); err != nil {
+	r.exited = make(chan struct{})
+	started := make(chan error, 1)
+	go func() {
+		runtime.LockOSThread()
+		err := r.cmd.Start()
+		started <- err
+		if err != nil {
+			runtime.UnlockOSThread()
+			return
+		}
+		<-r.exited // returns locked: the thread ends with the plugin
+	}()
+	if err := <-started; err != nil {
 		return err
 	}
 	r.mu.Lock()
@@ -298,7 +318,11 @@ func (r *procRunner) Stdout() io.ReadCloser           { return r.stdout }
 func (r *procRunner) Stderr() io.ReadCloser           { return r.stderr }
 func (r *procRunner) Name() string                    { return r.name }
 
-func (r *procRunner) Wait(context.Context) error { return r.cmd.Wait() }
+func (r *procRunner) Wait(context.Context) error {
+	err := r.cmd.Wait()
+	r.once.Do(func() { close(r.exited) })
+	return err
+}
 
 // Kill kills the plugin's process group.
 func (r *procRunner) Kill(context.Context) error {

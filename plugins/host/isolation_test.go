@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"os"
 	"path/filepath"
+	"runtime"
 	"slices"
 	"strconv"
 	"strings"
@@ -251,4 +252,32 @@ func TestWrapperThatNeverHandshakesIsKilledWithItsChildren(t *testing.T) {
 		t.Fatal(err)
 	}
 	waitGone(t, child, 5*time.Second)
+}
+
+// TestPluginOutlivesTheLaunchingThread: Linux's parent-death signal follows
+// the thread that forked the plugin, and Go ends a thread when a goroutine
+// locked to it returns. A plugin launched from such a goroutine must keep
+// running after it.
+func TestPluginOutlivesTheLaunchingThread(t *testing.T) {
+	m := newManager(t, host.Options{})
+	launched := make(chan *host.Plugin, 1)
+	go func() {
+		runtime.LockOSThread() // never unlocked: the thread ends with this goroutine
+		p, err := m.Launch(context.Background(), host.Spec{Kind: sdk.KindReward, Name: "toy-difference"})
+		if err != nil {
+			t.Error(err)
+		}
+		launched <- p
+	}()
+	p := <-launched
+	if p == nil {
+		t.FailNow()
+	}
+	time.Sleep(500 * time.Millisecond)
+	if p.Exited() || !alive(p.PID()) {
+		t.Fatal("the plugin died with the thread that launched it")
+	}
+	if err := p.Ping(); err != nil {
+		t.Fatal(err)
+	}
 }

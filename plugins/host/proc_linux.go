@@ -10,7 +10,8 @@ import (
 // setProcAttr puts the plugin in its own process group and asks the kernel
 // to kill it when the host dies (even by SIGKILL, even while the plugin is
 // stopped). The parent-death signal follows the host thread that started
-// the plugin; Go's runtime does not end such threads.
+// the plugin; procRunner.Start keeps that thread alive as long as the
+// plugin.
 func setProcAttr(cmd *exec.Cmd) {
 	if cmd.SysProcAttr == nil {
 		cmd.SysProcAttr = &syscall.SysProcAttr{}
