@@ -263,6 +263,7 @@ type procRunner struct {
 
 	mu     sync.Mutex
 	pid    int
+	reaped bool          // Wait returned: the pid may belong to another process now
 	exited chan struct{} // closed when the process has been waited for
 	once   sync.Once
 }
@@ -318,21 +319,32 @@ func (r *procRunner) Stdout() io.ReadCloser           { return r.stdout }
 func (r *procRunner) Stderr() io.ReadCloser           { return r.stderr }
 func (r *procRunner) Name() string                    { return r.name }
 
+// Wait waits for the plugin process, then kills what is left of its
+// process group (a wrapper's children) at once: the group's id is the
+// plugin's pid, which the system may give to a new process once no member
+// of the group is left, so the group is never signalled after that.
 func (r *procRunner) Wait(context.Context) error {
 	err := r.cmd.Wait()
+	r.mu.Lock()
+	r.reaped = true
+	pid := r.pid
+	r.mu.Unlock()
+	killGroupOf(pid)
 	r.once.Do(func() { close(r.exited) })
 	return err
 }
 
-// Kill kills the plugin's process group.
+// Kill kills the plugin's process group, unless the plugin has been waited
+// for (Wait killed the group then).
 func (r *procRunner) Kill(context.Context) error {
 	r.mu.Lock()
-	pid := r.pid
-	r.mu.Unlock()
-	if pid <= 0 {
+	defer r.mu.Unlock()
+	if r.pid <= 0 || r.reaped {
 		return nil
 	}
-	return killGroup(r.cmd.Process, pid)
+	// Under the lock: Wait cannot reap the process (and free its pid)
+	// between the check and the signal.
+	return killGroup(r.cmd.Process, r.pid)
 }
 
 func (r *procRunner) ID() string {

@@ -281,3 +281,48 @@ func TestPluginOutlivesTheLaunchingThread(t *testing.T) {
 		t.Fatal(err)
 	}
 }
+
+// TestPluginGroupDiesWithThePlugin: a plugin behind a wrapper script that
+// leaves a background child is stopped with its whole process group,
+// whether the child holds the plugin's output pipes or not.
+func TestPluginGroupDiesWithThePlugin(t *testing.T) {
+	self, err := os.Executable()
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, c := range []struct{ name, redirect string }{
+		{"child holds the pipes", ""},
+		{"child detached from the pipes", " >/dev/null 2>&1"},
+	} {
+		t.Run(c.name, func(t *testing.T) {
+			dir := t.TempDir()
+			pidFile := filepath.Join(dir, "child.pid")
+			script := filepath.Join(dir, "pit-reward-wrapped")
+			body := "#!/bin/sh\nsleep 600" + c.redirect + " &\necho $! > " + pidFile + "\n" +
+				sdk.EnvBuiltin + "=reward/toy-difference exec " + self + " plugin serve reward toy-difference\n"
+			if err := os.WriteFile(script, []byte(body), 0o755); err != nil {
+				t.Fatal(err)
+			}
+			m := host.NewManager(context.Background(), host.Options{})
+			p, err := m.Launch(context.Background(), host.Spec{Kind: sdk.KindReward, Path: script})
+			if err != nil {
+				m.Close()
+				t.Fatal(err)
+			}
+			if err := p.Ping(); err != nil {
+				t.Fatal(err)
+			}
+			b, err := os.ReadFile(pidFile)
+			if err != nil {
+				t.Fatal(err)
+			}
+			child, _ := strconv.Atoi(strings.TrimSpace(string(b)))
+			if !alive(child) {
+				t.Fatalf("the wrapper's child %d is not running", child)
+			}
+			m.Close()
+			waitGone(t, p.PID(), 5*time.Second)
+			waitGone(t, child, 5*time.Second)
+		})
+	}
+}

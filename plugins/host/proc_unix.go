@@ -8,6 +8,13 @@ import (
 	"syscall"
 )
 
+// killGroupOf kills the members of the process group led by pid.
+func killGroupOf(pid int) {
+	if pid > 0 {
+		syscall.Kill(-pid, syscall.SIGKILL)
+	}
+}
+
 // killGroup kills the process group led by pid (the plugin and everything
 // it started that stayed in its group), then the process itself in case it
 // left the group.
