@@ -364,11 +364,11 @@ func (r *procRunner) HostToPlugin(network, addr string) (string, string, error) 
 	return network, addr, nil
 }
 
-// runnerFunc returns go-plugin's RunnerFunc: it runs exe with args in the
-// environment env plus go-plugin's variables (handshake, client
-// certificate, socket directory), in its own process group, and hands the
-// runner to keep.
-func runnerFunc(exe string, args, env []string, keep func(*procRunner)) func(hclog.Logger, *exec.Cmd, string) (runner.Runner, error) {
+// runnerFunc returns go-plugin's RunnerFunc: it runs exe with args (and
+// argv[0] = argv0 unless empty) in the environment env plus go-plugin's
+// variables (handshake, client certificate, socket directory), in its own
+// process group, and hands the runner to keep.
+func runnerFunc(exe, argv0 string, args, env []string, keep func(*procRunner)) func(hclog.Logger, *exec.Cmd, string) (runner.Runner, error) {
 	return func(_ hclog.Logger, spec *exec.Cmd, socketDir string) (runner.Runner, error) {
 		// go-plugin made socketDir with MkdirTemp (0700 under any umask);
 		// make sure, since the plugin's socket lies in it.
@@ -376,6 +376,9 @@ func runnerFunc(exe string, args, env []string, keep func(*procRunner)) func(hcl
 			return nil, fmt.Errorf("plugin socket directory: %w", err)
 		}
 		cmd := exec.Command(exe, args...)
+		if argv0 != "" {
+			cmd.Args[0] = argv0
+		}
 		cmd.Env = append(append([]string(nil), env...), spec.Env...)
 		r, err := newRunner(cmd, exe)
 		if err != nil {

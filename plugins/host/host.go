@@ -20,6 +20,7 @@ import (
 	"errors"
 	"fmt"
 	"net"
+	"os"
 	"path/filepath"
 	"regexp"
 	"sort"
@@ -270,6 +271,7 @@ func (m *Manager) Launch(ctx context.Context, spec Spec) (*Plugin, error) {
 
 	var (
 		exe, sum, name string
+		argv0          string
 		args           []string
 		set            []string
 	)
@@ -286,6 +288,9 @@ func (m *Manager) Launch(ctx context.Context, spec Spec) (*Plugin, error) {
 				return nil, fmt.Errorf("launch %s: this test binary cannot serve built-ins: call sdk.ServeBuiltinIfChild() first in TestMain (or plugintest.Main)", spec)
 			}
 			exe, sum, err = SelfExecutable()
+			if len(os.Args) > 0 {
+				argv0 = os.Args[0] // not /proc/self/exe, in ps
+			}
 		}
 		if err != nil {
 			return nil, fmt.Errorf("launch %s: %w", spec, err)
@@ -315,7 +320,7 @@ func (m *Manager) Launch(ctx context.Context, spec Spec) (*Plugin, error) {
 		Plugins:          sdk.HostPlugins(m.opts.Models),
 		SkipHostEnv:      true,
 		AutoMTLS:         true,
-		RunnerFunc:       runnerFunc(exe, args, pluginEnv(m.opts.Env, set...), p.setRunner),
+		RunnerFunc:       runnerFunc(exe, argv0, args, pluginEnv(m.opts.Env, set...), p.setRunner),
 		AllowedProtocols: []plugin.Protocol{plugin.ProtocolGRPC},
 		GRPCDialOptions:  sdk.DialOptions(),
 		Logger:           m.opts.Logger.Named("plugin." + label),
