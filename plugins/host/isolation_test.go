@@ -326,3 +326,45 @@ func TestPluginGroupDiesWithThePlugin(t *testing.T) {
 		})
 	}
 }
+
+// TestHungPluginDiesWithItsGroup: a plugin (behind a wrapper that leaves a
+// background child) that does not answer within the call deadline is
+// killed with its whole process group before the call is retried in a new
+// process.
+func TestHungPluginDiesWithItsGroup(t *testing.T) {
+	self, err := os.Executable()
+	if err != nil {
+		t.Fatal(err)
+	}
+	dir := t.TempDir()
+	t.Setenv(envFaults, dir)
+	pidFile := filepath.Join(dir, "child.pid")
+	script := filepath.Join(t.TempDir(), "pit-reward-faulty")
+	body := "#!/bin/sh\nsleep 600 >/dev/null 2>&1 &\necho $! > " + pidFile + "\n" +
+		sdk.EnvBuiltin + "=reward/faulty exec " + self + " plugin serve reward faulty\n"
+	if err := os.WriteFile(script, []byte(body), 0o755); err != nil {
+		t.Fatal(err)
+	}
+	m := newManager(t, host.Options{Env: []string{envFaults}})
+	s, err := m.Supervise(context.Background(), host.Spec{Kind: sdk.KindReward, Path: script}, &sdk.ConfigureRequest{Seed: 40},
+		host.Policy{CallTimeout: 500 * time.Millisecond, Retries: 1})
+	if err != nil {
+		t.Fatal(err)
+	}
+	b, err := os.ReadFile(pidFile)
+	if err != nil {
+		t.Fatal(err)
+	}
+	child, _ := strconv.Atoi(strings.TrimSpace(string(b)))
+	pid := s.PID()
+	mark(t, dir, "hang")
+	r, _ := s.Reward()
+	if _, err := r.Score(context.Background(), &sdk.ScoreRequest{Items: items}); err != nil {
+		t.Fatal(err)
+	}
+	if s.Restarts() != 1 || s.PID() == pid {
+		t.Fatalf("%d restarts, pid %d → %d: want the hung process replaced", s.Restarts(), pid, s.PID())
+	}
+	waitGone(t, pid, 5*time.Second)
+	waitGone(t, child, 5*time.Second)
+}
