@@ -19,8 +19,8 @@ const minFreeBytes = 64 << 20
 
 // prepareRun does what pit run checks before any work: it applies the
 // experiment's [plugins] section (call deadline, retries, the environment
-// plugins get; see pluginhost.Settings) to the plugin host and, unless dry, checks that the
-// results directory dir can take files.
+// plugins get; see pluginhost.Settings) to the plugin host and, unless
+// dry, checks that the results directory dir can take files.
 func prepareRun(ph runner.PluginHost, runs []experiment.Run, dir string, dry bool) error {
 	pol, err := pluginhost.PolicyFor(runs)
 	if err != nil {
