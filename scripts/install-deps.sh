@@ -6,7 +6,8 @@
 #   Go ≥ 1.26          required; not installed here (https://go.dev/doc/install)
 #   Go modules         go mod download
 #   python3-grpcio,    the Python plugin SDK's tests (python/) and pit init's
-#   python3-protobuf   Python skeleton
+#   python3-protobuf,  Python skeleton (cryptography: go-plugin's mutual TLS)
+#   python3-cryptography
 #   slurmctld, slurmd, the Slurm executor's integration test, which starts a
 #   slurm-client,      one-node cluster on localhost (scripts/slurm/cluster.sh)
 #   munge
@@ -74,7 +75,8 @@ go mod download
 
 
 missing=()
-/usr/bin/python3 -c 'import grpc, google.protobuf' >/dev/null 2>&1 || missing+=(python3-grpcio python3-protobuf)
+# python3-cryptography: go-plugin's mutual TLS in Python plugins.
+/usr/bin/python3 -c 'import grpc, google.protobuf, cryptography' >/dev/null 2>&1 || missing+=(python3-grpcio python3-protobuf python3-cryptography)
 for t in slurmctld slurmd sbatch munged; do
 	if ! command -v "$t" >/dev/null 2>&1; then
 		missing+=(slurmctld slurmd slurm-client munge)

@@ -178,12 +178,12 @@ func initCmd(ctx context.Context, args []string, stdout, stderr io.Writer) error
 				filepath.Join(dir, d.PluginDir, "go.mod"), d.SDKModule, d.SDKVersion)
 		}
 	case "python":
-		fmt.Fprintf(stdout, "  the plugin: %s (needs python3-grpcio and python3-protobuf)\n", filepath.Join(dir, d.PluginExe))
+		fmt.Fprintf(stdout, "  the plugin: %s (needs python3-grpcio, python3-protobuf and python3-cryptography)\n", filepath.Join(dir, d.PluginExe))
 		if d.PythonSDK == "" {
 			fmt.Fprintln(stdout, "  no checkout of pit was found: set PIT_PYTHON_SDK to its python/ directory")
 		}
 		if d.Python == envPython {
-			fmt.Fprintln(stdout, "  no python3 here imports grpc: install python3-grpcio and python3-protobuf (scripts/install-deps.sh), or fix the script's first line")
+			fmt.Fprintln(stdout, "  no python3 here imports grpc: install python3-grpcio, python3-protobuf and python3-cryptography (scripts/install-deps.sh), or fix the script's first line")
 		}
 	}
 	return nil
@@ -192,7 +192,8 @@ func initCmd(ctx context.Context, args []string, stdout, stderr io.Writer) error
 const envPython = "/usr/bin/env python3"
 
 // pythonWithGRPC returns the first python3 (on PATH, then Debian's) that
-// imports grpc and protobuf, for the Python skeleton's first line: a bare
+// imports grpc, protobuf and cryptography (go-plugin's mutual TLS), for
+// the Python skeleton's first line: a bare
 // "env python3" can pick an interpreter without them, and the plugin then
 // fails with go-plugin's unhelpful handshake error.
 func pythonWithGRPC() string {
@@ -202,7 +203,7 @@ func pythonWithGRPC() string {
 	}
 	candidates = append(candidates, "/usr/bin/python3")
 	for _, c := range candidates {
-		if exec.Command(c, "-c", "import grpc, google.protobuf").Run() == nil {
+		if exec.Command(c, "-c", "import grpc, google.protobuf, cryptography").Run() == nil {
 			return c
 		}
 	}

@@ -29,7 +29,7 @@ func validatePlugin(ctx context.Context, r experiment.PluginRef) []error {
 		}
 		errs = host.Validate(r.Kind, r.Name, r.Config)
 	} else {
-		m := host.NewManager(ctx, host.Options{})
+		m := host.NewManager(ctx, host.Options{Env: r.Env})
 		defer m.Close()
 		errs = m.Validate(ctx, host.Spec{Kind: sdk.Kind(r.Kind), Name: r.Name, Path: r.Path, SHA256: r.SHA256}, r.Config)
 	}

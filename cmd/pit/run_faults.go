@@ -18,9 +18,9 @@ import (
 const minFreeBytes = 64 << 20
 
 // prepareRun does what pit run checks before any work: it applies the
-// experiment's [plugins] section (call deadline, retries; see
-// pluginhost.Settings) to the plugin host and, unless dry, checks that the
-// results directory dir can take files.
+// experiment's [plugins] section (call deadline, retries, the environment
+// plugins get; see pluginhost.Settings) to the plugin host and, unless
+// dry, checks that the results directory dir can take files.
 func prepareRun(ph runner.PluginHost, runs []experiment.Run, dir string, dry bool) error {
 	pol, err := pluginhost.PolicyFor(runs)
 	if err != nil {
@@ -31,6 +31,11 @@ func prepareRun(ph runner.PluginHost, runs []experiment.Run, dir string, dry boo
 		return fmt.Errorf("plugin host is a %T: cannot set the fault policy", ph)
 	}
 	h.SetPolicy(pol)
+	env, err := pluginhost.EnvFor(runs)
+	if err != nil {
+		return err
+	}
+	h.SetEnv(env)
 	if dry {
 		return nil
 	}

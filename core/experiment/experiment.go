@@ -228,6 +228,22 @@ type loader struct {
 	pos     *positions
 	errs    ErrorList
 	plugins map[string]pluginResult // memoised plugin validation, by plugin ref
+	env     []string                // [plugins] env of the arm being resolved
+}
+
+// pluginEnv returns the names in the tree's [plugins] env, so that
+// validation starts external plugins with the environment runs give them.
+// Wrong values are reported by the section's settings type.
+func pluginEnv(tree map[string]any) []string {
+	sec, _ := tree["plugins"].(map[string]any)
+	list, _ := sec["env"].([]any)
+	var env []string
+	for _, v := range list {
+		if s, ok := v.(string); ok {
+			env = append(env, s)
+		}
+	}
+	return env
 }
 
 type pluginResult struct {
@@ -363,6 +379,7 @@ func (l *loader) resolve(tree map[string]any) (*Config, []problem) {
 		}
 	}
 	// [stages.*]
+	l.env = pluginEnv(tree)
 	stages, resolved, ps := l.stages(tree)
 	probs = append(probs, ps...)
 	probs = append(probs, l.checkInit(cfg, stages, tree)...)
@@ -554,7 +571,7 @@ var pluginKeys = []string{"config", "path", "plugin", "sha256"}
 
 // plugin resolves one plugin slot of a stage.
 func (l *loader) plugin(path string, slot Slot, v any, present bool) (*PluginRef, map[string]any, []problem) {
-	ref := &PluginRef{Kind: slot.Kind, Config: map[string]any{}}
+	ref := &PluginRef{Kind: slot.Kind, Config: map[string]any{}, Env: l.env}
 	switch x := v.(type) {
 	case nil:
 		if slot.Default == "" {
@@ -660,7 +677,7 @@ func (l *loader) validatePlugin(ref *PluginRef) pluginResult {
 	if v == nil {
 		return pluginResult{resolved: ref.Config}
 	}
-	memo := canonicalKey([]any{ref.Kind, ref.Name, ref.Path, ref.SHA256, ref.Config})
+	memo := canonicalKey([]any{ref.Kind, ref.Name, ref.Path, ref.SHA256, ref.Config, ref.Env})
 	if r, ok := l.plugins[memo]; ok {
 		return r
 	}

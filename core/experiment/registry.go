@@ -56,6 +56,10 @@ type PluginRef struct {
 	Path   string         // executable of an external plugin, absolute; "" otherwise
 	SHA256 string         // pinned lower-case hex checksum of Path; "" if not pinned
 	Config map[string]any // the config table (after the plugin's defaults, if it provides them)
+	// Env names the host environment variables the plugin process gets
+	// besides the host's default allow-list: the file's [plugins] env
+	// (checked by the section's own settings type).
+	Env []string
 }
 
 // PluginValidator checks a plugin choice and its config before any work

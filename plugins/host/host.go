@@ -7,19 +7,20 @@
 // go-plugin broker, relays plugin logs into the host's logger under the
 // plugin's name, and kills every plugin on Close or when its context ends
 // (SIGINT/SIGTERM in the pit CLI).
+//
+// Every plugin runs from exactly the bytes that were hashed, talks to the
+// host over mutual TLS on a private Unix socket, sees only an allow-listed
+// environment and lives in its own process group; see exec.go.
 package host
 
 import (
 	"bytes"
 	"context"
-	"crypto/sha256"
-	"encoding/hex"
 	"encoding/json"
 	"errors"
 	"fmt"
-	"io"
+	"net"
 	"os"
-	"os/exec"
 	"path/filepath"
 	"regexp"
 	"sort"
@@ -54,8 +55,9 @@ type Spec struct {
 	Name string
 	// Path is the executable of an external plugin; empty for a built-in.
 	Path string
-	// SHA256, when set, pins the executable's checksum (hex); go-plugin
-	// refuses to start a plugin whose file does not match.
+	// SHA256, when set, pins the executable's checksum (hex): a file whose
+	// bytes do not match is not started, and the process runs from a
+	// private copy of the bytes that matched.
 	SHA256 string
 }
 
@@ -82,8 +84,16 @@ type Options struct {
 	// test binary whose TestMain calls sdk.ServeBuiltinIfChild serves them
 	// too.
 	Executable string
-	// StartTimeout bounds a plugin's start-up; 0 means 30 s.
+	// StartTimeout bounds a plugin's start-up; 0 means 30 s. A plugin
+	// that has not handshaken by then is killed with its process group.
 	StartTimeout time.Duration
+	// Env names host environment variables plugins get besides DefaultEnv
+	// (the experiment file's [plugins] env).
+	Env []string
+	// Binaries keeps the private copies external plugins run from; nil
+	// gives the manager its own, removed on Close. Share one between
+	// managers so that every launch of a path runs the same bytes.
+	Binaries *Binaries
 }
 
 // Manager launches plugins and owns their processes.
@@ -93,6 +103,7 @@ type Manager struct {
 	plugins []*Plugin
 	closed  bool
 	stop    func() bool
+	ownBins bool
 }
 
 // NewManager returns a manager whose plugins are all killed when ctx ends
@@ -105,6 +116,10 @@ func NewManager(ctx context.Context, opts Options) *Manager {
 		opts.StartTimeout = 30 * time.Second
 	}
 	m := &Manager{opts: opts}
+	if m.opts.Binaries == nil {
+		m.opts.Binaries = NewBinaries("")
+		m.ownBins = true
+	}
 	m.stop = context.AfterFunc(ctx, func() { m.Close() })
 	return m
 }
@@ -126,6 +141,9 @@ func (m *Manager) Close() error {
 		go func() { defer wg.Done(); p.Kill() }()
 	}
 	wg.Wait()
+	if m.ownBins {
+		return m.opts.Binaries.Close()
+	}
 	return nil
 }
 
@@ -147,7 +165,16 @@ type Plugin struct {
 	impl   sdk.Plugin
 	stderr *tailBuffer
 	pid    int
+
+	addr net.Addr
+
+	mu     sync.Mutex
+	runner *procRunner
 }
+
+// Addr is where the plugin serves: a Unix socket in a directory private
+// to the user (TCP on platforms without Unix sockets).
+func (p *Plugin) Addr() net.Addr { return p.addr }
 
 // PID is the plugin's process id.
 func (p *Plugin) PID() int { return p.pid }
@@ -164,8 +191,28 @@ func (p *Plugin) Ping() error {
 	return p.wrap("Ping", rpc.Ping())
 }
 
-// Kill ends the plugin process (gracefully, then by force after 2 s).
-func (p *Plugin) Kill() { p.client.Kill() }
+// Kill ends the plugin process (gracefully, then by force after 2 s) and
+// then whatever is left of its process group.
+func (p *Plugin) Kill() {
+	p.client.Kill()
+	p.killGroup()
+}
+
+func (p *Plugin) setRunner(r *procRunner) {
+	p.mu.Lock()
+	p.runner = r
+	p.mu.Unlock()
+}
+
+// killGroup kills the plugin's process group at once.
+func (p *Plugin) killGroup() {
+	p.mu.Lock()
+	r := p.runner
+	p.mu.Unlock()
+	if r != nil {
+		r.Kill(context.Background())
+	}
+}
 
 // Identity returns the plugin's identity for a run's manifest.
 func (p *Plugin) Identity() results.PluginIdentity {
@@ -222,57 +269,58 @@ func (m *Manager) Launch(ctx context.Context, spec Spec) (*Plugin, error) {
 		return nil, fmt.Errorf("launch %s: the plugin manager is closed", spec)
 	}
 
-	exe := spec.Path
-	var args []string
-	env := os.Environ()
+	var (
+		exe, sum, name string
+		argv0          string
+		args           []string
+		set            []string
+	)
 	if spec.Path == "" {
 		if _, ok := sdk.Builtin(spec.Kind, spec.Name); !ok {
 			return nil, fmt.Errorf("launch %s: %w", spec, unknownBuiltin(spec.Kind, spec.Name))
 		}
-		exe = m.opts.Executable
-		if exe == "" {
+		name = spec.Name
+		var err error
+		if m.opts.Executable != "" {
+			exe, sum, err = m.opts.Binaries.Pin(m.opts.Executable, "")
+		} else {
 			if !sdk.CanServeBuiltins() {
 				return nil, fmt.Errorf("launch %s: this test binary cannot serve built-ins: call sdk.ServeBuiltinIfChild() first in TestMain (or plugintest.Main)", spec)
 			}
-			var err error
-			if exe, err = os.Executable(); err != nil {
-				return nil, fmt.Errorf("launch %s: find own executable: %w", spec, err)
+			exe, sum, err = SelfExecutable()
+			if len(os.Args) > 0 {
+				argv0 = os.Args[0] // not /proc/self/exe, in ps
 			}
 		}
+		if err != nil {
+			return nil, fmt.Errorf("launch %s: %w", spec, err)
+		}
 		args = []string{"plugin", "serve", string(spec.Kind), spec.Name}
-		env = append(env, sdk.EnvBuiltin+"="+string(spec.Kind)+"/"+spec.Name)
+		set = append(set, sdk.EnvBuiltin+"="+string(spec.Kind)+"/"+spec.Name)
 	} else {
 		abs, err := filepath.Abs(spec.Path)
 		if err != nil {
 			return nil, fmt.Errorf("launch %s: %w", spec, err)
 		}
-		exe = abs
-	}
-	sum, err := FileSHA256(exe)
-	if err != nil {
-		return nil, fmt.Errorf("launch %s: %w", spec, err)
-	}
-	var secure *plugin.SecureConfig
-	if spec.SHA256 != "" {
-		want, err := hex.DecodeString(strings.TrimPrefix(strings.ToLower(spec.SHA256), "sha256:"))
-		if err != nil || len(want) != sha256.Size {
-			return nil, fmt.Errorf("launch %s: pinned sha256 %q is not 64 hex digits", spec, spec.SHA256)
+		if exe, sum, err = m.opts.Binaries.Pin(abs, spec.SHA256); err != nil {
+			return nil, fmt.Errorf("launch %s: %w", spec, err)
 		}
-		secure = &plugin.SecureConfig{Checksum: want, Hash: sha256.New()}
+		name = filepath.Base(abs)
+		set = append(set, EnvSource+"="+abs)
 	}
 
-	label := string(spec.Kind) + "." + spec.Name
-	if spec.Name == "" {
-		label = string(spec.Kind) + "." + filepath.Base(exe)
+	if spec.Name != "" {
+		name = spec.Name
 	}
-	cmd := exec.Command(exe, args...)
-	cmd.Env = env
+	label := string(spec.Kind) + "." + name
 	tail := &tailBuffer{max: 4096}
+	p := &Plugin{Spec: spec, SHA256: sum, stderr: tail}
 	client := plugin.NewClient(&plugin.ClientConfig{
 		HandshakeConfig:  sdk.Handshake(),
 		Plugins:          sdk.HostPlugins(m.opts.Models),
-		Cmd:              cmd,
-		SecureConfig:     secure,
+		SkipHostEnv:      true,
+		AutoMTLS:         true,
+		RunnerFunc:       runnerFunc(exe, argv0, args, pluginEnv(m.opts.Env, set...), p.setRunner),
 		AllowedProtocols: []plugin.Protocol{plugin.ProtocolGRPC},
 		GRPCDialOptions:  sdk.DialOptions(),
 		Logger:           m.opts.Logger.Named("plugin." + label),
@@ -280,28 +328,34 @@ func (m *Manager) Launch(ctx context.Context, spec Spec) (*Plugin, error) {
 		SyncStderr:       tail, // what a Go plugin writes to os.Stderr
 		StartTimeout:     m.opts.StartTimeout,
 	})
-	p := &Plugin{Spec: spec, SHA256: sum, client: client, stderr: tail}
+	p.client = client
 	// Register before starting so that Close kills it even mid-start.
 	if err := m.add(p); err != nil {
-		client.Kill()
+		p.Kill()
 		return nil, fmt.Errorf("launch %s: %w", spec, err)
 	}
 	fail := func(err error) (*Plugin, error) {
 		m.remove(p)
-		client.Kill()
+		p.killGroup() // first: a wrapper's children would hold the pipes Kill waits on
+		p.Kill()
 		return nil, err
 	}
 	rpc, err := client.Client()
 	if err != nil {
-		return fail(m.startError(spec, sum, tail, err))
+		// Kill first: it waits until the plugin's stderr is read to the end.
+		m.remove(p)
+		p.killGroup()
+		p.Kill()
+		return nil, m.startError(spec, tail, err)
 	}
 	raw, err := rpc.Dispense(string(spec.Kind))
 	if err != nil {
 		return fail(fmt.Errorf("launch %s: %w", spec, err))
 	}
 	p.impl = raw.(sdk.Plugin)
+	p.pid = p.runner.cmd.Process.Pid
 	if rc := client.ReattachConfig(); rc != nil {
-		p.pid = rc.Pid
+		p.addr = rc.Addr
 	}
 	d, err := p.impl.Describe(ctx)
 	if err != nil {
@@ -343,16 +397,19 @@ func (m *Manager) remove(p *Plugin) {
 
 var apiVersionRE = regexp.MustCompile(`Plugin version: (\d+), Client versions: \[([\d ]+)\]`)
 
-// startError explains why a plugin did not start.
-func (m *Manager) startError(spec Spec, sum string, stderr *tailBuffer, err error) error {
-	if errors.Is(err, plugin.ErrChecksumsDoNotMatch) {
-		return fmt.Errorf("launch %s: checksum mismatch: the executable's SHA-256 is %s, the experiment pins %s", spec, sum, spec.SHA256)
-	}
+// startError explains why a plugin did not start. A plugin that exited
+// or wrote something else before its handshake (a Python plugin whose
+// interpreter lacks grpc explains itself on stderr) is reported by what it
+// wrote, not by go-plugin's generic words.
+func (m *Manager) startError(spec Spec, stderr *tailBuffer, err error) error {
 	if mm := apiVersionRE.FindStringSubmatch(err.Error()); mm != nil {
 		return fmt.Errorf("launch %s: plugin protocol version mismatch: the plugin speaks version %s, this host speaks version %s (rebuild the plugin against a matching pit SDK)", spec, mm[1], strings.TrimSpace(mm[2]))
 	}
+	out := strings.TrimSpace(stderr.String())
 	msg := fmt.Sprintf("launch %s: %v", spec, err)
-	if out := strings.TrimSpace(stderr.String()); out != "" {
+	if out != "" && (strings.Contains(err.Error(), "Unrecognized remote plugin message") || strings.Contains(err.Error(), "exited before we could connect")) {
+		msg = fmt.Sprintf("launch %s: the plugin exited before its handshake; it wrote:\n%s", spec, out)
+	} else if out != "" {
 		msg += "\nplugin stderr:\n" + out
 	}
 	if strings.Contains(stderr.String(), "This binary is a plugin") {
@@ -392,20 +449,6 @@ func (p *Plugin) wrap(method string, err error) error {
 func looksLikeTransport(err error) bool {
 	s := err.Error()
 	return strings.Contains(s, "Unavailable") || strings.Contains(s, "connection") || strings.Contains(s, "EOF") || strings.Contains(s, "transport")
-}
-
-// FileSHA256 returns the hex SHA-256 of a file.
-func FileSHA256(path string) (string, error) {
-	f, err := os.Open(path)
-	if err != nil {
-		return "", fmt.Errorf("checksum: %w", err)
-	}
-	defer f.Close()
-	h := sha256.New()
-	if _, err := io.Copy(h, f); err != nil {
-		return "", fmt.Errorf("checksum %s: %w", path, err)
-	}
-	return hex.EncodeToString(h.Sum(nil)), nil
 }
 
 func unknownBuiltin(kind sdk.Kind, name string) error {

@@ -247,8 +247,17 @@ func helperHost() {
 }
 
 func TestHostSignals(t *testing.T) {
-	for _, sig := range []syscall.Signal{syscall.SIGTERM, syscall.SIGINT, syscall.SIGKILL} {
-		t.Run(sig.String(), func(t *testing.T) {
+	cases := []struct {
+		sig  syscall.Signal
+		stop bool // SIGSTOP the plugin first
+	}{{syscall.SIGTERM, false}, {syscall.SIGINT, false}, {syscall.SIGKILL, false}, {syscall.SIGKILL, true}}
+	for _, c := range cases {
+		sig, stop := c.sig, c.stop
+		name := sig.String()
+		if stop {
+			name = "stopped plugin, " + name
+		}
+		t.Run(name, func(t *testing.T) {
 			self, err := os.Executable()
 			if err != nil {
 				t.Fatal(err)
@@ -271,6 +280,13 @@ func TestHostSignals(t *testing.T) {
 			pid, err := strconv.Atoi(strings.TrimSpace(line))
 			if err != nil || pid == cmd.Process.Pid || !alive(pid) {
 				t.Fatalf("helper host printed %q (its pid %d)", line, cmd.Process.Pid)
+			}
+			if stop {
+				// A stopped plugin cannot notice anything: only the
+				// kernel's parent-death signal ends it.
+				if err := syscall.Kill(pid, syscall.SIGSTOP); err != nil {
+					t.Fatal(err)
+				}
 			}
 			if err := cmd.Process.Signal(sig); err != nil {
 				t.Fatal(err)

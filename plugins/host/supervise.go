@@ -4,7 +4,6 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"os"
 	"strings"
 	"sync"
 	"time"
@@ -300,12 +299,11 @@ func pluginName(p *Plugin) string {
 	return p.Spec.String()
 }
 
-// killNow kills a hung process at once (go-plugin's Kill first asks it to
-// shut down and waits two seconds), then lets go-plugin clean up.
+// killNow kills a hung process and its process group at once (go-plugin's
+// Kill first asks it to shut down and waits two seconds), then lets
+// go-plugin clean up.
 func killNow(p *Plugin) {
-	if pr, err := os.FindProcess(p.PID()); err == nil && p.PID() > 0 {
-		pr.Kill()
-	}
+	p.killGroup()
 	p.Kill()
 }
 

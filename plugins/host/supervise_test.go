@@ -68,7 +68,9 @@ func mark(t *testing.T, dir, name string) {
 
 func supervise(t *testing.T, name string, pol host.Policy) (*host.Supervised, *[]host.Fault) {
 	t.Helper()
-	m := newManager(t, host.Options{})
+	// The plugin reads its fault markers' directory from the environment,
+	// which plugins only get when the host passes the name on.
+	m := newManager(t, host.Options{Env: []string{envFaults}})
 	s, err := m.Supervise(context.Background(), host.Spec{Kind: sdk.KindReward, Name: name}, &sdk.ConfigureRequest{Seed: 40}, pol)
 	if err != nil {
 		t.Fatal(err)

@@ -16,9 +16,14 @@ comparisons. Name it by path in an experiment file:
 import os
 import sys
 
-# Find pit_plugin next to this file's directory (python/) when it is not
-# installed.
-sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), ".."))
+# Find pit_plugin in python/, next to this file's directory, when it is not
+# installed. pit runs a private copy of the file it names (the bytes it
+# hashed) and passes the original's path in PIT_PLUGIN_SOURCE.
+for _f in (os.path.abspath(__file__), os.environ.get("PIT_PLUGIN_SOURCE", "")):
+    _root = os.path.join(os.path.dirname(_f), "..")
+    if _f and os.path.isdir(os.path.join(_root, "pit_plugin")):
+        sys.path.insert(0, _root)
+        break
 
 import pit_plugin  # noqa: E402
 from pit_plugin import Comparison, Comparisons, ConfigError, Field, Input, Score  # noqa: E402

@@ -4,24 +4,34 @@ What a go-plugin host expects of a plugin process, done here so plugin
 authors never see it:
 
 - the magic cookie in the environment (else: explain and exit 1);
-- a gRPC server on 127.0.0.1 serving the plugin's service, gRPC health
-  ("plugin" SERVING), go-plugin's broker and controller;
-- the handshake line "1|1|tcp|ADDR|grpc" as the first line on stdout, after
-  which stdout is redirected to stderr (a stray print cannot break the
-  protocol);
-- graceful shutdown on the controller's Shutdown or SIGTERM; SIGINT is
-  ignored (the host decides when plugins stop), and the process exits when
-  its parent dies (no orphans after a host is killed with -9).
+- a gRPC server on a Unix socket in the directory the host names
+  (PLUGIN_UNIX_SOCKET_DIR, private to the user) serving the plugin's
+  service, gRPC health ("plugin" SERVING), go-plugin's broker and
+  controller;
+- go-plugin's AutoMTLS: when the host sends its certificate
+  (PLUGIN_CLIENT_CERT) the server makes its own key pair, accepts only
+  clients with the host's certificate and sends its own in the handshake;
+- the handshake line "1|1|unix|PATH|grpc|CERT" as the first line on
+  stdout, after which stdout is redirected to stderr (a stray print cannot
+  break the protocol);
+- graceful shutdown on the controller's Shutdown (so the host logs no
+  "failed to exit gracefully" and waits no two seconds) or SIGTERM; SIGINT
+  is ignored (the host decides when plugins stop), and the process exits
+  when its parent dies (the host also has the kernel kill it).
 
 The host offers reward plugins its model service through the broker: it
 announces a connection (service id, network, address) on the broker stream
-and names the id in each ScoreRequest; ModelService dials it.
+and names the id in each ScoreRequest; ModelService dials it (with the
+same certificates).
 """
 
+import base64
+import datetime
 import json
 import os
 import signal
 import sys
+import tempfile
 import threading
 import time
 import traceback
@@ -29,11 +39,15 @@ from concurrent import futures
 
 import grpc
 
+from . import _deps
 from .config import ConfigError, decode_config
-from .types import Comparison, Input, Pair, Score, Comparisons
+from .types import (AdvantagesRequest, AdvantagesResponse, Comparisons, Input, Knobs,
+                    NextRequest, NextResponse, Pair, Score)
 
 from pit.plugin.v1 import plugin_pb2
 from pit.reward.v1 import reward_pb2, reward_pb2_grpc
+from pit.algorithm.v1 import algorithm_pb2, algorithm_pb2_grpc
+from pit.curriculum.v1 import curriculum_pb2, curriculum_pb2_grpc
 from goplugin import goplugin_pb2, goplugin_pb2_grpc
 from grpchealth import health_pb2, health_pb2_grpc
 from google.protobuf import json_format, struct_pb2
@@ -184,9 +198,10 @@ class _Base:
 
 
 class _Reward(_Base, reward_pb2_grpc.RewardFormulationServicer):
-    def __init__(self, plugin, lock, broker):
+    def __init__(self, plugin, lock, broker, tls):
         super().__init__(plugin, lock)
         self.broker = broker
+        self.tls = tls
         self.models = {}
 
     def _models(self, service_id):
@@ -195,9 +210,13 @@ class _Reward(_Base, reward_pb2_grpc.RewardFormulationServicer):
         if service_id not in self.models:
             info = self.broker.wait(service_id)
             target = f"unix:{info.address}" if info.network == "unix" else info.address
-            channel = grpc.insecure_channel(target, options=[
-                ("grpc.max_send_message_length", MAX_MESSAGE_SIZE),
-                ("grpc.max_receive_message_length", MAX_MESSAGE_SIZE)])
+            options = [("grpc.max_send_message_length", MAX_MESSAGE_SIZE),
+                       ("grpc.max_receive_message_length", MAX_MESSAGE_SIZE)]
+            if self.tls is None:
+                channel = grpc.insecure_channel(target, options=options)
+            else:
+                channel = grpc.secure_channel(target, self.tls.channel_credentials(), options=options + [
+                    ("grpc.ssl_target_name_override", "localhost")])
             self.models[service_id] = ModelService(reward_pb2_grpc.ModelServiceStub(channel))
         return self.models[service_id]
 
@@ -224,6 +243,132 @@ class _Reward(_Base, reward_pb2_grpc.RewardFormulationServicer):
         for name, values in out.components.items():
             resp.components[name].values.extend(float(v) for v in values)
         return resp
+
+
+def _matrix_from_proto(name, m):
+    rows, cols, data = m.rows, m.cols, list(m.data)
+    if rows < 0 or cols < 0 or rows * cols != len(data):
+        raise ValueError(f"{name}: ragged or malformed matrix ({rows} rows × {cols} cols, {len(data)} values)")
+    return [data[i * cols:(i + 1) * cols] for i in range(rows)]
+
+
+def _matrix_to_proto(rows):
+    cols = len(rows[0]) if rows else 0
+    flat = [float(x) for r in rows for x in r]
+    # Ragged: send a shape that cannot be satisfied so the host reports it.
+    return algorithm_pb2.Matrix(rows=len(rows), cols=cols if len(flat) == len(rows) * cols else -1, data=flat)
+
+
+def _knobs_to_proto(k):
+    if not isinstance(k, Knobs):
+        raise TypeError(f"knobs are a {type(k).__name__}, want pit_plugin.Knobs")
+    return algorithm_pb2.LossKnobs(
+        clip_range=k.clip_range, value_coef=k.value_coef, value_clip=k.value_clip, kl_coef=k.kl_coef,
+        kl_in_loss=k.kl_in_loss, kl_estimator=k.kl_estimator, entropy_coef=k.entropy_coef,
+        epochs=k.epochs, samples_per_prompt=k.samples_per_prompt, greedy_baseline=k.greedy_baseline)
+
+
+class _Algorithm(_Base, algorithm_pb2_grpc.AlgorithmServicer):
+    def Knobs(self, request, context):
+        with self.lock:
+            return _knobs_to_proto(self.p.knobs())
+
+    def Advantages(self, request, context):
+        try:
+            req = AdvantagesRequest(
+                step=request.step,
+                logprobs=_matrix_from_proto("logprobs", request.logprobs),
+                ref_logprobs=_matrix_from_proto("ref_logprobs", request.ref_logprobs),
+                values=_matrix_from_proto("values", request.values) if request.HasField("values") else None,
+                mask=_matrix_from_proto("mask", request.mask),
+                rewards=request.rewards, groups=request.groups, greedy_rewards=request.greedy_rewards)
+        except ValueError as e:
+            context.abort(grpc.StatusCode.INVALID_ARGUMENT, str(e))
+        with self.lock:
+            out = self.p.advantages(req)
+        if not isinstance(out, AdvantagesResponse):
+            raise TypeError(f"advantages returned {type(out).__name__}, want pit_plugin.AdvantagesResponse")
+        return algorithm_pb2.AdvantagesResponse(
+            advantages=_matrix_to_proto(out.advantages), returns=_matrix_to_proto(out.returns),
+            knobs=_knobs_to_proto(out.knobs), stats=out.stats)
+
+    def Observe(self, request, context):
+        with self.lock:
+            self.p.observe(request.step, dict(request.stats))
+        return plugin_pb2.ObserveResponse()
+
+
+class _Curriculum(_Base, curriculum_pb2_grpc.CurriculumServicer):
+    def Next(self, request, context):
+        req = NextRequest(step=request.step, total_steps=request.total_steps,
+                          batch_size=request.batch_size, stats=dict(request.stats))
+        with self.lock:
+            out = self.p.next(req)
+        if not isinstance(out, NextResponse):
+            raise TypeError(f"next returned {type(out).__name__}, want pit_plugin.NextResponse")
+        return curriculum_pb2.NextResponse(counts=out.counts, probs=out.probs, round=out.round,
+                                           phase=out.phase, refresh_reward=out.refresh_reward)
+
+    def Observe(self, request, context):
+        with self.lock:
+            self.p.observe(request.step, dict(request.stats))
+        return plugin_pb2.ObserveResponse()
+
+
+class _TLS:
+    """go-plugin's AutoMTLS, plugin side: a fresh self-signed certificate
+    for "localhost" (the host pins it from the handshake), and the host's
+    certificate as the only accepted client."""
+
+    def __init__(self, client_pem):
+        _deps.require_cryptography()
+        from cryptography import x509
+        from cryptography.hazmat.primitives import hashes, serialization
+        from cryptography.hazmat.primitives.asymmetric import ec
+        from cryptography.x509.oid import ExtendedKeyUsageOID, NameOID
+
+        key = ec.generate_private_key(ec.SECP256R1())
+        name = x509.Name([x509.NameAttribute(NameOID.ORGANIZATION_NAME, "pit plugin"),
+                          x509.NameAttribute(NameOID.COMMON_NAME, "localhost")])
+        now = datetime.datetime.now(datetime.timezone.utc)
+        cert = (x509.CertificateBuilder()
+                .subject_name(name).issuer_name(name).public_key(key.public_key())
+                .serial_number(x509.random_serial_number())
+                .not_valid_before(now - datetime.timedelta(seconds=30))
+                .not_valid_after(now + datetime.timedelta(days=30 * 365))
+                .add_extension(x509.SubjectAlternativeName([x509.DNSName("localhost")]), critical=False)
+                .add_extension(x509.BasicConstraints(ca=True, path_length=None), critical=True)
+                .add_extension(x509.KeyUsage(digital_signature=True, key_encipherment=True, key_cert_sign=True,
+                                             content_commitment=False, data_encipherment=False,
+                                             key_agreement=False, crl_sign=False, encipher_only=False,
+                                             decipher_only=False), critical=True)
+                .add_extension(x509.ExtendedKeyUsage([ExtendedKeyUsageOID.CLIENT_AUTH,
+                                                      ExtendedKeyUsageOID.SERVER_AUTH]), critical=False)
+                .sign(key, hashes.SHA256()))
+        self.client_pem = client_pem
+        self.key_pem = key.private_bytes(serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8,
+                                         serialization.NoEncryption())
+        self.cert_pem = cert.public_bytes(serialization.Encoding.PEM)
+        # go-plugin reads the certificate as unpadded standard base64 DER.
+        self.handshake = base64.b64encode(cert.public_bytes(serialization.Encoding.DER)).decode().rstrip("=")
+
+    def server_credentials(self):
+        return grpc.ssl_server_credentials([(self.key_pem, self.cert_pem)],
+                                           root_certificates=self.client_pem, require_client_auth=True)
+
+    def channel_credentials(self):
+        return grpc.ssl_channel_credentials(root_certificates=self.client_pem, private_key=self.key_pem,
+                                            certificate_chain=self.cert_pem)
+
+
+def _socket_path():
+    """A fresh socket path in the host's private directory (or a private
+    one of our own when run without it)."""
+    d = os.environ.get("PLUGIN_UNIX_SOCKET_DIR") or tempfile.mkdtemp(prefix="pit-plugin-")
+    fd, path = tempfile.mkstemp(prefix="plugin", dir=d)
+    os.close(fd)
+    os.remove(path)
+    return path
 
 
 class _Health(health_pb2_grpc.HealthServicer):
@@ -283,9 +428,10 @@ def _watch_parent(done):
 
 
 def serve(plugin):
-    """Serves plugin (for now a reward formulation: an object with kind
-    "reward"; see pit_plugin.Reward) until the host stops it. Never returns
-    normally: it exits the process."""
+    """Serves plugin until the host stops it: a reward formulation, an RL
+    algorithm or a curriculum strategy (an object whose kind is "reward",
+    "algorithm" or "curriculum"; see pit_plugin.Reward, Algorithm and
+    Curriculum). Never returns normally: it exits the process."""
     if os.environ.get(MAGIC_COOKIE_KEY) != MAGIC_COOKIE_VALUE:
         sys.stderr.write(
             "This binary is a plugin. These are not meant to be executed directly.\n"
@@ -297,9 +443,14 @@ def serve(plugin):
         sys.stderr.write(f"pit_plugin: the host speaks plugin protocol versions {versions}, "
                          f"this plugin speaks {APP_PROTOCOL_VERSION}\n")
         sys.exit(1)
-    if getattr(plugin, "kind", None) != "reward":
-        raise ValueError(f"pit_plugin.serve: kind {getattr(plugin, 'kind', None)!r} is not supported "
-                         "(the Python SDK serves reward formulations)")
+    kind = getattr(plugin, "kind", None)
+    if kind not in ("reward", "algorithm", "curriculum"):
+        raise ValueError(f"pit_plugin.serve: kind {kind!r} is not a plugin kind "
+                         "(subclass pit_plugin.Reward, Algorithm or Curriculum)")
+
+    # AutoMTLS when the host asks for it (pit always does).
+    client_cert = os.environ.get("PLUGIN_CLIENT_CERT", "")
+    tls = _TLS(client_cert.encode()) if client_cert else None
 
     done = threading.Event()
     lock = threading.Lock()
@@ -307,14 +458,23 @@ def serve(plugin):
     server = grpc.server(futures.ThreadPoolExecutor(max_workers=16), options=[
         ("grpc.max_send_message_length", MAX_MESSAGE_SIZE),
         ("grpc.max_receive_message_length", MAX_MESSAGE_SIZE)])
-    reward_pb2_grpc.add_RewardFormulationServicer_to_server(
-        _errors_as_status(_Reward(plugin, lock, broker)), server)
+    if kind == "reward":
+        reward_pb2_grpc.add_RewardFormulationServicer_to_server(
+            _errors_as_status(_Reward(plugin, lock, broker, tls)), server)
+    elif kind == "algorithm":
+        algorithm_pb2_grpc.add_AlgorithmServicer_to_server(_errors_as_status(_Algorithm(plugin, lock)), server)
+    else:
+        curriculum_pb2_grpc.add_CurriculumServicer_to_server(_errors_as_status(_Curriculum(plugin, lock)), server)
     health_pb2_grpc.add_HealthServicer_to_server(_Health(done), server)
     goplugin_pb2_grpc.add_GRPCBrokerServicer_to_server(broker, server)
     goplugin_pb2_grpc.add_GRPCControllerServicer_to_server(_Controller(done), server)
-    port = server.add_insecure_port("127.0.0.1:0")
-    if port == 0:
-        sys.stderr.write("pit_plugin: could not listen on 127.0.0.1\n")
+    path = _socket_path()
+    if tls is None:
+        ok = server.add_insecure_port("unix:" + path)
+    else:
+        ok = server.add_secure_port("unix:" + path, tls.server_credentials())
+    if not ok:
+        sys.stderr.write(f"pit_plugin: could not listen on the Unix socket {path}\n")
         sys.exit(1)
     server.start()
 
@@ -322,11 +482,18 @@ def serve(plugin):
     signal.signal(signal.SIGTERM, lambda *_: done.set())
     threading.Thread(target=_watch_parent, args=(done,), daemon=True).start()
 
-    sys.stdout.write(f"{CORE_PROTOCOL_VERSION}|{APP_PROTOCOL_VERSION}|tcp|127.0.0.1:{port}|grpc\n")
+    line = f"{CORE_PROTOCOL_VERSION}|{APP_PROTOCOL_VERSION}|unix|{path}|grpc"
+    if tls is not None:
+        line += "|" + tls.handshake
+    sys.stdout.write(line + "\n")
     sys.stdout.flush()
     sys.stdout = sys.stderr  # nothing else may reach the host's stdout reader
 
     while not done.wait(0.5):
         pass
     server.stop(grace=1.0).wait()
+    try:
+        os.remove(path)
+    except OSError:
+        pass
     sys.exit(0)

@@ -98,6 +98,11 @@ func executeWithPolicy(t *testing.T, file, dir string, ph *Host) runner.Summary 
 		t.Fatal(err)
 	}
 	ph.SetPolicy(pol)
+	env, err := EnvFor(runs)
+	if err != nil {
+		t.Fatal(err)
+	}
+	ph.SetEnv(env)
 	return execute(t, file, dir, ph)
 }
 

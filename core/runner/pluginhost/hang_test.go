@@ -59,7 +59,7 @@ func TestHungPluginMidRL(t *testing.T) {
 	}
 	t.Setenv(envHangOnce, marker)
 	file := filepath.Join(dir, "hang.toml")
-	writeExperiment(t, "testdata/rl.toml", file, "\n[stages.rlhf.reward]\nplugin = \"hang-once\"\n\n[plugins]\ncall_timeout = \"3s\"\n")
+	writeExperiment(t, "testdata/rl.toml", file, "\n[stages.rlhf.reward]\nplugin = \"hang-once\"\n\n[plugins]\ncall_timeout = \"3s\"\nenv = [\""+envHangOnce+"\"]\n")
 	ph := New(context.Background(), nil, "")
 	defer ph.Close()
 	start := time.Now()

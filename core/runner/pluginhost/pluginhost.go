@@ -19,7 +19,6 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"os"
 	"sync"
 	"time"
 
@@ -41,13 +40,16 @@ type Host struct {
 	closed   bool
 	exeSum   string
 	policy   host.Policy
+	env      []string
+	bins     *host.Binaries
 }
 
 // New returns a host whose plugins all die when ctx ends or Close is
 // called. logger receives the plugins' logs (nil discards them);
 // executable serves the built-ins (os.Executable() if empty).
 func New(ctx context.Context, logger hclog.Logger, executable string) *Host {
-	return &Host{ctx: ctx, logger: logger, exe: executable, managers: map[*host.Manager]bool{}, policy: DefaultPolicy}
+	return &Host{ctx: ctx, logger: logger, exe: executable, managers: map[*host.Manager]bool{}, policy: DefaultPolicy,
+		bins: host.NewBinaries("")}
 }
 
 var _ runner.PluginHost = (*Host)(nil)
@@ -93,20 +95,21 @@ func (h *Host) Identify(ctx context.Context, s runner.PluginSpec) (results.Plugi
 	return id, nil
 }
 
+// executableSum is the SHA-256 of what serves the built-ins: the bytes
+// host.Manager execs for them.
 func (h *Host) executableSum() (string, error) {
 	h.mu.Lock()
 	defer h.mu.Unlock()
 	if h.exeSum != "" {
 		return h.exeSum, nil
 	}
-	exe := h.exe
-	if exe == "" {
-		var err error
-		if exe, err = os.Executable(); err != nil {
-			return "", fmt.Errorf("pluginhost: %w", err)
-		}
+	var sum string
+	var err error
+	if h.exe == "" {
+		_, sum, err = host.SelfExecutable()
+	} else {
+		_, sum, err = h.bins.Pin(h.exe, "")
 	}
-	sum, err := host.FileSHA256(exe)
 	if err != nil {
 		return "", fmt.Errorf("pluginhost: %w", err)
 	}
@@ -121,7 +124,9 @@ func (h *Host) manager(models host.ModelService) (*host.Manager, error) {
 	if h.closed {
 		return nil, errors.New("pluginhost: closed")
 	}
-	m := host.NewManager(h.ctx, host.Options{Models: models, Logger: h.logger, Executable: h.exe})
+	// One store of pinned copies for the host's life: the identity in a
+	// manifest and every launch of a plugin are the same bytes.
+	m := host.NewManager(h.ctx, host.Options{Models: models, Logger: h.logger, Executable: h.exe, Env: h.env, Binaries: h.bins})
 	h.managers[m] = true
 	return m, nil
 }
@@ -163,6 +168,14 @@ func (p *Handle) OnFault(f func(string)) {
 // five minutes, a failed call is retried twice in a fresh process, and a
 // plugin is restarted at most ten times in a stage.
 var DefaultPolicy = host.Policy{CallTimeout: 5 * time.Minute, Retries: 2, MaxRestarts: 10}
+
+// SetEnv sets the names of host environment variables that plugins
+// launched from now on get besides host.DefaultEnv ([plugins] env).
+func (h *Host) SetEnv(names []string) {
+	h.mu.Lock()
+	h.env = append([]string(nil), names...)
+	h.mu.Unlock()
+}
 
 // SetPolicy sets the fault policy of plugins launched from now on.
 func (h *Host) SetPolicy(p host.Policy) {
@@ -227,5 +240,5 @@ func (h *Host) Close() error {
 	for m := range ms {
 		m.Close()
 	}
-	return nil
+	return h.bins.Close()
 }

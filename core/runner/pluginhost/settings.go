@@ -3,6 +3,7 @@ package pluginhost
 import (
 	"errors"
 	"fmt"
+	"slices"
 	"time"
 
 	"github.com/pit-lab/pit/core/experiment"
@@ -10,12 +11,13 @@ import (
 )
 
 // Section is the name of the experiment file's optional table that sets
-// the plugin fault policy:
+// the plugin fault policy and the environment plugins get:
 //
 //	[plugins]
 //	call_timeout = "2m"  # a plugin that has not answered a call by then is killed
 //	retries = 2          # restarts (with the state restored) before a call fails
 //	max_restarts = 10    # restarts of one plugin within a stage
+//	env = ["HF_HOME"]    # host variables passed on besides host.DefaultEnv
 const Section = "plugins"
 
 // Settings is the decoded [plugins] section.
@@ -23,6 +25,10 @@ type Settings struct {
 	CallTimeout time.Duration `toml:"call_timeout"`
 	Retries     int           `toml:"retries"`
 	MaxRestarts int           `toml:"max_restarts"`
+	// Env names the host's environment variables plugins get besides
+	// PATH, HOME, LANG and TMPDIR (host.DefaultEnv); the rest of the
+	// host's environment never reaches a plugin.
+	Env []string `toml:"env"`
 }
 
 // Validate reports bad settings.
@@ -39,6 +45,11 @@ func (s *Settings) Validate() error {
 	}
 	if s.MaxRestarts < 0 {
 		errs = append(errs, &experiment.FieldError{Key: "max_restarts", Msg: fmt.Sprintf("must be ≥ 0 (0: no limit besides retries), got %d", s.MaxRestarts)})
+	}
+	for i, name := range s.Env {
+		if err := host.CheckEnvName(name); err != nil {
+			errs = append(errs, &experiment.FieldError{Key: fmt.Sprintf("env[%d]", i), Msg: err.Error()})
+		}
 	}
 	return errors.Join(errs...)
 }
@@ -71,4 +82,22 @@ func PolicyFor(runs []experiment.Run) (host.Policy, error) {
 		pol, first = p, false
 	}
 	return pol, nil
+}
+
+// EnvFor returns the [plugins] env names of an experiment's runs (nil
+// without the section). Like the fault policy it applies to the whole
+// invocation: runs that disagree are an error.
+func EnvFor(runs []experiment.Run) ([]string, error) {
+	var env []string
+	for i, r := range runs {
+		var e []string
+		if s, ok := r.Config.Sections[Section].(*Settings); ok {
+			e = s.Env
+		}
+		if i > 0 && !slices.Equal(e, env) {
+			return nil, fmt.Errorf("[%s] env: runs of one experiment must pass plugins the same environment (a grid axis over it is not supported)", Section)
+		}
+		env = e
+	}
+	return env, nil
 }
