@@ -113,6 +113,9 @@ func entries(t *testing.T, cacheDir string) map[string]string {
 	out := map[string]string{}
 	stages, _ := os.ReadDir(cacheDir)
 	for _, s := range stages {
+		if strings.HasPrefix(s.Name(), ".") {
+			continue // .locks
+		}
 		keys, _ := os.ReadDir(filepath.Join(cacheDir, s.Name()))
 		for _, k := range keys {
 			if strings.HasPrefix(k.Name(), ".") {

@@ -63,7 +63,7 @@
 //	    <stage>/.tmp-*             instances being computed (removed when
 //	                               their process is gone)
 //	    <stage>/.scratch-<key>/    checkpoints (Context.CheckpointDir)
-//	    <stage>/.lock-<key>        held while a process computes the instance
+//	    .locks/<stage>-<key>       held while a process computes the instance
 //	    <stage>/.quarantine/       entries and checkpoints that failed their checksums
 //	<out>/<experiment>/
 //	    .lock                      held by the pit process running the grid
