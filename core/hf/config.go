@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"strings"
 )
 
 // ConfigFile is the name of a model folder's configuration.
@@ -48,8 +49,13 @@ type LlamaConfig struct {
 	RopeTheta             float64 `json:"rope_theta"`
 	TieWordEmbeddings     bool    `json:"tie_word_embeddings"`
 	HiddenAct             string  `json:"hidden_act"`
-	BOSTokenID            *int    `json:"bos_token_id"`
-	EOSTokenID            *int    `json:"eos_token_id"`
+	HeadDim               int     `json:"head_dim"` // 0 or hidden_size/num_attention_heads
+	AttentionBias         bool    `json:"attention_bias"`
+	MLPBias               bool    `json:"mlp_bias"`
+	// RopeScaling is kept raw: pit supports only its absence (null).
+	RopeScaling json.RawMessage `json:"rope_scaling"`
+	BOSTokenID  *int            `json:"bos_token_id"`
+	EOSTokenID  *int            `json:"eos_token_id"`
 }
 
 // ModelConfig is a parsed config.json: its model_type and the fields of
@@ -145,6 +151,15 @@ func ParseConfig(buf []byte) (*ModelConfig, error) {
 		}
 		if !(l.RopeTheta > 0) {
 			errs = append(errs, fmt.Errorf("rope_theta must be positive, got %g", l.RopeTheta))
+		}
+		if l.HeadDim != 0 && l.NumAttentionHeads > 0 && l.HeadDim != l.HiddenSize/l.NumAttentionHeads {
+			errs = append(errs, fmt.Errorf("head_dim %d unsupported (pit needs hidden_size/num_attention_heads = %d)", l.HeadDim, l.HiddenSize/max(l.NumAttentionHeads, 1)))
+		}
+		if l.AttentionBias || l.MLPBias {
+			errs = append(errs, errors.New("attention_bias and mlp_bias unsupported (Llama has no biases)"))
+		}
+		if r := strings.TrimSpace(string(l.RopeScaling)); r != "" && r != "null" {
+			errs = append(errs, fmt.Errorf("rope_scaling %s unsupported", r))
 		}
 		if l.HiddenAct != "silu" {
 			errs = append(errs, fmt.Errorf("hidden_act %q unsupported (Llama uses silu)", l.HiddenAct))

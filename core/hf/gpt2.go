@@ -15,8 +15,9 @@ type ImportOptions struct {
 }
 
 // LoadModel reads a model folder (config.json and safetensors weights)
-// into pit's transformer. Only the GPT-2 family imports today; a Llama
-// config is recognised and refused with a clear error.
+// into pit's transformer. Only the GPT-2 family fits nn.Model today; a
+// Llama folder is refused here with a clear error (LoadLlama reads it into
+// the forward-only nn.Llama).
 func LoadModel(dir string, o ImportOptions) (*nn.Model, *ModelConfig, error) {
 	mc, err := ReadConfig(dir)
 	if err != nil {
@@ -27,7 +28,7 @@ func LoadModel(dir string, o ImportOptions) (*nn.Model, *ModelConfig, error) {
 		m, err := loadGPT2(dir, mc, o)
 		return m, mc, err
 	case mc.Llama != nil:
-		return nil, nil, fmt.Errorf("hf: %s: model_type llama is not importable yet (pit has no RMSNorm, rotary positions, SwiGLU or grouped-query attention); see docs/pretrained.md", mc.Path)
+		return nil, nil, fmt.Errorf("hf: %s: model_type llama cannot be trained in pit yet (only forward passes, through hf.LoadLlama); see docs/pretrained.md", mc.Path)
 	}
 	return nil, nil, fmt.Errorf("hf: %s: no architecture", mc.Path)
 }
