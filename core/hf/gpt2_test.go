@@ -212,6 +212,37 @@ func TestGPT2MatchesPyTorch(t *testing.T) {
 				t.Errorf("max |logit − PyTorch| = %.3g, %.3g relative to the largest logit %.3g", worst, worst/scale, scale)
 			}
 			t.Logf("max logit error %.3g relative to max |logit| %.3g; loss %.5f", worst/scale, scale, ref.Loss[0])
+
+			// The training graph sees the same model: the SFT loss of the
+			// batch (mean over its predicted tokens) is PyTorch's, and a
+			// few steps lower it.
+			var want, n float64
+			for i, s := range seqs {
+				want += ref.Loss[i] * float64(len(s)-1)
+				n += float64(len(s) - 1)
+			}
+			want /= n
+			tr, err := nn.NewTrainer(m, nn.OptimConfig{LR: 1e-3})
+			if err != nil {
+				t.Fatal(err)
+			}
+			defer tr.Close()
+			first, err := tr.SFTStep(nn.Batch{Seqs: seqs})
+			if err != nil {
+				t.Fatal(err)
+			}
+			if rel := math.Abs(first-want) / want; rel > 1e-5 {
+				t.Errorf("SFT loss %.7f, PyTorch %.7f (relative error %.2g)", first, want, rel)
+			}
+			last := first
+			for range 5 {
+				if last, err = tr.SFTStep(nn.Batch{Seqs: seqs}); err != nil {
+					t.Fatal(err)
+				}
+			}
+			if !(last < first) {
+				t.Errorf("SFT loss did not fall on the imported model: %.5f → %.5f", first, last)
+			}
 		})
 	}
 }
