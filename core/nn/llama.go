@@ -6,9 +6,6 @@ import (
 	"fmt"
 	"slices"
 	"sync"
-
-	G "gorgonia.org/gorgonia"
-	"gorgonia.org/tensor"
 )
 
 // LlamaConfig describes a Llama-family decoder: RMSNorm before attention
@@ -84,14 +81,14 @@ func LlamaParamShapes(c LlamaConfig) []ParamShape {
 // training step, no sampling and no CUDA kernels (docs/pretrained.md).
 type Llama struct {
 	cfg    LlamaConfig
-	params map[string]*tensor.Dense
+	params map[string]*dense
 
 	mu    sync.Mutex // Logits runs one graph at a time
 	graph map[int]*llamaGraph
 }
 
 type llamaGraph struct {
-	vm  G.VM
+	vm  machine
 	ids []int
 	out []float64
 }
@@ -103,7 +100,7 @@ func NewLlama(cfg LlamaConfig, weights map[string][]float32) (*Llama, error) {
 		return nil, err
 	}
 	shapes := LlamaParamShapes(cfg)
-	m := &Llama{cfg: cfg, params: map[string]*tensor.Dense{}, graph: map[int]*llamaGraph{}}
+	m := &Llama{cfg: cfg, params: map[string]*dense{}, graph: map[int]*llamaGraph{}}
 	for _, ps := range shapes {
 		w, ok := weights[ps.Name]
 		if !ok {
@@ -116,7 +113,9 @@ func NewLlama(cfg LlamaConfig, weights map[string][]float32) (*Llama, error) {
 		if len(w) != n {
 			return nil, fmt.Errorf("nn: llama: parameter %q has %d values, shape %v needs %d", ps.Name, len(w), ps.Shape, n)
 		}
-		m.params[ps.Name] = tensor.New(tensor.WithShape(ps.Shape...), tensor.WithBacking(slices.Clone(w)))
+		t := newArray(dtFloat32, ps.Shape...)
+		copy(t.Float32s(), w)
+		m.params[ps.Name] = t
 	}
 	if len(weights) != len(shapes) {
 		for name := range weights {
@@ -171,17 +170,14 @@ func (m *Llama) Logits(ctx context.Context, seq []int) ([][]float64, error) {
 // build makes the forward graph of one sequence of T tokens.
 func (m *Llama) build(T int) (*llamaGraph, error) {
 	c := m.cfg
-	g := G.NewGraph()
-	node := func(name string) *G.Node {
+	g := newExprGraph()
+	param := func(name string) *node {
 		t := m.params[name]
-		if len(t.Shape()) == 1 {
-			return G.NewVector(g, tensor.Float32, G.WithShape(t.Shape()...), G.WithName(name), G.WithValue(t))
-		}
-		return G.NewMatrix(g, tensor.Float32, G.WithShape(t.Shape()...), G.WithName(name), G.WithValue(t))
+		return sharedNode(g, t, t.Shape(), name)
 	}
 	gr := &llamaGraph{ids: make([]int, T)}
 	a := gqaShape{B: 1, T: T, H: c.Heads, KV: c.KVHeads, Dh: c.DModel / c.Heads}
-	x, err := tokenEmbed(node("wte"), &gr.ids)
+	x, err := tokenEmbed(param("wte"), &gr.ids)
 	if err != nil {
 		return nil, err
 	}
@@ -189,11 +185,11 @@ func (m *Llama) build(T int) (*llamaGraph, error) {
 		p := fmt.Sprintf("h%d.", l)
 		steps := []func() error{
 			func() error {
-				h, err := rmsNorm(x, node(p+"attn_norm.g"), c.RMSEps)
+				h, err := rmsNorm(x, param(p+"attn_norm.g"), c.RMSEps)
 				if err != nil {
 					return err
 				}
-				qkv, err := matmul(h, node(p+"qkv.w"), nil)
+				qkv, err := matmul(h, param(p+"qkv.w"), nil)
 				if err != nil {
 					return err
 				}
@@ -204,7 +200,7 @@ func (m *Llama) build(T int) (*llamaGraph, error) {
 				if err != nil {
 					return err
 				}
-				o, err := matmul(att, node(p+"o.w"), nil)
+				o, err := matmul(att, param(p+"o.w"), nil)
 				if err != nil {
 					return err
 				}
@@ -212,11 +208,11 @@ func (m *Llama) build(T int) (*llamaGraph, error) {
 				return err
 			},
 			func() error {
-				h, err := rmsNorm(x, node(p+"mlp_norm.g"), c.RMSEps)
+				h, err := rmsNorm(x, param(p+"mlp_norm.g"), c.RMSEps)
 				if err != nil {
 					return err
 				}
-				gu, err := matmul(h, node(p+"gate_up.w"), nil)
+				gu, err := matmul(h, param(p+"gate_up.w"), nil)
 				if err != nil {
 					return err
 				}
@@ -224,7 +220,7 @@ func (m *Llama) build(T int) (*llamaGraph, error) {
 				if err != nil {
 					return err
 				}
-				o, err := matmul(u, node(p+"down.w"), nil)
+				o, err := matmul(u, param(p+"down.w"), nil)
 				if err != nil {
 					return err
 				}
@@ -238,17 +234,17 @@ func (m *Llama) build(T int) (*llamaGraph, error) {
 			}
 		}
 	}
-	h, err := rmsNorm(x, node("norm.g"), c.RMSEps)
+	h, err := rmsNorm(x, param("norm.g"), c.RMSEps)
 	if err != nil {
 		return nil, err
 	}
-	logits, err := matmul(h, node("head.w"), nil)
+	logits, err := matmul(h, param("head.w"), nil)
 	if err != nil {
 		return nil, err
 	}
 	if _, err := capture(logits, &gr.out); err != nil {
 		return nil, err
 	}
-	gr.vm = G.NewTapeMachine(g)
+	gr.vm = newTapeMachine(g)
 	return gr, nil
 }
