@@ -29,7 +29,7 @@ type tinyGPT2 struct {
 
 // write puts config.json and the weights into dir; drop leaves tensors
 // out and reshape gives some another shape, for the error tests.
-func (g tinyGPT2) write(t *testing.T, dir string, seed uint64, drop map[string]bool, reshape map[string][]int) {
+func (g tinyGPT2) write(t testing.TB, dir string, seed uint64, drop map[string]bool, reshape map[string][]int) {
 	t.Helper()
 	rng := rand.New(rand.NewPCG(seed, 7))
 	var ts []Tensor
