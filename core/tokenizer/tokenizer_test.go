@@ -30,9 +30,8 @@ func TestSplitGPT2(t *testing.T) {
 		{"a\u00a0b", []string{"a", "\u00a0", "b"}},
 		{"$$ (x) ", []string{"$$", " (", "x", ")", " "}},
 		{"tab\tthen", []string{"tab", "\t", "then"}},
-		// whitespace is Unicode's White_Space, as in Hugging Face's
-		// tokenizers: NEL is, the byte-order mark is not (gpt-3-encoder's
-		// JavaScript \s says the opposite for both)
+		// whitespace is Unicode's White_Space: NEL is, the byte-order mark
+		// is not (gpt-3-encoder's JavaScript \s says the opposite for both)
 		{"a\u0085b", []string{"a", "\u0085", "b"}},
 		{"a\ufeffb", []string{"a", "\ufeff", "b"}},
 	} {
