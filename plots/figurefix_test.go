@@ -4,7 +4,6 @@ import (
 	"bytes"
 	"context"
 	"os"
-	"path/filepath"
 	"slices"
 	"strings"
 	"testing"
@@ -87,19 +86,7 @@ func TestCurveSmoothingGolden(t *testing.T) {
 	if !bytes.Contains(got, []byte("exponential moving average (weight 0.6)")) {
 		t.Errorf("smoothed curve does not say so:\n%s", got)
 	}
-	golden := filepath.Join("testdata", "golden", "curve-smoothed.svg.txt")
-	if *update {
-		if err := results.WriteFileAtomic(golden, got); err != nil {
-			t.Fatal(err)
-		}
-	}
-	want, err := os.ReadFile(golden)
-	if err != nil {
-		t.Fatalf("%v (run go test ./plots -run CurveSmoothingGolden -update)", err)
-	}
-	if !bytes.Equal(got, want) {
-		t.Errorf("SVG text differs from %s:\n%s", golden, got)
-	}
+	checkGolden(t, "curve-smoothed.svg.txt", got)
 }
 
 // TestDefaultCurvesCurated: the default set's learning curves are the

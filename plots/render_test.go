@@ -161,19 +161,7 @@ func TestSVGGolden(t *testing.T) {
 	}
 	w, h, texts := svgTexts(t, data)
 	got := []byte("size " + w + " × " + h + "\n" + strings.Join(texts, "\n") + "\n")
-	golden := filepath.Join("testdata", "golden", "ablation.svg.txt")
-	if *update {
-		if err := results.WriteFileAtomic(golden, got); err != nil {
-			t.Fatal(err)
-		}
-	}
-	want, err := os.ReadFile(golden)
-	if err != nil {
-		t.Fatalf("%v (run go test ./plots -run SVGGolden -update)", err)
-	}
-	if !bytes.Equal(got, want) {
-		t.Errorf("SVG text differs from %s:\n%s", golden, got)
-	}
+	checkGolden(t, "ablation.svg.txt", got)
 	// Same spec, same seed: the same file.
 	o2, err := Draw(context.Background(), res, Spec{Kind: Ablation, Output: "b.svg"}, Options{OutDir: dir})
 	if err != nil {
@@ -601,5 +589,24 @@ func TestMethods(t *testing.T) {
 	seriesOf(t, a, 0, "rubric · null")
 	if err := (&Spec{Kind: Ablation, Method: "pit", Methods: []string{"null"}}).Validate(); err == nil {
 		t.Error("method and methods both accepted")
+	}
+}
+
+// checkGolden compares got with testdata/golden/name (rewritten with
+// -update).
+func checkGolden(t *testing.T, name string, got []byte) {
+	t.Helper()
+	golden := filepath.Join("testdata", "golden", name)
+	if *update {
+		if err := results.WriteFileAtomic(golden, got); err != nil {
+			t.Fatal(err)
+		}
+	}
+	want, err := os.ReadFile(golden)
+	if err != nil {
+		t.Fatalf("%v (run go test ./plots -run %s -update)", err, t.Name())
+	}
+	if !bytes.Equal(got, want) {
+		t.Errorf("SVG text differs from %s:\n%s", golden, got)
 	}
 }

@@ -1,14 +1,11 @@
 package runner
 
 import (
-	"crypto/sha256"
-	"encoding/hex"
 	"errors"
 	"fmt"
-	"io"
-	"os"
 	"slices"
 
+	"github.com/pit-lab/pit/core/cache"
 	"github.com/pit-lab/pit/core/experiment"
 )
 
@@ -101,7 +98,7 @@ func planFor(reg *Registry, exp *experiment.Experiment, runs []experiment.Run) (
 			switch {
 			case st.InitPath != "":
 				// The file's content, not its name, is what the stage reads.
-				sum, err := fileSHA256(st.InitPath)
+				sum, err := cache.FileSHA256(st.InitPath)
 				if err != nil {
 					return p, fmt.Errorf("run %s: stage %s: init_from: %w", r.ID, st.Name, err)
 				}
@@ -120,18 +117,4 @@ func planFor(reg *Registry, exp *experiment.Experiment, runs []experiment.Run) (
 		p.Runs = append(p.Runs, spec)
 	}
 	return p, nil
-}
-
-// fileSHA256 is the lower-case hex SHA-256 of a file's content.
-func fileSHA256(path string) (string, error) {
-	f, err := os.Open(path)
-	if err != nil {
-		return "", err
-	}
-	defer f.Close()
-	h := sha256.New()
-	if _, err := io.Copy(h, f); err != nil {
-		return "", fmt.Errorf("read %s: %w", path, err)
-	}
-	return hex.EncodeToString(h.Sum(nil)), nil
 }
