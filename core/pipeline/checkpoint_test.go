@@ -71,15 +71,8 @@ func artefacts(t *testing.T, dir string) map[string][]byte {
 // (they did not start over) and that the models, reward files, every
 // metric and the manifest's warnings equal an uninterrupted run's.
 func TestTrainingStagesResume(t *testing.T) {
-	if testing.Short() {
-		t.Skip("trains; skipped with -short")
-	}
-	t.Setenv(CheckpointEveryEnv, "1ns") // a checkpoint after every step
 	const file = "testdata/resume.toml"
-	whole := t.TempDir()
-	if _, err := execute(t, context.Background(), file, whole, inProcessHost{}); err != nil {
-		t.Fatal(err)
-	}
+	whole := undisturbedRun(t, file)
 
 	// Runs 1 to 4 stop after sft's step 13, rm's 17, rlhf's 5 and
 	// pit_rl's 6 (after its round change and reward refresh at step 5);
@@ -149,4 +142,20 @@ func runWarnings(t *testing.T, expDir string) []string {
 		t.Fatal(err)
 	}
 	return m.Warnings
+}
+
+// undisturbedRun skips under -short, makes training stages checkpoint after
+// every step, and runs file once without disturbance into a new directory,
+// which it returns: the reference a disturbed run must equal.
+func undisturbedRun(t *testing.T, file string) string {
+	t.Helper()
+	if testing.Short() {
+		t.Skip("trains; skipped with -short")
+	}
+	t.Setenv(CheckpointEveryEnv, "1ns") // a checkpoint after every step
+	whole := t.TempDir()
+	if _, err := execute(t, context.Background(), file, whole, inProcessHost{}); err != nil {
+		t.Fatal(err)
+	}
+	return whole
 }

@@ -33,15 +33,8 @@ func flip(t *testing.T, path string) {
 // (or recomputes the stage), and ends with the models, reward files and
 // metrics of an undisturbed run.
 func TestCorruptionRecovers(t *testing.T) {
-	if testing.Short() {
-		t.Skip("trains; skipped with -short")
-	}
-	t.Setenv(CheckpointEveryEnv, "1ns") // a checkpoint after every step
 	const file = "testdata/resume.toml"
-	whole := t.TempDir()
-	if _, err := execute(t, context.Background(), file, whole, inProcessHost{}); err != nil {
-		t.Fatal(err)
-	}
+	whole := undisturbedRun(t, file)
 	dir := t.TempDir()
 	ctx, cancel := context.WithCancel(context.Background())
 	defer func() { afterCheckpoint = nil }()
