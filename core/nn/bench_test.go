@@ -3,6 +3,7 @@ package nn
 import (
 	"fmt"
 	"math/rand/v2"
+	"os"
 	"runtime"
 	"testing"
 	"time"
@@ -30,7 +31,23 @@ func refBatchData(rng *rand.Rand, cfg Config) Batch {
 
 // BenchmarkTrainStep measures one SFT step (forward, backward, AdamW) on 32
 // full sequences of 32 tokens and reports tokens/s.
-func BenchmarkTrainStep(b *testing.B) { benchTrainStep(b, refConfig()) }
+func BenchmarkTrainStep(b *testing.B) { benchTrainStep(b, benchShape(b)) }
+
+// benchShape is the model BenchmarkTrainStep and BenchmarkSample measure:
+// the reference shape, or PIT_BENCH_SHAPE="d/L/h/ctx" (d_model, layers,
+// heads, context; vocabulary 64, MLP 4·d) for scripts/bench/compare.sh's
+// sweep.
+func benchShape(b *testing.B) Config {
+	cfg := refConfig()
+	if s := os.Getenv("PIT_BENCH_SHAPE"); s != "" {
+		var d, l, h, c int
+		if n, err := fmt.Sscanf(s, "%d/%d/%d/%d", &d, &l, &h, &c); n != 4 || err != nil {
+			b.Fatalf("PIT_BENCH_SHAPE=%q: want d_model/layers/heads/context, e.g. 128/4/4/64", s)
+		}
+		cfg.DModel, cfg.Layers, cfg.Heads, cfg.Context, cfg.MLP = d, l, h, c, 4*d
+	}
+	return cfg
+}
 
 // benchTrainStep measures SFT steps on 32 full sequences of cfg's context.
 func benchTrainStep(b *testing.B, cfg Config) {
@@ -50,11 +67,12 @@ func benchTrainStep(b *testing.B, cfg Config) {
 	}
 	reportTokens(b, refBatch*cfg.Context, c0)
 	b.ReportMetric(float64(m.NumParams()), "params")
+	b.ReportMetric(float64(peakRSS())/(1<<20), "peak-RSS-MiB")
 }
 
 // BenchmarkSample measures sampling 32 sequences of 32 tokens (a one-token
 // prompt and 31 new tokens) and reports generated tokens/s.
-func BenchmarkSample(b *testing.B) { benchSample(b, refConfig()) }
+func BenchmarkSample(b *testing.B) { benchSample(b, benchShape(b)) }
 
 // benchSample measures sampling 32 sequences from a one-token prompt to
 // cfg's context length.
@@ -77,6 +95,7 @@ func benchSample(b *testing.B, cfg Config) {
 		}
 	}
 	reportTokens(b, refBatch*(cfg.Context-1), c0)
+	b.ReportMetric(float64(peakRSS())/(1<<20), "peak-RSS-MiB")
 }
 
 // BenchmarkScore measures teacher-forced scoring of 32 sequences of 32

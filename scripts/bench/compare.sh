@@ -1,24 +1,45 @@
 #!/usr/bin/env bash
-# Side-by-side speed of core/nn (Go) and the same model in PyTorch at the
-# reference shape of issue 2: d_model 64, 2 layers, 4 heads, vocab 64,
-# context 32, batch 32. Training = one SFT step (forward, backward, AdamW);
-# sampling = 32 sequences x 32 tokens (1-token prompt, 31 new).
+# Side-by-side speed and memory of core/nn (Go) and the same model in
+# PyTorch, over a sweep of shapes, fairly:
+#   - the same model (pre-LN decoder, learned positions, fused qkv, GELU-tanh
+#     MLP of 4·d, vocabulary 64, LM head with a value column, reward head),
+#     the same batch (32 sequences) and the same threads on both sides
+#     (GOMAXPROCS for pit; torch intra-op threads, OMP and OpenBLAS threads
+#     for PyTorch);
+#   - each side on its best native kernels: this machine's environment sets
+#     OPENBLAS_CORETYPE and OPENBLAS_L2_SIZE (older OpenBLAS builds need them
+#     on some CPUs), which force a current OpenBLAS onto slower kernels; they
+#     are unset for the PyTorch side, and the kernel OpenBLAS then picks is
+#     printed (threadpoolctl). pit uses no BLAS (its own AVX2/AVX-512 Go
+#     assembly);
+#   - mean against mean: the two sides alternate, round after round, in the
+#     same windows; each round's number is a mean over its steps, and the
+#     table gives the mean over rounds with min/median/max.
+# Training = one SFT step (forward, backward, AdamW) on 32 × context tokens;
+# sampling = 32 sequences from a one-token prompt to the context length,
+# with a key/value cache on both sides. Peak RSS is each process's VmHWM
+# (one benchmark per process).
 #
-# Usage: scripts/bench/compare.sh [rounds]   (default 2 rounds, best kept)
-# Numbers are best-of: on a shared machine the best run is the one least
-# disturbed by other work, for both sides.
-# Needs Debian's python3-torch; the script installs it (and OpenBLAS, which
-# Debian's torch uses for its matrix products) when missing and run as root.
+# Usage: scripts/bench/compare.sh [rounds] [shapes...]
+#   rounds  default 3
+#   shapes  d_model/layers/heads/context, default the sweep
+#           64/2/4/32 128/4/4/64 256/4/8/128 512/6/8/128 768/12/12/256
+#   PIT_THREADS (default 2) threads per side.
+# Needs Debian's python3-torch and python3-threadpoolctl; installs them when
+# missing and run as root.
 set -euo pipefail
 cd "$(dirname "$0")/../.."
-rounds=${1:-2}
-export OPENBLAS_NUM_THREADS=1
+rounds=${1:-3}
+shift || true
+shapes=("$@")
+[ ${#shapes[@]} -gt 0 ] || shapes=(64/2/4/32 128/4/4/64 256/4/8/128 512/6/8/128 768/12/12/256)
+T=${PIT_THREADS:-2}
 
-if ! /usr/bin/python3 -c 'import torch' 2>/dev/null; then
+if ! /usr/bin/python3 -c 'import torch, threadpoolctl' 2>/dev/null; then
 	if [ "$(id -u)" = 0 ]; then
-		apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq python3-torch libopenblas0-pthread >/dev/null
+		apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq python3-torch python3-threadpoolctl libopenblas0-pthread >/dev/null
 	else
-		echo "compare.sh: install python3-torch (apt-get install python3-torch libopenblas0-pthread)" >&2
+		echo "compare.sh: install python3-torch python3-threadpoolctl (apt-get install python3-torch python3-threadpoolctl libopenblas0-pthread)" >&2
 		exit 1
 	fi
 fi
@@ -26,32 +47,54 @@ fi
 out=$(mktemp -d)
 trap 'rm -rf "$out"' EXIT
 echo "== conditions"
-echo "date: $(date -u +%FT%TZ)  cpus: $(nproc)  $(uptime | sed 's/.*load/load/')"
+echo "date: $(date -u +%FT%TZ)  cpus: $(nproc)  threads per side: $T  $(uptime | sed 's/.*load/load/')"
 grep -m1 'model name' /proc/cpuinfo || true
 go version
-echo "libblas: $(readlink -f /usr/lib/x86_64-linux-gnu/libblas.so.3 2>/dev/null || echo '?')"
-
+echo "environment: OPENBLAS_CORETYPE=${OPENBLAS_CORETYPE:-unset} OPENBLAS_L2_SIZE=${OPENBLAS_L2_SIZE:-unset} (unset for the PyTorch side)"
 go test -c -o "$out/nn.test" ./core/nn
-for r in $(seq "$rounds"); do
-	echo "== round $r"
-	"$out/nn.test" -test.run '^$' -test.bench '^Benchmark(TrainStep|Sample)$' -test.benchtime 3s -test.count 2 | tee -a "$out/go.txt" | grep Benchmark
-	# Under load, OpenMP's spinning threads slow torch by 10-50x; the passive
-	# wait policy avoids that. Both are run and the best kept.
-	/usr/bin/python3 scripts/bench/torch_compare.py --repeats 5 | tee -a "$out/torch.txt" | grep tokens_per_s
-	OMP_WAIT_POLICY=PASSIVE /usr/bin/python3 scripts/bench/torch_compare.py --repeats 5 | tee -a "$out/torch.txt" | sed 's/^/passive: /' | grep tokens_per_s
-done
 
-# best (largest) tokens/s of each
-gobest() { awk -v name="$1" '$1 ~ "^Benchmark"name"(-[0-9]+)?$" { for (i = 2; i < NF; i++) if ($(i+1) == "tokens/s" && $i > m) m = $i } END { printf "%.0f", m }' "$out/go.txt"; }
-tbest() { awk -v k="$1" '$1 == k && $2 > m { m = $2 } END { printf "%.0f", m }' "$out/torch.txt"; }
-# (torch.txt holds both runs' lines unprefixed; the prefix is only on screen)
-goparams=$(awk '{ for (i = 2; i < NF; i++) if ($(i+1) == "params") { print $i; exit } }' "$out/go.txt")
-gt=$(gobest TrainStep); gs=$(gobest Sample)
-tt=$(tbest torch_train_tokens_per_s); tk=$(tbest torch_sample_kv_tokens_per_s); tf=$(tbest torch_sample_full_tokens_per_s)
-echo "== result (best of $rounds rounds; tokens/s, wall clock)"
-echo "parameters: go $goparams, torch $(awk '$1 == "torch_params" { print $2; exit }' "$out/torch.txt")"
-printf '%-34s %10s %10s %8s\n' "" go torch ratio
-row() { awk -v l="$1" -v g="$2" -v t="$3" 'BEGIN { printf "%-34s %10d %10d %8.2f\n", l, g, t, (t > 0 ? g / t : 0) }'; }
-row "training (SFT step)" "$gt" "$tt"
-row "sampling vs torch with KV cache" "$gs" "$tk"
-row "sampling vs torch recomputing" "$gs" "$tf"
+# OMP_WAIT_POLICY=PASSIVE: on a loaded machine OpenMP's spinning threads slow
+# PyTorch 10-50×; on an idle one ACTIVE can be faster (PIT_TORCH_OMP_WAIT).
+omp_wait=${PIT_TORCH_OMP_WAIT:-PASSIVE}
+echo "PyTorch side: OMP_WAIT_POLICY=$omp_wait"
+torch() { env -u OPENBLAS_CORETYPE -u OPENBLAS_L2_SIZE OPENBLAS_NUM_THREADS="$T" OMP_NUM_THREADS="$T" OMP_WAIT_POLICY="$omp_wait" /usr/bin/python3 scripts/bench/torch_compare.py --threads "$T" "$@"; }
+gobench() { GOMAXPROCS="$T" PIT_BENCH_SHAPE="$1" "$out/nn.test" -test.run '^$' -test.bench "^Benchmark$2\$" -test.benchtime "$3"; }
+# field VALUE-of UNIT in a Go benchmark line
+gofield() { awk -v u="$1" '/^Benchmark/ { for (i = 2; i < NF; i++) if ($(i+1) == u) print $i }'; }
+tfield() { awk -v k="$1" '$1 == k { print $2 }'; }
+# mean min median max of the numbers on stdin
+summary() { sort -g | awk '{ v[NR] = $1; s += $1 } END { if (NR == 0) { print "- - - -"; exit } m = (NR % 2) ? v[(NR+1)/2] : (v[NR/2] + v[NR/2+1]) / 2; printf "%.0f %.0f %.0f %.0f\n", s / NR, v[1], m, v[NR] }'; }
+
+blas_shown=""
+for shape in "${shapes[@]}"; do
+	IFS=/ read -r d l h c <<<"$shape"
+	# Steps per round: fewer for the big shapes (a d768 step takes seconds).
+	steps=$((d >= 512 ? 2 : (d >= 256 ? 5 : 20)))
+	: >"$out/go_train" ; : >"$out/go_sample" ; : >"$out/t_train" ; : >"$out/t_sample"
+	: >"$out/go_rss" ; : >"$out/t_rss"
+	for r in $(seq "$rounds"); do
+		g=$(gobench "$shape" TrainStep "${steps}x")
+		echo "$g" | gofield tokens/s >>"$out/go_train"
+		echo "$g" | gofield peak-RSS-MiB >>"$out/go_rss"
+		t=$(torch --d-model "$d" --layers "$l" --heads "$h" --context "$c" --mlp $((4 * d)) --repeats "$steps" --only train)
+		[ -n "$blas_shown" ] || { echo "PyTorch: $(echo "$t" | tfield torch_version), BLAS $(echo "$t" | cut -d' ' -f2- | grep -m1 -o 'openblas:[^ ]*' || echo '?')"; blas_shown=1; }
+		echo "$t" | tfield torch_train_tokens_per_s >>"$out/t_train"
+		echo "$t" | tfield torch_train_peak_rss_mib >>"$out/t_rss"
+		g=$(gobench "$shape" Sample "$((steps > 5 ? 5 : steps))x")
+		echo "$g" | gofield tokens/s >>"$out/go_sample"
+		t=$(torch --d-model "$d" --layers "$l" --heads "$h" --context "$c" --mlp $((4 * d)) --repeats "$((steps > 5 ? 5 : steps))" --only sample)
+		echo "$t" | tfield torch_sample_kv_tokens_per_s >>"$out/t_sample"
+	done
+	read -r gtm gtmin gtmed gtmax < <(summary <"$out/go_train")
+	read -r ttm ttmin ttmed ttmax < <(summary <"$out/t_train")
+	read -r gsm gsmin gsmed gsmax < <(summary <"$out/go_sample")
+	read -r tsm tsmin tsmed tsmax < <(summary <"$out/t_sample")
+	read -r grss _ _ _ < <(summary <"$out/go_rss")
+	read -r trss _ _ _ < <(summary <"$out/t_rss")
+	echo "== d$d/L$l/h$h/ctx$c, $rounds rounds (tokens/s: mean [min median max]; peak RSS of a training process, MiB)"
+	awk -v a="$gtm" -v b="$ttm" -v c="$gsm" -v e="$tsm" -v s1="$gtmin $gtmed $gtmax" -v s2="$ttmin $ttmed $ttmax" -v s3="$gsmin $gsmed $gsmax" -v s4="$tsmin $tsmed $tsmax" -v r1="$grss" -v r2="$trss" 'BEGIN {
+		printf "  training  pit %8d [%s]  torch %8d [%s]  ratio %.2f\n", a, s1, b, s2, (b > 0 ? a / b : 0)
+		printf "  sampling  pit %8d [%s]  torch %8d [%s]  ratio %.2f\n", c, s3, e, s4, (e > 0 ? c / e : 0)
+		printf "  peak RSS  pit %8d MiB  torch %8d MiB\n", r1, r2
+	}'
+done

@@ -10,13 +10,17 @@ column, scalar reward head). Measures:
   sample  32 sequences x 32 tokens (1-token prompt, 31 new), temperature 1,
           with a key/value cache ("kv") and by full recomputation ("full").
 
-Timings are the best of several repeats (the machine is shared). Output is
-one "key value" pair per line so compare.sh can parse it.
+Timings are means over the repeats (compare.sh compares means with means
+over the same windows). Output is one "key value" pair per line so
+compare.sh can parse it, with the BLAS library threadpoolctl finds (its
+kernel architecture and threads) and the process's peak resident set.
 
-Run: OPENBLAS_NUM_THREADS=1 /usr/bin/python3 scripts/bench/torch_compare.py
+Run: scripts/bench/compare.sh (it sets the threads and the OpenBLAS
+environment); by hand, e.g. /usr/bin/python3 scripts/bench/torch_compare.py --threads 2
 """
 import argparse
 import math
+import resource
 import time
 
 import torch
@@ -84,16 +88,29 @@ class Model(nn.Module):
         return self.head(self.lnf(x))
 
 
-def best_of(fn, repeats, inner):
-    """Best wall time and best CPU time (process, all threads) per call."""
-    best, best_cpu = math.inf, math.inf
-    for _ in range(repeats):
-        t0, c0 = time.perf_counter(), time.process_time()
-        for _ in range(inner):
-            fn()
-        best = min(best, (time.perf_counter() - t0) / inner)
-        best_cpu = min(best_cpu, (time.process_time() - c0) / inner)
-    return best, best_cpu
+def mean_of(fn, repeats, inner):
+    """Mean wall time and mean CPU time (process, all threads) per call."""
+    t0, c0 = time.perf_counter(), time.process_time()
+    for _ in range(repeats * inner):
+        fn()
+    n = repeats * inner
+    return (time.perf_counter() - t0) / n, (time.process_time() - c0) / n
+
+
+def blas_info():
+    """The BLAS torch's matrix products may use: library, kernel, threads."""
+    try:
+        from threadpoolctl import threadpool_info
+    except ImportError:
+        return "threadpoolctl missing (apt-get install python3-threadpoolctl)"
+    out = []
+    for i in threadpool_info():
+        out.append(f"{i.get('internal_api')}:{i.get('architecture', '?')}:threads={i.get('num_threads')}")
+    return " ".join(out) or "none found"
+
+
+def peak_rss_mib():
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
 
 
 def main():
@@ -107,6 +124,7 @@ def main():
     ap.add_argument("--batch", type=int, default=32)
     ap.add_argument("--threads", type=int, default=2)
     ap.add_argument("--repeats", type=int, default=5)
+    ap.add_argument("--only", choices=["all", "train", "sample"], default="all")
     a = ap.parse_args()
 
     torch.set_num_threads(a.threads)
@@ -115,6 +133,7 @@ def main():
     print("torch_version", torch.__version__)
     print("torch_threads", torch.get_num_threads())
     print("torch_params", sum(p.numel() for p in model.parameters()))
+    print("torch_blas", blas_info())
 
     opt = torch.optim.AdamW(model.parameters(), lr=1e-4, weight_decay=0.0)
     ids = torch.randint(0, a.vocab, (a.batch, a.context))
@@ -127,12 +146,16 @@ def main():
         loss.backward()
         opt.step()
 
-    for _ in range(3):
-        train_step()
-    step, cpu = best_of(train_step, a.repeats, 10)
-    print("torch_train_step_ms", f"{step * 1e3:.3f}")
-    print("torch_train_cpu_ms", f"{cpu * 1e3:.3f}")
-    print("torch_train_tokens_per_s", f"{a.batch * a.context / step:.0f}")
+    if a.only in ("all", "train"):
+        for _ in range(2):
+            train_step()
+        step, cpu = mean_of(train_step, a.repeats, 1)
+        print("torch_train_step_ms", f"{step * 1e3:.3f}")
+        print("torch_train_cpu_ms", f"{cpu * 1e3:.3f}")
+        print("torch_train_tokens_per_s", f"{a.batch * a.context / step:.0f}")
+        print("torch_train_peak_rss_mib", f"{peak_rss_mib():.1f}")
+    if a.only == "train":
+        return
 
     new = a.context - 1
 
@@ -164,10 +187,11 @@ def main():
     model.eval()
     for name, fn in (("kv", sample_kv), ("full", sample_full)):
         fn()
-        t, cpu = best_of(fn, a.repeats, 2)
+        t, cpu = mean_of(fn, a.repeats, 1)
         print(f"torch_sample_{name}_ms", f"{t * 1e3:.3f}")
         print(f"torch_sample_{name}_cpu_ms", f"{cpu * 1e3:.3f}")
         print(f"torch_sample_{name}_tokens_per_s", f"{a.batch * new / t:.0f}")
+    print("torch_sample_peak_rss_mib", f"{peak_rss_mib():.1f}")
 
 
 if __name__ == "__main__":
