@@ -37,6 +37,8 @@ require (
 	github.com/mattn/go-colorable v0.1.12 // indirect
 	github.com/mattn/go-isatty v0.0.17 // indirect
 	github.com/oklog/run v1.1.0 // indirect
+	github.com/pit-lab/pit/plugins/proto v0.0.0
+	github.com/pit-lab/pit/plugins/sdk v0.0.0
 	github.com/pkg/errors v0.9.1 // indirect
 	github.com/xtgo/set v1.0.0 // indirect
 	go4.org/unsafe/assume-no-moving-gc v0.0.0-20231121144256-b99613f794b6 // indirect
@@ -50,3 +52,7 @@ require (
 	gorgonia.org/vecf32 v0.9.0 // indirect
 	gorgonia.org/vecf64 v0.9.0 // indirect
 )
+
+replace github.com/pit-lab/pit/plugins/sdk => ./plugins/sdk
+
+replace github.com/pit-lab/pit/plugins/proto => ./plugins/proto

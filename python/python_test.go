@@ -25,6 +25,7 @@ import (
 	"time"
 
 	"github.com/hashicorp/go-hclog"
+	"github.com/pit-lab/pit/plugins/host/hosttest"
 
 	"github.com/pit-lab/pit/core/results"
 	"github.com/pit-lab/pit/plugins/algorithm/rloo"
@@ -163,7 +164,7 @@ func TestConformance(t *testing.T) {
 				Invalid: c.invalid,
 				Models:  models,
 				Seed:    7,
-				Path:    path,
+				Process: hosttest.Executable(path, ""),
 			})
 		})
 	}

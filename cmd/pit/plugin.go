@@ -4,6 +4,7 @@ import (
 	"context"
 	"flag"
 	"fmt"
+	"github.com/pit-lab/pit/plugins/host/registry"
 	"io"
 	"path/filepath"
 	"sort"
@@ -43,7 +44,7 @@ func runPlugin(_ context.Context, args []string, _, _ io.Writer) error {
 	}
 	// Serve owns stdout (go-plugin's handshake) and returns when the host
 	// is done.
-	return sdk.ServeBuiltin(kind, args[2])
+	return registry.ServeBuiltin(kind, args[2])
 }
 
 func runPlugins(ctx context.Context, args []string, stdout, stderr io.Writer) error {

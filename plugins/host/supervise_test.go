@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"github.com/pit-lab/pit/plugins/host/registry"
 	"os"
 	"path/filepath"
 	"strings"
@@ -22,7 +23,7 @@ import (
 const envFaults = "PIT_TEST_FAULTS"
 
 func init() {
-	sdk.RegisterBuiltin(sdk.KindReward, "faulty", func() sdk.Plugin { return &faulty{} })
+	registry.Register(sdk.KindReward, "faulty", func() sdk.Plugin { return &faulty{} })
 }
 
 type faulty struct{ seed int64 }

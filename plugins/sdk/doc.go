@@ -34,7 +34,7 @@
 //
 // A plugin's main function is one call:
 //
-//	func main() { sdk.Serve(&myReward{}) }
+//	func main() { serve.Run(&myReward{}) }
 //
 // Built-in plugins register a factory with [RegisterBuiltin] from an init
 // function and are served by the pit binary itself ("pit plugin serve KIND

@@ -41,7 +41,7 @@ func (p *scaledBT) Score(ctx context.Context, req *sdk.ScoreRequest) (*sdk.Score
 	return &sdk.ScoreResponse{Rewards: r}, err
 }
 
-// In the plugin's own main package: func main() { sdk.Serve(&scaledBT{}) }
+// In the plugin's own main package: func main() { serve.Run(&scaledBT{}) }
 
 // lengthModel stands in for the host's learned reward model.
 type lengthModel struct{}

@@ -2,6 +2,7 @@ package pluginhost
 
 import (
 	"context"
+	"github.com/pit-lab/pit/plugins/host/registry"
 	"os"
 	"path/filepath"
 	"strings"
@@ -39,8 +40,8 @@ func (r *hangOnce) Score(ctx context.Context, req *sdk.ScoreRequest) (*sdk.Score
 }
 
 func init() {
-	sdk.RegisterBuiltin(sdk.KindReward, "hang-once", func() sdk.Plugin {
-		bt, _ := sdk.Builtin(sdk.KindReward, "bradley-terry")
+	registry.Register(sdk.KindReward, "hang-once", func() sdk.Plugin {
+		bt, _ := registry.Builtin(sdk.KindReward, "bradley-terry")
 		return &hangOnce{Reward: bt().(sdk.Reward)}
 	})
 }

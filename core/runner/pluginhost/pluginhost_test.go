@@ -3,6 +3,7 @@ package pluginhost
 import (
 	"context"
 	"errors"
+	"github.com/pit-lab/pit/plugins/host/registry"
 	"os"
 	"strings"
 	"sync/atomic"
@@ -14,12 +15,11 @@ import (
 	"github.com/pit-lab/pit/core/runner"
 	_ "github.com/pit-lab/pit/plugins/builtin"
 	"github.com/pit-lab/pit/plugins/host"
-	"github.com/pit-lab/pit/plugins/sdk"
 )
 
 // The test binary serves the built-ins when a host launches it as a plugin.
 func TestMain(m *testing.M) {
-	sdk.ServeBuiltinIfChild()
+	registry.ServeBuiltinIfChild()
 	os.Exit(m.Run())
 }
 

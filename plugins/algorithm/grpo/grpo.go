@@ -7,17 +7,18 @@ package grpo
 import (
 	"context"
 	"fmt"
+	"github.com/pit-lab/pit/plugins/host/registry"
 	"math"
 
-	"github.com/pit-lab/pit/plugins/algorithm/internal/pg"
 	"github.com/pit-lab/pit/plugins/sdk"
+	"github.com/pit-lab/pit/plugins/sdk/pg"
 )
 
 // Name is the plugin's registered name.
 const Name = "grpo"
 
 func init() {
-	sdk.RegisterBuiltin(sdk.KindAlgorithm, Name, func() sdk.Plugin { return New() })
+	registry.Register(sdk.KindAlgorithm, Name, func() sdk.Plugin { return New() })
 }
 
 // Config is grpo's configuration.
@@ -54,69 +55,25 @@ func (c Config) Validate() error {
 
 // Algorithm is GRPO. It keeps no state between batches and implements
 // sdk.Algorithm.
-type Algorithm struct {
-	pg.Stateless
-	cfg Config
-}
+type Algorithm struct{ pg.Base[Config] }
 
 // New returns a GRPO with the default config.
-func New() *Algorithm { return &Algorithm{cfg: DefaultConfig()} }
-
-// Describe implements sdk.Plugin.
-func (a *Algorithm) Describe(context.Context) (*sdk.Description, error) {
-	return &sdk.Description{
-		Name: Name, Version: pg.Version, Kind: sdk.KindAlgorithm,
-		Summary: "GRPO: group-normalised advantages, clipped ratio, KL (k3) in the loss",
-		Config:  sdk.SchemaOf(DefaultConfig()),
-	}, nil
+func New() *Algorithm {
+	return &Algorithm{pg.NewBase(Name, "GRPO: group-normalised advantages, clipped ratio, KL (k3) in the loss", DefaultConfig, Config.Validate, knobs)}
 }
 
-// Configure implements sdk.Plugin.
-func (a *Algorithm) Configure(_ context.Context, req *sdk.ConfigureRequest) error {
-	cfg, err := pg.Configure(Name, req.Config, DefaultConfig(), Config.Validate)
-	if err != nil {
-		return err
-	}
-	a.cfg = cfg
-	return nil
-}
-
-// Knobs implements sdk.Algorithm: the host draws group_size samples per
-// prompt and adds β·KL (k3) to the loss.
-func (a *Algorithm) Knobs(context.Context) (*sdk.Knobs, error) {
-	k := a.knobs()
-	return &k, nil
-}
-
-func (a *Algorithm) knobs() sdk.Knobs {
+// knobs: the host draws group_size samples per prompt and adds β·KL (k3)
+// to the loss.
+func knobs(c Config) sdk.Knobs {
 	return sdk.Knobs{
-		ClipRange: a.cfg.ClipRange, KLCoef: a.cfg.KLCoef, KLInLoss: true, KLEstimator: sdk.KLk3,
-		Epochs: a.cfg.Epochs, SamplesPerPrompt: a.cfg.GroupSize,
+		ClipRange: c.ClipRange, KLCoef: c.KLCoef, KLInLoss: true, KLEstimator: sdk.KLk3,
+		Epochs: c.Epochs, SamplesPerPrompt: c.GroupSize,
 	}
 }
 
 // Advantages implements sdk.Algorithm. It needs group ids.
 func (a *Algorithm) Advantages(_ context.Context, req *sdk.AdvantagesRequest) (*sdk.AdvantagesResponse, error) {
-	if req.Groups == nil {
-		return nil, fmt.Errorf("grpo: the batch has no group ids")
-	}
-	batch, pos, err := pg.FromRequest(req, false, false)
-	if err != nil {
-		return nil, fmt.Errorf("grpo: %w", err)
-	}
-	res, err := a.compute(batch)
-	if err != nil {
-		return nil, err
-	}
-	return pg.ToResponse(res, pos, req), nil
-}
-
-// Observe implements sdk.Algorithm; GRPO learns nothing from it.
-func (a *Algorithm) Observe(_ context.Context, req *sdk.ObserveRequest) error {
-	if req == nil {
-		return fmt.Errorf("grpo: nil observe request")
-	}
-	return nil
+	return a.Run(req, pg.Needs{Groups: true}, a.compute)
 }
 
 // compute returns A_i = (R_i − mean_g R)/(std_g R + ε) on every token, where
@@ -130,8 +87,8 @@ func (a *Algorithm) compute(batch []pg.Sequence) (pg.Result, error) {
 	var stdSum float64
 	groups := pg.Groups(batch)
 	for _, g := range groups {
-		if len(g) != a.cfg.GroupSize {
-			return pg.Result{}, fmt.Errorf("grpo: group %d has %d samples, want group_size = %d", batch[g[0]].Group, len(g), a.cfg.GroupSize)
+		if len(g) != a.Config.GroupSize {
+			return pg.Result{}, fmt.Errorf("grpo: group %d has %d samples, want group_size = %d", batch[g[0]].Group, len(g), a.Config.GroupSize)
 		}
 		var mean float64
 		for _, i := range g {
@@ -147,11 +104,11 @@ func (a *Algorithm) compute(batch []pg.Sequence) (pg.Result, error) {
 		stdSum += std
 		for _, i := range g {
 			n := batch[i].Len()
-			res.Advantages[i] = pg.Fill((batch[i].Reward-mean)/(std+a.cfg.StdEps), n)
+			res.Advantages[i] = pg.Fill((batch[i].Reward-mean)/(std+a.Config.StdEps), n)
 			res.Returns[i] = pg.Fill(batch[i].Reward, n)
 		}
 	}
-	res.Knobs = a.knobs()
+	res.Knobs = knobs(a.Config)
 	res.Stats = map[string]float64{"kl": pg.MeanKL(batch), "group_std_mean": stdSum / float64(len(groups))}
 	return res, nil
 }

@@ -5,7 +5,7 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/pit-lab/pit/plugins/algorithm/internal/pg"
+	"github.com/pit-lab/pit/plugins/sdk/pg"
 )
 
 func seq(group int, reward float64) pg.Sequence {
@@ -61,6 +61,6 @@ func withConfig(cfg Config) (*Algorithm, error) {
 		return nil, err
 	}
 	a := New()
-	a.cfg = cfg
+	a.Config = cfg
 	return a, nil
 }

@@ -1,13 +1,14 @@
 package ppo
 
 import (
+	"github.com/pit-lab/pit/plugins/host/hosttest"
 	"testing"
 
 	"github.com/pit-lab/pit/plugins/sdk"
 	"github.com/pit-lab/pit/plugins/sdk/plugintest"
 )
 
-func TestMain(m *testing.M) { plugintest.Main(m) }
+func TestMain(m *testing.M) { hosttest.Main(m) }
 
 func TestConformance(t *testing.T) {
 	plugintest.Run(t, plugintest.Suite{
@@ -18,6 +19,6 @@ func TestConformance(t *testing.T) {
 		},
 		Invalid: []map[string]any{{"gamma": 2.0}, {"kl_control": "pid"}, {"clip_range": 0.0}, {"epochs": 0}, {"kl_control": "adaptive", "kl_target": 0.0}},
 		Seed:    1,
-		Builtin: true,
+		Process: hosttest.Builtin,
 	})
 }

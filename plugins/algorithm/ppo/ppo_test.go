@@ -5,8 +5,8 @@ import (
 	"math"
 	"testing"
 
-	"github.com/pit-lab/pit/plugins/algorithm/internal/pg"
 	"github.com/pit-lab/pit/plugins/sdk"
+	"github.com/pit-lab/pit/plugins/sdk/pg"
 )
 
 func nearAll(t *testing.T, what string, got, want []float64) {
@@ -170,7 +170,7 @@ func withConfig(cfg Config) (*Algorithm, error) {
 		return nil, err
 	}
 	a := New()
-	a.cfg = cfg
+	a.Config = cfg
 	a.kl = cfg.controller()
 	return a, nil
 }

@@ -1,13 +1,14 @@
 package reinforce
 
 import (
+	"github.com/pit-lab/pit/plugins/host/hosttest"
 	"testing"
 
 	"github.com/pit-lab/pit/plugins/sdk"
 	"github.com/pit-lab/pit/plugins/sdk/plugintest"
 )
 
-func TestMain(m *testing.M) { plugintest.Main(m) }
+func TestMain(m *testing.M) { hosttest.Main(m) }
 
 func TestConformance(t *testing.T) {
 	plugintest.Run(t, plugintest.Suite{
@@ -15,6 +16,6 @@ func TestConformance(t *testing.T) {
 		Configs: []map[string]any{{"baseline_decay": 0.5, "whiten": true, "epochs": 2}},
 		Invalid: []map[string]any{{"baseline_decay": 1.0}, {"kl_coef": -1.0}},
 		Seed:    1,
-		Builtin: true,
+		Process: hosttest.Builtin,
 	})
 }

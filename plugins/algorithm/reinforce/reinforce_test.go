@@ -5,7 +5,7 @@ import (
 	"math"
 	"testing"
 
-	"github.com/pit-lab/pit/plugins/algorithm/internal/pg"
+	"github.com/pit-lab/pit/plugins/sdk/pg"
 )
 
 func seq(reward, kl float64, n int) pg.Sequence {
@@ -101,6 +101,6 @@ func withConfig(cfg Config) (*Algorithm, error) {
 		return nil, err
 	}
 	a := New()
-	a.cfg = cfg
+	a.Config = cfg
 	return a, nil
 }

@@ -4,7 +4,7 @@ import (
 	"math"
 	"testing"
 
-	"github.com/pit-lab/pit/plugins/algorithm/internal/pg"
+	"github.com/pit-lab/pit/plugins/sdk/pg"
 )
 
 func TestGreedyBaseline(t *testing.T) {
@@ -58,6 +58,6 @@ func withConfig(cfg Config) (*Algorithm, error) {
 		return nil, err
 	}
 	a := New()
-	a.cfg = cfg
+	a.Config = cfg
 	return a, nil
 }

@@ -10,6 +10,7 @@ package annealed
 import (
 	"context"
 	"fmt"
+	"github.com/pit-lab/pit/plugins/host/registry"
 	"math"
 	"sync"
 
@@ -21,7 +22,7 @@ import (
 const Name = "annealed"
 
 func init() {
-	sdk.RegisterBuiltin(sdk.KindCurriculum, Name, func() sdk.Plugin { return New() })
+	registry.Register(sdk.KindCurriculum, Name, func() sdk.Plugin { return New() })
 }
 
 // Config is annealed's configuration.

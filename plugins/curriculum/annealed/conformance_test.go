@@ -1,13 +1,14 @@
 package annealed
 
 import (
+	"github.com/pit-lab/pit/plugins/host/hosttest"
 	"testing"
 
 	"github.com/pit-lab/pit/plugins/sdk"
 	"github.com/pit-lab/pit/plugins/sdk/plugintest"
 )
 
-func TestMain(m *testing.M) { plugintest.Main(m) }
+func TestMain(m *testing.M) { hosttest.Main(m) }
 
 func TestConformance(t *testing.T) {
 	plugintest.Run(t, plugintest.Suite{
@@ -17,6 +18,6 @@ func TestConformance(t *testing.T) {
 		},
 		Invalid: []map[string]any{{"p0": 1.5}, {"anneal_steps": -1}},
 		Seed:    1,
-		Builtin: true,
+		Process: hosttest.Builtin,
 	})
 }

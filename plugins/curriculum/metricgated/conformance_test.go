@@ -1,13 +1,14 @@
 package metricgated
 
 import (
+	"github.com/pit-lab/pit/plugins/host/hosttest"
 	"testing"
 
 	"github.com/pit-lab/pit/plugins/sdk"
 	"github.com/pit-lab/pit/plugins/sdk/plugintest"
 )
 
-func TestMain(m *testing.M) { plugintest.Main(m) }
+func TestMain(m *testing.M) { hosttest.Main(m) }
 
 func TestConformance(t *testing.T) {
 	plugintest.Run(t, plugintest.Suite{
@@ -18,6 +19,6 @@ func TestConformance(t *testing.T) {
 		},
 		Invalid: []map[string]any{{"window": 0}, {"min_round0_steps": 5, "max_round0_steps": 2}, {"metric": ""}},
 		Seed:    1,
-		Builtin: true,
+		Process: hosttest.Builtin,
 	})
 }

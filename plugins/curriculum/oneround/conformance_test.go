@@ -1,13 +1,14 @@
 package oneround
 
 import (
+	"github.com/pit-lab/pit/plugins/host/hosttest"
 	"testing"
 
 	"github.com/pit-lab/pit/plugins/sdk"
 	"github.com/pit-lab/pit/plugins/sdk/plugintest"
 )
 
-func TestMain(m *testing.M) { plugintest.Main(m) }
+func TestMain(m *testing.M) { hosttest.Main(m) }
 
 func TestConformance(t *testing.T) {
 	for _, round := range []int{0, 1} {
@@ -16,7 +17,7 @@ func TestConformance(t *testing.T) {
 			Configs: []map[string]any{{"self_fraction": 0.5, "chosen_fraction": 1.0}},
 			Invalid: []map[string]any{{"self_fraction": -0.1}},
 			Seed:    1,
-			Builtin: true,
+			Process: hosttest.Builtin,
 		})
 	}
 }

@@ -7,6 +7,7 @@ package oneround
 import (
 	"context"
 	"fmt"
+	"github.com/pit-lab/pit/plugins/host/registry"
 	"sync"
 
 	"github.com/pit-lab/pit/plugins/curriculum/internal/mix"
@@ -20,8 +21,8 @@ const (
 )
 
 func init() {
-	sdk.RegisterBuiltin(sdk.KindCurriculum, Round0Name, func() sdk.Plugin { return New(0) })
-	sdk.RegisterBuiltin(sdk.KindCurriculum, Round1Name, func() sdk.Plugin { return New(1) })
+	registry.Register(sdk.KindCurriculum, Round0Name, func() sdk.Plugin { return New(0) })
+	registry.Register(sdk.KindCurriculum, Round1Name, func() sdk.Plugin { return New(1) })
 }
 
 // Config is the single-round curricula's configuration: only the shared

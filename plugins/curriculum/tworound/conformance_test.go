@@ -1,13 +1,14 @@
 package tworound
 
 import (
+	"github.com/pit-lab/pit/plugins/host/hosttest"
 	"testing"
 
 	"github.com/pit-lab/pit/plugins/sdk"
 	"github.com/pit-lab/pit/plugins/sdk/plugintest"
 )
 
-func TestMain(m *testing.M) { plugintest.Main(m) }
+func TestMain(m *testing.M) { hosttest.Main(m) }
 
 func TestConformance(t *testing.T) {
 	plugintest.Run(t, plugintest.Suite{
@@ -17,6 +18,6 @@ func TestConformance(t *testing.T) {
 		},
 		Invalid: []map[string]any{{"round0_steps": -1}, {"chosen_fraction": 2.0}, {"refresh_pairs": 0}},
 		Seed:    1,
-		Builtin: true,
+		Process: hosttest.Builtin,
 	})
 }

@@ -7,6 +7,7 @@ package tworound
 import (
 	"context"
 	"fmt"
+	"github.com/pit-lab/pit/plugins/host/registry"
 	"sync"
 
 	"github.com/pit-lab/pit/plugins/curriculum/internal/mix"
@@ -17,7 +18,7 @@ import (
 const Name = "two-round"
 
 func init() {
-	sdk.RegisterBuiltin(sdk.KindCurriculum, Name, func() sdk.Plugin { return New() })
+	registry.Register(sdk.KindCurriculum, Name, func() sdk.Plugin { return New() })
 }
 
 // Config is two-round's configuration.

@@ -12,6 +12,7 @@ package main
 import (
 	"context"
 	"fmt"
+	"github.com/pit-lab/pit/plugins/sdk/serve"
 	"math"
 
 	"github.com/pit-lab/pit/plugins/sdk"
@@ -71,4 +72,4 @@ func (p *clipped) Score(ctx context.Context, req *sdk.ScoreRequest) (*sdk.ScoreR
 	return out, nil
 }
 
-func main() { sdk.Serve(&clipped{cfg: config{Clip: 1}}) }
+func main() { serve.Run(&clipped{cfg: config{Clip: 1}}) }

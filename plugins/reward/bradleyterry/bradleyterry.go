@@ -6,16 +6,17 @@ package bradleyterry
 import (
 	"context"
 	"fmt"
+	"github.com/pit-lab/pit/plugins/host/registry"
 
-	"github.com/pit-lab/pit/plugins/reward/internal/hostscore"
 	"github.com/pit-lab/pit/plugins/sdk"
+	"github.com/pit-lab/pit/plugins/sdk/hostscore"
 )
 
 // Name is the plugin's registered name.
 const Name = "bradley-terry"
 
 func init() {
-	sdk.RegisterBuiltin(sdk.KindReward, Name, func() sdk.Plugin { return New() })
+	registry.Register(sdk.KindReward, Name, func() sdk.Plugin { return New() })
 }
 
 // Config is bradley-terry's configuration.

@@ -4,15 +4,16 @@
 package oracle
 
 import (
-	"github.com/pit-lab/pit/plugins/reward/internal/hostscore"
+	"github.com/pit-lab/pit/plugins/host/registry"
 	"github.com/pit-lab/pit/plugins/sdk"
+	"github.com/pit-lab/pit/plugins/sdk/hostscore"
 )
 
 // Name is the plugin's registered name.
 const Name = "oracle"
 
 func init() {
-	sdk.RegisterBuiltin(sdk.KindReward, Name, func() sdk.Plugin { return New() })
+	registry.Register(sdk.KindReward, Name, func() sdk.Plugin { return New() })
 }
 
 // Reward is the oracle formulation. It implements sdk.Reward.

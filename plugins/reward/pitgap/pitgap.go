@@ -16,17 +16,18 @@ package pitgap
 import (
 	"context"
 	"fmt"
+	"github.com/pit-lab/pit/plugins/host/registry"
 	"math"
 
-	"github.com/pit-lab/pit/plugins/reward/internal/hostscore"
 	"github.com/pit-lab/pit/plugins/sdk"
+	"github.com/pit-lab/pit/plugins/sdk/hostscore"
 )
 
 // Name is the plugin's registered name.
 const Name = "pit-gap"
 
 func init() {
-	sdk.RegisterBuiltin(sdk.KindReward, Name, func() sdk.Plugin { return New() })
+	registry.Register(sdk.KindReward, Name, func() sdk.Plugin { return New() })
 }
 
 // The tags of a pair's four inputs, in the order Comparisons emits them.

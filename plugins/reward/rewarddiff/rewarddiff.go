@@ -12,17 +12,18 @@ package rewarddiff
 import (
 	"context"
 	"fmt"
+	"github.com/pit-lab/pit/plugins/host/registry"
 
 	"github.com/pit-lab/pit/plugins/reward/bradleyterry"
-	"github.com/pit-lab/pit/plugins/reward/internal/hostscore"
 	"github.com/pit-lab/pit/plugins/sdk"
+	"github.com/pit-lab/pit/plugins/sdk/hostscore"
 )
 
 // Name is the plugin's registered name.
 const Name = "reward-difference"
 
 func init() {
-	sdk.RegisterBuiltin(sdk.KindReward, Name, func() sdk.Plugin { return New() })
+	registry.Register(sdk.KindReward, Name, func() sdk.Plugin { return New() })
 }
 
 // Reward is the reward-difference formulation. It implements sdk.Reward.

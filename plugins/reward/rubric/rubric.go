@@ -5,15 +5,16 @@
 package rubric
 
 import (
-	"github.com/pit-lab/pit/plugins/reward/internal/hostscore"
+	"github.com/pit-lab/pit/plugins/host/registry"
 	"github.com/pit-lab/pit/plugins/sdk"
+	"github.com/pit-lab/pit/plugins/sdk/hostscore"
 )
 
 // Name is the plugin's registered name.
 const Name = "rubric"
 
 func init() {
-	sdk.RegisterBuiltin(sdk.KindReward, Name, func() sdk.Plugin { return New() })
+	registry.Register(sdk.KindReward, Name, func() sdk.Plugin { return New() })
 }
 
 // Reward is the rubric formulation. It implements sdk.Reward.

@@ -4,6 +4,7 @@ package main
 
 import (
 	"context"
+	"github.com/pit-lab/pit/plugins/sdk/hostconn"
 
 	"github.com/hashicorp/go-plugin"
 	"github.com/pit-lab/pit/plugins/sdk"
@@ -19,8 +20,8 @@ func (nothing) GRPCClient(context.Context, *plugin.GRPCBroker, *grpc.ClientConn)
 }
 
 func main() {
-	hs := sdk.Handshake()
-	hs.ProtocolVersion = sdk.ProtocolVersion + 1
+	hs := hostconn.Handshake()
+	hs.ProtocolVersion = hostconn.ProtocolVersion + 1
 	plugin.Serve(&plugin.ServeConfig{
 		HandshakeConfig: hs,
 		Plugins:         plugin.PluginSet{"reward": nothing{}},

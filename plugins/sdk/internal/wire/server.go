@@ -1,8 +1,9 @@
-package sdk
+package wire
 
 import (
 	"context"
 	"fmt"
+	"github.com/pit-lab/pit/plugins/sdk"
 	"sync"
 
 	"github.com/hashicorp/go-plugin"
@@ -21,43 +22,17 @@ import (
 // base holds what the three servers share.
 type base struct {
 	mu   sync.Mutex
-	impl Plugin
+	impl sdk.Plugin
 }
 
 func (b *base) describe(ctx context.Context) (*pluginv1.Description, error) {
 	b.mu.Lock()
 	defer b.mu.Unlock()
-	d, err := Describe(ctx, b.impl)
+	d, err := sdk.Describe(ctx, b.impl)
 	if err != nil {
 		return nil, err
 	}
 	return descToProto(d)
-}
-
-// Describe calls p.Describe and completes the description with what the
-// SDK knows: the kind and the stateful capability. Served plugins answer
-// the host with it.
-func Describe(ctx context.Context, p Plugin) (*Description, error) {
-	d, err := p.Describe(ctx)
-	if err != nil {
-		return nil, err
-	}
-	if d == nil {
-		return nil, fmt.Errorf("Describe returned nothing")
-	}
-	dd := *d
-	kind, err := KindOf(p)
-	if err != nil {
-		return nil, err
-	}
-	if dd.Kind != "" && dd.Kind != kind {
-		return nil, fmt.Errorf("Describe says kind %q but %T is a %s plugin", dd.Kind, p, kind)
-	}
-	dd.Kind = kind
-	if _, ok := p.(Stateful); ok && !dd.Has(CapStateful) {
-		dd.Capabilities = append(append([]string(nil), dd.Capabilities...), CapStateful)
-	}
-	return &dd, nil
 }
 
 func (b *base) configure(ctx context.Context, req *pluginv1.ConfigureRequest) (*pluginv1.ConfigureResponse, error) {
@@ -67,15 +42,18 @@ func (b *base) configure(ctx context.Context, req *pluginv1.ConfigureRequest) (*
 	if req.GetConfig() != nil {
 		cfg = req.GetConfig().AsMap()
 	}
-	err := b.impl.Configure(ctx, &ConfigureRequest{Config: cfg, Seed: req.GetSeed()})
+	err := b.impl.Configure(ctx, &sdk.ConfigureRequest{Config: cfg, Seed: req.GetSeed()})
 	return configErrorsToProto(err), nil
 }
 
 func (b *base) saveState(ctx context.Context) (*pluginv1.SaveStateResponse, error) {
 	b.mu.Lock()
 	defer b.mu.Unlock()
-	s, ok := b.impl.(Stateful)
+	s, ok := b.impl.(sdk.Stateful)
 	if !ok {
+		if _, alg := b.impl.(sdk.Algorithm); alg {
+			return &pluginv1.SaveStateResponse{State: []byte{}}, nil
+		}
 		return nil, status.Errorf(codes.Unimplemented, "%T is not stateful", b.impl)
 	}
 	state, err := s.SaveState(ctx)
@@ -88,8 +66,14 @@ func (b *base) saveState(ctx context.Context) (*pluginv1.SaveStateResponse, erro
 func (b *base) restoreState(ctx context.Context, req *pluginv1.RestoreStateRequest) (*pluginv1.RestoreStateResponse, error) {
 	b.mu.Lock()
 	defer b.mu.Unlock()
-	s, ok := b.impl.(Stateful)
+	s, ok := b.impl.(sdk.Stateful)
 	if !ok {
+		if _, alg := b.impl.(sdk.Algorithm); alg {
+			if n := len(req.GetState()); n != 0 {
+				return nil, fmt.Errorf("this algorithm keeps no state, got %d bytes", n)
+			}
+			return &pluginv1.RestoreStateResponse{}, nil
+		}
 		return nil, status.Errorf(codes.Unimplemented, "%T is not stateful", b.impl)
 	}
 	if err := s.RestoreState(ctx, req.GetState()); err != nil {
@@ -101,7 +85,7 @@ func (b *base) restoreState(ctx context.Context, req *pluginv1.RestoreStateReque
 type rewardServer struct {
 	rewardv1.UnimplementedRewardFormulationServer
 	base
-	impl   Reward
+	impl   sdk.Reward
 	broker *plugin.GRPCBroker
 
 	modelsMu sync.Mutex
@@ -127,7 +111,7 @@ func (s *rewardServer) RestoreState(ctx context.Context, req *pluginv1.RestoreSt
 func (s *rewardServer) Comparisons(ctx context.Context, req *rewardv1.ComparisonsRequest) (*rewardv1.ComparisonsResponse, error) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	resp, err := s.impl.Comparisons(ctx, &ComparisonsRequest{Pairs: pairsFromProto(req.GetPairs())})
+	resp, err := s.impl.Comparisons(ctx, &sdk.ComparisonsRequest{Pairs: pairsFromProto(req.GetPairs())})
 	if err != nil {
 		return nil, err
 	}
@@ -151,7 +135,7 @@ func (s *rewardServer) Score(ctx context.Context, req *rewardv1.ScoreRequest) (*
 	if err != nil {
 		return nil, err
 	}
-	resp, err := s.impl.Score(ctx, &ScoreRequest{Items: inputsFromProto(req.GetItems()), Models: models})
+	resp, err := s.impl.Score(ctx, &sdk.ScoreRequest{Items: inputsFromProto(req.GetItems()), Models: models})
 	if err != nil {
 		return nil, err
 	}
@@ -167,7 +151,7 @@ func (s *rewardServer) Score(ctx context.Context, req *rewardv1.ScoreRequest) (*
 
 // modelService returns the client of the host's model service on broker id
 // (0: the host serves none), dialling it once.
-func (s *rewardServer) modelService(id uint32) (ModelService, error) {
+func (s *rewardServer) modelService(id uint32) (sdk.ModelService, error) {
 	if id == 0 || s.broker == nil {
 		return noModels{}, nil
 	}
@@ -191,7 +175,7 @@ func (s *rewardServer) modelService(id uint32) (ModelService, error) {
 // noModels is the model service of a host that offers none.
 type noModels struct{}
 
-func (noModels) Score(_ context.Context, model string, _ []Input) ([]float64, error) {
+func (noModels) Score(_ context.Context, model string, _ []sdk.Input) ([]float64, error) {
 	return nil, fmt.Errorf("model service: the host offers no models (asked for %q)", model)
 }
 
@@ -200,7 +184,7 @@ type modelServiceClient struct {
 	c rewardv1.ModelServiceClient
 }
 
-func (m *modelServiceClient) Score(ctx context.Context, model string, items []Input) ([]float64, error) {
+func (m *modelServiceClient) Score(ctx context.Context, model string, items []sdk.Input) ([]float64, error) {
 	resp, err := m.c.Score(ctx, &rewardv1.ModelScoreRequest{Model: model, Items: inputsToProto(items)})
 	if err != nil {
 		return nil, remoteError("model service Score "+model, err)
@@ -211,10 +195,10 @@ func (m *modelServiceClient) Score(ctx context.Context, model string, items []In
 	return resp.GetScores(), nil
 }
 
-// modelServiceServer serves a host's ModelService to plugins.
+// modelServiceServer serves a host's sdk.ModelService to plugins.
 type modelServiceServer struct {
 	rewardv1.UnimplementedModelServiceServer
-	impl ModelService
+	impl sdk.ModelService
 }
 
 func (m *modelServiceServer) Score(ctx context.Context, req *rewardv1.ModelScoreRequest) (*rewardv1.ModelScoreResponse, error) {
@@ -231,7 +215,7 @@ func (m *modelServiceServer) Score(ctx context.Context, req *rewardv1.ModelScore
 type algorithmServer struct {
 	algorithmv1.UnimplementedAlgorithmServer
 	base
-	impl Algorithm
+	impl sdk.Algorithm
 }
 
 func (s *algorithmServer) Describe(ctx context.Context, _ *pluginv1.DescribeRequest) (*pluginv1.Description, error) {
@@ -258,7 +242,7 @@ func (s *algorithmServer) Knobs(ctx context.Context, _ *algorithmv1.KnobsRequest
 		return nil, err
 	}
 	if k == nil {
-		return nil, fmt.Errorf("Knobs returned nothing")
+		return nil, fmt.Errorf("sdk.Knobs returned nothing")
 	}
 	return knobsToProto(k), nil
 }
@@ -266,7 +250,7 @@ func (s *algorithmServer) Knobs(ctx context.Context, _ *algorithmv1.KnobsRequest
 func (s *algorithmServer) Advantages(ctx context.Context, req *algorithmv1.AdvantagesRequest) (*algorithmv1.AdvantagesResponse, error) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	r := &AdvantagesRequest{
+	r := &sdk.AdvantagesRequest{
 		Step:          int(req.GetStep()),
 		Rewards:       req.GetRewards(),
 		GreedyRewards: req.GetGreedyRewards(),
@@ -302,7 +286,7 @@ func (s *algorithmServer) Advantages(ctx context.Context, req *algorithmv1.Advan
 func (s *algorithmServer) Observe(ctx context.Context, req *pluginv1.ObserveRequest) (*pluginv1.ObserveResponse, error) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	if err := s.impl.Observe(ctx, &ObserveRequest{Step: int(req.GetStep()), Stats: req.GetStats()}); err != nil {
+	if err := s.impl.Observe(ctx, &sdk.ObserveRequest{Step: int(req.GetStep()), Stats: req.GetStats()}); err != nil {
 		return nil, err
 	}
 	return &pluginv1.ObserveResponse{}, nil
@@ -311,7 +295,7 @@ func (s *algorithmServer) Observe(ctx context.Context, req *pluginv1.ObserveRequ
 type curriculumServer struct {
 	curriculumv1.UnimplementedCurriculumServer
 	base
-	impl Curriculum
+	impl sdk.Curriculum
 }
 
 func (s *curriculumServer) Describe(ctx context.Context, _ *pluginv1.DescribeRequest) (*pluginv1.Description, error) {
@@ -333,7 +317,7 @@ func (s *curriculumServer) RestoreState(ctx context.Context, req *pluginv1.Resto
 func (s *curriculumServer) Next(ctx context.Context, req *curriculumv1.NextRequest) (*curriculumv1.NextResponse, error) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	resp, err := s.impl.Next(ctx, &NextRequest{
+	resp, err := s.impl.Next(ctx, &sdk.NextRequest{
 		Step:       int(req.GetStep()),
 		TotalSteps: int(req.GetTotalSteps()),
 		BatchSize:  int(req.GetBatchSize()),
@@ -348,13 +332,13 @@ func (s *curriculumServer) Next(ctx context.Context, req *curriculumv1.NextReque
 func (s *curriculumServer) Observe(ctx context.Context, req *pluginv1.ObserveRequest) (*pluginv1.ObserveResponse, error) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	if err := s.impl.Observe(ctx, &ObserveRequest{Step: int(req.GetStep()), Stats: req.GetStats()}); err != nil {
+	if err := s.impl.Observe(ctx, &sdk.ObserveRequest{Step: int(req.GetStep()), Stats: req.GetStats()}); err != nil {
 		return nil, err
 	}
 	return &pluginv1.ObserveResponse{}, nil
 }
 
-func nextToProto(r *NextResponse) *curriculumv1.NextResponse {
+func nextToProto(r *sdk.NextResponse) *curriculumv1.NextResponse {
 	out := &curriculumv1.NextResponse{
 		Round:         int64(r.Round),
 		Phase:         r.Phase,
@@ -375,28 +359,28 @@ func nextToProto(r *NextResponse) *curriculumv1.NextResponse {
 	return out
 }
 
-func nextFromProto(p *curriculumv1.NextResponse) *NextResponse {
-	out := &NextResponse{
+func nextFromProto(p *curriculumv1.NextResponse) *sdk.NextResponse {
+	out := &sdk.NextResponse{
 		Round:         int(p.GetRound()),
 		Phase:         p.GetPhase(),
 		RefreshReward: p.GetRefreshReward(),
 	}
 	if len(p.GetCounts()) > 0 {
-		out.Counts = make(map[Source]int, len(p.GetCounts()))
+		out.Counts = make(map[sdk.Source]int, len(p.GetCounts()))
 		for k, v := range p.GetCounts() {
-			out.Counts[Source(k)] = int(v)
+			out.Counts[sdk.Source(k)] = int(v)
 		}
 	}
 	if len(p.GetProbs()) > 0 {
-		out.Probs = make(map[Source]float64, len(p.GetProbs()))
+		out.Probs = make(map[sdk.Source]float64, len(p.GetProbs()))
 		for k, v := range p.GetProbs() {
-			out.Probs[Source(k)] = v
+			out.Probs[sdk.Source(k)] = v
 		}
 	}
 	return out
 }
 
-func knobsToProto(k *Knobs) *algorithmv1.LossKnobs {
+func knobsToProto(k *sdk.Knobs) *algorithmv1.LossKnobs {
 	return &algorithmv1.LossKnobs{
 		ClipRange:        k.ClipRange,
 		ValueCoef:        k.ValueCoef,
@@ -411,8 +395,8 @@ func knobsToProto(k *Knobs) *algorithmv1.LossKnobs {
 	}
 }
 
-func knobsFromProto(p *algorithmv1.LossKnobs) Knobs {
-	return Knobs{
+func knobsFromProto(p *algorithmv1.LossKnobs) sdk.Knobs {
+	return sdk.Knobs{
 		ClipRange:        p.GetClipRange(),
 		ValueCoef:        p.GetValueCoef(),
 		ValueClip:        p.GetValueClip(),

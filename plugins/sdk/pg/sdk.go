@@ -107,18 +107,5 @@ func ToResponse(res Result, pos Positions, req *sdk.AdvantagesRequest) *sdk.Adva
 	return out
 }
 
-// Configure decodes a plugin's config table over defaults and validates it
-// with validate. The name prefixes every error.
-func Configure[C any](name string, raw map[string]any, defaults C, validate func(C) error) (C, error) {
-	cfg := defaults
-	if err := sdk.DecodeConfig(raw, &cfg); err != nil {
-		return defaults, fmt.Errorf("%s config: %w", name, err)
-	}
-	if err := validate(cfg); err != nil {
-		return defaults, fmt.Errorf("%s config: %w", name, err)
-	}
-	return cfg, nil
-}
-
 // Version is the version of every built-in algorithm.
 const Version = "1.0.0"

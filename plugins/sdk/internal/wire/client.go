@@ -1,7 +1,8 @@
-package sdk
+package wire
 
 import (
 	"context"
+	"github.com/pit-lab/pit/plugins/sdk"
 
 	algorithmv1 "github.com/pit-lab/pit/plugins/proto/pit/algorithm/v1"
 	curriculumv1 "github.com/pit-lab/pit/plugins/proto/pit/curriculum/v1"
@@ -26,7 +27,7 @@ type clientBase struct {
 	c commonClient
 }
 
-func (b clientBase) Describe(ctx context.Context) (*Description, error) {
+func (b clientBase) Describe(ctx context.Context) (*sdk.Description, error) {
 	d, err := b.c.Describe(ctx, &pluginv1.DescribeRequest{})
 	if err != nil {
 		return nil, remoteError("Describe", err)
@@ -34,7 +35,7 @@ func (b clientBase) Describe(ctx context.Context) (*Description, error) {
 	return descFromProto(d), nil
 }
 
-func (b clientBase) Configure(ctx context.Context, req *ConfigureRequest) error {
+func (b clientBase) Configure(ctx context.Context, req *sdk.ConfigureRequest) error {
 	cfg, err := configToProto(req.Config)
 	if err != nil {
 		return err
@@ -67,19 +68,19 @@ type rewardClient struct {
 	modelsID uint32 // broker id of the host's model service, 0 if none
 }
 
-// Comparisons implements Reward.
-func (r *rewardClient) Comparisons(ctx context.Context, req *ComparisonsRequest) (*ComparisonsResponse, error) {
+// Comparisons implements sdk.Reward.
+func (r *rewardClient) Comparisons(ctx context.Context, req *sdk.ComparisonsRequest) (*sdk.ComparisonsResponse, error) {
 	resp, err := r.c.Comparisons(ctx, &rewardv1.ComparisonsRequest{Pairs: pairsToProto(req.Pairs)})
 	if err != nil {
 		return nil, remoteError("Comparisons", err)
 	}
-	out := &ComparisonsResponse{
+	out := &sdk.ComparisonsResponse{
 		Inputs: inputsFromProto(resp.GetInputs()),
 		Pair:   int32sToInt(resp.GetPair()),
 		Tag:    resp.GetTag(),
 	}
 	for _, c := range resp.GetComparisons() {
-		out.Comparisons = append(out.Comparisons, Comparison{
+		out.Comparisons = append(out.Comparisons, sdk.Comparison{
 			Better: int(c.GetBetter()), Worse: int(c.GetWorse()), Margin: c.GetMargin(), Weight: c.GetWeight(),
 		})
 	}
@@ -89,14 +90,14 @@ func (r *rewardClient) Comparisons(ctx context.Context, req *ComparisonsRequest)
 	return out, nil
 }
 
-// Score implements Reward. The host's model service was fixed when the
+// Score implements sdk.Reward. The host's model service was fixed when the
 // client was made; req.Models is ignored on this side.
-func (r *rewardClient) Score(ctx context.Context, req *ScoreRequest) (*ScoreResponse, error) {
+func (r *rewardClient) Score(ctx context.Context, req *sdk.ScoreRequest) (*sdk.ScoreResponse, error) {
 	resp, err := r.c.Score(ctx, &rewardv1.ScoreRequest{Items: inputsToProto(req.Items), ModelService: r.modelsID})
 	if err != nil {
 		return nil, remoteError("Score", err)
 	}
-	out := &ScoreResponse{Rewards: resp.GetRewards()}
+	out := &sdk.ScoreResponse{Rewards: resp.GetRewards()}
 	if len(resp.GetComponents()) > 0 {
 		out.Components = make(map[string][]float64, len(resp.GetComponents()))
 		for k, v := range resp.GetComponents() {
@@ -117,11 +118,11 @@ type algorithmClient struct {
 	c algorithmv1.AlgorithmClient
 }
 
-// Knobs implements Algorithm.
-func (a *algorithmClient) Knobs(ctx context.Context) (*Knobs, error) {
+// sdk.Knobs implements sdk.Algorithm.
+func (a *algorithmClient) Knobs(ctx context.Context) (*sdk.Knobs, error) {
 	resp, err := a.c.Knobs(ctx, &algorithmv1.KnobsRequest{})
 	if err != nil {
-		return nil, remoteError("Knobs", err)
+		return nil, remoteError("sdk.Knobs", err)
 	}
 	k := knobsFromProto(resp)
 	if err := k.Check(); err != nil {
@@ -130,8 +131,8 @@ func (a *algorithmClient) Knobs(ctx context.Context) (*Knobs, error) {
 	return &k, nil
 }
 
-// Advantages implements Algorithm.
-func (a *algorithmClient) Advantages(ctx context.Context, req *AdvantagesRequest) (*AdvantagesResponse, error) {
+// Advantages implements sdk.Algorithm.
+func (a *algorithmClient) Advantages(ctx context.Context, req *sdk.AdvantagesRequest) (*sdk.AdvantagesResponse, error) {
 	if _, _, err := req.Shape(); err != nil {
 		return nil, err
 	}
@@ -151,7 +152,7 @@ func (a *algorithmClient) Advantages(ctx context.Context, req *AdvantagesRequest
 	if err != nil {
 		return nil, remoteError("Advantages", err)
 	}
-	out := &AdvantagesResponse{Knobs: knobsFromProto(resp.GetKnobs()), Stats: resp.GetStats()}
+	out := &sdk.AdvantagesResponse{Knobs: knobsFromProto(resp.GetKnobs()), Stats: resp.GetStats()}
 	if out.Advantages, err = matrixFromProto("advantages", resp.GetAdvantages()); err != nil {
 		return nil, err
 	}
@@ -164,8 +165,8 @@ func (a *algorithmClient) Advantages(ctx context.Context, req *AdvantagesRequest
 	return out, nil
 }
 
-// Observe implements Algorithm.
-func (a *algorithmClient) Observe(ctx context.Context, req *ObserveRequest) error {
+// Observe implements sdk.Algorithm.
+func (a *algorithmClient) Observe(ctx context.Context, req *sdk.ObserveRequest) error {
 	if _, err := a.c.Observe(ctx, &pluginv1.ObserveRequest{Step: int64(req.Step), Stats: req.Stats}); err != nil {
 		return remoteError("Observe", err)
 	}
@@ -177,8 +178,8 @@ type curriculumClient struct {
 	c curriculumv1.CurriculumClient
 }
 
-// Next implements Curriculum.
-func (c *curriculumClient) Next(ctx context.Context, req *NextRequest) (*NextResponse, error) {
+// Next implements sdk.Curriculum.
+func (c *curriculumClient) Next(ctx context.Context, req *sdk.NextRequest) (*sdk.NextResponse, error) {
 	resp, err := c.c.Next(ctx, &curriculumv1.NextRequest{
 		Step:       int64(req.Step),
 		TotalSteps: int64(req.TotalSteps),
@@ -195,8 +196,8 @@ func (c *curriculumClient) Next(ctx context.Context, req *NextRequest) (*NextRes
 	return out, nil
 }
 
-// Observe implements Curriculum.
-func (c *curriculumClient) Observe(ctx context.Context, req *ObserveRequest) error {
+// Observe implements sdk.Curriculum.
+func (c *curriculumClient) Observe(ctx context.Context, req *sdk.ObserveRequest) error {
 	if _, err := c.c.Observe(ctx, &pluginv1.ObserveRequest{Step: int64(req.Step), Stats: req.Stats}); err != nil {
 		return remoteError("Observe", err)
 	}

@@ -1,7 +1,11 @@
-// Package pg holds the arithmetic that pit's built-in RL algorithms share:
+// Package pg is the policy-gradient toolkit of pit's plugin SDK, the one
+// pit's built-in RL algorithms are written with: the host's padded batch
+// as sequences of response tokens and back (FromRequest, ToResponse),
 // per-token KL penalties, generalised advantage estimation, whitening,
-// prompt groups and the adaptive KL controller. Every function works on
-// plain slices of one sequence's response tokens with padding removed.
+// prompt groups, the adaptive KL controller, and Base, the Describe,
+// Configure, Knobs and Observe of an algorithm with a config struct.
+// Every arithmetic function works on plain slices of one sequence's
+// response tokens with padding removed.
 package pg
 
 import (

@@ -5,6 +5,7 @@ package main
 import (
 	"github.com/pit-lab/pit/plugins/examples/toy"
 	"github.com/pit-lab/pit/plugins/sdk"
+	"github.com/pit-lab/pit/plugins/sdk/serve"
 )
 
-func main() { sdk.Serve(toy.NewDifference()) }
+func main() { serve.Run(toy.NewDifference()) }

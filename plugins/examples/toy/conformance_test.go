@@ -1,8 +1,9 @@
-package plugintest_test
+package toy_test
 
 import (
 	"context"
 	"encoding/json"
+	"github.com/pit-lab/pit/plugins/host/hosttest"
 	"math/rand/v2"
 	"os"
 	"os/exec"
@@ -17,7 +18,7 @@ import (
 
 func TestMain(m *testing.M) {
 	toy.Register()
-	plugintest.Main(m)
+	hosttest.Main(m)
 }
 
 func TestToyPluginsConform(t *testing.T) {
@@ -29,7 +30,7 @@ func TestToyPluginsConform(t *testing.T) {
 		d, _ := s.New().Describe(context.Background())
 		t.Run(d.Name, func(t *testing.T) {
 			s.Seed = 11
-			s.Builtin = true
+			s.Process = hosttest.Builtin
 			plugintest.Run(t, s)
 		})
 	}
@@ -43,7 +44,7 @@ func TestExternalPluginConformsByPath(t *testing.T) {
 	if b, err := exec.Command("go", "build", "-o", exe, "./testdata/toyreward").CombinedOutput(); err != nil {
 		t.Fatalf("go build: %v\n%s", err, b)
 	}
-	plugintest.Run(t, plugintest.Suite{New: func() sdk.Plugin { return toy.NewDifference() }, Path: exe, Seed: 5, Steps: 4})
+	plugintest.Run(t, plugintest.Suite{New: func() sdk.Plugin { return toy.NewDifference() }, Process: hosttest.Executable(exe, ""), Seed: 5, Steps: 4})
 }
 
 func TestConnectCrossesTheWire(t *testing.T) {

@@ -6,8 +6,8 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/pit-lab/pit/plugins/reward/internal/rewardtest"
 	"github.com/pit-lab/pit/plugins/sdk"
+	"github.com/pit-lab/pit/plugins/sdk/plugintest/rewardtest"
 )
 
 func TestFixed(t *testing.T) {

@@ -1,8 +1,9 @@
-package sdk
+package wire
 
 import (
 	"context"
 	"fmt"
+	"github.com/pit-lab/pit/plugins/sdk"
 
 	"github.com/hashicorp/go-plugin"
 	algorithmv1 "github.com/pit-lab/pit/plugins/proto/pit/algorithm/v1"
@@ -11,8 +12,8 @@ import (
 	"google.golang.org/grpc"
 )
 
-// What hosts need to talk to plugins. Plugin authors never use these; the
-// pit host (package plugins/host) and the test harness do.
+// The go-plugin glue of both sides: the handshake, the plugin sets of a
+// host, of a plugin and of an in-process loopback, and gRPC options.
 
 // ProtocolVersion is the version of pit's plugin protocol (the .proto
 // packages pit.*.v1). A host and a plugin must speak the same one.
@@ -21,13 +22,6 @@ const ProtocolVersion = 1
 // MaxMessageSize bounds one gRPC message either way, on both sides (gRPC's
 // default of 4 MiB is too small for large batches).
 const MaxMessageSize = 64 << 20
-
-// Environment variables a host sets for the plugins it launches.
-const (
-	// EnvBuiltin holds "KIND/NAME" when a host launches its own executable
-	// to serve a built-in; see ServeBuiltinIfChild.
-	EnvBuiltin = "PIT_PLUGIN_BUILTIN"
-)
 
 // Handshake returns the go-plugin handshake of pit plugins: a magic cookie
 // (so a plugin run by hand explains itself instead of hanging) and the
@@ -42,13 +36,13 @@ func Handshake() plugin.HandshakeConfig {
 
 // HostPlugins returns the go-plugin plugin set of a host. Dispensing a kind
 // ("reward", "algorithm", "curriculum") gives a value implementing that
-// kind's interface and Stateful. Reward plugins get models as their model
+// kind's interface and sdk.Stateful. sdk.Reward plugins get models as their model
 // service, served through the go-plugin broker; models may be nil.
-func HostPlugins(models ModelService) plugin.PluginSet {
+func HostPlugins(models sdk.ModelService) plugin.PluginSet {
 	return plugin.PluginSet{
-		string(KindReward):     &grpcPlugin{kind: KindReward, models: models},
-		string(KindAlgorithm):  &grpcPlugin{kind: KindAlgorithm},
-		string(KindCurriculum): &grpcPlugin{kind: KindCurriculum},
+		string(sdk.KindReward):     &grpcPlugin{kind: sdk.KindReward, models: models},
+		string(sdk.KindAlgorithm):  &grpcPlugin{kind: sdk.KindAlgorithm},
+		string(sdk.KindCurriculum): &grpcPlugin{kind: sdk.KindCurriculum},
 	}
 }
 
@@ -69,15 +63,21 @@ func serverOptions() []grpc.ServerOption {
 // LoopbackPlugins returns a plugin set holding both sides of impl's kind,
 // for harnesses that connect a host and a plugin inside one process
 // (plugin.TestPluginGRPCConn); see package plugintest.
-func LoopbackPlugins(impl Plugin, models ModelService) (plugin.PluginSet, error) {
-	kind, err := KindOf(impl)
+func LoopbackPlugins(impl sdk.Plugin, models sdk.ModelService) (plugin.PluginSet, error) {
+	kind, err := sdk.KindOf(impl)
 	if err != nil {
 		return nil, err
 	}
 	return plugin.PluginSet{string(kind): &grpcPlugin{kind: kind, impl: impl, models: models}}, nil
 }
 
-func newGRPCServer(opts []grpc.ServerOption) *grpc.Server {
+// PluginSet is the plugin side's go-plugin plugin set: impl served as kind.
+func PluginSet(kind sdk.Kind, impl sdk.Plugin) plugin.PluginSet {
+	return plugin.PluginSet{string(kind): &grpcPlugin{kind: kind, impl: impl}}
+}
+
+// NewGRPCServer makes a gRPC server with pit's message size limits.
+func NewGRPCServer(opts []grpc.ServerOption) *grpc.Server {
 	return grpc.NewServer(append(opts, serverOptions()...)...)
 }
 
@@ -85,21 +85,21 @@ func newGRPCServer(opts []grpc.ServerOption) *grpc.Server {
 // the implementation, on the host side the model service.
 type grpcPlugin struct {
 	plugin.NetRPCUnsupportedPlugin
-	kind   Kind
-	impl   Plugin       // plugin side
-	models ModelService // host side, reward only
+	kind   sdk.Kind
+	impl   sdk.Plugin       // plugin side
+	models sdk.ModelService // host side, reward only
 }
 
 func (p *grpcPlugin) GRPCServer(broker *plugin.GRPCBroker, s *grpc.Server) error {
 	switch p.kind {
-	case KindReward:
-		impl := p.impl.(Reward)
+	case sdk.KindReward:
+		impl := p.impl.(sdk.Reward)
 		rewardv1.RegisterRewardFormulationServer(s, &rewardServer{base: base{impl: impl}, impl: impl, broker: broker})
-	case KindAlgorithm:
-		impl := p.impl.(Algorithm)
+	case sdk.KindAlgorithm:
+		impl := p.impl.(sdk.Algorithm)
 		algorithmv1.RegisterAlgorithmServer(s, &algorithmServer{base: base{impl: impl}, impl: impl})
-	case KindCurriculum:
-		impl := p.impl.(Curriculum)
+	case sdk.KindCurriculum:
+		impl := p.impl.(sdk.Curriculum)
 		curriculumv1.RegisterCurriculumServer(s, &curriculumServer{base: base{impl: impl}, impl: impl})
 	default:
 		return fmt.Errorf("unknown plugin kind %q", p.kind)
@@ -109,23 +109,23 @@ func (p *grpcPlugin) GRPCServer(broker *plugin.GRPCBroker, s *grpc.Server) error
 
 func (p *grpcPlugin) GRPCClient(_ context.Context, broker *plugin.GRPCBroker, conn *grpc.ClientConn) (any, error) {
 	switch p.kind {
-	case KindReward:
+	case sdk.KindReward:
 		c := rewardv1.NewRewardFormulationClient(conn)
 		rc := &rewardClient{clientBase: clientBase{c: c}, c: c}
 		if p.models != nil {
 			rc.modelsID = broker.NextId()
 			srv := &modelServiceServer{impl: p.models}
 			go broker.AcceptAndServe(rc.modelsID, func(opts []grpc.ServerOption) *grpc.Server {
-				s := newGRPCServer(opts)
+				s := NewGRPCServer(opts)
 				rewardv1.RegisterModelServiceServer(s, srv)
 				return s
 			})
 		}
 		return rc, nil
-	case KindAlgorithm:
+	case sdk.KindAlgorithm:
 		c := algorithmv1.NewAlgorithmClient(conn)
 		return &algorithmClient{clientBase: clientBase{c: c}, c: c}, nil
-	case KindCurriculum:
+	case sdk.KindCurriculum:
 		c := curriculumv1.NewCurriculumClient(conn)
 		return &curriculumClient{clientBase: clientBase{c: c}, c: c}, nil
 	}

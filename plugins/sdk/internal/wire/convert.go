@@ -1,11 +1,10 @@
-package sdk
+package wire
 
 import (
 	"errors"
 	"fmt"
-	"maps"
+	"github.com/pit-lab/pit/plugins/sdk"
 	"reflect"
-	"slices"
 	"time"
 
 	pluginv1 "github.com/pit-lab/pit/plugins/proto/pit/plugin/v1"
@@ -17,7 +16,7 @@ import (
 
 // Conversions between the SDK's Go types and the generated wire types.
 
-func descToProto(d *Description) (*pluginv1.Description, error) {
+func descToProto(d *sdk.Description) (*pluginv1.Description, error) {
 	out := &pluginv1.Description{
 		Name:                 d.Name,
 		Version:              d.Version,
@@ -41,18 +40,18 @@ func descToProto(d *Description) (*pluginv1.Description, error) {
 	return out, nil
 }
 
-func descFromProto(p *pluginv1.Description) *Description {
-	d := &Description{
+func descFromProto(p *pluginv1.Description) *sdk.Description {
+	d := &sdk.Description{
 		Name:                 p.GetName(),
 		Version:              p.GetVersion(),
-		Kind:                 Kind(p.GetKind()),
+		Kind:                 sdk.Kind(p.GetKind()),
 		Summary:              p.GetSummary(),
 		Capabilities:         p.GetCapabilities(),
 		NeedsLearnedModel:    p.GetNeedsLearnedModel(),
 		ReferenceConditioned: p.GetReferenceConditioned(),
 	}
 	for _, f := range p.GetConfig() {
-		cf := ConfigField{Name: f.GetName(), Type: f.GetType(), Doc: f.GetDoc()}
+		cf := sdk.ConfigField{Name: f.GetName(), Type: f.GetType(), Doc: f.GetDoc()}
 		if f.Default != nil {
 			cf.Default = f.Default.AsInterface()
 		}
@@ -120,25 +119,9 @@ func plainAny(v any) any {
 	return fmt.Sprint(v)
 }
 
-// SplitErrors flattens errors.Join trees into their leaves, so that each
-// problem of a config can be reported on its own.
-func SplitErrors(err error) []error {
-	if err == nil {
-		return nil
-	}
-	if j, ok := err.(interface{ Unwrap() []error }); ok {
-		var out []error
-		for _, e := range j.Unwrap() {
-			out = append(out, SplitErrors(e)...)
-		}
-		return out
-	}
-	return []error{err}
-}
-
 func configErrorsToProto(err error) *pluginv1.ConfigureResponse {
 	resp := &pluginv1.ConfigureResponse{}
-	for _, e := range SplitErrors(err) {
+	for _, e := range sdk.SplitErrors(err) {
 		resp.Errors = append(resp.Errors, e.Error())
 	}
 	return resp
@@ -168,7 +151,7 @@ func remoteError(method string, err error) error {
 	return fmt.Errorf("%s: %w", method, err)
 }
 
-func inputsToProto(in []Input) []*rewardv1.Input {
+func inputsToProto(in []sdk.Input) []*rewardv1.Input {
 	out := make([]*rewardv1.Input, len(in))
 	for i, x := range in {
 		out[i] = &rewardv1.Input{Prompt: x.Prompt, Reference: x.Reference, Response: x.Response}
@@ -176,15 +159,15 @@ func inputsToProto(in []Input) []*rewardv1.Input {
 	return out
 }
 
-func inputsFromProto(in []*rewardv1.Input) []Input {
-	out := make([]Input, len(in))
+func inputsFromProto(in []*rewardv1.Input) []sdk.Input {
+	out := make([]sdk.Input, len(in))
 	for i, x := range in {
-		out[i] = Input{Prompt: x.GetPrompt(), Reference: x.GetReference(), Response: x.GetResponse()}
+		out[i] = sdk.Input{Prompt: x.GetPrompt(), Reference: x.GetReference(), Response: x.GetResponse()}
 	}
 	return out
 }
 
-func pairsToProto(in []Pair) []*rewardv1.Pair {
+func pairsToProto(in []sdk.Pair) []*rewardv1.Pair {
 	out := make([]*rewardv1.Pair, len(in))
 	for i, x := range in {
 		out[i] = &rewardv1.Pair{Prompt: x.Prompt, Chosen: x.Chosen, Rejected: x.Rejected}
@@ -192,10 +175,10 @@ func pairsToProto(in []Pair) []*rewardv1.Pair {
 	return out
 }
 
-func pairsFromProto(in []*rewardv1.Pair) []Pair {
-	out := make([]Pair, len(in))
+func pairsFromProto(in []*rewardv1.Pair) []sdk.Pair {
+	out := make([]sdk.Pair, len(in))
 	for i, x := range in {
-		out[i] = Pair{Prompt: x.GetPrompt(), Chosen: x.GetChosen(), Rejected: x.GetRejected()}
+		out[i] = sdk.Pair{Prompt: x.GetPrompt(), Chosen: x.GetChosen(), Rejected: x.GetRejected()}
 	}
 	return out
 }
@@ -221,5 +204,3 @@ func int32sToInt(in []int32) []int {
 	}
 	return out
 }
-
-func sortedKeys[V any](m map[string]V) []string { return slices.Sorted(maps.Keys(m)) }

@@ -1,0 +1,85 @@
+package sdk
+
+import (
+	"context"
+	"fmt"
+)
+
+// Configurable is the Describe and Configure half of a plugin whose config
+// is a struct C: embed it and write only the kind's own methods.
+//
+//	type lengthReward struct{ sdk.Configurable[config] }
+//
+//	func newLengthReward() *lengthReward {
+//		return &lengthReward{sdk.NewConfigurable(sdk.Description{Name: "length", Version: "1.0.0",
+//			Summary: "longer is better"}, defaultConfig, config.validate)}
+//	}
+//
+// Describe returns Description with the config schema built from the
+// defaults (SchemaOf); Configure decodes the config table over the defaults
+// (DecodeConfig: unknown keys and wrong types are errors), validates it, and
+// only then makes it the plugin's Config. Every error names the plugin:
+// "NAME config: ...". Embedders reach the current config as Config and the
+// seed of the last Configure as Seed.
+type Configurable[C any] struct {
+	// Description is what Describe returns; its Config is filled from
+	// Defaults.
+	Description Description
+	// Defaults returns the config that absent keys keep.
+	Defaults func() C
+	// Validate checks a decoded config; nil accepts every config.
+	Validate func(C) error
+	// OnConfigure, when set, is called with each accepted config and seed,
+	// to reset the plugin's state from them.
+	OnConfigure func(cfg C, seed int64)
+	// Adjust, when set, completes a description from the current config
+	// (e.g. a formulation that is reference-conditioned in one mode only).
+	Adjust func(cfg C, d *Description)
+
+	// Config is the current config: the defaults until Configure succeeds.
+	Config C
+	// Seed is the seed of the last successful Configure.
+	Seed int64
+}
+
+// NewConfigurable returns a Configurable holding the defaults.
+func NewConfigurable[C any](d Description, defaults func() C, validate func(C) error) Configurable[C] {
+	return Configurable[C]{Description: d, Defaults: defaults, Validate: validate, Config: defaults()}
+}
+
+// Describe implements Plugin.
+func (c *Configurable[C]) Describe(context.Context) (*Description, error) {
+	d := c.Description
+	d.Config = SchemaOf(c.Defaults())
+	if c.Adjust != nil {
+		c.Adjust(c.Config, &d)
+	}
+	return &d, nil
+}
+
+// Configure implements Plugin.
+func (c *Configurable[C]) Configure(_ context.Context, req *ConfigureRequest) error {
+	cfg, err := c.Parse(req.Config)
+	if err != nil {
+		return err
+	}
+	c.Config, c.Seed = cfg, req.Seed
+	if c.OnConfigure != nil {
+		c.OnConfigure(cfg, req.Seed)
+	}
+	return nil
+}
+
+// Parse decodes and validates a config table without applying it.
+func (c *Configurable[C]) Parse(raw map[string]any) (C, error) {
+	cfg := c.Defaults()
+	if err := DecodeConfig(raw, &cfg); err != nil {
+		return c.Defaults(), fmt.Errorf("%s config: %w", c.Description.Name, err)
+	}
+	if c.Validate != nil {
+		if err := c.Validate(cfg); err != nil {
+			return c.Defaults(), fmt.Errorf("%s config: %w", c.Description.Name, err)
+		}
+	}
+	return cfg, nil
+}
