@@ -30,6 +30,7 @@ import (
 	"github.com/pit-lab/pit/core/results"
 	"github.com/pit-lab/pit/plugins/algorithm/rloo"
 	"github.com/pit-lab/pit/plugins/host"
+	"github.com/pit-lab/pit/plugins/host/hosttest"
 	"github.com/pit-lab/pit/plugins/sdk"
 	"github.com/pit-lab/pit/plugins/sdk/plugintest"
 )

@@ -2,11 +2,11 @@ package pipeline
 
 import (
 	"context"
-	"github.com/pit-lab/pit/plugins/host/registry"
 	"math"
 	"math/rand/v2"
 	"testing"
 
+	"github.com/pit-lab/pit/plugins/host/registry"
 	"github.com/pit-lab/pit/plugins/sdk"
 )
 

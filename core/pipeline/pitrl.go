@@ -3,7 +3,6 @@ package pipeline
 import (
 	"errors"
 	"fmt"
-	"github.com/pit-lab/pit/plugins/host"
 	"math/rand/v2"
 	"path/filepath"
 	"slices"
@@ -15,6 +14,7 @@ import (
 	"github.com/pit-lab/pit/core/runner"
 	"github.com/pit-lab/pit/core/stats"
 	"github.com/pit-lab/pit/core/task/synth"
+	"github.com/pit-lab/pit/plugins/host"
 	"github.com/pit-lab/pit/plugins/sdk"
 )
 

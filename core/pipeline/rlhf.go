@@ -2,12 +2,12 @@ package pipeline
 
 import (
 	"fmt"
-	"github.com/pit-lab/pit/plugins/host"
 	"math/rand/v2"
 
 	"github.com/pit-lab/pit/core/model"
 	"github.com/pit-lab/pit/core/rl"
 	"github.com/pit-lab/pit/core/runner"
+	"github.com/pit-lab/pit/plugins/host"
 	"github.com/pit-lab/pit/plugins/sdk"
 )
 

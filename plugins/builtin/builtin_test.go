@@ -2,9 +2,9 @@ package builtin
 
 import (
 	"context"
-	"github.com/pit-lab/pit/plugins/host/registry"
 	"testing"
 
+	"github.com/pit-lab/pit/plugins/host/registry"
 	"github.com/pit-lab/pit/plugins/sdk"
 )
 

@@ -4,12 +4,12 @@ import (
 	"context"
 	"flag"
 	"fmt"
-	"github.com/pit-lab/pit/plugins/host/registry"
 	"os"
 	"path/filepath"
 	"strings"
 	"testing"
 
+	"github.com/pit-lab/pit/plugins/host/registry"
 	"github.com/pit-lab/pit/plugins/sdk"
 )
 

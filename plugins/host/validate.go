@@ -3,12 +3,12 @@ package host
 import (
 	"context"
 	"fmt"
-	"github.com/pit-lab/pit/plugins/host/registry"
 	"os"
 	"path/filepath"
 	"sort"
 	"strings"
 
+	"github.com/pit-lab/pit/plugins/host/registry"
 	"github.com/pit-lab/pit/plugins/sdk"
 )
 

@@ -2,7 +2,6 @@ package pluginhost
 
 import (
 	"context"
-	"github.com/pit-lab/pit/plugins/host/registry"
 	"os"
 	"path/filepath"
 	"strings"
@@ -10,6 +9,7 @@ import (
 	"time"
 
 	"github.com/pit-lab/pit/core/results"
+	"github.com/pit-lab/pit/plugins/host/registry"
 	"github.com/pit-lab/pit/plugins/sdk"
 )
 

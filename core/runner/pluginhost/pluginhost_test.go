@@ -3,7 +3,6 @@ package pluginhost
 import (
 	"context"
 	"errors"
-	"github.com/pit-lab/pit/plugins/host/registry"
 	"os"
 	"strings"
 	"sync/atomic"
@@ -15,6 +14,7 @@ import (
 	"github.com/pit-lab/pit/core/runner"
 	_ "github.com/pit-lab/pit/plugins/builtin"
 	"github.com/pit-lab/pit/plugins/host"
+	"github.com/pit-lab/pit/plugins/host/registry"
 )
 
 // The test binary serves the built-ins when a host launches it as a plugin.

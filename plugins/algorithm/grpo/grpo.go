@@ -7,9 +7,9 @@ package grpo
 import (
 	"context"
 	"fmt"
-	"github.com/pit-lab/pit/plugins/host/registry"
 	"math"
 
+	"github.com/pit-lab/pit/plugins/host/registry"
 	"github.com/pit-lab/pit/plugins/sdk"
 	"github.com/pit-lab/pit/plugins/sdk/pg"
 )

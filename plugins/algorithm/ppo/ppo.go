@@ -11,8 +11,8 @@ package ppo
 import (
 	"context"
 	"fmt"
-	"github.com/pit-lab/pit/plugins/host/registry"
 
+	"github.com/pit-lab/pit/plugins/host/registry"
 	"github.com/pit-lab/pit/plugins/sdk"
 	"github.com/pit-lab/pit/plugins/sdk/pg"
 )

@@ -6,8 +6,8 @@ package rloo
 import (
 	"context"
 	"fmt"
-	"github.com/pit-lab/pit/plugins/host/registry"
 
+	"github.com/pit-lab/pit/plugins/host/registry"
 	"github.com/pit-lab/pit/plugins/sdk"
 	"github.com/pit-lab/pit/plugins/sdk/pg"
 )

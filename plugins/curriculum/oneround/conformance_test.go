@@ -1,9 +1,9 @@
 package oneround
 
 import (
-	"github.com/pit-lab/pit/plugins/host/hosttest"
 	"testing"
 
+	"github.com/pit-lab/pit/plugins/host/hosttest"
 	"github.com/pit-lab/pit/plugins/sdk"
 	"github.com/pit-lab/pit/plugins/sdk/plugintest"
 )

@@ -12,10 +12,10 @@ package main
 import (
 	"context"
 	"fmt"
-	"github.com/pit-lab/pit/plugins/sdk/serve"
 	"math"
 
 	"github.com/pit-lab/pit/plugins/sdk"
+	"github.com/pit-lab/pit/plugins/sdk/serve"
 )
 
 type config struct {

@@ -3,7 +3,6 @@ package toy_test
 import (
 	"context"
 	"encoding/json"
-	"github.com/pit-lab/pit/plugins/host/hosttest"
 	"math/rand/v2"
 	"os"
 	"os/exec"
@@ -12,6 +11,7 @@ import (
 	"testing"
 
 	"github.com/pit-lab/pit/plugins/examples/toy"
+	"github.com/pit-lab/pit/plugins/host/hosttest"
 	"github.com/pit-lab/pit/plugins/sdk"
 	"github.com/pit-lab/pit/plugins/sdk/plugintest"
 )

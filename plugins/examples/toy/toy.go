@@ -10,11 +10,11 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
-	"github.com/pit-lab/pit/plugins/host/registry"
 	"math/rand/v2"
 	"sync"
 	"time"
 
+	"github.com/pit-lab/pit/plugins/host/registry"
 	"github.com/pit-lab/pit/plugins/sdk"
 )
 

@@ -6,8 +6,8 @@ package bradleyterry
 import (
 	"context"
 	"fmt"
-	"github.com/pit-lab/pit/plugins/host/registry"
 
+	"github.com/pit-lab/pit/plugins/host/registry"
 	"github.com/pit-lab/pit/plugins/sdk"
 	"github.com/pit-lab/pit/plugins/sdk/hostscore"
 )
@@ -24,48 +24,29 @@ type Config struct {
 	Margin float64 `mapstructure:"margin" doc:"margin m of each comparison: the loss is −log σ(r(x,y_w) − r(x,y_l) − m)"`
 }
 
-// Reward is the Bradley–Terry formulation. It implements sdk.Reward.
-type Reward struct{ cfg Config }
-
-// New returns the formulation with margin 0.
-func New() *Reward { return &Reward{} }
-
-// Describe implements sdk.Plugin.
-func (r *Reward) Describe(context.Context) (*sdk.Description, error) {
-	return &sdk.Description{
-		Name: Name, Version: hostscore.Version, Kind: sdk.KindReward,
-		Summary:           "Bradley–Terry r(x, y): one comparison per pair, y_w ≻ y_l",
-		Config:            sdk.SchemaOf(Config{}),
-		NeedsLearnedModel: true,
-	}, nil
-}
-
-// Configure implements sdk.Plugin.
-func (r *Reward) Configure(_ context.Context, req *sdk.ConfigureRequest) error {
-	cfg, err := ParseConfig(Name, req.Config)
-	if err != nil {
-		return err
+// Validate reports a setting out of range.
+func (c Config) Validate() error {
+	if c.Margin < 0 {
+		return fmt.Errorf("margin must be ≥ 0, got %v", c.Margin)
 	}
-	r.cfg = cfg
 	return nil
 }
 
-// ParseConfig decodes and checks a config table for the formulation called
-// name (bradley-terry or one that shares its config).
-func ParseConfig(name string, raw map[string]any) (Config, error) {
-	var cfg Config
-	if err := sdk.DecodeConfig(raw, &cfg); err != nil {
-		return Config{}, fmt.Errorf("%s config: %w", name, err)
-	}
-	if cfg.Margin < 0 {
-		return Config{}, fmt.Errorf("%s config: margin must be ≥ 0, got %v", name, cfg.Margin)
-	}
-	return cfg, nil
+// Reward is the Bradley–Terry formulation. It implements sdk.Reward.
+type Reward struct{ sdk.Configurable[Config] }
+
+// New returns the formulation with margin 0.
+func New() *Reward {
+	return &Reward{sdk.NewConfigurable(sdk.Description{
+		Name: Name, Version: hostscore.Version, Kind: sdk.KindReward,
+		Summary:           "Bradley–Terry r(x, y): one comparison per pair, y_w ≻ y_l",
+		NeedsLearnedModel: true,
+	}, func() Config { return Config{} }, Config.Validate)}
 }
 
 // Comparisons implements sdk.Reward.
 func (r *Reward) Comparisons(_ context.Context, req *sdk.ComparisonsRequest) (*sdk.ComparisonsResponse, error) {
-	out, err := PairComparisons(req, r.cfg.Margin)
+	out, err := PairComparisons(req, r.Config.Margin)
 	if err != nil {
 		return nil, fmt.Errorf("%s: %w", Name, err)
 	}

@@ -4,10 +4,9 @@ package main
 
 import (
 	"context"
-	"github.com/pit-lab/pit/plugins/sdk/hostconn"
 
 	"github.com/hashicorp/go-plugin"
-	"github.com/pit-lab/pit/plugins/sdk"
+	"github.com/pit-lab/pit/plugins/sdk/hostconn"
 	"google.golang.org/grpc"
 )
 

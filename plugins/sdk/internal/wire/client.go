@@ -2,12 +2,12 @@ package wire
 
 import (
 	"context"
-	"github.com/pit-lab/pit/plugins/sdk"
 
 	algorithmv1 "github.com/pit-lab/pit/plugins/proto/pit/algorithm/v1"
 	curriculumv1 "github.com/pit-lab/pit/plugins/proto/pit/curriculum/v1"
 	pluginv1 "github.com/pit-lab/pit/plugins/proto/pit/plugin/v1"
 	rewardv1 "github.com/pit-lab/pit/plugins/proto/pit/reward/v1"
+	"github.com/pit-lab/pit/plugins/sdk"
 	"google.golang.org/grpc"
 )
 

@@ -3,12 +3,12 @@ package wire
 import (
 	"errors"
 	"fmt"
-	"github.com/pit-lab/pit/plugins/sdk"
 	"reflect"
 	"time"
 
 	pluginv1 "github.com/pit-lab/pit/plugins/proto/pit/plugin/v1"
 	rewardv1 "github.com/pit-lab/pit/plugins/proto/pit/reward/v1"
+	"github.com/pit-lab/pit/plugins/sdk"
 	"google.golang.org/grpc/codes"
 	"google.golang.org/grpc/status"
 	"google.golang.org/protobuf/types/known/structpb"

@@ -3,12 +3,12 @@ package wire
 import (
 	"context"
 	"fmt"
-	"github.com/pit-lab/pit/plugins/sdk"
 
 	"github.com/hashicorp/go-plugin"
 	algorithmv1 "github.com/pit-lab/pit/plugins/proto/pit/algorithm/v1"
 	curriculumv1 "github.com/pit-lab/pit/plugins/proto/pit/curriculum/v1"
 	rewardv1 "github.com/pit-lab/pit/plugins/proto/pit/reward/v1"
+	"github.com/pit-lab/pit/plugins/sdk"
 	"google.golang.org/grpc"
 )
 

@@ -3,7 +3,6 @@ package wire
 import (
 	"context"
 	"fmt"
-	"github.com/pit-lab/pit/plugins/sdk"
 	"sync"
 
 	"github.com/hashicorp/go-plugin"
@@ -11,6 +10,7 @@ import (
 	curriculumv1 "github.com/pit-lab/pit/plugins/proto/pit/curriculum/v1"
 	pluginv1 "github.com/pit-lab/pit/plugins/proto/pit/plugin/v1"
 	rewardv1 "github.com/pit-lab/pit/plugins/proto/pit/reward/v1"
+	"github.com/pit-lab/pit/plugins/sdk"
 	"google.golang.org/grpc"
 	"google.golang.org/grpc/codes"
 	"google.golang.org/grpc/status"

@@ -4,7 +4,6 @@ package main
 
 import (
 	"github.com/pit-lab/pit/plugins/examples/toy"
-	"github.com/pit-lab/pit/plugins/sdk"
 	"github.com/pit-lab/pit/plugins/sdk/serve"
 )
 
