@@ -154,9 +154,10 @@ func SchemaOf(defaults any) []ConfigField {
 }
 
 type field struct {
-	key   string
-	doc   string
-	index []int
+	key      string
+	doc      string
+	rangeTag string // the `range` tag, see CheckRanges
+	index    []int
 }
 
 // structFields lists the config keys of struct type t, descending into
@@ -192,7 +193,7 @@ func structFields(t reflect.Type) []field {
 			}
 			continue
 		}
-		out = append(out, field{key: name, doc: sf.Tag.Get("doc"), index: []int{i}})
+		out = append(out, field{key: name, doc: sf.Tag.Get("doc"), rangeTag: sf.Tag.Get("range"), index: []int{i}})
 	}
 	return out
 }

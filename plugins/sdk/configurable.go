@@ -17,8 +17,9 @@ import (
 //
 // Describe returns Description with the config schema built from the
 // defaults (SchemaOf); Configure decodes the config table over the defaults
-// (DecodeConfig: unknown keys and wrong types are errors), validates it, and
-// only then makes it the plugin's Config. Every error names the plugin:
+// (DecodeConfig: unknown keys and wrong types are errors), checks the
+// fields' `range` tags (CheckRanges) and Validate, and only then makes it
+// the plugin's Config. Every error names the plugin:
 // "NAME config: ...". Embedders reach the current config as Config and the
 // seed of the last Configure as Seed.
 type Configurable[C any] struct {
@@ -59,27 +60,27 @@ func (c *Configurable[C]) Describe(context.Context) (*Description, error) {
 
 // Configure implements Plugin.
 func (c *Configurable[C]) Configure(_ context.Context, req *ConfigureRequest) error {
-	cfg, err := c.Parse(req.Config)
-	if err != nil {
-		return err
+	cfg := c.Defaults()
+	if err := DecodeConfig(req.Config, &cfg); err != nil {
+		return fmt.Errorf("%s config: %w", c.Description.Name, err)
 	}
-	c.Config, c.Seed = cfg, req.Seed
-	if c.OnConfigure != nil {
-		c.OnConfigure(cfg, req.Seed)
-	}
-	return nil
+	return c.Set(cfg, req.Seed)
 }
 
-// Parse decodes and validates a config table without applying it.
-func (c *Configurable[C]) Parse(raw map[string]any) (C, error) {
-	cfg := c.Defaults()
-	if err := DecodeConfig(raw, &cfg); err != nil {
-		return c.Defaults(), fmt.Errorf("%s config: %w", c.Description.Name, err)
+// Set checks cfg (CheckRanges, then Validate) and makes it the plugin's
+// config with seed, as Configure does with a decoded table. On error the
+// plugin keeps its config.
+func (c *Configurable[C]) Set(cfg C, seed int64) error {
+	err := CheckRanges(cfg)
+	if err == nil && c.Validate != nil {
+		err = c.Validate(cfg)
 	}
-	if c.Validate != nil {
-		if err := c.Validate(cfg); err != nil {
-			return c.Defaults(), fmt.Errorf("%s config: %w", c.Description.Name, err)
-		}
+	if err != nil {
+		return fmt.Errorf("%s config: %w", c.Description.Name, err)
 	}
-	return cfg, nil
+	c.Config, c.Seed = cfg, seed
+	if c.OnConfigure != nil {
+		c.OnConfigure(cfg, seed)
+	}
+	return nil
 }

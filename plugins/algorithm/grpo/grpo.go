@@ -23,11 +23,11 @@ func init() {
 
 // Config is grpo's configuration.
 type Config struct {
-	GroupSize int     `mapstructure:"group_size" doc:"samples per prompt (≥ 2)"`
-	KLCoef    float64 `mapstructure:"kl_coef" doc:"β of the KL loss term (k3 estimator)"`
-	ClipRange float64 `mapstructure:"clip_range" doc:"policy ratio clip ε (> 0)"`
-	StdEps    float64 `mapstructure:"std_eps" doc:"added to the group's standard deviation before dividing (> 0)"`
-	Epochs    int     `mapstructure:"epochs" doc:"optimisation passes over each batch"`
+	GroupSize int     `mapstructure:"group_size" doc:"samples per prompt (≥ 2)" range:">= 2"`
+	KLCoef    float64 `mapstructure:"kl_coef" doc:"β of the KL loss term (k3 estimator)" range:">= 0"`
+	ClipRange float64 `mapstructure:"clip_range" doc:"policy ratio clip ε (> 0)" range:"> 0"`
+	StdEps    float64 `mapstructure:"std_eps" doc:"added to the group's standard deviation before dividing (> 0)" range:"> 0"`
+	Epochs    int     `mapstructure:"epochs" doc:"optimisation passes over each batch" range:">= 1"`
 }
 
 // DefaultConfig returns the defaults: 4 samples per prompt, β=0.04, clip
@@ -36,30 +36,13 @@ func DefaultConfig() Config {
 	return Config{GroupSize: 4, KLCoef: 0.04, ClipRange: 0.2, StdEps: 1e-4, Epochs: 2}
 }
 
-// Validate reports the first setting out of range.
-func (c Config) Validate() error {
-	switch {
-	case c.GroupSize < 2:
-		return fmt.Errorf("group_size must be ≥ 2, got %d", c.GroupSize)
-	case c.KLCoef < 0:
-		return fmt.Errorf("kl_coef must be ≥ 0, got %v", c.KLCoef)
-	case c.ClipRange <= 0:
-		return fmt.Errorf("clip_range must be > 0, got %v", c.ClipRange)
-	case c.StdEps <= 0:
-		return fmt.Errorf("std_eps must be > 0, got %v", c.StdEps)
-	case c.Epochs < 1:
-		return fmt.Errorf("epochs must be ≥ 1, got %d", c.Epochs)
-	}
-	return nil
-}
-
 // Algorithm is GRPO. It keeps no state between batches and implements
 // sdk.Algorithm.
 type Algorithm struct{ pg.Base[Config] }
 
 // New returns a GRPO with the default config.
 func New() *Algorithm {
-	return &Algorithm{pg.NewBase(Name, "GRPO: group-normalised advantages, clipped ratio, KL (k3) in the loss", DefaultConfig, Config.Validate, knobs)}
+	return &Algorithm{pg.NewBase(Name, "GRPO: group-normalised advantages, clipped ratio, KL (k3) in the loss", DefaultConfig, nil, knobs)}
 }
 
 // knobs: the host draws group_size samples per prompt and adds β·KL (k3)

@@ -26,18 +26,18 @@ func init() {
 
 // Config is ppo's configuration.
 type Config struct {
-	Gamma      float64 `mapstructure:"gamma" doc:"discount γ of GAE, in [0, 1]"`
-	Lambda     float64 `mapstructure:"lambda" doc:"GAE λ, in [0, 1]"`
-	ClipRange  float64 `mapstructure:"clip_range" doc:"policy ratio clip ε (> 0)"`
-	ValueCoef  float64 `mapstructure:"value_coef" doc:"weight of the value loss (≥ 0)"`
-	ValueClip  float64 `mapstructure:"value_clip" doc:"clip of the value prediction around the old value; 0 turns it off"`
+	Gamma      float64 `mapstructure:"gamma" doc:"discount γ of GAE, in [0, 1]" range:"[0, 1]"`
+	Lambda     float64 `mapstructure:"lambda" doc:"GAE λ, in [0, 1]" range:"[0, 1]"`
+	ClipRange  float64 `mapstructure:"clip_range" doc:"policy ratio clip ε (> 0)" range:"> 0"`
+	ValueCoef  float64 `mapstructure:"value_coef" doc:"weight of the value loss (≥ 0)" range:">= 0"`
+	ValueClip  float64 `mapstructure:"value_clip" doc:"clip of the value prediction around the old value; 0 turns it off" range:">= 0"`
 	Whiten     bool    `mapstructure:"whiten" doc:"whiten advantages over the batch's tokens"`
 	KLCoef     float64 `mapstructure:"kl_coef" doc:"initial β of the per-token KL penalty in the reward"`
 	Controller string  `mapstructure:"kl_control" doc:"KL controller: fixed or adaptive (Ziegler et al. 2019)"`
 	KLTarget   float64 `mapstructure:"kl_target" doc:"adaptive: target mean KL per sequence (nats)"`
 	KLHorizon  float64 `mapstructure:"kl_horizon" doc:"adaptive: horizon in sequences"`
-	Epochs     int     `mapstructure:"epochs" doc:"optimisation passes over each batch"`
-	Entropy    float64 `mapstructure:"entropy_coef" doc:"weight of the entropy bonus"`
+	Epochs     int     `mapstructure:"epochs" doc:"optimisation passes over each batch" range:">= 1"`
+	Entropy    float64 `mapstructure:"entropy_coef" doc:"weight of the entropy bonus" range:">= 0"`
 }
 
 // DefaultConfig returns the defaults: γ=1, λ=0.95, clip 0.2, value
@@ -51,25 +51,10 @@ func DefaultConfig() Config {
 	}
 }
 
-// Validate reports the first setting out of range.
+// Validate checks the KL controller; the `range` tags bound the rest.
 func (c Config) Validate() error {
-	switch {
-	case c.Gamma < 0 || c.Gamma > 1:
-		return fmt.Errorf("gamma must be in [0, 1], got %v", c.Gamma)
-	case c.Lambda < 0 || c.Lambda > 1:
-		return fmt.Errorf("lambda must be in [0, 1], got %v", c.Lambda)
-	case c.ClipRange <= 0:
-		return fmt.Errorf("clip_range must be > 0, got %v", c.ClipRange)
-	case c.ValueCoef < 0:
-		return fmt.Errorf("value_coef must be ≥ 0, got %v", c.ValueCoef)
-	case c.ValueClip < 0:
-		return fmt.Errorf("value_clip must be ≥ 0, got %v", c.ValueClip)
-	case c.Controller != "fixed" && c.Controller != "adaptive":
+	if c.Controller != "fixed" && c.Controller != "adaptive" {
 		return fmt.Errorf(`kl_control must be "fixed" or "adaptive", got %q`, c.Controller)
-	case c.Epochs < 1:
-		return fmt.Errorf("epochs must be ≥ 1, got %d", c.Epochs)
-	case c.Entropy < 0:
-		return fmt.Errorf("entropy_coef must be ≥ 0, got %v", c.Entropy)
 	}
 	return c.controller().Validate()
 }

@@ -166,13 +166,8 @@ func TestConfigErrors(t *testing.T) {
 }
 
 func withConfig(cfg Config) (*Algorithm, error) {
-	if err := cfg.Validate(); err != nil {
-		return nil, err
-	}
 	a := New()
-	a.Config = cfg
-	a.kl = cfg.controller()
-	return a, nil
+	return a, a.Set(cfg, 0)
 }
 
 func TestThroughSDK(t *testing.T) {

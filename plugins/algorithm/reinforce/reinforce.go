@@ -23,32 +23,17 @@ func init() {
 
 // Config is reinforce's configuration (keys in snake_case).
 type Config struct {
-	KLCoef        float64 `mapstructure:"kl_coef" doc:"β of the per-token KL penalty in the reward"`
-	BaselineDecay float64 `mapstructure:"baseline_decay" doc:"moving baseline b ← d·b + (1−d)·batch mean reward, d in [0, 1)"`
+	KLCoef        float64 `mapstructure:"kl_coef" doc:"β of the per-token KL penalty in the reward" range:">= 0"`
+	BaselineDecay float64 `mapstructure:"baseline_decay" doc:"moving baseline b ← d·b + (1−d)·batch mean reward, d in [0, 1)" range:"[0, 1)"`
 	Whiten        bool    `mapstructure:"whiten" doc:"whiten advantages over the batch's tokens"`
-	ClipRange     float64 `mapstructure:"clip_range" doc:"policy ratio clip ε (matters when epochs > 1)"`
-	Epochs        int     `mapstructure:"epochs" doc:"optimisation passes over each batch"`
+	ClipRange     float64 `mapstructure:"clip_range" doc:"policy ratio clip ε (matters when epochs > 1)" range:"> 0"`
+	Epochs        int     `mapstructure:"epochs" doc:"optimisation passes over each batch" range:">= 1"`
 }
 
 // DefaultConfig returns the defaults: β=0.05, decay 0.9, no whitening, clip
 // 0.2, one epoch.
 func DefaultConfig() Config {
 	return Config{KLCoef: 0.05, BaselineDecay: 0.9, ClipRange: 0.2, Epochs: 1}
-}
-
-// Validate reports the first setting out of range.
-func (c Config) Validate() error {
-	switch {
-	case c.KLCoef < 0:
-		return fmt.Errorf("kl_coef must be ≥ 0, got %v", c.KLCoef)
-	case c.BaselineDecay < 0 || c.BaselineDecay >= 1:
-		return fmt.Errorf("baseline_decay must be in [0, 1), got %v", c.BaselineDecay)
-	case c.ClipRange <= 0:
-		return fmt.Errorf("clip_range must be > 0, got %v", c.ClipRange)
-	case c.Epochs < 1:
-		return fmt.Errorf("epochs must be ≥ 1, got %d", c.Epochs)
-	}
-	return nil
 }
 
 // Algorithm is REINFORCE with its baseline. It implements sdk.Algorithm and
@@ -67,7 +52,7 @@ type state struct {
 // Configure forgets the baseline.
 func New() *Algorithm {
 	a := &Algorithm{Base: pg.NewBase(Name, "REINFORCE with a moving-average baseline, KL penalty in the reward",
-		DefaultConfig, Config.Validate, knobs)}
+		DefaultConfig, nil, knobs)}
 	a.OnConfigure = func(Config, int64) { a.state = state{} }
 	return a
 }

@@ -22,28 +22,15 @@ func init() {
 
 // Config is remax's configuration.
 type Config struct {
-	KLCoef    float64 `mapstructure:"kl_coef" doc:"β of the per-token KL penalty in the reward"`
+	KLCoef    float64 `mapstructure:"kl_coef" doc:"β of the per-token KL penalty in the reward" range:">= 0"`
 	Whiten    bool    `mapstructure:"whiten" doc:"whiten advantages over the batch's tokens"`
-	ClipRange float64 `mapstructure:"clip_range" doc:"policy ratio clip ε (matters when epochs > 1)"`
-	Epochs    int     `mapstructure:"epochs" doc:"optimisation passes over each batch"`
+	ClipRange float64 `mapstructure:"clip_range" doc:"policy ratio clip ε (matters when epochs > 1)" range:"> 0"`
+	Epochs    int     `mapstructure:"epochs" doc:"optimisation passes over each batch" range:">= 1"`
 }
 
 // DefaultConfig returns the defaults: β=0.05, no whitening, clip 0.2, one
 // epoch.
 func DefaultConfig() Config { return Config{KLCoef: 0.05, ClipRange: 0.2, Epochs: 1} }
-
-// Validate reports the first setting out of range.
-func (c Config) Validate() error {
-	switch {
-	case c.KLCoef < 0:
-		return fmt.Errorf("kl_coef must be ≥ 0, got %v", c.KLCoef)
-	case c.ClipRange <= 0:
-		return fmt.Errorf("clip_range must be > 0, got %v", c.ClipRange)
-	case c.Epochs < 1:
-		return fmt.Errorf("epochs must be ≥ 1, got %d", c.Epochs)
-	}
-	return nil
-}
 
 // Algorithm is ReMax. It keeps no state between batches and implements
 // sdk.Algorithm.
@@ -51,7 +38,7 @@ type Algorithm struct{ pg.Base[Config] }
 
 // New returns a ReMax with the default config.
 func New() *Algorithm {
-	return &Algorithm{pg.NewBase(Name, "ReMax: REINFORCE with the greedy decode's reward as baseline, KL penalty in the reward", DefaultConfig, Config.Validate, knobs)}
+	return &Algorithm{pg.NewBase(Name, "ReMax: REINFORCE with the greedy decode's reward as baseline, KL penalty in the reward", DefaultConfig, nil, knobs)}
 }
 
 // knobs: one sample per prompt and the greedy baseline.

@@ -54,10 +54,6 @@ func TestBadInput(t *testing.T) {
 }
 
 func withConfig(cfg Config) (*Algorithm, error) {
-	if err := cfg.Validate(); err != nil {
-		return nil, err
-	}
 	a := New()
-	a.Config = cfg
-	return a, nil
+	return a, a.Set(cfg, 0)
 }

@@ -22,27 +22,20 @@ func init() {
 // Config is rloo's configuration.
 type Config struct {
 	K         int     `mapstructure:"k" doc:"samples per prompt (≥ 2)"`
-	KLCoef    float64 `mapstructure:"kl_coef" doc:"β of the per-token KL penalty in the reward"`
+	KLCoef    float64 `mapstructure:"kl_coef" doc:"β of the per-token KL penalty in the reward" range:">= 0"`
 	Whiten    bool    `mapstructure:"whiten" doc:"whiten advantages over the batch's tokens"`
-	ClipRange float64 `mapstructure:"clip_range" doc:"policy ratio clip ε (matters when epochs > 1)"`
-	Epochs    int     `mapstructure:"epochs" doc:"optimisation passes over each batch"`
+	ClipRange float64 `mapstructure:"clip_range" doc:"policy ratio clip ε (matters when epochs > 1)" range:"> 0"`
+	Epochs    int     `mapstructure:"epochs" doc:"optimisation passes over each batch" range:">= 1"`
 }
 
 // DefaultConfig returns the defaults: k=4, β=0.05, no whitening, clip 0.2,
 // one epoch.
 func DefaultConfig() Config { return Config{K: 4, KLCoef: 0.05, ClipRange: 0.2, Epochs: 1} }
 
-// Validate reports the first setting out of range.
+// Validate checks k; the `range` tags bound the rest.
 func (c Config) Validate() error {
-	switch {
-	case c.K < 2:
+	if c.K < 2 {
 		return fmt.Errorf("k must be ≥ 2 (a leave-one-out baseline needs another sample), got %d", c.K)
-	case c.KLCoef < 0:
-		return fmt.Errorf("kl_coef must be ≥ 0, got %v", c.KLCoef)
-	case c.ClipRange <= 0:
-		return fmt.Errorf("clip_range must be > 0, got %v", c.ClipRange)
-	case c.Epochs < 1:
-		return fmt.Errorf("epochs must be ≥ 1, got %d", c.Epochs)
 	}
 	return nil
 }

@@ -26,28 +26,15 @@ func init() {
 
 // Config is annealed's configuration.
 type Config struct {
-	P0          float64 `mapstructure:"p0" doc:"probability of a policy reference at the first step"`
-	P1          float64 `mapstructure:"p1" doc:"probability of a policy reference at the end of the ramp"`
-	AnnealSteps int     `mapstructure:"anneal_steps" doc:"length of the linear ramp in steps; 0 means the whole stage"`
+	P0          float64 `mapstructure:"p0" doc:"probability of a policy reference at the first step" range:"[0, 1]"`
+	P1          float64 `mapstructure:"p1" doc:"probability of a policy reference at the end of the ramp" range:"[0, 1]"`
+	AnnealSteps int     `mapstructure:"anneal_steps" doc:"length of the linear ramp in steps; 0 means the whole stage" range:">= 0"`
 	mix.Common  `mapstructure:",squash"`
 }
 
 // DefaultConfig returns the defaults: from 0 to 1 over the whole stage, and
 // the shared defaults of mix.DefaultCommon.
 func DefaultConfig() Config { return Config{P0: 0, P1: 1, Common: mix.DefaultCommon()} }
-
-// Validate reports the first setting out of range.
-func (c Config) Validate() error {
-	switch {
-	case !(c.P0 >= 0 && c.P0 <= 1):
-		return fmt.Errorf("p0 must be in [0, 1], got %v", c.P0)
-	case !(c.P1 >= 0 && c.P1 <= 1):
-		return fmt.Errorf("p1 must be in [0, 1], got %v", c.P1)
-	case c.AnnealSteps < 0:
-		return fmt.Errorf("anneal_steps must be ≥ 0, got %d", c.AnnealSteps)
-	}
-	return c.Common.Validate()
-}
 
 // Prob is the probability of a policy reference at step of a ramp of n
 // steps: p0 + (p1 − p0)·min(1, step/(n−1)).
@@ -67,7 +54,7 @@ type Curriculum struct{ mix.Base[Config] }
 func New() *Curriculum {
 	c := &Curriculum{}
 	c.Init(Name, "probability of a policy reference rises linearly from p0 to p1; data references otherwise",
-		DefaultConfig, Config.Validate, nil)
+		DefaultConfig, nil, nil)
 	return c
 }
 

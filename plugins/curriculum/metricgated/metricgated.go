@@ -28,9 +28,9 @@ func init() {
 type Config struct {
 	Metric         string  `mapstructure:"metric" doc:"name of the Observe statistic to watch (the mean gap reward of a step is \"reward\")"`
 	Threshold      float64 `mapstructure:"threshold" doc:"advance to round 1 when the metric's mean over the window is ≥ this (in the metric's units)"`
-	Window         int     `mapstructure:"window" doc:"number of most recent observations averaged"`
-	MinRound0Steps int     `mapstructure:"min_round0_steps" doc:"round 0 lasts at least this many steps"`
-	MaxRound0Steps int     `mapstructure:"max_round0_steps" doc:"advance after this many steps even if the gate stays shut; 0 means never"`
+	Window         int     `mapstructure:"window" doc:"number of most recent observations averaged" range:">= 1"`
+	MinRound0Steps int     `mapstructure:"min_round0_steps" doc:"round 0 lasts at least this many steps" range:">= 0"`
+	MaxRound0Steps int     `mapstructure:"max_round0_steps" doc:"advance after this many steps even if the gate stays shut; 0 means never" range:">= 0"`
 	mix.Common     `mapstructure:",squash"`
 }
 
@@ -41,23 +41,18 @@ func DefaultConfig() Config {
 	return Config{Metric: "reward", Threshold: 0.5, Window: 10, MinRound0Steps: 10, Common: mix.DefaultCommon()}
 }
 
-// Validate reports the first setting out of range.
+// Validate checks the metric and the steps; the `range` tags bound the
+// rest.
 func (c Config) Validate() error {
 	switch {
 	case c.Metric == "":
 		return fmt.Errorf("metric must name a statistic")
 	case math.IsNaN(c.Threshold) || math.IsInf(c.Threshold, 0):
 		return fmt.Errorf("threshold must be finite, got %v", c.Threshold)
-	case c.Window < 1:
-		return fmt.Errorf("window must be ≥ 1, got %d", c.Window)
-	case c.MinRound0Steps < 0:
-		return fmt.Errorf("min_round0_steps must be ≥ 0, got %d", c.MinRound0Steps)
-	case c.MaxRound0Steps < 0:
-		return fmt.Errorf("max_round0_steps must be ≥ 0, got %d", c.MaxRound0Steps)
 	case c.MaxRound0Steps > 0 && c.MaxRound0Steps < c.MinRound0Steps:
 		return fmt.Errorf("max_round0_steps (%d) is below min_round0_steps (%d)", c.MaxRound0Steps, c.MinRound0Steps)
 	}
-	return c.Common.Validate()
+	return nil
 }
 
 // gate is the strategy's own state, saved with checkpoints.

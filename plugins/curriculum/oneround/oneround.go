@@ -45,9 +45,9 @@ func New(round int) *Curriculum {
 	c := &Curriculum{round: round}
 	switch round {
 	case 0:
-		c.Init(Round0Name, "ablation: every reference from the data pair {y_l, y_w} (round 0 only)", DefaultConfig, Config.Validate, nil)
+		c.Init(Round0Name, "ablation: every reference from the data pair {y_l, y_w} (round 0 only)", DefaultConfig, nil, nil)
 	case 1:
-		c.Init(Round1Name, "ablation: every reference a sample of the RLHF policy (round 1 only)", DefaultConfig, Config.Validate, nil)
+		c.Init(Round1Name, "ablation: every reference a sample of the RLHF policy (round 1 only)", DefaultConfig, nil, nil)
 	default:
 		panic(fmt.Sprintf("oneround.New: round %d, want 0 or 1", round))
 	}

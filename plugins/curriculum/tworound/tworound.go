@@ -22,21 +22,13 @@ func init() {
 
 // Config is two-round's configuration.
 type Config struct {
-	Round0Steps int `mapstructure:"round0_steps" doc:"steps of round 0 (data references) before round 1 (policy references); 0 means half of the stage's steps"`
+	Round0Steps int `mapstructure:"round0_steps" doc:"steps of round 0 (data references) before round 1 (policy references); 0 means half of the stage's steps" range:">= 0"`
 	mix.Common  `mapstructure:",squash"`
 }
 
 // DefaultConfig returns the defaults: round 0 for half the stage, and the
 // shared defaults of mix.DefaultCommon.
 func DefaultConfig() Config { return Config{Common: mix.DefaultCommon()} }
-
-// Validate reports the first setting out of range.
-func (c Config) Validate() error {
-	if c.Round0Steps < 0 {
-		return fmt.Errorf("round0_steps must be ≥ 0, got %d", c.Round0Steps)
-	}
-	return c.Common.Validate()
-}
 
 // Curriculum is the two-round strategy. It implements sdk.Curriculum.
 type Curriculum struct{ mix.Base[Config] }
@@ -46,7 +38,7 @@ type Curriculum struct{ mix.Base[Config] }
 func New() *Curriculum {
 	c := &Curriculum{}
 	c.Init(Name, "the paper's curriculum: round 0 data references {y_l, y_w}, then round 1 policy samples",
-		DefaultConfig, Config.Validate, nil)
+		DefaultConfig, nil, nil)
 	return c
 }
 

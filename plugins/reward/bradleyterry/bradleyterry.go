@@ -21,15 +21,7 @@ func init() {
 
 // Config is bradley-terry's configuration.
 type Config struct {
-	Margin float64 `mapstructure:"margin" doc:"margin m of each comparison: the loss is −log σ(r(x,y_w) − r(x,y_l) − m)"`
-}
-
-// Validate reports a setting out of range.
-func (c Config) Validate() error {
-	if c.Margin < 0 {
-		return fmt.Errorf("margin must be ≥ 0, got %v", c.Margin)
-	}
-	return nil
+	Margin float64 `mapstructure:"margin" doc:"margin m of each comparison: the loss is −log σ(r(x,y_w) − r(x,y_l) − m)" range:">= 0"`
 }
 
 // Reward is the Bradley–Terry formulation. It implements sdk.Reward.
@@ -41,7 +33,7 @@ func New() *Reward {
 		Name: Name, Version: hostscore.Version, Kind: sdk.KindReward,
 		Summary:           "Bradley–Terry r(x, y): one comparison per pair, y_w ≻ y_l",
 		NeedsLearnedModel: true,
-	}, func() Config { return Config{} }, Config.Validate)}
+	}, func() Config { return Config{} }, nil)}
 }
 
 // Comparisons implements sdk.Reward.

@@ -41,16 +41,13 @@ const (
 // Config is pit-gap's configuration.
 type Config struct {
 	ConsistencyWeight float64 `mapstructure:"consistency_weight" doc:"weight of two extra comparisons ww≻ll and ll≻ww (margin 0) that pull g_ww and g_ll together; 0 turns them off"`
-	Margin            float64 `mapstructure:"margin" doc:"margin of the five ordering comparisons"`
+	Margin            float64 `mapstructure:"margin" doc:"margin of the five ordering comparisons" range:">= 0"`
 }
 
 // Validate reports the first setting out of range.
 func (c Config) Validate() error {
-	switch {
-	case c.ConsistencyWeight < 0 || math.IsInf(c.ConsistencyWeight, 0):
+	if c.ConsistencyWeight < 0 || math.IsInf(c.ConsistencyWeight, 0) {
 		return fmt.Errorf("consistency_weight must be a finite number ≥ 0, got %v", c.ConsistencyWeight)
-	case c.Margin < 0:
-		return fmt.Errorf("margin must be ≥ 0, got %v", c.Margin)
 	}
 	return nil
 }

@@ -39,7 +39,7 @@ func New() *Reward {
 		Summary:              "r(x, y) − r(x, y_ref) with a Bradley–Terry model (trained like bradley-terry)",
 		NeedsLearnedModel:    true,
 		ReferenceConditioned: true,
-	}, func() bradleyterry.Config { return bradleyterry.Config{} }, bradleyterry.Config.Validate)}
+	}, func() bradleyterry.Config { return bradleyterry.Config{} }, nil)}
 }
 
 // Comparisons implements sdk.Reward with bradley-terry's comparisons.
