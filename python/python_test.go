@@ -25,7 +25,6 @@ import (
 	"time"
 
 	"github.com/hashicorp/go-hclog"
-	"github.com/pit-lab/pit/plugins/host/hosttest"
 
 	"github.com/pit-lab/pit/core/results"
 	"github.com/pit-lab/pit/plugins/algorithm/rloo"
