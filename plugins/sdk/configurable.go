@@ -2,6 +2,7 @@ package sdk
 
 import (
 	"context"
+	"errors"
 	"fmt"
 )
 
@@ -62,9 +63,19 @@ func (c *Configurable[C]) Describe(context.Context) (*Description, error) {
 func (c *Configurable[C]) Configure(_ context.Context, req *ConfigureRequest) error {
 	cfg := c.Defaults()
 	if err := DecodeConfig(req.Config, &cfg); err != nil {
-		return fmt.Errorf("%s config: %w", c.Description.Name, err)
+		return c.named(err)
 	}
 	return c.Set(cfg, req.Seed)
+}
+
+// named prefixes every one of err's problems (SplitErrors) with the
+// plugin's name, keeping them apart so the host can report each on its own.
+func (c *Configurable[C]) named(err error) error {
+	var out []error
+	for _, e := range SplitErrors(err) {
+		out = append(out, fmt.Errorf("%s config: %w", c.Description.Name, e))
+	}
+	return errors.Join(out...)
 }
 
 // Set checks cfg (CheckRanges, then Validate) and makes it the plugin's
@@ -76,7 +87,7 @@ func (c *Configurable[C]) Set(cfg C, seed int64) error {
 		err = c.Validate(cfg)
 	}
 	if err != nil {
-		return fmt.Errorf("%s config: %w", c.Description.Name, err)
+		return c.named(err)
 	}
 	c.Config, c.Seed = cfg, seed
 	if c.OnConfigure != nil {

@@ -43,6 +43,7 @@ func TestConfigurable(t *testing.T) {
 		{"a key over the defaults", map[string]any{"unit": "chars"}, lengthConfig{Scale: 1, Unit: "chars"}, ""},
 		{"unknown key", map[string]any{"scal": 2.0}, lengthConfig{Scale: 1, Unit: "tokens"}, `length config: unknown key "scal"`},
 		{"out of range", map[string]any{"scale": -1.0}, lengthConfig{Scale: 1, Unit: "tokens"}, "length config: scale must be > 0, got -1"},
+		{"every problem on its own", map[string]any{"scal": 2.0, "unit": 3}, lengthConfig{Scale: 1, Unit: "tokens"}, `length config: unknown key "scal"`},
 		{"validate", map[string]any{"unit": "words"}, lengthConfig{Scale: 1, Unit: "tokens"}, `length config: unit must be tokens or chars, got "words"`},
 	}
 	for _, tt := range tests {
@@ -52,6 +53,14 @@ func TestConfigurable(t *testing.T) {
 			if tt.wantErr != "" {
 				if err == nil || !strings.HasPrefix(err.Error(), tt.wantErr) {
 					t.Fatalf("Configure = %v, want an error starting %q", err, tt.wantErr)
+				}
+				for _, e := range sdk.SplitErrors(err) {
+					if !strings.HasPrefix(e.Error(), "length config: ") {
+						t.Errorf("problem %q does not name the plugin", e)
+					}
+				}
+				if n := len(sdk.SplitErrors(err)); n != len(tt.config) {
+					t.Errorf("%d problems for %d bad keys: %v", n, len(tt.config), err)
 				}
 				if len(*seeds) != 0 {
 					t.Error("OnConfigure ran for a rejected config")
