@@ -287,7 +287,7 @@ func (m *Manager) Launch(ctx context.Context, spec Spec) (*Plugin, error) {
 			exe, sum, err = m.opts.Binaries.Pin(m.opts.Executable, "")
 		} else {
 			if !registry.CanServeBuiltins() {
-				return nil, fmt.Errorf("launch %s: this test binary cannot serve built-ins: call registry.ServeBuiltinIfChild() first in TestMain (or plugintest.Main)", spec)
+				return nil, fmt.Errorf("launch %s: this test binary cannot serve built-ins: call registry.ServeBuiltinIfChild() first in TestMain (or hosttest.Main)", spec)
 			}
 			exe, sum, err = SelfExecutable()
 			if len(os.Args) > 0 {
