@@ -5,7 +5,6 @@
 package grpo
 
 import (
-	"context"
 	"fmt"
 	"math"
 
@@ -42,7 +41,9 @@ type Algorithm struct{ pg.Base[Config] }
 
 // New returns a GRPO with the default config.
 func New() *Algorithm {
-	return &Algorithm{pg.NewBase(Name, "GRPO: group-normalised advantages, clipped ratio, KL (k3) in the loss", DefaultConfig, nil, knobs)}
+	a := &Algorithm{pg.NewBase(Name, "GRPO: group-normalised advantages, clipped ratio, KL (k3) in the loss", DefaultConfig, nil, knobs)}
+	a.Needs, a.Compute = pg.Needs{Groups: true}, a.compute
+	return a
 }
 
 // knobs: the host draws group_size samples per prompt and adds β·KL (k3)
@@ -52,11 +53,6 @@ func knobs(c Config) sdk.Knobs {
 		ClipRange: c.ClipRange, KLCoef: c.KLCoef, KLInLoss: true, KLEstimator: sdk.KLk3,
 		Epochs: c.Epochs, SamplesPerPrompt: c.GroupSize,
 	}
-}
-
-// Advantages implements sdk.Algorithm. It needs group ids.
-func (a *Algorithm) Advantages(_ context.Context, req *sdk.AdvantagesRequest) (*sdk.AdvantagesResponse, error) {
-	return a.Run(req, pg.Needs{Groups: true}, a.compute)
 }
 
 // compute returns A_i = (R_i − mean_g R)/(std_g R + ε) on every token, where

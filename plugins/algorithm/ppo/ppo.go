@@ -79,6 +79,9 @@ func New() *Algorithm {
 	// Knobs: KLCoef is the β the next batch will use.
 	a.KnobsOf = func(c Config) sdk.Knobs { return knobs(c, a.kl.Beta) }
 	a.OnConfigure = func(c Config, _ int64) { a.kl = c.controller() }
+	// The controller learns from the rollouts in Advantages, so Observe
+	// (pg.Base's) only checks its input.
+	a.Needs, a.Compute = pg.Needs{Values: true}, a.compute
 	a.kl = a.Config.controller()
 	return a
 }
@@ -89,13 +92,6 @@ func knobs(c Config, beta float64) sdk.Knobs {
 		KLCoef: beta, KLEstimator: sdk.KLk1, EntropyCoef: c.Entropy, Epochs: c.Epochs,
 		SamplesPerPrompt: 1,
 	}
-}
-
-// Advantages implements sdk.Algorithm. It needs the value head's estimates.
-// PPO's controller learns from these rollouts, so Observe (pg.Base's) only
-// checks its input.
-func (a *Algorithm) Advantages(_ context.Context, req *sdk.AdvantagesRequest) (*sdk.AdvantagesResponse, error) {
-	return a.Run(req, pg.Needs{Values: true}, a.compute)
 }
 
 // compute returns GAE advantages and returns for a batch with the current

@@ -54,16 +54,12 @@ func New() *Algorithm {
 	a := &Algorithm{Base: pg.NewBase(Name, "REINFORCE with a moving-average baseline, KL penalty in the reward",
 		DefaultConfig, nil, knobs)}
 	a.OnConfigure = func(Config, int64) { a.state = state{} }
+	a.Compute = a.compute
 	return a
 }
 
 func knobs(c Config) sdk.Knobs {
 	return sdk.Knobs{ClipRange: c.ClipRange, KLCoef: c.KLCoef, KLEstimator: sdk.KLk1, Epochs: c.Epochs, SamplesPerPrompt: 1}
-}
-
-// Advantages implements sdk.Algorithm.
-func (a *Algorithm) Advantages(_ context.Context, req *sdk.AdvantagesRequest) (*sdk.AdvantagesResponse, error) {
-	return a.Run(req, pg.Needs{}, a.compute)
 }
 
 // Baseline is the baseline the next batch will use and whether one exists.

@@ -5,7 +5,6 @@
 package remax
 
 import (
-	"context"
 	"fmt"
 
 	"github.com/pit-lab/pit/plugins/host/registry"
@@ -38,7 +37,9 @@ type Algorithm struct{ pg.Base[Config] }
 
 // New returns a ReMax with the default config.
 func New() *Algorithm {
-	return &Algorithm{pg.NewBase(Name, "ReMax: REINFORCE with the greedy decode's reward as baseline, KL penalty in the reward", DefaultConfig, nil, knobs)}
+	a := &Algorithm{pg.NewBase(Name, "ReMax: REINFORCE with the greedy decode's reward as baseline, KL penalty in the reward", DefaultConfig, nil, knobs)}
+	a.Needs, a.Compute = pg.Needs{Greedy: true}, a.compute
+	return a
 }
 
 // knobs: one sample per prompt and the greedy baseline.
@@ -47,11 +48,6 @@ func knobs(c Config) sdk.Knobs {
 		ClipRange: c.ClipRange, KLCoef: c.KLCoef, KLEstimator: sdk.KLk1, Epochs: c.Epochs,
 		SamplesPerPrompt: 1, GreedyBaseline: true,
 	}
-}
-
-// Advantages implements sdk.Algorithm. It needs GreedyRewards.
-func (a *Algorithm) Advantages(_ context.Context, req *sdk.AdvantagesRequest) (*sdk.AdvantagesResponse, error) {
-	return a.Run(req, pg.Needs{Greedy: true}, a.compute)
 }
 
 // compute returns A = (R − β·KL) − R_greedy on every token, where R_greedy

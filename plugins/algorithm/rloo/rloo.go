@@ -4,7 +4,6 @@
 package rloo
 
 import (
-	"context"
 	"fmt"
 
 	"github.com/pit-lab/pit/plugins/host/registry"
@@ -46,17 +45,14 @@ type Algorithm struct{ pg.Base[Config] }
 
 // New returns a RLOO with the default config.
 func New() *Algorithm {
-	return &Algorithm{pg.NewBase(Name, "RLOO: k samples per prompt, leave-one-out baseline, KL penalty in the reward", DefaultConfig, Config.Validate, knobs)}
+	a := &Algorithm{pg.NewBase(Name, "RLOO: k samples per prompt, leave-one-out baseline, KL penalty in the reward", DefaultConfig, Config.Validate, knobs)}
+	a.Needs, a.Compute = pg.Needs{Groups: true}, a.compute
+	return a
 }
 
 // knobs: the host draws k samples per prompt.
 func knobs(c Config) sdk.Knobs {
 	return sdk.Knobs{ClipRange: c.ClipRange, KLCoef: c.KLCoef, KLEstimator: sdk.KLk1, Epochs: c.Epochs, SamplesPerPrompt: c.K}
-}
-
-// Advantages implements sdk.Algorithm. It needs group ids.
-func (a *Algorithm) Advantages(_ context.Context, req *sdk.AdvantagesRequest) (*sdk.AdvantagesResponse, error) {
-	return a.Run(req, pg.Needs{Groups: true}, a.compute)
 }
 
 // compute returns, for sample i of a prompt's k samples,

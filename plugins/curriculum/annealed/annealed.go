@@ -60,15 +60,9 @@ func New() *Curriculum {
 
 // Next implements sdk.Curriculum.
 func (c *Curriculum) Next(_ context.Context, req *sdk.NextRequest) (*sdk.NextResponse, error) {
-	if req == nil {
-		return nil, fmt.Errorf("%s: nil next request", Name)
-	}
-	n := c.Config.AnnealSteps
-	if n == 0 {
-		if req.TotalSteps < 1 {
-			return nil, fmt.Errorf("%s: anneal_steps is 0 (the whole stage) but the request has total_steps %d", Name, req.TotalSteps)
-		}
-		n = req.TotalSteps
+	n, err := c.Span(req, c.Config.AnnealSteps, "anneal_steps", "the whole stage", 1)
+	if err != nil {
+		return nil, err
 	}
 	p := c.Config.Prob(req.Step, n)
 	round := 0

@@ -6,7 +6,6 @@ package tworound
 
 import (
 	"context"
-	"fmt"
 
 	"github.com/pit-lab/pit/plugins/curriculum/internal/mix"
 	"github.com/pit-lab/pit/plugins/host/registry"
@@ -44,15 +43,9 @@ func New() *Curriculum {
 
 // Next implements sdk.Curriculum.
 func (c *Curriculum) Next(_ context.Context, req *sdk.NextRequest) (*sdk.NextResponse, error) {
-	if req == nil {
-		return nil, fmt.Errorf("%s: nil next request", Name)
-	}
-	r0 := c.Config.Round0Steps
-	if r0 == 0 {
-		if req.TotalSteps < 1 {
-			return nil, fmt.Errorf("%s: round0_steps is 0 (half the stage) but the request has total_steps %d", Name, req.TotalSteps)
-		}
-		r0 = req.TotalSteps / 2
+	r0, err := c.Span(req, c.Config.Round0Steps, "round0_steps", "half the stage", 2)
+	if err != nil {
+		return nil, err
 	}
 	p, round, phase := 0.0, 0, "round0"
 	if req.Step >= r0 {

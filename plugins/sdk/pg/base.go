@@ -7,15 +7,21 @@ import (
 	"github.com/pit-lab/pit/plugins/sdk"
 )
 
-// Base is what a policy-gradient algorithm with config C has besides its
+// Base is a policy-gradient algorithm with config C but for its
 // arithmetic: Describe and Configure (sdk.Configurable), Knobs from the
-// config, and an Observe that learns nothing. Embed it and write
-// Advantages, usually with Run; an algorithm with an adaptive controller
-// writes its own Knobs and Observe, and SaveState/RestoreState.
+// config, Advantages that runs Compute on the batch (see Run), and an
+// Observe that learns nothing. Embed it and set Compute (and Needs); an
+// algorithm with an adaptive controller writes its own Knobs or Observe,
+// and SaveState/RestoreState.
 type Base[C any] struct {
 	sdk.Configurable[C]
 	// KnobsOf returns the loss knobs of a config.
 	KnobsOf func(C) sdk.Knobs
+	// Needs says what Compute needs in a batch.
+	Needs Needs
+	// Compute turns a checked batch into advantages, returns, knobs and
+	// statistics.
+	Compute func([]Sequence) (Result, error)
 }
 
 // NewBase returns a Base holding the defaults. Its description carries
@@ -29,6 +35,11 @@ func NewBase[C any](name, summary string, defaults func() C, validate func(C) er
 func (b *Base[C]) Knobs(context.Context) (*sdk.Knobs, error) {
 	k := b.KnobsOf(b.Config)
 	return &k, nil
+}
+
+// Advantages implements sdk.Algorithm with Compute (see Run).
+func (b *Base[C]) Advantages(_ context.Context, req *sdk.AdvantagesRequest) (*sdk.AdvantagesResponse, error) {
+	return b.Run(req, b.Needs, b.Compute)
 }
 
 // Observe implements sdk.Algorithm for an algorithm that learns nothing

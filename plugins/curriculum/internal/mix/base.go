@@ -36,6 +36,23 @@ func (b *Base[C]) Init(name, summary string, defaults func() C, validate func(C)
 	b.Mix.Reset(b.Config.Shared(), 0)
 }
 
+// Span is a length in steps from the config that may be 0 for a share of
+// the stage: n itself, or the request's total steps divided by div when n
+// is 0 (key and share name them in the error of a request without a
+// total). It also rejects a nil request.
+func (b *Base[C]) Span(req *sdk.NextRequest, n int, key, share string, div int) (int, error) {
+	name := b.Description.Name
+	switch {
+	case req == nil:
+		return 0, fmt.Errorf("%s: nil next request", name)
+	case n != 0:
+		return n, nil
+	case req.TotalSteps < 1:
+		return 0, fmt.Errorf("%s: %s is 0 (%s) but the request has total_steps %d", name, key, share, req.TotalSteps)
+	}
+	return req.TotalSteps / div, nil
+}
+
 // Plan plans a step with the mixer (see Mixer.Plan); errors name the
 // curriculum.
 func (b *Base[C]) Plan(req *sdk.NextRequest, p float64, round int, phase string) (*sdk.NextResponse, error) {
