@@ -29,6 +29,7 @@ import (
 	"github.com/pit-lab/pit/core/results"
 	"github.com/pit-lab/pit/plugins/algorithm/rloo"
 	"github.com/pit-lab/pit/plugins/host"
+	"github.com/pit-lab/pit/plugins/host/hosttest"
 	"github.com/pit-lab/pit/plugins/sdk"
 	"github.com/pit-lab/pit/plugins/sdk/plugintest"
 )
@@ -163,7 +164,7 @@ func TestConformance(t *testing.T) {
 				Invalid: c.invalid,
 				Models:  models,
 				Seed:    7,
-				Path:    path,
+				Process: hosttest.Executable(path, ""),
 			})
 		})
 	}

@@ -20,6 +20,12 @@ echo "== go vet"
 go vet ./...
 echo "== go test"
 go test -count=1 -timeout 20m "$@" ./...
+# The plugin SDK and the wire contracts are modules of their own: ./... at the
+# root does not reach them.
+for m in plugins/sdk plugins/proto; do
+	echo "== go vet and go test in $m (its own module)"
+	(cd "$m" && go vet ./... && go test -count=1 -timeout 10m "$@" ./...)
+done
 echo "== CUDA kernels, emulated on the CPU (cgo; no GPU needed)"
 go vet -tags cudaemu ./core/nn
 go test -count=1 -tags cudaemu -run Emulated ./core/nn

@@ -12,6 +12,7 @@ import (
 
 	"github.com/BurntSushi/toml"
 	"github.com/pit-lab/pit/plugins/host"
+	"github.com/pit-lab/pit/plugins/host/registry"
 	"github.com/pit-lab/pit/plugins/sdk"
 )
 
@@ -43,7 +44,7 @@ func runPlugin(_ context.Context, args []string, _, _ io.Writer) error {
 	}
 	// Serve owns stdout (go-plugin's handshake) and returns when the host
 	// is done.
-	return sdk.ServeBuiltin(kind, args[2])
+	return registry.ServeBuiltin(kind, args[2])
 }
 
 func runPlugins(ctx context.Context, args []string, stdout, stderr io.Writer) error {

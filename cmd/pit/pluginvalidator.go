@@ -7,6 +7,7 @@ import (
 
 	"github.com/pit-lab/pit/core/experiment"
 	"github.com/pit-lab/pit/plugins/host"
+	"github.com/pit-lab/pit/plugins/host/registry"
 	"github.com/pit-lab/pit/plugins/sdk"
 )
 
@@ -24,7 +25,7 @@ func validatePlugin(ctx context.Context, r experiment.PluginRef) []error {
 		if err != nil {
 			return []error{err}
 		}
-		if _, ok := sdk.Builtin(kind, r.Name); !ok {
+		if _, ok := registry.Builtin(kind, r.Name); !ok {
 			return []error{fmt.Errorf("%w %q of kind %s (see `pit plugins`)", experiment.ErrUnknownPlugin, r.Name, r.Kind)}
 		}
 		errs = host.Validate(r.Kind, r.Name, r.Config)

@@ -6,6 +6,7 @@ import (
 	"math/rand/v2"
 	"testing"
 
+	"github.com/pit-lab/pit/plugins/host/registry"
 	"github.com/pit-lab/pit/plugins/sdk"
 )
 
@@ -48,7 +49,7 @@ func TestGroupOffsetCancels(t *testing.T) {
 		{"reinforce", nil, false},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
-			f, ok := sdk.Builtin(sdk.KindAlgorithm, tc.name)
+			f, ok := registry.Builtin(sdk.KindAlgorithm, tc.name)
 			if !ok {
 				t.Fatalf("no built-in %s", tc.name)
 			}

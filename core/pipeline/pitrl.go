@@ -14,6 +14,7 @@ import (
 	"github.com/pit-lab/pit/core/runner"
 	"github.com/pit-lab/pit/core/stats"
 	"github.com/pit-lab/pit/core/task/synth"
+	"github.com/pit-lab/pit/plugins/host"
 	"github.com/pit-lab/pit/plugins/sdk"
 )
 
@@ -536,7 +537,7 @@ func (st *pitState) save(dir string, step int, pickSrc, refSrc *rand.PCG, alg sd
 	cp := pitCheckpoint{Hack: st.loop.Hack.Save(), PickOrder: st.pick.order, PickIndex: st.pick.i,
 		Refreshes: st.refreshes, Stats: stats, LastRound: lastRound}
 	var err error
-	if cp.Algorithm, err = alg.SaveState(st.c); err != nil {
+	if cp.Algorithm, err = host.SaveState(st.c, alg); err != nil {
 		return nil, nil, fmt.Errorf("algorithm state: %w", err)
 	}
 	if cp.Curriculum, err = cur.SaveState(st.c); err != nil {
@@ -565,7 +566,7 @@ func (st *pitState) save(dir string, step int, pickSrc, refSrc *rand.PCG, alg sd
 // restore puts pit_rl's state back from a checkpoint.
 func (st *pitState) restore(cp *pitCheckpoint, ck *checkpointer, pickSrc, refSrc *rand.PCG, alg sdk.Algorithm, cur sdk.Curriculum) error {
 	st.loop.Hack.Restore(cp.Hack)
-	if err := alg.RestoreState(st.c, cp.Algorithm); err != nil {
+	if err := host.RestoreState(st.c, alg, cp.Algorithm); err != nil {
 		return fmt.Errorf("algorithm state: %w", err)
 	}
 	if err := cur.RestoreState(st.c, cp.Curriculum); err != nil {

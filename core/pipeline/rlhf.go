@@ -7,6 +7,7 @@ import (
 	"github.com/pit-lab/pit/core/model"
 	"github.com/pit-lab/pit/core/rl"
 	"github.com/pit-lab/pit/core/runner"
+	"github.com/pit-lab/pit/plugins/host"
 	"github.com/pit-lab/pit/plugins/sdk"
 )
 
@@ -76,12 +77,12 @@ func runRLHF(c *runner.Context) error {
 	}
 	if done > 0 {
 		loop.Hack.Restore(cp.Hack)
-		if err := alg.RestoreState(c, cp.Algorithm); err != nil {
+		if err := host.RestoreState(c, alg, cp.Algorithm); err != nil {
 			return fmt.Errorf("checkpoint: algorithm state: %w", err)
 		}
 	}
 	save := func(string, int) (any, []string, error) {
-		a, err := alg.SaveState(c)
+		a, err := host.SaveState(c, alg)
 		if err != nil {
 			return nil, nil, fmt.Errorf("algorithm state: %w", err)
 		}

@@ -24,10 +24,9 @@ import (
 
 	// Reward formulations.
 	_ "github.com/pit-lab/pit/plugins/reward/bradleyterry"
-	_ "github.com/pit-lab/pit/plugins/reward/oracle"
+	_ "github.com/pit-lab/pit/plugins/reward/hostscored"
 	_ "github.com/pit-lab/pit/plugins/reward/pitgap"
 	_ "github.com/pit-lab/pit/plugins/reward/rewarddiff"
-	_ "github.com/pit-lab/pit/plugins/reward/rubric"
 )
 
 // Names lists the registered name of every built-in, by kind.

@@ -4,6 +4,7 @@ import (
 	"context"
 	"testing"
 
+	"github.com/pit-lab/pit/plugins/host/registry"
 	"github.com/pit-lab/pit/plugins/sdk"
 )
 
@@ -16,7 +17,7 @@ func TestEveryBuiltinIsRegistered(t *testing.T) {
 			t.Fatal(err)
 		}
 		for _, name := range names {
-			f, ok := sdk.Builtin(k, name)
+			f, ok := registry.Builtin(k, name)
 			if !ok {
 				t.Errorf("%s/%s is not registered", kind, name)
 				continue
@@ -37,7 +38,7 @@ func TestEveryBuiltinIsRegistered(t *testing.T) {
 			n++
 		}
 	}
-	if got := len(sdk.Builtins()); got != n {
+	if got := len(registry.Builtins()); got != n {
 		t.Errorf("%d built-ins registered, Names lists %d", got, n)
 	}
 }

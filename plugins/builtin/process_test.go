@@ -10,11 +10,12 @@ import (
 	"time"
 
 	"github.com/pit-lab/pit/plugins/host"
+	"github.com/pit-lab/pit/plugins/host/registry"
 	"github.com/pit-lab/pit/plugins/sdk"
 )
 
 func TestMain(m *testing.M) {
-	sdk.ServeBuiltinIfChild()
+	registry.ServeBuiltinIfChild()
 	os.Exit(m.Run())
 }
 
@@ -50,7 +51,7 @@ func TestEveryBuiltinOutOfProcess(t *testing.T) {
 	defer cancel()
 	mgr := host.NewManager(ctx, host.Options{Models: host.ModelFunc(models)})
 	defer mgr.Close()
-	for _, ref := range sdk.Builtins() {
+	for _, ref := range registry.Builtins() {
 		t.Run(string(ref.Kind)+"/"+ref.Name, func(t *testing.T) {
 			p, err := mgr.Launch(ctx, host.Spec{Kind: ref.Kind, Name: ref.Name})
 			if err != nil {
@@ -60,7 +61,7 @@ func TestEveryBuiltinOutOfProcess(t *testing.T) {
 			if p.PID() == os.Getpid() || p.PID() <= 0 {
 				t.Fatalf("plugin PID %d, host PID %d: not a separate process", p.PID(), os.Getpid())
 			}
-			f, _ := sdk.Builtin(ref.Kind, ref.Name)
+			f, _ := registry.Builtin(ref.Kind, ref.Name)
 			local := f()
 			cfg := &sdk.ConfigureRequest{Config: map[string]any{}, Seed: 11}
 			switch ref.Kind {
@@ -190,18 +191,18 @@ func compareAlgorithm(ctx context.Context, t *testing.T, cfg *sdk.ConfigureReque
 		}
 		_ = local.Observe(ctx, obs)
 	}
-	ls, err := local.SaveState(ctx)
+	ls, err := host.SaveState(ctx, local)
 	if err != nil {
 		t.Fatal(err)
 	}
-	rs, err := remote.SaveState(ctx)
+	rs, err := host.SaveState(ctx, remote)
 	if err != nil {
 		t.Fatal(err)
 	}
 	if !bytes.Equal(ls, rs) {
 		t.Errorf("state differs over the wire: local %q, remote %q", ls, rs)
 	}
-	if err := remote.RestoreState(ctx, rs); err != nil {
+	if err := host.RestoreState(ctx, remote, rs); err != nil {
 		t.Fatal(err)
 	}
 }
@@ -214,7 +215,7 @@ func compareCurriculum(ctx context.Context, t *testing.T, cfg *sdk.ConfigureRequ
 	for step := range 8 {
 		if step == 4 {
 			var err error
-			if saved, err = remote.SaveState(ctx); err != nil {
+			if saved, err = host.SaveState(ctx, remote); err != nil {
 				t.Fatal(err)
 			}
 		}
@@ -238,7 +239,7 @@ func compareCurriculum(ctx context.Context, t *testing.T, cfg *sdk.ConfigureRequ
 		_ = local.Observe(ctx, obs)
 	}
 	// Restored at step 4, the remote plans steps 4–7 again exactly.
-	if err := remote.RestoreState(ctx, saved); err != nil {
+	if err := host.RestoreState(ctx, remote, saved); err != nil {
 		t.Fatal(err)
 	}
 	for i, step := 0, 4; step < 8; i, step = i+1, step+1 {

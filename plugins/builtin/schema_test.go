@@ -9,6 +9,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/pit-lab/pit/plugins/host/registry"
 	"github.com/pit-lab/pit/plugins/sdk"
 )
 
@@ -19,8 +20,8 @@ var update = flag.Bool("update", false, "rewrite testdata/*.golden")
 func TestSchemasGolden(t *testing.T) {
 	ctx := context.Background()
 	var b strings.Builder
-	for _, ref := range sdk.Builtins() {
-		f, _ := sdk.Builtin(ref.Kind, ref.Name)
+	for _, ref := range registry.Builtins() {
+		f, _ := registry.Builtin(ref.Kind, ref.Name)
 		d, err := f().Describe(ctx)
 		if err != nil {
 			t.Fatal(err)

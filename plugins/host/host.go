@@ -31,7 +31,9 @@ import (
 	"github.com/hashicorp/go-hclog"
 	"github.com/hashicorp/go-plugin"
 	"github.com/pit-lab/pit/core/results"
+	"github.com/pit-lab/pit/plugins/host/registry"
 	"github.com/pit-lab/pit/plugins/sdk"
+	"github.com/pit-lab/pit/plugins/sdk/hostconn"
 )
 
 // ModelService is what the host's runner provides to reward plugins: score
@@ -80,8 +82,8 @@ type Options struct {
 	// nil discards them.
 	Logger hclog.Logger
 	// Executable serves built-ins; empty means os.Executable(). It is run
-	// as "EXECUTABLE plugin serve KIND NAME" with sdk.EnvBuiltin set, so a
-	// test binary whose TestMain calls sdk.ServeBuiltinIfChild serves them
+	// as "EXECUTABLE plugin serve KIND NAME" with registry.EnvBuiltin set, so a
+	// test binary whose TestMain calls registry.ServeBuiltinIfChild serves them
 	// too.
 	Executable string
 	// StartTimeout bounds a plugin's start-up; 0 means 30 s. A plugin
@@ -276,7 +278,7 @@ func (m *Manager) Launch(ctx context.Context, spec Spec) (*Plugin, error) {
 		set            []string
 	)
 	if spec.Path == "" {
-		if _, ok := sdk.Builtin(spec.Kind, spec.Name); !ok {
+		if _, ok := registry.Builtin(spec.Kind, spec.Name); !ok {
 			return nil, fmt.Errorf("launch %s: %w", spec, unknownBuiltin(spec.Kind, spec.Name))
 		}
 		name = spec.Name
@@ -284,8 +286,8 @@ func (m *Manager) Launch(ctx context.Context, spec Spec) (*Plugin, error) {
 		if m.opts.Executable != "" {
 			exe, sum, err = m.opts.Binaries.Pin(m.opts.Executable, "")
 		} else {
-			if !sdk.CanServeBuiltins() {
-				return nil, fmt.Errorf("launch %s: this test binary cannot serve built-ins: call sdk.ServeBuiltinIfChild() first in TestMain (or plugintest.Main)", spec)
+			if !registry.CanServeBuiltins() {
+				return nil, fmt.Errorf("launch %s: this test binary cannot serve built-ins: call registry.ServeBuiltinIfChild() first in TestMain (or hosttest.Main)", spec)
 			}
 			exe, sum, err = SelfExecutable()
 			if len(os.Args) > 0 {
@@ -296,7 +298,7 @@ func (m *Manager) Launch(ctx context.Context, spec Spec) (*Plugin, error) {
 			return nil, fmt.Errorf("launch %s: %w", spec, err)
 		}
 		args = []string{"plugin", "serve", string(spec.Kind), spec.Name}
-		set = append(set, sdk.EnvBuiltin+"="+string(spec.Kind)+"/"+spec.Name)
+		set = append(set, registry.EnvBuiltin+"="+string(spec.Kind)+"/"+spec.Name)
 	} else {
 		abs, err := filepath.Abs(spec.Path)
 		if err != nil {
@@ -316,13 +318,13 @@ func (m *Manager) Launch(ctx context.Context, spec Spec) (*Plugin, error) {
 	tail := &tailBuffer{max: 4096}
 	p := &Plugin{Spec: spec, SHA256: sum, stderr: tail}
 	client := plugin.NewClient(&plugin.ClientConfig{
-		HandshakeConfig:  sdk.Handshake(),
-		Plugins:          sdk.HostPlugins(m.opts.Models),
+		HandshakeConfig:  hostconn.Handshake(),
+		Plugins:          hostconn.Plugins(m.opts.Models),
 		SkipHostEnv:      true,
 		AutoMTLS:         true,
 		RunnerFunc:       runnerFunc(exe, argv0, args, pluginEnv(m.opts.Env, set...), p.setRunner),
 		AllowedProtocols: []plugin.Protocol{plugin.ProtocolGRPC},
-		GRPCDialOptions:  sdk.DialOptions(),
+		GRPCDialOptions:  hostconn.DialOptions(),
 		Logger:           m.opts.Logger.Named("plugin." + label),
 		Stderr:           tail,
 		SyncStderr:       tail, // what a Go plugin writes to os.Stderr
@@ -453,7 +455,7 @@ func looksLikeTransport(err error) bool {
 
 func unknownBuiltin(kind sdk.Kind, name string) error {
 	var names []string
-	for _, b := range sdk.Builtins() {
+	for _, b := range registry.Builtins() {
 		if b.Kind == kind {
 			names = append(names, b.Name)
 		}

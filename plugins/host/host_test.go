@@ -14,12 +14,13 @@ import (
 	"github.com/hashicorp/go-hclog"
 	"github.com/pit-lab/pit/plugins/examples/toy"
 	"github.com/pit-lab/pit/plugins/host"
+	"github.com/pit-lab/pit/plugins/host/registry"
 	"github.com/pit-lab/pit/plugins/sdk"
 )
 
 func TestMain(m *testing.M) {
 	toy.Register()
-	sdk.ServeBuiltinIfChild() // when a test launches this binary as a plugin
+	registry.ServeBuiltinIfChild() // when a test launches this binary as a plugin
 	if os.Getenv(envHelperHost) != "" {
 		helperHost()
 		return
@@ -238,12 +239,12 @@ func TestAlgorithmStateTravelsBetweenProcesses(t *testing.T) {
 	if k1.KLCoef <= 0.05 {
 		t.Fatalf("KL controller did not raise β: %v", k1.KLCoef)
 	}
-	state, err := a.SaveState(ctx)
+	state, err := a.(sdk.Stateful).SaveState(ctx)
 	if err != nil {
 		t.Fatal(err)
 	}
 	b := launch()
-	if err := b.RestoreState(ctx, state); err != nil {
+	if err := b.(sdk.Stateful).RestoreState(ctx, state); err != nil {
 		t.Fatal(err)
 	}
 	k2, _ := b.Knobs(ctx)

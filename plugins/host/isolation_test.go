@@ -16,7 +16,9 @@ import (
 	"time"
 
 	"github.com/pit-lab/pit/plugins/host"
+	"github.com/pit-lab/pit/plugins/host/registry"
 	"github.com/pit-lab/pit/plugins/sdk"
+	"github.com/pit-lab/pit/plugins/sdk/hostconn"
 	"google.golang.org/grpc"
 	"google.golang.org/grpc/credentials/insecure"
 	healthpb "google.golang.org/grpc/health/grpc_health_v1"
@@ -27,7 +29,7 @@ import (
 type envReport struct{}
 
 func init() {
-	sdk.RegisterBuiltin(sdk.KindReward, "env-report", func() sdk.Plugin { return envReport{} })
+	registry.Register(sdk.KindReward, "env-report", func() sdk.Plugin { return envReport{} })
 }
 
 func (envReport) Describe(context.Context) (*sdk.Description, error) {
@@ -71,7 +73,7 @@ func TestPluginSeesOnlyItsAllowList(t *testing.T) {
 		k, v, _ := strings.Cut(kv, "=")
 		env[k] = v
 	}
-	allowed := append(slices.Clone(host.DefaultEnv), "PIT_TEST_WANTED", sdk.EnvBuiltin, sdk.Handshake().MagicCookieKey)
+	allowed := append(slices.Clone(host.DefaultEnv), "PIT_TEST_WANTED", registry.EnvBuiltin, hostconn.Handshake().MagicCookieKey)
 	for k := range env {
 		if !slices.Contains(allowed, k) && !strings.HasPrefix(k, "PLUGIN_") {
 			t.Errorf("the plugin sees %s, which is not on the allow-list", k)
@@ -299,7 +301,7 @@ func TestPluginGroupDiesWithThePlugin(t *testing.T) {
 			pidFile := filepath.Join(dir, "child.pid")
 			script := filepath.Join(dir, "pit-reward-wrapped")
 			body := "#!/bin/sh\nsleep 600" + c.redirect + " &\necho $! > " + pidFile + "\n" +
-				sdk.EnvBuiltin + "=reward/toy-difference exec " + self + " plugin serve reward toy-difference\n"
+				registry.EnvBuiltin + "=reward/toy-difference exec " + self + " plugin serve reward toy-difference\n"
 			if err := os.WriteFile(script, []byte(body), 0o755); err != nil {
 				t.Fatal(err)
 			}
@@ -341,7 +343,7 @@ func TestHungPluginDiesWithItsGroup(t *testing.T) {
 	pidFile := filepath.Join(dir, "child.pid")
 	script := filepath.Join(t.TempDir(), "pit-reward-faulty")
 	body := "#!/bin/sh\nsleep 600 >/dev/null 2>&1 &\necho $! > " + pidFile + "\n" +
-		sdk.EnvBuiltin + "=reward/faulty exec " + self + " plugin serve reward faulty\n"
+		registry.EnvBuiltin + "=reward/faulty exec " + self + " plugin serve reward faulty\n"
 	if err := os.WriteFile(script, []byte(body), 0o755); err != nil {
 		t.Fatal(err)
 	}

@@ -12,6 +12,7 @@ import (
 	"time"
 
 	"github.com/pit-lab/pit/plugins/host"
+	"github.com/pit-lab/pit/plugins/host/registry"
 	"github.com/pit-lab/pit/plugins/sdk"
 )
 
@@ -22,7 +23,7 @@ import (
 const envFaults = "PIT_TEST_FAULTS"
 
 func init() {
-	sdk.RegisterBuiltin(sdk.KindReward, "faulty", func() sdk.Plugin { return &faulty{} })
+	registry.Register(sdk.KindReward, "faulty", func() sdk.Plugin { return &faulty{} })
 }
 
 type faulty struct{ seed int64 }

@@ -8,6 +8,7 @@ import (
 	"sort"
 	"strings"
 
+	"github.com/pit-lab/pit/plugins/host/registry"
 	"github.com/pit-lab/pit/plugins/sdk"
 )
 
@@ -21,7 +22,7 @@ func Validate(kind, name string, cfg map[string]any) []error {
 	if err != nil {
 		return []error{err}
 	}
-	f, ok := sdk.Builtin(k, name)
+	f, ok := registry.Builtin(k, name)
 	if !ok {
 		return []error{unknownBuiltin(k, name)}
 	}
@@ -49,7 +50,7 @@ func (m *Manager) Validate(ctx context.Context, spec Spec, cfg map[string]any) [
 // DescribeBuiltin describes a registered built-in without starting a
 // process.
 func DescribeBuiltin(ctx context.Context, kind sdk.Kind, name string) (*sdk.Description, error) {
-	f, ok := sdk.Builtin(kind, name)
+	f, ok := registry.Builtin(kind, name)
 	if !ok {
 		return nil, unknownBuiltin(kind, name)
 	}
@@ -120,7 +121,7 @@ type Available struct {
 // dirs (by launching it), sorted by kind and name.
 func (m *Manager) List(ctx context.Context, dirs []string) ([]Available, error) {
 	var out []Available
-	for _, b := range sdk.Builtins() {
+	for _, b := range registry.Builtins() {
 		d, err := DescribeBuiltin(ctx, b.Kind, b.Name)
 		out = append(out, Available{Spec: Spec{Kind: b.Kind, Name: b.Name}, Source: "builtin", Description: d, Err: err})
 	}

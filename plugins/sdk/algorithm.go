@@ -4,10 +4,12 @@ import "context"
 
 // Algorithm is an RL algorithm: it turns rollouts into advantages and
 // returns, and sets the knobs of the one clipped policy-gradient loss the
-// host computes. It is stateful (its KL controller, if any).
+// host computes. An algorithm with state between batches (an adaptive KL
+// controller) also implements Stateful so that the state travels with the
+// host's checkpoints; a stateless one need not: the SDK saves empty state for
+// it and restores only empty state.
 type Algorithm interface {
 	Plugin
-	Stateful
 	// Knobs returns the current loss knobs. The host asks before it
 	// generates (for SamplesPerPrompt and GreedyBaseline) and after Observe.
 	Knobs(ctx context.Context) (*Knobs, error)

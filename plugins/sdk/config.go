@@ -3,8 +3,10 @@ package sdk
 import (
 	"errors"
 	"fmt"
+	"maps"
 	"math"
 	"reflect"
+	"slices"
 	"sort"
 	"strings"
 	"time"
@@ -49,7 +51,7 @@ func DecodeConfig(raw map[string]any, out any) error {
 	}
 	// One key at a time: mapstructure stops at the first failing hook, and
 	// every problem should be reported.
-	for _, k := range sortedKeys(clean) {
+	for _, k := range slices.Sorted(maps.Keys(clean)) {
 		dec, err := mapstructure.NewDecoder(&mapstructure.DecoderConfig{
 			Result:      out,
 			ErrorUnused: true,
@@ -152,9 +154,10 @@ func SchemaOf(defaults any) []ConfigField {
 }
 
 type field struct {
-	key   string
-	doc   string
-	index []int
+	key      string
+	doc      string
+	rangeTag string // the `range` tag, see CheckRanges
+	index    []int
 }
 
 // structFields lists the config keys of struct type t, descending into
@@ -190,7 +193,7 @@ func structFields(t reflect.Type) []field {
 			}
 			continue
 		}
-		out = append(out, field{key: name, doc: sf.Tag.Get("doc"), index: []int{i}})
+		out = append(out, field{key: name, doc: sf.Tag.Get("doc"), rangeTag: sf.Tag.Get("range"), index: []int{i}})
 	}
 	return out
 }
@@ -268,4 +271,20 @@ func plainValue(v reflect.Value) any {
 		return plainValue(v.Elem())
 	}
 	return v.Interface()
+}
+
+// SplitErrors flattens errors.Join trees into their leaves, so that each
+// problem of a config can be reported on its own.
+func SplitErrors(err error) []error {
+	if err == nil {
+		return nil
+	}
+	if j, ok := err.(interface{ Unwrap() []error }); ok {
+		var out []error
+		for _, e := range j.Unwrap() {
+			out = append(out, SplitErrors(e)...)
+		}
+		return out
+	}
+	return []error{err}
 }

@@ -28,18 +28,55 @@
 //
 // Every kind also has Describe (name, version, kind, capabilities, config
 // schema with defaults) and Configure (the experiment file's config table,
-// decoded with [DecodeConfig]: unknown keys and wrong types are errors).
-// Stateful plugins implement [Stateful] so their state travels with the
-// host's checkpoints.
+// decoded with [DecodeConfig]: unknown keys and wrong types are errors;
+// `range` tags bound numbers, see [CheckRanges]). [Configurable] is both
+// for a plugin whose config is a struct: embed it and write only the kind's
+// own methods. A curriculum, and an algorithm with state between batches,
+// implement [Stateful] so the state travels with the host's checkpoints.
+// Calls into a plugin are serialised: plugins need no locks.
 //
-// A plugin's main function is one call:
+// A plugin's main function is one call to package serve:
 //
-//	func main() { sdk.Serve(&myReward{}) }
+//	func main() { serve.Run(&myReward{}) }
 //
-// Built-in plugins register a factory with [RegisterBuiltin] from an init
-// function and are served by the pit binary itself ("pit plugin serve KIND
-// NAME"), still each in its own process.
+// # The SDK module
 //
-// Package plugintest holds an in-process harness and the conformance suite
-// every plugin must pass.
+// This directory is a Go module of its own,
+// github.com/pit-lab/pit/plugins/sdk, so that a plugin depends on what a
+// plugin needs and nothing of pit's engine (Gorgonia, gonum/plot, the core
+// packages); TestImportRules fails if any package here imports them. Its
+// packages:
+//
+//   - sdk (this package): the author's API, and nothing else.
+//   - sdk/serve: serve.Run, the whole of a plugin's main.
+//   - sdk/plugintest: the conformance suite every plugin must pass, an
+//     in-process harness over real gRPC (Connect) and a deterministic fake
+//     of the host's models (HashModels).
+//   - sdk/pg and sdk/hostscore: the toolkits pit's built-ins are written
+//     with (policy-gradient arithmetic and pg.Base; calls to the host's
+//     models), public so that outside plugins have what the built-ins have.
+//   - sdk/hostconn: the host's end of the connection (handshake, the plugin
+//     set whose values are gRPC clients, dial options) for pit's host and
+//     for plugintest; authors never import it.
+//   - sdk/internal/wire: the wire itself, both ends: conversions between
+//     these types and the generated ones, the gRPC servers that call a
+//     plugin (serialising calls, answering SaveState for stateless
+//     algorithms) and the clients that shape-check every response. Client
+//     and server are one piece of code because the conformance suite, on
+//     the author's side of the module boundary, needs the client too.
+//
+// The generated protobuf code stays in
+// github.com/pit-lab/pit/plugins/proto, a third, small module (gRPC and
+// protobuf only) that both ends require: this module for the plugin side
+// and pit's root module for the host side (plugins/host). Keeping it out
+// of this module's tree keeps it out of the author's API without making it
+// internal, which the host could not import; keeping it out of pit's root
+// module keeps the engine out of every plugin. Its import paths are those
+// it always had, and the Python SDK generates from the same .proto files.
+//
+// pit's side lives in pit's module: plugins/host launches, supervises and
+// validates plugins and records their identities, plugins/host/registry
+// holds the built-ins the pit binary serves (pit plugin serve KIND NAME),
+// and plugins/host/hosttest runs a plugin under test in its own process
+// for plugintest's process check.
 package sdk

@@ -41,7 +41,7 @@ func (p *scaledBT) Score(ctx context.Context, req *sdk.ScoreRequest) (*sdk.Score
 	return &sdk.ScoreResponse{Rewards: r}, err
 }
 
-// In the plugin's own main package: func main() { sdk.Serve(&scaledBT{}) }
+// In the plugin's own main package: func main() { serve.Run(&scaledBT{}) }
 
 // lengthModel stands in for the host's learned reward model.
 type lengthModel struct{}
@@ -71,4 +71,42 @@ func Example() {
 	// 2 inputs, [{0 1 0 0}]
 	// [2]
 	// unknown key "scael" (known keys: scale)
+}
+
+// clipConfig is a config struct: defaults come from a function, `range`
+// tags bound numbers, and a method checks the rest.
+type clipConfig struct {
+	Clip float64 `mapstructure:"clip" range:"> 0" doc:"largest reward magnitude"`
+	Mode string  `mapstructure:"mode" doc:"absolute or gain"`
+}
+
+func (c clipConfig) validate() error {
+	if c.Mode != "absolute" && c.Mode != "gain" {
+		return fmt.Errorf("mode must be absolute or gain, got %q", c.Mode)
+	}
+	return nil
+}
+
+// Configurable is a plugin's Describe and Configure: embed it, and the
+// plugin has its schema, its decoding and its checks; Config is the current
+// config.
+func ExampleConfigurable() {
+	ctx := context.Background()
+	c := sdk.NewConfigurable(sdk.Description{Name: "clipped", Version: "1.0.0"},
+		func() clipConfig { return clipConfig{Clip: 1, Mode: "absolute"} }, clipConfig.validate)
+	d, _ := c.Describe(ctx)
+	for _, f := range d.Config {
+		fmt.Printf("%s %s = %v: %s\n", f.Name, f.Type, f.Default, f.Doc)
+	}
+	fmt.Println(c.Configure(ctx, &sdk.ConfigureRequest{Config: map[string]any{"clip": 0.5}}), c.Config)
+	fmt.Println(c.Configure(ctx, &sdk.ConfigureRequest{Config: map[string]any{"clip": -1.0}}))
+	fmt.Println(c.Configure(ctx, &sdk.ConfigureRequest{Config: map[string]any{"mode": "relative"}}))
+	fmt.Println(c.Config)
+	// Output:
+	// clip float = 1: largest reward magnitude
+	// mode string = absolute: absolute or gain
+	// <nil> {0.5 absolute}
+	// clipped config: clip must be > 0, got -1
+	// clipped config: mode must be absolute or gain, got "relative"
+	// {0.5 absolute}
 }

@@ -43,8 +43,9 @@ type Plugin interface {
 
 // Stateful is implemented by plugins whose state must survive a checkpoint
 // (curricula, adaptive KL controllers). RestoreState(SaveState()) must leave
-// the plugin behaving exactly as before. Algorithm and Curriculum plugins
-// must implement it; a Reward may.
+// the plugin behaving exactly as before. Curriculum plugins must implement
+// it; an Algorithm implements it when it keeps state between batches; a
+// Reward may.
 type Stateful interface {
 	SaveState(ctx context.Context) ([]byte, error)
 	RestoreState(ctx context.Context, state []byte) error

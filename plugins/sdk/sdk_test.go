@@ -8,39 +8,6 @@ import (
 	"github.com/pit-lab/pit/plugins/sdk"
 )
 
-func TestRegisterBuiltin(t *testing.T) {
-	f := func() sdk.Plugin { return &scaledBT{} }
-	sdk.RegisterBuiltin(sdk.KindReward, "sdk-test-bt", f)
-	if _, ok := sdk.Builtin(sdk.KindReward, "sdk-test-bt"); !ok {
-		t.Fatal("registered built-in not found")
-	}
-	if _, ok := sdk.Builtin(sdk.KindAlgorithm, "sdk-test-bt"); ok {
-		t.Fatal("found under the wrong kind")
-	}
-	found := false
-	for _, b := range sdk.Builtins() {
-		found = found || b == (sdk.BuiltinRef{Kind: sdk.KindReward, Name: "sdk-test-bt"})
-	}
-	if !found {
-		t.Fatalf("Builtins() = %v", sdk.Builtins())
-	}
-	for name, register := range map[string]func(){
-		"duplicate":  func() { sdk.RegisterBuiltin(sdk.KindReward, "sdk-test-bt", f) },
-		"wrong kind": func() { sdk.RegisterBuiltin(sdk.KindCurriculum, "sdk-test-bt2", f) },
-		"bad kind":   func() { sdk.RegisterBuiltin("policy", "x", f) },
-		"empty name": func() { sdk.RegisterBuiltin(sdk.KindReward, "", f) },
-	} {
-		func() {
-			defer func() {
-				if recover() == nil {
-					t.Errorf("%s: RegisterBuiltin did not panic", name)
-				}
-			}()
-			register()
-		}()
-	}
-}
-
 func TestDescribeCompletesKind(t *testing.T) {
 	d, err := sdk.Describe(context.Background(), &scaledBT{})
 	if err != nil {

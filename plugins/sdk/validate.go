@@ -2,7 +2,9 @@ package sdk
 
 import (
 	"fmt"
+	"maps"
 	"math"
+	"slices"
 )
 
 // Shape checks shared by the host and the conformance suite. They catch a
@@ -23,7 +25,7 @@ func (r *ScoreResponse) Check(n int) error {
 			return fmt.Errorf("Score: reward %d is %v", i, v)
 		}
 	}
-	for _, name := range sortedKeys(r.Components) {
+	for _, name := range slices.Sorted(maps.Keys(r.Components)) {
 		if len(r.Components[name]) != n {
 			return fmt.Errorf("Score: component %q has %d values for %d inputs", name, len(r.Components[name]), n)
 		}

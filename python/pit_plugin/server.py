@@ -54,7 +54,7 @@ from google.protobuf import json_format, struct_pb2
 
 __all__ = ["serve", "log", "ModelService", "MAGIC_COOKIE_KEY", "MAGIC_COOKIE_VALUE"]
 
-# Must match plugins/sdk.Handshake in the Go SDK.
+# Must match hostconn.Handshake (plugins/sdk/internal/wire) in the Go SDK.
 MAGIC_COOKIE_KEY = "PIT_PLUGIN_MAGIC_COOKIE"
 MAGIC_COOKIE_VALUE = "a1c7d0c4-pit-self-improvement-plugins"
 CORE_PROTOCOL_VERSION = 1  # go-plugin's

@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"github.com/pit-lab/pit/core/results"
+	"github.com/pit-lab/pit/plugins/host/registry"
 	"github.com/pit-lab/pit/plugins/sdk"
 )
 
@@ -39,8 +40,8 @@ func (r *hangOnce) Score(ctx context.Context, req *sdk.ScoreRequest) (*sdk.Score
 }
 
 func init() {
-	sdk.RegisterBuiltin(sdk.KindReward, "hang-once", func() sdk.Plugin {
-		bt, _ := sdk.Builtin(sdk.KindReward, "bradley-terry")
+	registry.Register(sdk.KindReward, "hang-once", func() sdk.Plugin {
+		bt, _ := registry.Builtin(sdk.KindReward, "bradley-terry")
 		return &hangOnce{Reward: bt().(sdk.Reward)}
 	})
 }

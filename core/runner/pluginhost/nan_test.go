@@ -11,6 +11,7 @@ import (
 
 	"github.com/pit-lab/pit/core/results"
 	"github.com/pit-lab/pit/core/runner"
+	"github.com/pit-lab/pit/plugins/host/registry"
 	"github.com/pit-lab/pit/plugins/sdk"
 )
 
@@ -39,8 +40,8 @@ func (r *nanReward) Score(ctx context.Context, req *sdk.ScoreRequest) (*sdk.Scor
 }
 
 func init() {
-	sdk.RegisterBuiltin(sdk.KindReward, "nan-reward", func() sdk.Plugin {
-		bt, ok := sdk.Builtin(sdk.KindReward, "bradley-terry")
+	registry.Register(sdk.KindReward, "nan-reward", func() sdk.Plugin {
+		bt, ok := registry.Builtin(sdk.KindReward, "bradley-terry")
 		if !ok {
 			panic("no built-in bradley-terry")
 		}

@@ -14,12 +14,12 @@ import (
 	"github.com/pit-lab/pit/core/runner"
 	_ "github.com/pit-lab/pit/plugins/builtin"
 	"github.com/pit-lab/pit/plugins/host"
-	"github.com/pit-lab/pit/plugins/sdk"
+	"github.com/pit-lab/pit/plugins/host/registry"
 )
 
 // The test binary serves the built-ins when a host launches it as a plugin.
 func TestMain(m *testing.M) {
-	sdk.ServeBuiltinIfChild()
+	registry.ServeBuiltinIfChild()
 	os.Exit(m.Run())
 }
 

@@ -5,28 +5,28 @@
 package grpo
 
 import (
-	"context"
 	"fmt"
 	"math"
 
-	"github.com/pit-lab/pit/plugins/algorithm/internal/pg"
+	"github.com/pit-lab/pit/plugins/host/registry"
 	"github.com/pit-lab/pit/plugins/sdk"
+	"github.com/pit-lab/pit/plugins/sdk/pg"
 )
 
 // Name is the plugin's registered name.
 const Name = "grpo"
 
 func init() {
-	sdk.RegisterBuiltin(sdk.KindAlgorithm, Name, func() sdk.Plugin { return New() })
+	registry.Register(sdk.KindAlgorithm, Name, func() sdk.Plugin { return New() })
 }
 
 // Config is grpo's configuration.
 type Config struct {
-	GroupSize int     `mapstructure:"group_size" doc:"samples per prompt (≥ 2)"`
-	KLCoef    float64 `mapstructure:"kl_coef" doc:"β of the KL loss term (k3 estimator)"`
-	ClipRange float64 `mapstructure:"clip_range" doc:"policy ratio clip ε (> 0)"`
-	StdEps    float64 `mapstructure:"std_eps" doc:"added to the group's standard deviation before dividing (> 0)"`
-	Epochs    int     `mapstructure:"epochs" doc:"optimisation passes over each batch"`
+	GroupSize int     `mapstructure:"group_size" doc:"samples per prompt (≥ 2)" range:">= 2"`
+	KLCoef    float64 `mapstructure:"kl_coef" doc:"β of the KL loss term (k3 estimator)" range:">= 0"`
+	ClipRange float64 `mapstructure:"clip_range" doc:"policy ratio clip ε (> 0)" range:"> 0"`
+	StdEps    float64 `mapstructure:"std_eps" doc:"added to the group's standard deviation before dividing (> 0)" range:"> 0"`
+	Epochs    int     `mapstructure:"epochs" doc:"optimisation passes over each batch" range:">= 1"`
 }
 
 // DefaultConfig returns the defaults: 4 samples per prompt, β=0.04, clip
@@ -35,88 +35,24 @@ func DefaultConfig() Config {
 	return Config{GroupSize: 4, KLCoef: 0.04, ClipRange: 0.2, StdEps: 1e-4, Epochs: 2}
 }
 
-// Validate reports the first setting out of range.
-func (c Config) Validate() error {
-	switch {
-	case c.GroupSize < 2:
-		return fmt.Errorf("group_size must be ≥ 2, got %d", c.GroupSize)
-	case c.KLCoef < 0:
-		return fmt.Errorf("kl_coef must be ≥ 0, got %v", c.KLCoef)
-	case c.ClipRange <= 0:
-		return fmt.Errorf("clip_range must be > 0, got %v", c.ClipRange)
-	case c.StdEps <= 0:
-		return fmt.Errorf("std_eps must be > 0, got %v", c.StdEps)
-	case c.Epochs < 1:
-		return fmt.Errorf("epochs must be ≥ 1, got %d", c.Epochs)
-	}
-	return nil
-}
-
 // Algorithm is GRPO. It keeps no state between batches and implements
 // sdk.Algorithm.
-type Algorithm struct {
-	pg.Stateless
-	cfg Config
-}
+type Algorithm struct{ pg.Base[Config] }
 
 // New returns a GRPO with the default config.
-func New() *Algorithm { return &Algorithm{cfg: DefaultConfig()} }
-
-// Describe implements sdk.Plugin.
-func (a *Algorithm) Describe(context.Context) (*sdk.Description, error) {
-	return &sdk.Description{
-		Name: Name, Version: pg.Version, Kind: sdk.KindAlgorithm,
-		Summary: "GRPO: group-normalised advantages, clipped ratio, KL (k3) in the loss",
-		Config:  sdk.SchemaOf(DefaultConfig()),
-	}, nil
+func New() *Algorithm {
+	a := &Algorithm{pg.NewBase(Name, "GRPO: group-normalised advantages, clipped ratio, KL (k3) in the loss", DefaultConfig, nil, knobs)}
+	a.Needs, a.Compute = pg.Needs{Groups: true}, a.compute
+	return a
 }
 
-// Configure implements sdk.Plugin.
-func (a *Algorithm) Configure(_ context.Context, req *sdk.ConfigureRequest) error {
-	cfg, err := pg.Configure(Name, req.Config, DefaultConfig(), Config.Validate)
-	if err != nil {
-		return err
-	}
-	a.cfg = cfg
-	return nil
-}
-
-// Knobs implements sdk.Algorithm: the host draws group_size samples per
-// prompt and adds β·KL (k3) to the loss.
-func (a *Algorithm) Knobs(context.Context) (*sdk.Knobs, error) {
-	k := a.knobs()
-	return &k, nil
-}
-
-func (a *Algorithm) knobs() sdk.Knobs {
+// knobs: the host draws group_size samples per prompt and adds β·KL (k3)
+// to the loss.
+func knobs(c Config) sdk.Knobs {
 	return sdk.Knobs{
-		ClipRange: a.cfg.ClipRange, KLCoef: a.cfg.KLCoef, KLInLoss: true, KLEstimator: sdk.KLk3,
-		Epochs: a.cfg.Epochs, SamplesPerPrompt: a.cfg.GroupSize,
+		ClipRange: c.ClipRange, KLCoef: c.KLCoef, KLInLoss: true, KLEstimator: sdk.KLk3,
+		Epochs: c.Epochs, SamplesPerPrompt: c.GroupSize,
 	}
-}
-
-// Advantages implements sdk.Algorithm. It needs group ids.
-func (a *Algorithm) Advantages(_ context.Context, req *sdk.AdvantagesRequest) (*sdk.AdvantagesResponse, error) {
-	if req.Groups == nil {
-		return nil, fmt.Errorf("grpo: the batch has no group ids")
-	}
-	batch, pos, err := pg.FromRequest(req, false, false)
-	if err != nil {
-		return nil, fmt.Errorf("grpo: %w", err)
-	}
-	res, err := a.compute(batch)
-	if err != nil {
-		return nil, err
-	}
-	return pg.ToResponse(res, pos, req), nil
-}
-
-// Observe implements sdk.Algorithm; GRPO learns nothing from it.
-func (a *Algorithm) Observe(_ context.Context, req *sdk.ObserveRequest) error {
-	if req == nil {
-		return fmt.Errorf("grpo: nil observe request")
-	}
-	return nil
 }
 
 // compute returns A_i = (R_i − mean_g R)/(std_g R + ε) on every token, where
@@ -130,8 +66,8 @@ func (a *Algorithm) compute(batch []pg.Sequence) (pg.Result, error) {
 	var stdSum float64
 	groups := pg.Groups(batch)
 	for _, g := range groups {
-		if len(g) != a.cfg.GroupSize {
-			return pg.Result{}, fmt.Errorf("grpo: group %d has %d samples, want group_size = %d", batch[g[0]].Group, len(g), a.cfg.GroupSize)
+		if len(g) != a.Config.GroupSize {
+			return pg.Result{}, fmt.Errorf("grpo: group %d has %d samples, want group_size = %d", batch[g[0]].Group, len(g), a.Config.GroupSize)
 		}
 		var mean float64
 		for _, i := range g {
@@ -147,11 +83,11 @@ func (a *Algorithm) compute(batch []pg.Sequence) (pg.Result, error) {
 		stdSum += std
 		for _, i := range g {
 			n := batch[i].Len()
-			res.Advantages[i] = pg.Fill((batch[i].Reward-mean)/(std+a.cfg.StdEps), n)
+			res.Advantages[i] = pg.Fill((batch[i].Reward-mean)/(std+a.Config.StdEps), n)
 			res.Returns[i] = pg.Fill(batch[i].Reward, n)
 		}
 	}
-	res.Knobs = a.knobs()
+	res.Knobs = knobs(a.Config)
 	res.Stats = map[string]float64{"kl": pg.MeanKL(batch), "group_std_mean": stdSum / float64(len(groups))}
 	return res, nil
 }

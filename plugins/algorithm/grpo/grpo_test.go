@@ -5,7 +5,7 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/pit-lab/pit/plugins/algorithm/internal/pg"
+	"github.com/pit-lab/pit/plugins/sdk/pg"
 )
 
 func seq(group int, reward float64) pg.Sequence {
@@ -57,10 +57,6 @@ func TestGroupSizeMismatch(t *testing.T) {
 }
 
 func withConfig(cfg Config) (*Algorithm, error) {
-	if err := cfg.Validate(); err != nil {
-		return nil, err
-	}
 	a := New()
-	a.cfg = cfg
-	return a, nil
+	return a, a.Set(cfg, 0)
 }

@@ -11,33 +11,33 @@ package ppo
 import (
 	"context"
 	"fmt"
-	"sync"
 
-	"github.com/pit-lab/pit/plugins/algorithm/internal/pg"
+	"github.com/pit-lab/pit/plugins/host/registry"
 	"github.com/pit-lab/pit/plugins/sdk"
+	"github.com/pit-lab/pit/plugins/sdk/pg"
 )
 
 // Name is the plugin's registered name.
 const Name = "ppo"
 
 func init() {
-	sdk.RegisterBuiltin(sdk.KindAlgorithm, Name, func() sdk.Plugin { return New() })
+	registry.Register(sdk.KindAlgorithm, Name, func() sdk.Plugin { return New() })
 }
 
 // Config is ppo's configuration.
 type Config struct {
-	Gamma      float64 `mapstructure:"gamma" doc:"discount γ of GAE, in [0, 1]"`
-	Lambda     float64 `mapstructure:"lambda" doc:"GAE λ, in [0, 1]"`
-	ClipRange  float64 `mapstructure:"clip_range" doc:"policy ratio clip ε (> 0)"`
-	ValueCoef  float64 `mapstructure:"value_coef" doc:"weight of the value loss (≥ 0)"`
-	ValueClip  float64 `mapstructure:"value_clip" doc:"clip of the value prediction around the old value; 0 turns it off"`
+	Gamma      float64 `mapstructure:"gamma" doc:"discount γ of GAE, in [0, 1]" range:"[0, 1]"`
+	Lambda     float64 `mapstructure:"lambda" doc:"GAE λ, in [0, 1]" range:"[0, 1]"`
+	ClipRange  float64 `mapstructure:"clip_range" doc:"policy ratio clip ε (> 0)" range:"> 0"`
+	ValueCoef  float64 `mapstructure:"value_coef" doc:"weight of the value loss (≥ 0)" range:">= 0"`
+	ValueClip  float64 `mapstructure:"value_clip" doc:"clip of the value prediction around the old value; 0 turns it off" range:">= 0"`
 	Whiten     bool    `mapstructure:"whiten" doc:"whiten advantages over the batch's tokens"`
 	KLCoef     float64 `mapstructure:"kl_coef" doc:"initial β of the per-token KL penalty in the reward"`
 	Controller string  `mapstructure:"kl_control" doc:"KL controller: fixed or adaptive (Ziegler et al. 2019)"`
 	KLTarget   float64 `mapstructure:"kl_target" doc:"adaptive: target mean KL per sequence (nats)"`
 	KLHorizon  float64 `mapstructure:"kl_horizon" doc:"adaptive: horizon in sequences"`
-	Epochs     int     `mapstructure:"epochs" doc:"optimisation passes over each batch"`
-	Entropy    float64 `mapstructure:"entropy_coef" doc:"weight of the entropy bonus"`
+	Epochs     int     `mapstructure:"epochs" doc:"optimisation passes over each batch" range:">= 1"`
+	Entropy    float64 `mapstructure:"entropy_coef" doc:"weight of the entropy bonus" range:">= 0"`
 }
 
 // DefaultConfig returns the defaults: γ=1, λ=0.95, clip 0.2, value
@@ -51,25 +51,10 @@ func DefaultConfig() Config {
 	}
 }
 
-// Validate reports the first setting out of range.
+// Validate checks the KL controller; the `range` tags bound the rest.
 func (c Config) Validate() error {
-	switch {
-	case c.Gamma < 0 || c.Gamma > 1:
-		return fmt.Errorf("gamma must be in [0, 1], got %v", c.Gamma)
-	case c.Lambda < 0 || c.Lambda > 1:
-		return fmt.Errorf("lambda must be in [0, 1], got %v", c.Lambda)
-	case c.ClipRange <= 0:
-		return fmt.Errorf("clip_range must be > 0, got %v", c.ClipRange)
-	case c.ValueCoef < 0:
-		return fmt.Errorf("value_coef must be ≥ 0, got %v", c.ValueCoef)
-	case c.ValueClip < 0:
-		return fmt.Errorf("value_clip must be ≥ 0, got %v", c.ValueClip)
-	case c.Controller != "fixed" && c.Controller != "adaptive":
+	if c.Controller != "fixed" && c.Controller != "adaptive" {
 		return fmt.Errorf(`kl_control must be "fixed" or "adaptive", got %q`, c.Controller)
-	case c.Epochs < 1:
-		return fmt.Errorf("epochs must be ≥ 1, got %d", c.Epochs)
-	case c.Entropy < 0:
-		return fmt.Errorf("entropy_coef must be ≥ 0, got %v", c.Entropy)
 	}
 	return c.controller().Validate()
 }
@@ -78,69 +63,35 @@ func (c Config) controller() pg.KLController {
 	return pg.KLController{Beta: c.KLCoef, Adaptive: c.Controller == "adaptive", Target: c.KLTarget, Horizon: c.KLHorizon}
 }
 
-// Algorithm is PPO with its KL controller state. It implements sdk.Algorithm.
+// Algorithm is PPO with its KL controller state. It implements sdk.Algorithm
+// and sdk.Stateful.
 type Algorithm struct {
-	mu  sync.Mutex
-	cfg Config
-	kl  pg.KLController
+	pg.Base[Config]
+	kl pg.KLController
 }
 
-// New returns a PPO with the default config.
+// New returns a PPO with the default config. Configure resets the KL
+// controller to kl_coef.
 func New() *Algorithm {
-	c := DefaultConfig()
-	return &Algorithm{cfg: c, kl: c.controller()}
+	a := &Algorithm{Base: pg.NewBase(Name,
+		"PPO: GAE over a value head, whitening, clipped ratio and value, KL in the reward (fixed or adaptive β)",
+		DefaultConfig, Config.Validate, nil)}
+	// Knobs: KLCoef is the β the next batch will use.
+	a.KnobsOf = func(c Config) sdk.Knobs { return knobs(c, a.kl.Beta) }
+	a.OnConfigure = func(c Config, _ int64) { a.kl = c.controller() }
+	// The controller learns from the rollouts in Advantages, so Observe
+	// (pg.Base's) only checks its input.
+	a.Needs, a.Compute = pg.Needs{Values: true}, a.compute
+	a.kl = a.Config.controller()
+	return a
 }
 
-// Describe implements sdk.Plugin.
-func (a *Algorithm) Describe(context.Context) (*sdk.Description, error) {
-	return &sdk.Description{
-		Name: Name, Version: pg.Version, Kind: sdk.KindAlgorithm,
-		Summary: "PPO: GAE over a value head, whitening, clipped ratio and value, KL in the reward (fixed or adaptive β)",
-		Config:  sdk.SchemaOf(DefaultConfig()),
-	}, nil
-}
-
-// Configure implements sdk.Plugin. It resets the KL controller to kl_coef.
-func (a *Algorithm) Configure(_ context.Context, req *sdk.ConfigureRequest) error {
-	a.mu.Lock()
-	defer a.mu.Unlock()
-	cfg, err := pg.Configure(Name, req.Config, DefaultConfig(), Config.Validate)
-	if err != nil {
-		return err
-	}
-	a.cfg, a.kl = cfg, cfg.controller()
-	return nil
-}
-
-// Knobs implements sdk.Algorithm: KLCoef is the β the next batch will use.
-func (a *Algorithm) Knobs(context.Context) (*sdk.Knobs, error) {
-	a.mu.Lock()
-	defer a.mu.Unlock()
-	k := a.knobs(a.kl.Beta)
-	return &k, nil
-}
-
-func (a *Algorithm) knobs(beta float64) sdk.Knobs {
+func knobs(c Config, beta float64) sdk.Knobs {
 	return sdk.Knobs{
-		ClipRange: a.cfg.ClipRange, ValueCoef: a.cfg.ValueCoef, ValueClip: a.cfg.ValueClip,
-		KLCoef: beta, KLEstimator: sdk.KLk1, EntropyCoef: a.cfg.Entropy, Epochs: a.cfg.Epochs,
+		ClipRange: c.ClipRange, ValueCoef: c.ValueCoef, ValueClip: c.ValueClip,
+		KLCoef: beta, KLEstimator: sdk.KLk1, EntropyCoef: c.Entropy, Epochs: c.Epochs,
 		SamplesPerPrompt: 1,
 	}
-}
-
-// Advantages implements sdk.Algorithm. It needs the value head's estimates.
-func (a *Algorithm) Advantages(_ context.Context, req *sdk.AdvantagesRequest) (*sdk.AdvantagesResponse, error) {
-	a.mu.Lock()
-	defer a.mu.Unlock()
-	batch, pos, err := pg.FromRequest(req, true, false)
-	if err != nil {
-		return nil, fmt.Errorf("ppo: %w", err)
-	}
-	res, err := a.compute(batch)
-	if err != nil {
-		return nil, err
-	}
-	return pg.ToResponse(res, pos, req), nil
 }
 
 // compute returns GAE advantages and returns for a batch with the current
@@ -156,17 +107,17 @@ func (a *Algorithm) compute(batch []pg.Sequence) (pg.Result, error) {
 	}
 	var meanReward, meanValue float64
 	for i, s := range batch {
-		res.Advantages[i], res.Returns[i] = pg.GAE(pg.TokenRewards(s, beta), s.Values, a.cfg.Gamma, a.cfg.Lambda)
+		res.Advantages[i], res.Returns[i] = pg.GAE(pg.TokenRewards(s, beta), s.Values, a.Config.Gamma, a.Config.Lambda)
 		meanReward += s.Reward
 		meanValue += s.Values[0]
 	}
-	if a.cfg.Whiten {
+	if a.Config.Whiten {
 		pg.Whiten(res.Advantages)
 	}
 	kl := pg.MeanKL(batch)
 	a.kl.Update(kl, len(batch))
 	n := float64(len(batch))
-	res.Knobs = a.knobs(beta)
+	res.Knobs = knobs(a.Config, beta)
 	res.Stats = map[string]float64{
 		"kl": kl, "kl_coef": beta, "kl_coef_next": a.kl.Beta,
 		"reward_mean": meanReward / n, "value_first_mean": meanValue / n,
@@ -174,28 +125,13 @@ func (a *Algorithm) compute(batch []pg.Sequence) (pg.Result, error) {
 	return res, nil
 }
 
-// Observe implements sdk.Algorithm. PPO's controller learns from the
-// rollouts in Advantages, so Observe only checks its input.
-func (a *Algorithm) Observe(_ context.Context, req *sdk.ObserveRequest) error {
-	a.mu.Lock()
-	defer a.mu.Unlock()
-	if req == nil {
-		return fmt.Errorf("ppo: nil observe request")
-	}
-	return nil
-}
-
 // SaveState implements sdk.Stateful: the KL controller's β.
 func (a *Algorithm) SaveState(context.Context) ([]byte, error) {
-	a.mu.Lock()
-	defer a.mu.Unlock()
 	return a.kl.MarshalState()
 }
 
 // RestoreState implements sdk.Stateful.
 func (a *Algorithm) RestoreState(_ context.Context, b []byte) error {
-	a.mu.Lock()
-	defer a.mu.Unlock()
 	if err := a.kl.UnmarshalState(b); err != nil {
 		return fmt.Errorf("ppo: %w", err)
 	}

@@ -5,8 +5,8 @@ import (
 	"math"
 	"testing"
 
-	"github.com/pit-lab/pit/plugins/algorithm/internal/pg"
 	"github.com/pit-lab/pit/plugins/sdk"
+	"github.com/pit-lab/pit/plugins/sdk/pg"
 )
 
 func nearAll(t *testing.T, what string, got, want []float64) {
@@ -166,13 +166,8 @@ func TestConfigErrors(t *testing.T) {
 }
 
 func withConfig(cfg Config) (*Algorithm, error) {
-	if err := cfg.Validate(); err != nil {
-		return nil, err
-	}
 	a := New()
-	a.cfg = cfg
-	a.kl = cfg.controller()
-	return a, nil
+	return a, a.Set(cfg, 0)
 }
 
 func TestThroughSDK(t *testing.T) {

@@ -8,26 +8,26 @@ import (
 	"encoding/json"
 	"fmt"
 	"math"
-	"sync"
 
-	"github.com/pit-lab/pit/plugins/algorithm/internal/pg"
+	"github.com/pit-lab/pit/plugins/host/registry"
 	"github.com/pit-lab/pit/plugins/sdk"
+	"github.com/pit-lab/pit/plugins/sdk/pg"
 )
 
 // Name is the plugin's registered name.
 const Name = "reinforce"
 
 func init() {
-	sdk.RegisterBuiltin(sdk.KindAlgorithm, Name, func() sdk.Plugin { return New() })
+	registry.Register(sdk.KindAlgorithm, Name, func() sdk.Plugin { return New() })
 }
 
 // Config is reinforce's configuration (keys in snake_case).
 type Config struct {
-	KLCoef        float64 `mapstructure:"kl_coef" doc:"β of the per-token KL penalty in the reward"`
-	BaselineDecay float64 `mapstructure:"baseline_decay" doc:"moving baseline b ← d·b + (1−d)·batch mean reward, d in [0, 1)"`
+	KLCoef        float64 `mapstructure:"kl_coef" doc:"β of the per-token KL penalty in the reward" range:">= 0"`
+	BaselineDecay float64 `mapstructure:"baseline_decay" doc:"moving baseline b ← d·b + (1−d)·batch mean reward, d in [0, 1)" range:"[0, 1)"`
 	Whiten        bool    `mapstructure:"whiten" doc:"whiten advantages over the batch's tokens"`
-	ClipRange     float64 `mapstructure:"clip_range" doc:"policy ratio clip ε (matters when epochs > 1)"`
-	Epochs        int     `mapstructure:"epochs" doc:"optimisation passes over each batch"`
+	ClipRange     float64 `mapstructure:"clip_range" doc:"policy ratio clip ε (matters when epochs > 1)" range:"> 0"`
+	Epochs        int     `mapstructure:"epochs" doc:"optimisation passes over each batch" range:">= 1"`
 }
 
 // DefaultConfig returns the defaults: β=0.05, decay 0.9, no whitening, clip
@@ -36,25 +36,10 @@ func DefaultConfig() Config {
 	return Config{KLCoef: 0.05, BaselineDecay: 0.9, ClipRange: 0.2, Epochs: 1}
 }
 
-// Validate reports the first setting out of range.
-func (c Config) Validate() error {
-	switch {
-	case c.KLCoef < 0:
-		return fmt.Errorf("kl_coef must be ≥ 0, got %v", c.KLCoef)
-	case c.BaselineDecay < 0 || c.BaselineDecay >= 1:
-		return fmt.Errorf("baseline_decay must be in [0, 1), got %v", c.BaselineDecay)
-	case c.ClipRange <= 0:
-		return fmt.Errorf("clip_range must be > 0, got %v", c.ClipRange)
-	case c.Epochs < 1:
-		return fmt.Errorf("epochs must be ≥ 1, got %d", c.Epochs)
-	}
-	return nil
-}
-
-// Algorithm is REINFORCE with its baseline. It implements sdk.Algorithm.
+// Algorithm is REINFORCE with its baseline. It implements sdk.Algorithm and
+// sdk.Stateful.
 type Algorithm struct {
-	mu    sync.Mutex
-	cfg   Config
+	pg.Base[Config]
 	state state
 }
 
@@ -64,70 +49,21 @@ type state struct {
 }
 
 // New returns a REINFORCE with the default config and no baseline yet.
-func New() *Algorithm { return &Algorithm{cfg: DefaultConfig()} }
-
-// Describe implements sdk.Plugin.
-func (a *Algorithm) Describe(context.Context) (*sdk.Description, error) {
-	return &sdk.Description{
-		Name: Name, Version: pg.Version, Kind: sdk.KindAlgorithm,
-		Summary: "REINFORCE with a moving-average baseline, KL penalty in the reward",
-		Config:  sdk.SchemaOf(DefaultConfig()),
-	}, nil
+// Configure forgets the baseline.
+func New() *Algorithm {
+	a := &Algorithm{Base: pg.NewBase(Name, "REINFORCE with a moving-average baseline, KL penalty in the reward",
+		DefaultConfig, nil, knobs)}
+	a.OnConfigure = func(Config, int64) { a.state = state{} }
+	a.Compute = a.compute
+	return a
 }
 
-// Configure implements sdk.Plugin. It forgets the baseline.
-func (a *Algorithm) Configure(_ context.Context, req *sdk.ConfigureRequest) error {
-	a.mu.Lock()
-	defer a.mu.Unlock()
-	cfg, err := pg.Configure(Name, req.Config, DefaultConfig(), Config.Validate)
-	if err != nil {
-		return err
-	}
-	a.cfg, a.state = cfg, state{}
-	return nil
-}
-
-// Knobs implements sdk.Algorithm.
-func (a *Algorithm) Knobs(context.Context) (*sdk.Knobs, error) {
-	a.mu.Lock()
-	defer a.mu.Unlock()
-	k := a.knobs()
-	return &k, nil
-}
-
-func (a *Algorithm) knobs() sdk.Knobs {
-	return sdk.Knobs{ClipRange: a.cfg.ClipRange, KLCoef: a.cfg.KLCoef, KLEstimator: sdk.KLk1, Epochs: a.cfg.Epochs, SamplesPerPrompt: 1}
-}
-
-// Advantages implements sdk.Algorithm.
-func (a *Algorithm) Advantages(_ context.Context, req *sdk.AdvantagesRequest) (*sdk.AdvantagesResponse, error) {
-	a.mu.Lock()
-	defer a.mu.Unlock()
-	batch, pos, err := pg.FromRequest(req, false, false)
-	if err != nil {
-		return nil, fmt.Errorf("reinforce: %w", err)
-	}
-	res, err := a.compute(batch)
-	if err != nil {
-		return nil, err
-	}
-	return pg.ToResponse(res, pos, req), nil
-}
-
-// Observe implements sdk.Algorithm; REINFORCE learns nothing from it.
-func (a *Algorithm) Observe(_ context.Context, req *sdk.ObserveRequest) error {
-	a.mu.Lock()
-	defer a.mu.Unlock()
-	if req == nil {
-		return fmt.Errorf("reinforce: nil observe request")
-	}
-	return nil
+func knobs(c Config) sdk.Knobs {
+	return sdk.Knobs{ClipRange: c.ClipRange, KLCoef: c.KLCoef, KLEstimator: sdk.KLk1, Epochs: c.Epochs, SamplesPerPrompt: 1}
 }
 
 // Baseline is the baseline the next batch will use and whether one exists.
 func (a *Algorithm) Baseline() (float64, bool) {
-	a.mu.Lock()
-	defer a.mu.Unlock()
 	return a.state.Baseline, a.state.Seen
 }
 
@@ -142,7 +78,7 @@ func (a *Algorithm) compute(batch []pg.Sequence) (pg.Result, error) {
 	rewards := make([]float64, len(batch))
 	var mean float64
 	for i, s := range batch {
-		rewards[i] = pg.PenalisedReward(s, a.cfg.KLCoef)
+		rewards[i] = pg.PenalisedReward(s, a.Config.KLCoef)
 		mean += rewards[i]
 	}
 	mean /= float64(len(batch))
@@ -155,26 +91,22 @@ func (a *Algorithm) compute(batch []pg.Sequence) (pg.Result, error) {
 		res.Advantages[i] = pg.Fill(rewards[i]-b, s.Len())
 		res.Returns[i] = pg.Fill(rewards[i], s.Len())
 	}
-	if a.cfg.Whiten {
+	if a.Config.Whiten {
 		pg.Whiten(res.Advantages)
 	}
-	a.state.Baseline = a.cfg.BaselineDecay*b + (1-a.cfg.BaselineDecay)*mean
-	res.Knobs = a.knobs()
+	a.state.Baseline = a.Config.BaselineDecay*b + (1-a.Config.BaselineDecay)*mean
+	res.Knobs = knobs(a.Config)
 	res.Stats = map[string]float64{"kl": pg.MeanKL(batch), "baseline": b, "reward_penalised_mean": mean}
 	return res, nil
 }
 
 // SaveState implements sdk.Stateful: the baseline.
 func (a *Algorithm) SaveState(context.Context) ([]byte, error) {
-	a.mu.Lock()
-	defer a.mu.Unlock()
 	return json.Marshal(a.state)
 }
 
 // RestoreState implements sdk.Stateful.
 func (a *Algorithm) RestoreState(_ context.Context, b []byte) error {
-	a.mu.Lock()
-	defer a.mu.Unlock()
 	var s state
 	if err := json.Unmarshal(b, &s); err != nil {
 		return fmt.Errorf("reinforce: decode state: %w", err)

@@ -5,7 +5,7 @@ import (
 	"math"
 	"testing"
 
-	"github.com/pit-lab/pit/plugins/algorithm/internal/pg"
+	"github.com/pit-lab/pit/plugins/sdk/pg"
 )
 
 func seq(reward, kl float64, n int) pg.Sequence {
@@ -97,10 +97,6 @@ func TestConfigErrors(t *testing.T) {
 }
 
 func withConfig(cfg Config) (*Algorithm, error) {
-	if err := cfg.Validate(); err != nil {
-		return nil, err
-	}
 	a := New()
-	a.cfg = cfg
-	return a, nil
+	return a, a.Set(cfg, 0)
 }

@@ -5,106 +5,49 @@
 package remax
 
 import (
-	"context"
 	"fmt"
 
-	"github.com/pit-lab/pit/plugins/algorithm/internal/pg"
+	"github.com/pit-lab/pit/plugins/host/registry"
 	"github.com/pit-lab/pit/plugins/sdk"
+	"github.com/pit-lab/pit/plugins/sdk/pg"
 )
 
 // Name is the plugin's registered name.
 const Name = "remax"
 
 func init() {
-	sdk.RegisterBuiltin(sdk.KindAlgorithm, Name, func() sdk.Plugin { return New() })
+	registry.Register(sdk.KindAlgorithm, Name, func() sdk.Plugin { return New() })
 }
 
 // Config is remax's configuration.
 type Config struct {
-	KLCoef    float64 `mapstructure:"kl_coef" doc:"β of the per-token KL penalty in the reward"`
+	KLCoef    float64 `mapstructure:"kl_coef" doc:"β of the per-token KL penalty in the reward" range:">= 0"`
 	Whiten    bool    `mapstructure:"whiten" doc:"whiten advantages over the batch's tokens"`
-	ClipRange float64 `mapstructure:"clip_range" doc:"policy ratio clip ε (matters when epochs > 1)"`
-	Epochs    int     `mapstructure:"epochs" doc:"optimisation passes over each batch"`
+	ClipRange float64 `mapstructure:"clip_range" doc:"policy ratio clip ε (matters when epochs > 1)" range:"> 0"`
+	Epochs    int     `mapstructure:"epochs" doc:"optimisation passes over each batch" range:">= 1"`
 }
 
 // DefaultConfig returns the defaults: β=0.05, no whitening, clip 0.2, one
 // epoch.
 func DefaultConfig() Config { return Config{KLCoef: 0.05, ClipRange: 0.2, Epochs: 1} }
 
-// Validate reports the first setting out of range.
-func (c Config) Validate() error {
-	switch {
-	case c.KLCoef < 0:
-		return fmt.Errorf("kl_coef must be ≥ 0, got %v", c.KLCoef)
-	case c.ClipRange <= 0:
-		return fmt.Errorf("clip_range must be > 0, got %v", c.ClipRange)
-	case c.Epochs < 1:
-		return fmt.Errorf("epochs must be ≥ 1, got %d", c.Epochs)
-	}
-	return nil
-}
-
 // Algorithm is ReMax. It keeps no state between batches and implements
 // sdk.Algorithm.
-type Algorithm struct {
-	pg.Stateless
-	cfg Config
-}
+type Algorithm struct{ pg.Base[Config] }
 
 // New returns a ReMax with the default config.
-func New() *Algorithm { return &Algorithm{cfg: DefaultConfig()} }
-
-// Describe implements sdk.Plugin.
-func (a *Algorithm) Describe(context.Context) (*sdk.Description, error) {
-	return &sdk.Description{
-		Name: Name, Version: pg.Version, Kind: sdk.KindAlgorithm,
-		Summary: "ReMax: REINFORCE with the greedy decode's reward as baseline, KL penalty in the reward",
-		Config:  sdk.SchemaOf(DefaultConfig()),
-	}, nil
+func New() *Algorithm {
+	a := &Algorithm{pg.NewBase(Name, "ReMax: REINFORCE with the greedy decode's reward as baseline, KL penalty in the reward", DefaultConfig, nil, knobs)}
+	a.Needs, a.Compute = pg.Needs{Greedy: true}, a.compute
+	return a
 }
 
-// Configure implements sdk.Plugin.
-func (a *Algorithm) Configure(_ context.Context, req *sdk.ConfigureRequest) error {
-	cfg, err := pg.Configure(Name, req.Config, DefaultConfig(), Config.Validate)
-	if err != nil {
-		return err
-	}
-	a.cfg = cfg
-	return nil
-}
-
-// Knobs implements sdk.Algorithm: it asks for the greedy baseline.
-func (a *Algorithm) Knobs(context.Context) (*sdk.Knobs, error) {
-	k := a.knobs()
-	return &k, nil
-}
-
-func (a *Algorithm) knobs() sdk.Knobs {
+// knobs: one sample per prompt and the greedy baseline.
+func knobs(c Config) sdk.Knobs {
 	return sdk.Knobs{
-		ClipRange: a.cfg.ClipRange, KLCoef: a.cfg.KLCoef, KLEstimator: sdk.KLk1, Epochs: a.cfg.Epochs,
+		ClipRange: c.ClipRange, KLCoef: c.KLCoef, KLEstimator: sdk.KLk1, Epochs: c.Epochs,
 		SamplesPerPrompt: 1, GreedyBaseline: true,
 	}
-}
-
-// Advantages implements sdk.Algorithm. It needs GreedyRewards.
-func (a *Algorithm) Advantages(_ context.Context, req *sdk.AdvantagesRequest) (*sdk.AdvantagesResponse, error) {
-	batch, pos, err := pg.FromRequest(req, false, true)
-	if err != nil {
-		return nil, fmt.Errorf("remax: %w", err)
-	}
-	res, err := a.compute(batch)
-	if err != nil {
-		return nil, err
-	}
-	return pg.ToResponse(res, pos, req), nil
-}
-
-// Observe implements sdk.Algorithm; ReMax learns nothing from it.
-func (a *Algorithm) Observe(_ context.Context, req *sdk.ObserveRequest) error {
-	if req == nil {
-		return fmt.Errorf("remax: nil observe request")
-	}
-	return nil
 }
 
 // compute returns A = (R − β·KL) − R_greedy on every token, where R_greedy
@@ -118,15 +61,15 @@ func (a *Algorithm) compute(batch []pg.Sequence) (pg.Result, error) {
 	res := pg.Result{Advantages: make([][]float64, len(batch)), Returns: make([][]float64, len(batch))}
 	var base float64
 	for i, s := range batch {
-		r := pg.PenalisedReward(s, a.cfg.KLCoef)
+		r := pg.PenalisedReward(s, a.Config.KLCoef)
 		res.Advantages[i] = pg.Fill(r-s.Baseline, s.Len())
 		res.Returns[i] = pg.Fill(r, s.Len())
 		base += s.Baseline
 	}
-	if a.cfg.Whiten {
+	if a.Config.Whiten {
 		pg.Whiten(res.Advantages)
 	}
-	res.Knobs = a.knobs()
+	res.Knobs = knobs(a.Config)
 	res.Stats = map[string]float64{"kl": pg.MeanKL(batch), "greedy_reward_mean": base / float64(len(batch))}
 	return res, nil
 }

@@ -4,7 +4,7 @@ import (
 	"math"
 	"testing"
 
-	"github.com/pit-lab/pit/plugins/algorithm/internal/pg"
+	"github.com/pit-lab/pit/plugins/sdk/pg"
 )
 
 func TestGreedyBaseline(t *testing.T) {
@@ -54,10 +54,6 @@ func TestBadInput(t *testing.T) {
 }
 
 func withConfig(cfg Config) (*Algorithm, error) {
-	if err := cfg.Validate(); err != nil {
-		return nil, err
-	}
 	a := New()
-	a.cfg = cfg
-	return a, nil
+	return a, a.Set(cfg, 0)
 }

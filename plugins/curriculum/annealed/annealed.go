@@ -11,9 +11,9 @@ import (
 	"context"
 	"fmt"
 	"math"
-	"sync"
 
 	"github.com/pit-lab/pit/plugins/curriculum/internal/mix"
+	"github.com/pit-lab/pit/plugins/host/registry"
 	"github.com/pit-lab/pit/plugins/sdk"
 )
 
@@ -21,33 +21,20 @@ import (
 const Name = "annealed"
 
 func init() {
-	sdk.RegisterBuiltin(sdk.KindCurriculum, Name, func() sdk.Plugin { return New() })
+	registry.Register(sdk.KindCurriculum, Name, func() sdk.Plugin { return New() })
 }
 
 // Config is annealed's configuration.
 type Config struct {
-	P0          float64 `mapstructure:"p0" doc:"probability of a policy reference at the first step"`
-	P1          float64 `mapstructure:"p1" doc:"probability of a policy reference at the end of the ramp"`
-	AnnealSteps int     `mapstructure:"anneal_steps" doc:"length of the linear ramp in steps; 0 means the whole stage"`
+	P0          float64 `mapstructure:"p0" doc:"probability of a policy reference at the first step" range:"[0, 1]"`
+	P1          float64 `mapstructure:"p1" doc:"probability of a policy reference at the end of the ramp" range:"[0, 1]"`
+	AnnealSteps int     `mapstructure:"anneal_steps" doc:"length of the linear ramp in steps; 0 means the whole stage" range:">= 0"`
 	mix.Common  `mapstructure:",squash"`
 }
 
 // DefaultConfig returns the defaults: from 0 to 1 over the whole stage, and
 // the shared defaults of mix.DefaultCommon.
 func DefaultConfig() Config { return Config{P0: 0, P1: 1, Common: mix.DefaultCommon()} }
-
-// Validate reports the first setting out of range.
-func (c Config) Validate() error {
-	switch {
-	case !(c.P0 >= 0 && c.P0 <= 1):
-		return fmt.Errorf("p0 must be in [0, 1], got %v", c.P0)
-	case !(c.P1 >= 0 && c.P1 <= 1):
-		return fmt.Errorf("p1 must be in [0, 1], got %v", c.P1)
-	case c.AnnealSteps < 0:
-		return fmt.Errorf("anneal_steps must be ≥ 0, got %d", c.AnnealSteps)
-	}
-	return c.Common.Validate()
-}
 
 // Prob is the probability of a policy reference at step of a ramp of n
 // steps: p0 + (p1 − p0)·min(1, step/(n−1)).
@@ -60,93 +47,27 @@ func (c Config) Prob(step, n int) float64 {
 }
 
 // Curriculum is the annealed strategy. It implements sdk.Curriculum.
-type Curriculum struct {
-	mu  sync.Mutex
-	cfg Config
-	mix mix.Mixer
-}
+type Curriculum struct{ mix.Base[Config] }
 
 // New returns an annealed curriculum with the default config and seed 0.
+// Configure restarts it from the request's seed.
 func New() *Curriculum {
-	c := &Curriculum{cfg: DefaultConfig()}
-	c.mix.Reset(c.cfg.Common, 0)
+	c := &Curriculum{}
+	c.Init(Name, "probability of a policy reference rises linearly from p0 to p1; data references otherwise",
+		DefaultConfig, nil, nil)
 	return c
-}
-
-// Describe implements sdk.Plugin.
-func (c *Curriculum) Describe(context.Context) (*sdk.Description, error) {
-	return &sdk.Description{
-		Name: Name, Version: mix.Version, Kind: sdk.KindCurriculum,
-		Summary: "probability of a policy reference rises linearly from p0 to p1; data references otherwise",
-		Config:  sdk.SchemaOf(DefaultConfig()),
-	}, nil
-}
-
-// Configure implements sdk.Plugin and restarts from the request's seed.
-func (c *Curriculum) Configure(_ context.Context, req *sdk.ConfigureRequest) error {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	cfg := DefaultConfig()
-	if err := sdk.DecodeConfig(req.Config, &cfg); err != nil {
-		return fmt.Errorf("%s config: %w", Name, err)
-	}
-	if err := cfg.Validate(); err != nil {
-		return fmt.Errorf("%s config: %w", Name, err)
-	}
-	c.cfg = cfg
-	c.mix.Reset(cfg.Common, req.Seed)
-	return nil
 }
 
 // Next implements sdk.Curriculum.
 func (c *Curriculum) Next(_ context.Context, req *sdk.NextRequest) (*sdk.NextResponse, error) {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	if req == nil {
-		return nil, fmt.Errorf("%s: nil next request", Name)
+	n, err := c.Span(req, c.Config.AnnealSteps, "anneal_steps", "the whole stage", 1)
+	if err != nil {
+		return nil, err
 	}
-	n := c.cfg.AnnealSteps
-	if n == 0 {
-		if req.TotalSteps < 1 {
-			return nil, fmt.Errorf("%s: anneal_steps is 0 (the whole stage) but the request has total_steps %d", Name, req.TotalSteps)
-		}
-		n = req.TotalSteps
-	}
-	p := c.cfg.Prob(req.Step, n)
+	p := c.Config.Prob(req.Step, n)
 	round := 0
 	if p >= 0.5 {
 		round = 1
 	}
-	resp, err := c.mix.Plan(req, p, round, fmt.Sprintf("p_policy=%.3f", p))
-	if err != nil {
-		return nil, fmt.Errorf("%s: %w", Name, err)
-	}
-	return resp, nil
-}
-
-// Observe implements sdk.Curriculum; the ramp depends on the step only.
-func (c *Curriculum) Observe(_ context.Context, req *sdk.ObserveRequest) error {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	if req == nil {
-		return fmt.Errorf("%s: nil observe request", Name)
-	}
-	return nil
-}
-
-// SaveState implements sdk.Stateful.
-func (c *Curriculum) SaveState(context.Context) ([]byte, error) {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	return c.mix.Save(nil)
-}
-
-// RestoreState implements sdk.Stateful.
-func (c *Curriculum) RestoreState(_ context.Context, b []byte) error {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	if err := c.mix.Restore(b, nil); err != nil {
-		return fmt.Errorf("%s: %w", Name, err)
-	}
-	return nil
+	return c.Plan(req, p, round, fmt.Sprintf("p_policy=%.3f", p))
 }

@@ -11,9 +11,9 @@ import (
 	"context"
 	"fmt"
 	"math"
-	"sync"
 
 	"github.com/pit-lab/pit/plugins/curriculum/internal/mix"
+	"github.com/pit-lab/pit/plugins/host/registry"
 	"github.com/pit-lab/pit/plugins/sdk"
 )
 
@@ -21,16 +21,16 @@ import (
 const Name = "metric-gated"
 
 func init() {
-	sdk.RegisterBuiltin(sdk.KindCurriculum, Name, func() sdk.Plugin { return New() })
+	registry.Register(sdk.KindCurriculum, Name, func() sdk.Plugin { return New() })
 }
 
 // Config is metric-gated's configuration.
 type Config struct {
 	Metric         string  `mapstructure:"metric" doc:"name of the Observe statistic to watch (the mean gap reward of a step is \"reward\")"`
 	Threshold      float64 `mapstructure:"threshold" doc:"advance to round 1 when the metric's mean over the window is ≥ this (in the metric's units)"`
-	Window         int     `mapstructure:"window" doc:"number of most recent observations averaged"`
-	MinRound0Steps int     `mapstructure:"min_round0_steps" doc:"round 0 lasts at least this many steps"`
-	MaxRound0Steps int     `mapstructure:"max_round0_steps" doc:"advance after this many steps even if the gate stays shut; 0 means never"`
+	Window         int     `mapstructure:"window" doc:"number of most recent observations averaged" range:">= 1"`
+	MinRound0Steps int     `mapstructure:"min_round0_steps" doc:"round 0 lasts at least this many steps" range:">= 0"`
+	MaxRound0Steps int     `mapstructure:"max_round0_steps" doc:"advance after this many steps even if the gate stays shut; 0 means never" range:">= 0"`
 	mix.Common     `mapstructure:",squash"`
 }
 
@@ -41,23 +41,18 @@ func DefaultConfig() Config {
 	return Config{Metric: "reward", Threshold: 0.5, Window: 10, MinRound0Steps: 10, Common: mix.DefaultCommon()}
 }
 
-// Validate reports the first setting out of range.
+// Validate checks the metric and the steps; the `range` tags bound the
+// rest.
 func (c Config) Validate() error {
 	switch {
 	case c.Metric == "":
 		return fmt.Errorf("metric must name a statistic")
 	case math.IsNaN(c.Threshold) || math.IsInf(c.Threshold, 0):
 		return fmt.Errorf("threshold must be finite, got %v", c.Threshold)
-	case c.Window < 1:
-		return fmt.Errorf("window must be ≥ 1, got %d", c.Window)
-	case c.MinRound0Steps < 0:
-		return fmt.Errorf("min_round0_steps must be ≥ 0, got %d", c.MinRound0Steps)
-	case c.MaxRound0Steps < 0:
-		return fmt.Errorf("max_round0_steps must be ≥ 0, got %d", c.MaxRound0Steps)
 	case c.MaxRound0Steps > 0 && c.MaxRound0Steps < c.MinRound0Steps:
 		return fmt.Errorf("max_round0_steps (%d) is below min_round0_steps (%d)", c.MaxRound0Steps, c.MinRound0Steps)
 	}
-	return c.Common.Validate()
+	return nil
 }
 
 // gate is the strategy's own state, saved with checkpoints.
@@ -69,48 +64,23 @@ type gate struct {
 
 // Curriculum is the metric-gated strategy. It implements sdk.Curriculum.
 type Curriculum struct {
-	mu   sync.Mutex
-	cfg  Config
+	mix.Base[Config]
 	gate gate
-	mix  mix.Mixer
 }
 
 // New returns a metric-gated curriculum with the default config and seed 0.
+// Configure restarts it from the request's seed with a closed gate.
 func New() *Curriculum {
-	c := &Curriculum{cfg: DefaultConfig()}
-	c.mix.Reset(c.cfg.Common, 0)
+	c := &Curriculum{}
+	c.Init(Name, "data references until a metric's windowed mean passes a threshold, then policy samples",
+		DefaultConfig, Config.Validate, func(Config) { c.gate = gate{} })
 	return c
-}
-
-// Describe implements sdk.Plugin.
-func (c *Curriculum) Describe(context.Context) (*sdk.Description, error) {
-	return &sdk.Description{
-		Name: Name, Version: mix.Version, Kind: sdk.KindCurriculum,
-		Summary: "data references until a metric's windowed mean passes a threshold, then policy samples",
-		Config:  sdk.SchemaOf(DefaultConfig()),
-	}, nil
-}
-
-// Configure implements sdk.Plugin and restarts from the request's seed.
-func (c *Curriculum) Configure(_ context.Context, req *sdk.ConfigureRequest) error {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	cfg := DefaultConfig()
-	if err := sdk.DecodeConfig(req.Config, &cfg); err != nil {
-		return fmt.Errorf("%s config: %w", Name, err)
-	}
-	if err := cfg.Validate(); err != nil {
-		return fmt.Errorf("%s config: %w", Name, err)
-	}
-	c.cfg, c.gate = cfg, gate{}
-	c.mix.Reset(cfg.Common, req.Seed)
-	return nil
 }
 
 // windowMean is the mean of the recent observations and whether the window
 // is full.
 func (c *Curriculum) windowMean() (float64, bool) {
-	if len(c.gate.Recent) < c.cfg.Window {
+	if len(c.gate.Recent) < c.Config.Window {
 		return 0, false
 	}
 	var s float64
@@ -124,53 +94,45 @@ func (c *Curriculum) windowMean() (float64, bool) {
 // after min_round0_steps whose window of observations is full and has a
 // mean ≥ threshold (or at max_round0_steps), and stays open.
 func (c *Curriculum) Next(_ context.Context, req *sdk.NextRequest) (*sdk.NextResponse, error) {
-	c.mu.Lock()
-	defer c.mu.Unlock()
 	if req == nil {
 		return nil, fmt.Errorf("%s: nil next request", Name)
 	}
 	phase := "round1"
 	if !c.gate.Open {
 		mean, full := c.windowMean()
-		passed := full && mean >= c.cfg.Threshold
-		capped := c.cfg.MaxRound0Steps > 0 && req.Step >= c.cfg.MaxRound0Steps
+		passed := full && mean >= c.Config.Threshold
+		capped := c.Config.MaxRound0Steps > 0 && req.Step >= c.Config.MaxRound0Steps
 		switch {
-		case (passed && req.Step >= c.cfg.MinRound0Steps) || capped:
+		case (passed && req.Step >= c.Config.MinRound0Steps) || capped:
 			c.gate.Open, c.gate.OpenedAt = true, req.Step
 		case full:
-			phase = fmt.Sprintf("round0 (%s mean %.4g < %.4g)", c.cfg.Metric, mean, c.cfg.Threshold)
+			phase = fmt.Sprintf("round0 (%s mean %.4g < %.4g)", c.Config.Metric, mean, c.Config.Threshold)
 		default:
-			phase = fmt.Sprintf("round0 (%d/%d observations of %s)", len(c.gate.Recent), c.cfg.Window, c.cfg.Metric)
+			phase = fmt.Sprintf("round0 (%d/%d observations of %s)", len(c.gate.Recent), c.Config.Window, c.Config.Metric)
 		}
 	}
 	p, round := 0.0, 0
 	if c.gate.Open {
 		p, round = 1, 1
 	}
-	resp, err := c.mix.Plan(req, p, round, phase)
-	if err != nil {
-		return nil, fmt.Errorf("%s: %w", Name, err)
-	}
-	return resp, nil
+	return c.Plan(req, p, round, phase)
 }
 
 // Observe implements sdk.Curriculum: it records the watched metric when the
 // stats hold it (other stats are ignored). A non-finite value is an error.
 func (c *Curriculum) Observe(_ context.Context, req *sdk.ObserveRequest) error {
-	c.mu.Lock()
-	defer c.mu.Unlock()
 	if req == nil {
 		return fmt.Errorf("%s: nil observe request", Name)
 	}
-	v, ok := req.Stats[c.cfg.Metric]
+	v, ok := req.Stats[c.Config.Metric]
 	if !ok {
 		return nil
 	}
 	if math.IsNaN(v) || math.IsInf(v, 0) {
-		return fmt.Errorf("%s: observed %s = %v at step %d", Name, c.cfg.Metric, v, req.Step)
+		return fmt.Errorf("%s: observed %s = %v at step %d", Name, c.Config.Metric, v, req.Step)
 	}
 	c.gate.Recent = append(c.gate.Recent, v)
-	if extra := len(c.gate.Recent) - c.cfg.Window; extra > 0 {
+	if extra := len(c.gate.Recent) - c.Config.Window; extra > 0 {
 		c.gate.Recent = append(c.gate.Recent[:0:0], c.gate.Recent[extra:]...)
 	}
 	return nil
@@ -178,21 +140,17 @@ func (c *Curriculum) Observe(_ context.Context, req *sdk.ObserveRequest) error {
 
 // SaveState implements sdk.Stateful: the mixer's state and the gate.
 func (c *Curriculum) SaveState(context.Context) ([]byte, error) {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	return c.mix.Save(c.gate)
+	return c.Mix.Save(c.gate)
 }
 
 // RestoreState implements sdk.Stateful.
 func (c *Curriculum) RestoreState(_ context.Context, b []byte) error {
-	c.mu.Lock()
-	defer c.mu.Unlock()
 	var g gate
-	if err := c.mix.Restore(b, &g); err != nil {
+	if err := c.Mix.Restore(b, &g); err != nil {
 		return fmt.Errorf("%s: %w", Name, err)
 	}
-	if len(g.Recent) > c.cfg.Window {
-		g.Recent = g.Recent[len(g.Recent)-c.cfg.Window:]
+	if len(g.Recent) > c.Config.Window {
+		g.Recent = g.Recent[len(g.Recent)-c.Config.Window:]
 	}
 	c.gate = g
 	return nil

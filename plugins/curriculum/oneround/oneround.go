@@ -7,9 +7,9 @@ package oneround
 import (
 	"context"
 	"fmt"
-	"sync"
 
 	"github.com/pit-lab/pit/plugins/curriculum/internal/mix"
+	"github.com/pit-lab/pit/plugins/host/registry"
 	"github.com/pit-lab/pit/plugins/sdk"
 )
 
@@ -20,8 +20,8 @@ const (
 )
 
 func init() {
-	sdk.RegisterBuiltin(sdk.KindCurriculum, Round0Name, func() sdk.Plugin { return New(0) })
-	sdk.RegisterBuiltin(sdk.KindCurriculum, Round1Name, func() sdk.Plugin { return New(1) })
+	registry.Register(sdk.KindCurriculum, Round0Name, func() sdk.Plugin { return New(0) })
+	registry.Register(sdk.KindCurriculum, Round1Name, func() sdk.Plugin { return New(1) })
 }
 
 // Config is the single-round curricula's configuration: only the shared
@@ -35,90 +35,26 @@ func DefaultConfig() Config { return Config{Common: mix.DefaultCommon()} }
 
 // Curriculum stays in one round. It implements sdk.Curriculum.
 type Curriculum struct {
-	mu    sync.Mutex
+	mix.Base[Config]
 	round int
-	mix   mix.Mixer
 }
 
 // New returns round0-only (round 0) or round1-only (round 1) with the
-// default config and seed 0.
+// default config and seed 0. Configure restarts it from the request's seed.
 func New(round int) *Curriculum {
-	if round != 0 && round != 1 {
+	c := &Curriculum{round: round}
+	switch round {
+	case 0:
+		c.Init(Round0Name, "ablation: every reference from the data pair {y_l, y_w} (round 0 only)", DefaultConfig, nil, nil)
+	case 1:
+		c.Init(Round1Name, "ablation: every reference a sample of the RLHF policy (round 1 only)", DefaultConfig, nil, nil)
+	default:
 		panic(fmt.Sprintf("oneround.New: round %d, want 0 or 1", round))
 	}
-	c := &Curriculum{round: round}
-	c.mix.Reset(DefaultConfig().Common, 0)
 	return c
-}
-
-func (c *Curriculum) name() string {
-	if c.round == 0 {
-		return Round0Name
-	}
-	return Round1Name
-}
-
-// Describe implements sdk.Plugin.
-func (c *Curriculum) Describe(context.Context) (*sdk.Description, error) {
-	summary := "ablation: every reference from the data pair {y_l, y_w} (round 0 only)"
-	if c.round == 1 {
-		summary = "ablation: every reference a sample of the RLHF policy (round 1 only)"
-	}
-	return &sdk.Description{
-		Name: c.name(), Version: mix.Version, Kind: sdk.KindCurriculum, Summary: summary,
-		Config: sdk.SchemaOf(DefaultConfig()),
-	}, nil
-}
-
-// Configure implements sdk.Plugin and restarts from the request's seed.
-func (c *Curriculum) Configure(_ context.Context, req *sdk.ConfigureRequest) error {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	cfg := DefaultConfig()
-	if err := sdk.DecodeConfig(req.Config, &cfg); err != nil {
-		return fmt.Errorf("%s config: %w", c.name(), err)
-	}
-	if err := cfg.Validate(); err != nil {
-		return fmt.Errorf("%s config: %w", c.name(), err)
-	}
-	c.mix.Reset(cfg.Common, req.Seed)
-	return nil
 }
 
 // Next implements sdk.Curriculum.
 func (c *Curriculum) Next(_ context.Context, req *sdk.NextRequest) (*sdk.NextResponse, error) {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	resp, err := c.mix.Plan(req, float64(c.round), c.round, fmt.Sprintf("round%d", c.round))
-	if err != nil {
-		return nil, fmt.Errorf("%s: %w", c.name(), err)
-	}
-	return resp, nil
-}
-
-// Observe implements sdk.Curriculum; a single round ignores metrics.
-func (c *Curriculum) Observe(_ context.Context, req *sdk.ObserveRequest) error {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	if req == nil {
-		return fmt.Errorf("%s: nil observe request", c.name())
-	}
-	return nil
-}
-
-// SaveState implements sdk.Stateful.
-func (c *Curriculum) SaveState(context.Context) ([]byte, error) {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	return c.mix.Save(nil)
-}
-
-// RestoreState implements sdk.Stateful.
-func (c *Curriculum) RestoreState(_ context.Context, b []byte) error {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	if err := c.mix.Restore(b, nil); err != nil {
-		return fmt.Errorf("%s: %w", c.name(), err)
-	}
-	return nil
+	return c.Plan(req, float64(c.round), c.round, fmt.Sprintf("round%d", c.round))
 }

@@ -6,10 +6,9 @@ package tworound
 
 import (
 	"context"
-	"fmt"
-	"sync"
 
 	"github.com/pit-lab/pit/plugins/curriculum/internal/mix"
+	"github.com/pit-lab/pit/plugins/host/registry"
 	"github.com/pit-lab/pit/plugins/sdk"
 )
 
@@ -17,12 +16,12 @@ import (
 const Name = "two-round"
 
 func init() {
-	sdk.RegisterBuiltin(sdk.KindCurriculum, Name, func() sdk.Plugin { return New() })
+	registry.Register(sdk.KindCurriculum, Name, func() sdk.Plugin { return New() })
 }
 
 // Config is two-round's configuration.
 type Config struct {
-	Round0Steps int `mapstructure:"round0_steps" doc:"steps of round 0 (data references) before round 1 (policy references); 0 means half of the stage's steps"`
+	Round0Steps int `mapstructure:"round0_steps" doc:"steps of round 0 (data references) before round 1 (policy references); 0 means half of the stage's steps" range:">= 0"`
 	mix.Common  `mapstructure:",squash"`
 }
 
@@ -30,101 +29,27 @@ type Config struct {
 // shared defaults of mix.DefaultCommon.
 func DefaultConfig() Config { return Config{Common: mix.DefaultCommon()} }
 
-// Validate reports the first setting out of range.
-func (c Config) Validate() error {
-	if c.Round0Steps < 0 {
-		return fmt.Errorf("round0_steps must be ≥ 0, got %d", c.Round0Steps)
-	}
-	return c.Common.Validate()
-}
-
 // Curriculum is the two-round strategy. It implements sdk.Curriculum.
-type Curriculum struct {
-	mu  sync.Mutex
-	cfg Config
-	mix mix.Mixer
-}
+type Curriculum struct{ mix.Base[Config] }
 
 // New returns a two-round curriculum with the default config and seed 0.
+// Configure restarts it from the request's seed.
 func New() *Curriculum {
-	c := &Curriculum{cfg: DefaultConfig()}
-	c.mix.Reset(c.cfg.Common, 0)
+	c := &Curriculum{}
+	c.Init(Name, "the paper's curriculum: round 0 data references {y_l, y_w}, then round 1 policy samples",
+		DefaultConfig, nil, nil)
 	return c
-}
-
-// Describe implements sdk.Plugin.
-func (c *Curriculum) Describe(context.Context) (*sdk.Description, error) {
-	return &sdk.Description{
-		Name: Name, Version: mix.Version, Kind: sdk.KindCurriculum,
-		Summary: "the paper's curriculum: round 0 data references {y_l, y_w}, then round 1 policy samples",
-		Config:  sdk.SchemaOf(DefaultConfig()),
-	}, nil
-}
-
-// Configure implements sdk.Plugin and restarts from the request's seed.
-func (c *Curriculum) Configure(_ context.Context, req *sdk.ConfigureRequest) error {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	cfg := DefaultConfig()
-	if err := sdk.DecodeConfig(req.Config, &cfg); err != nil {
-		return fmt.Errorf("%s config: %w", Name, err)
-	}
-	if err := cfg.Validate(); err != nil {
-		return fmt.Errorf("%s config: %w", Name, err)
-	}
-	c.cfg = cfg
-	c.mix.Reset(cfg.Common, req.Seed)
-	return nil
 }
 
 // Next implements sdk.Curriculum.
 func (c *Curriculum) Next(_ context.Context, req *sdk.NextRequest) (*sdk.NextResponse, error) {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	if req == nil {
-		return nil, fmt.Errorf("%s: nil next request", Name)
-	}
-	r0 := c.cfg.Round0Steps
-	if r0 == 0 {
-		if req.TotalSteps < 1 {
-			return nil, fmt.Errorf("%s: round0_steps is 0 (half the stage) but the request has total_steps %d", Name, req.TotalSteps)
-		}
-		r0 = req.TotalSteps / 2
+	r0, err := c.Span(req, c.Config.Round0Steps, "round0_steps", "half the stage", 2)
+	if err != nil {
+		return nil, err
 	}
 	p, round, phase := 0.0, 0, "round0"
 	if req.Step >= r0 {
 		p, round, phase = 1, 1, "round1"
 	}
-	resp, err := c.mix.Plan(req, p, round, phase)
-	if err != nil {
-		return nil, fmt.Errorf("%s: %w", Name, err)
-	}
-	return resp, nil
-}
-
-// Observe implements sdk.Curriculum; two-round changes rounds by step only.
-func (c *Curriculum) Observe(_ context.Context, req *sdk.ObserveRequest) error {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	if req == nil {
-		return fmt.Errorf("%s: nil observe request", Name)
-	}
-	return nil
-}
-
-// SaveState implements sdk.Stateful.
-func (c *Curriculum) SaveState(context.Context) ([]byte, error) {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	return c.mix.Save(nil)
-}
-
-// RestoreState implements sdk.Stateful.
-func (c *Curriculum) RestoreState(_ context.Context, b []byte) error {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	if err := c.mix.Restore(b, nil); err != nil {
-		return fmt.Errorf("%s: %w", Name, err)
-	}
-	return nil
+	return c.Plan(req, p, round, phase)
 }

@@ -15,30 +15,29 @@ import (
 	"math"
 
 	"github.com/pit-lab/pit/plugins/sdk"
+	"github.com/pit-lab/pit/plugins/sdk/hostscore"
+	"github.com/pit-lab/pit/plugins/sdk/serve"
 )
 
 type config struct {
 	Clip float64 `mapstructure:"clip" doc:"largest reward magnitude"`
 }
 
-type clipped struct{ cfg config }
-
-func (p *clipped) Describe(context.Context) (*sdk.Description, error) {
-	return &sdk.Description{Name: "clipped-difference", Version: "1.0.0",
-		Summary: "clip(r(x,y) − r(x,y_ref))", Config: sdk.SchemaOf(config{Clip: 1}),
-		NeedsLearnedModel: true, ReferenceConditioned: true}, nil
+func (c config) validate() error {
+	if c.Clip <= 0 {
+		return fmt.Errorf("key \"clip\": want > 0, got %v", c.Clip)
+	}
+	return nil
 }
 
-func (p *clipped) Configure(_ context.Context, req *sdk.ConfigureRequest) error {
-	p.cfg = config{Clip: 1}
-	if err := sdk.DecodeConfig(req.Config, &p.cfg); err != nil {
-		return err
-	}
-	if p.cfg.Clip <= 0 {
-		return fmt.Errorf("key \"clip\": want > 0, got %v", p.cfg.Clip)
-	}
-	sdk.Logger().Info("configured", "clip", p.cfg.Clip)
-	return nil
+type clipped struct{ sdk.Configurable[config] }
+
+func newClipped() *clipped {
+	p := &clipped{sdk.NewConfigurable(sdk.Description{Name: "clipped-difference", Version: "1.0.0",
+		Summary: "clip(r(x,y) − r(x,y_ref))", NeedsLearnedModel: true, ReferenceConditioned: true},
+		func() config { return config{Clip: 1} }, config.validate)}
+	p.OnConfigure = func(c config, _ int64) { sdk.Logger().Info("configured", "clip", c.Clip) }
+	return p
 }
 
 // Comparisons: the learned model is a plain Bradley–Terry r(x, y).
@@ -51,24 +50,18 @@ func (p *clipped) Comparisons(_ context.Context, req *sdk.ComparisonsRequest) (*
 	return out, nil
 }
 
+// Score: r(x, y) − r(x, y_ref) from one model call (hostscore.Difference),
+// clipped; the component "difference" is the unclipped value.
 func (p *clipped) Score(ctx context.Context, req *sdk.ScoreRequest) (*sdk.ScoreResponse, error) {
-	n := len(req.Items)
-	batch := make([]sdk.Input, 2*n) // responses, then references: one model call
-	for i, it := range req.Items {
-		batch[i] = sdk.Input{Prompt: it.Prompt, Response: it.Response}
-		batch[n+i] = sdk.Input{Prompt: it.Prompt, Response: it.Reference}
-	}
-	r, err := req.Models.Score(ctx, sdk.ModelReward, batch)
+	_, _, diff, err := hostscore.Difference(ctx, req.Models, sdk.ModelReward, req.Items)
 	if err != nil {
 		return nil, err
 	}
-	out := &sdk.ScoreResponse{Rewards: make([]float64, n), Components: map[string][]float64{"difference": make([]float64, n)}}
-	for i := range n {
-		d := r[i] - r[n+i]
-		out.Components["difference"][i] = d
-		out.Rewards[i] = math.Max(-p.cfg.Clip, math.Min(p.cfg.Clip, d))
+	out := &sdk.ScoreResponse{Rewards: make([]float64, len(diff)), Components: map[string][]float64{"difference": diff}}
+	for i, d := range diff {
+		out.Rewards[i] = math.Max(-p.Config.Clip, math.Min(p.Config.Clip, d))
 	}
 	return out, nil
 }
 
-func main() { sdk.Serve(&clipped{cfg: config{Clip: 1}}) }
+func main() { serve.Run(newClipped()) }

@@ -14,6 +14,7 @@ import (
 	"sync"
 	"time"
 
+	"github.com/pit-lab/pit/plugins/host/registry"
 	"github.com/pit-lab/pit/plugins/sdk"
 )
 
@@ -22,9 +23,9 @@ var registerOnce sync.Once
 // Register registers the toy plugins as built-ins (once).
 func Register() {
 	registerOnce.Do(func() {
-		sdk.RegisterBuiltin(sdk.KindReward, "toy-difference", func() sdk.Plugin { return NewDifference() })
-		sdk.RegisterBuiltin(sdk.KindAlgorithm, "toy-reinforce", func() sdk.Plugin { return NewReinforce() })
-		sdk.RegisterBuiltin(sdk.KindCurriculum, "toy-two-stage", func() sdk.Plugin { return NewTwoStage() })
+		registry.Register(sdk.KindReward, "toy-difference", func() sdk.Plugin { return NewDifference() })
+		registry.Register(sdk.KindAlgorithm, "toy-reinforce", func() sdk.Plugin { return NewReinforce() })
+		registry.Register(sdk.KindCurriculum, "toy-two-stage", func() sdk.Plugin { return NewTwoStage() })
 	})
 }
 

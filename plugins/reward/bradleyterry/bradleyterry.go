@@ -7,64 +7,38 @@ import (
 	"context"
 	"fmt"
 
-	"github.com/pit-lab/pit/plugins/reward/internal/hostscore"
+	"github.com/pit-lab/pit/plugins/host/registry"
 	"github.com/pit-lab/pit/plugins/sdk"
+	"github.com/pit-lab/pit/plugins/sdk/hostscore"
 )
 
 // Name is the plugin's registered name.
 const Name = "bradley-terry"
 
 func init() {
-	sdk.RegisterBuiltin(sdk.KindReward, Name, func() sdk.Plugin { return New() })
+	registry.Register(sdk.KindReward, Name, func() sdk.Plugin { return New() })
 }
 
 // Config is bradley-terry's configuration.
 type Config struct {
-	Margin float64 `mapstructure:"margin" doc:"margin m of each comparison: the loss is −log σ(r(x,y_w) − r(x,y_l) − m)"`
+	Margin float64 `mapstructure:"margin" doc:"margin m of each comparison: the loss is −log σ(r(x,y_w) − r(x,y_l) − m)" range:">= 0"`
 }
 
 // Reward is the Bradley–Terry formulation. It implements sdk.Reward.
-type Reward struct{ cfg Config }
+type Reward struct{ sdk.Configurable[Config] }
 
 // New returns the formulation with margin 0.
-func New() *Reward { return &Reward{} }
-
-// Describe implements sdk.Plugin.
-func (r *Reward) Describe(context.Context) (*sdk.Description, error) {
-	return &sdk.Description{
+func New() *Reward {
+	return &Reward{sdk.NewConfigurable(sdk.Description{
 		Name: Name, Version: hostscore.Version, Kind: sdk.KindReward,
 		Summary:           "Bradley–Terry r(x, y): one comparison per pair, y_w ≻ y_l",
-		Config:            sdk.SchemaOf(Config{}),
 		NeedsLearnedModel: true,
-	}, nil
-}
-
-// Configure implements sdk.Plugin.
-func (r *Reward) Configure(_ context.Context, req *sdk.ConfigureRequest) error {
-	cfg, err := ParseConfig(Name, req.Config)
-	if err != nil {
-		return err
-	}
-	r.cfg = cfg
-	return nil
-}
-
-// ParseConfig decodes and checks a config table for the formulation called
-// name (bradley-terry or one that shares its config).
-func ParseConfig(name string, raw map[string]any) (Config, error) {
-	var cfg Config
-	if err := sdk.DecodeConfig(raw, &cfg); err != nil {
-		return Config{}, fmt.Errorf("%s config: %w", name, err)
-	}
-	if cfg.Margin < 0 {
-		return Config{}, fmt.Errorf("%s config: margin must be ≥ 0, got %v", name, cfg.Margin)
-	}
-	return cfg, nil
+	}, func() Config { return Config{} }, nil)}
 }
 
 // Comparisons implements sdk.Reward.
 func (r *Reward) Comparisons(_ context.Context, req *sdk.ComparisonsRequest) (*sdk.ComparisonsResponse, error) {
-	out, err := PairComparisons(req, r.cfg.Margin)
+	out, err := PairComparisons(req, r.Config.Margin)
 	if err != nil {
 		return nil, fmt.Errorf("%s: %w", Name, err)
 	}

@@ -18,15 +18,16 @@ import (
 	"fmt"
 	"math"
 
-	"github.com/pit-lab/pit/plugins/reward/internal/hostscore"
+	"github.com/pit-lab/pit/plugins/host/registry"
 	"github.com/pit-lab/pit/plugins/sdk"
+	"github.com/pit-lab/pit/plugins/sdk/hostscore"
 )
 
 // Name is the plugin's registered name.
 const Name = "pit-gap"
 
 func init() {
-	sdk.RegisterBuiltin(sdk.KindReward, Name, func() sdk.Plugin { return New() })
+	registry.Register(sdk.KindReward, Name, func() sdk.Plugin { return New() })
 }
 
 // The tags of a pair's four inputs, in the order Comparisons emits them.
@@ -40,40 +41,28 @@ const (
 // Config is pit-gap's configuration.
 type Config struct {
 	ConsistencyWeight float64 `mapstructure:"consistency_weight" doc:"weight of two extra comparisons ww≻ll and ll≻ww (margin 0) that pull g_ww and g_ll together; 0 turns them off"`
-	Margin            float64 `mapstructure:"margin" doc:"margin of the five ordering comparisons"`
+	Margin            float64 `mapstructure:"margin" doc:"margin of the five ordering comparisons" range:">= 0"`
+}
+
+// Validate reports the first setting out of range.
+func (c Config) Validate() error {
+	if c.ConsistencyWeight < 0 || math.IsInf(c.ConsistencyWeight, 0) {
+		return fmt.Errorf("consistency_weight must be a finite number ≥ 0, got %v", c.ConsistencyWeight)
+	}
+	return nil
 }
 
 // Reward is the PIT gap formulation. It implements sdk.Reward.
-type Reward struct{ cfg Config }
+type Reward struct{ sdk.Configurable[Config] }
 
 // New returns the formulation with the paper's five comparisons only.
-func New() *Reward { return &Reward{} }
-
-// Describe implements sdk.Plugin.
-func (r *Reward) Describe(context.Context) (*sdk.Description, error) {
-	return &sdk.Description{
+func New() *Reward {
+	return &Reward{sdk.NewConfigurable(sdk.Description{
 		Name: Name, Version: hostscore.Version, Kind: sdk.KindReward,
 		Summary:              "PIT gap r_gap(x, y_ref, y): four inputs and five comparisons per pair (+ optional consistency)",
-		Config:               sdk.SchemaOf(Config{}),
 		NeedsLearnedModel:    true,
 		ReferenceConditioned: true,
-	}, nil
-}
-
-// Configure implements sdk.Plugin.
-func (r *Reward) Configure(_ context.Context, req *sdk.ConfigureRequest) error {
-	var cfg Config
-	if err := sdk.DecodeConfig(req.Config, &cfg); err != nil {
-		return fmt.Errorf("%s config: %w", Name, err)
-	}
-	switch {
-	case cfg.ConsistencyWeight < 0 || math.IsInf(cfg.ConsistencyWeight, 0):
-		return fmt.Errorf("%s config: consistency_weight must be a finite number ≥ 0, got %v", Name, cfg.ConsistencyWeight)
-	case cfg.Margin < 0:
-		return fmt.Errorf("%s config: margin must be ≥ 0, got %v", Name, cfg.Margin)
-	}
-	r.cfg = cfg
-	return nil
+	}, func() Config { return Config{} }, Config.Validate)}
 }
 
 // Comparisons implements sdk.Reward: per pair the inputs wl, lw, ww, ll
@@ -89,7 +78,7 @@ func (r *Reward) Comparisons(_ context.Context, req *sdk.ComparisonsRequest) (*s
 		Pair:   make([]int, 0, 4*n),
 		Tag:    make([]string, 0, 4*n),
 	}
-	m := r.cfg.Margin
+	m := r.Config.Margin
 	for i, p := range req.Pairs {
 		wl := len(out.Inputs)
 		lw, ww, ll := wl+1, wl+2, wl+3
@@ -108,7 +97,7 @@ func (r *Reward) Comparisons(_ context.Context, req *sdk.ComparisonsRequest) (*s
 			sdk.Comparison{Better: ww, Worse: lw, Margin: m, Weight: 1},
 			sdk.Comparison{Better: ll, Worse: lw, Margin: m, Weight: 1},
 		)
-		if c := r.cfg.ConsistencyWeight; c > 0 {
+		if c := r.Config.ConsistencyWeight; c > 0 {
 			out.Comparisons = append(out.Comparisons,
 				sdk.Comparison{Better: ww, Worse: ll, Weight: c},
 				sdk.Comparison{Better: ll, Worse: ww, Weight: c},

@@ -7,8 +7,8 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/pit-lab/pit/plugins/reward/internal/rewardtest"
 	"github.com/pit-lab/pit/plugins/sdk"
+	"github.com/pit-lab/pit/plugins/sdk/plugintest/rewardtest"
 )
 
 func configured(t *testing.T, cfg map[string]any) *Reward {

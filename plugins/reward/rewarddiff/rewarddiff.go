@@ -13,48 +13,38 @@ import (
 	"context"
 	"fmt"
 
+	"github.com/pit-lab/pit/plugins/host/registry"
 	"github.com/pit-lab/pit/plugins/reward/bradleyterry"
-	"github.com/pit-lab/pit/plugins/reward/internal/hostscore"
 	"github.com/pit-lab/pit/plugins/sdk"
+	"github.com/pit-lab/pit/plugins/sdk/hostscore"
 )
 
 // Name is the plugin's registered name.
 const Name = "reward-difference"
 
 func init() {
-	sdk.RegisterBuiltin(sdk.KindReward, Name, func() sdk.Plugin { return New() })
+	registry.Register(sdk.KindReward, Name, func() sdk.Plugin { return New() })
 }
 
 // Reward is the reward-difference formulation. It implements sdk.Reward.
-type Reward struct{ margin float64 }
-
-// New returns the formulation with margin 0.
-func New() *Reward { return &Reward{} }
-
-// Describe implements sdk.Plugin.
-func (r *Reward) Describe(context.Context) (*sdk.Description, error) {
-	return &sdk.Description{
-		Name: Name, Version: hostscore.Version, Kind: sdk.KindReward,
-		Summary:              "r(x, y) − r(x, y_ref) with a Bradley–Terry model (trained like bradley-terry)",
-		Config:               sdk.SchemaOf(bradleyterry.Config{}),
-		NeedsLearnedModel:    true,
-		ReferenceConditioned: true,
-	}, nil
+// It takes bradley-terry's config.
+type Reward struct {
+	sdk.Configurable[bradleyterry.Config]
 }
 
-// Configure implements sdk.Plugin. It takes bradley-terry's config.
-func (r *Reward) Configure(_ context.Context, req *sdk.ConfigureRequest) error {
-	cfg, err := bradleyterry.ParseConfig(Name, req.Config)
-	if err != nil {
-		return err
-	}
-	r.margin = cfg.Margin
-	return nil
+// New returns the formulation with margin 0.
+func New() *Reward {
+	return &Reward{sdk.NewConfigurable(sdk.Description{
+		Name: Name, Version: hostscore.Version, Kind: sdk.KindReward,
+		Summary:              "r(x, y) − r(x, y_ref) with a Bradley–Terry model (trained like bradley-terry)",
+		NeedsLearnedModel:    true,
+		ReferenceConditioned: true,
+	}, func() bradleyterry.Config { return bradleyterry.Config{} }, nil)}
 }
 
 // Comparisons implements sdk.Reward with bradley-terry's comparisons.
 func (r *Reward) Comparisons(_ context.Context, req *sdk.ComparisonsRequest) (*sdk.ComparisonsResponse, error) {
-	out, err := bradleyterry.PairComparisons(req, r.margin)
+	out, err := bradleyterry.PairComparisons(req, r.Config.Margin)
 	if err != nil {
 		return nil, fmt.Errorf("%s: %w", Name, err)
 	}

@@ -7,8 +7,8 @@ import (
 	"testing"
 
 	"github.com/pit-lab/pit/plugins/reward/bradleyterry"
-	"github.com/pit-lab/pit/plugins/reward/internal/rewardtest"
 	"github.com/pit-lab/pit/plugins/sdk"
+	"github.com/pit-lab/pit/plugins/sdk/plugintest/rewardtest"
 )
 
 func TestComparisonsAreBradleyTerrys(t *testing.T) {

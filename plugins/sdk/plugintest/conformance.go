@@ -6,19 +6,17 @@ import (
 	"fmt"
 	"math"
 	"math/rand/v2"
-	"os"
 	"reflect"
 	"strings"
 	"testing"
 
-	"github.com/pit-lab/pit/plugins/host"
 	"github.com/pit-lab/pit/plugins/sdk"
 )
 
 // Suite describes the plugin under test.
 type Suite struct {
 	// New makes fresh, unconfigured values of the plugin. Required.
-	New sdk.Factory
+	New func() sdk.Plugin
 	// Configs are further valid configs to exercise besides the defaults.
 	Configs []map[string]any
 	// Invalid are configs the plugin must reject (e.g. out-of-range values).
@@ -31,14 +29,14 @@ type Suite struct {
 	// Steps is how many steps (batches) each exercise runs; 0 means 6.
 	Steps int
 
-	// Builtin, when true, also runs the exercise against the registered
-	// built-in of the same kind and name served by this test binary in a
-	// real process; the test package's TestMain must call Main.
-	Builtin bool
-	// Path, when set, also runs the exercise against this executable in a
-	// real process (an external plugin), pinned to SHA256 when that is set.
-	Path   string
-	SHA256 string
+	// Process, when set, also runs the exercise against the plugin in its
+	// own process: it launches the plugin described by desc, offering reward
+	// plugins models, and returns the
+	// host's view of it, closed when the test ends. pit's module provides
+	// launchers for a built-in served by the test binary and for an
+	// executable (package github.com/pit-lab/pit/plugins/host/hosttest);
+	// the suite itself imports nothing of pit's engine.
+	Process func(t testing.TB, desc *sdk.Description, models sdk.ModelService) sdk.Plugin
 }
 
 // Run checks the plugin against pit's plugin contract, each check a
@@ -59,7 +57,7 @@ type Suite struct {
 //     continue exactly as the original;
 //   - wire: the same outputs through a real gRPC connection (Connect);
 //   - process: the same outputs from the plugin in its own process (when
-//     Builtin or Path is set), whose PID differs from the test's.
+//     Process is set).
 func Run(t *testing.T, s Suite) {
 	t.Helper()
 	if s.New == nil {
@@ -177,33 +175,9 @@ func Run(t *testing.T, s Suite) {
 			got := mustRun(t, ex, configured(t, Connect(t, s.New(), s.Models), cfg, s.Seed), 0, s.Steps)
 			sameTranscript(t, "over gRPC vs in process", want, got)
 		})
-		if s.Builtin || s.Path != "" {
+		if s.Process != nil {
 			t.Run("process/"+name, func(t *testing.T) {
-				if s.Builtin && !mainCalled.Load() && !sdk.CanServeBuiltins() {
-					t.Fatal("Suite.Builtin needs the test binary to serve built-ins: add func TestMain(m *testing.M) { plugintest.Main(m) }")
-				}
-				m := host.NewManager(ctx, host.Options{Models: s.Models})
-				defer m.Close()
-				spec := host.Spec{Kind: kind, Name: desc.Name, Path: s.Path, SHA256: s.SHA256}
-				proc, err := m.Launch(ctx, spec)
-				if err != nil {
-					t.Fatal(err)
-				}
-				if proc.PID() == os.Getpid() || proc.PID() <= 0 {
-					t.Fatalf("plugin pid %d, test pid %d: not a separate process", proc.PID(), os.Getpid())
-				}
-				var remote sdk.Plugin
-				switch kind {
-				case sdk.KindReward:
-					remote, err = proc.Reward()
-				case sdk.KindAlgorithm:
-					remote, err = proc.Algorithm()
-				case sdk.KindCurriculum:
-					remote, err = proc.Curriculum()
-				}
-				if err != nil {
-					t.Fatal(err)
-				}
+				remote := s.Process(t, desc, s.Models)
 				want := mustRun(t, ex, configured(t, s.New(), cfg, s.Seed), 0, s.Steps)
 				got := mustRun(t, ex, configured(t, remote, cfg, s.Seed), 0, s.Steps)
 				sameTranscript(t, "in its own process vs in process", want, got)

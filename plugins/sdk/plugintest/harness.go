@@ -14,13 +14,13 @@ import (
 	"context"
 	"encoding/binary"
 	"hash/fnv"
-	"os"
 	"sync/atomic"
 	"testing"
 	"time"
 
 	"github.com/hashicorp/go-plugin"
 	"github.com/pit-lab/pit/plugins/sdk"
+	"github.com/pit-lab/pit/plugins/sdk/hostconn"
 )
 
 // Connect serves p inside this process over a real gRPC connection (with
@@ -30,7 +30,7 @@ import (
 // the test ends.
 func Connect(t testing.TB, p sdk.Plugin, models sdk.ModelService) sdk.Plugin {
 	t.Helper()
-	ps, err := sdk.LoopbackPlugins(p, models)
+	ps, err := hostconn.Loopback(p, models)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -74,17 +74,4 @@ func (h *HashModels) Score(_ context.Context, model string, items []sdk.Input) (
 		out[i] = float64(f.Sum64()>>11)/float64(1<<53)*4 - 2
 	}
 	return out, nil
-}
-
-var mainCalled atomic.Bool
-
-// Main is for a test package's TestMain when its tests launch built-ins in
-// real processes (Suite.Builtin): the test binary then serves as the plugin
-// executable, as the pit binary does.
-//
-//	func TestMain(m *testing.M) { plugintest.Main(m) }
-func Main(m *testing.M) {
-	mainCalled.Store(true)
-	sdk.ServeBuiltinIfChild()
-	os.Exit(m.Run())
 }

@@ -14,6 +14,7 @@ import (
 	"github.com/pit-lab/pit/core/results"
 	"github.com/pit-lab/pit/core/runner"
 	_ "github.com/pit-lab/pit/plugins/builtin"
+	"github.com/pit-lab/pit/plugins/host/registry"
 	"github.com/pit-lab/pit/plugins/sdk"
 )
 
@@ -22,14 +23,14 @@ import (
 type inProcessHost struct{}
 
 func (inProcessHost) Identify(_ context.Context, spec runner.PluginSpec) (results.PluginIdentity, error) {
-	if _, ok := sdk.Builtin(sdk.Kind(spec.Slot), spec.Name); !ok {
+	if _, ok := registry.Builtin(sdk.Kind(spec.Slot), spec.Name); !ok {
 		return results.PluginIdentity{}, fmt.Errorf("no built-in %s plugin %q", spec.Slot, spec.Name)
 	}
 	return results.PluginIdentity{Kind: spec.Slot, Name: spec.Name, Version: "test", SHA256: "in-process"}, nil
 }
 
 func (inProcessHost) Launch(ctx context.Context, spec runner.PluginSpec, seed int64, models any) (runner.Plugin, error) {
-	f, ok := sdk.Builtin(sdk.Kind(spec.Slot), spec.Name)
+	f, ok := registry.Builtin(sdk.Kind(spec.Slot), spec.Name)
 	if !ok {
 		return nil, fmt.Errorf("no built-in %s plugin %q", spec.Slot, spec.Name)
 	}

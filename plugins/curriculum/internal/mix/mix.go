@@ -23,10 +23,10 @@ const Version = "1.0.0"
 // Common is the config every built-in curriculum shares; curricula embed it
 // with `mapstructure:",squash"`.
 type Common struct {
-	ChosenFraction       float64 `mapstructure:"chosen_fraction" doc:"share of data references that are y_w; the rest are y_l"`
-	SelfFraction         float64 `mapstructure:"self_fraction" doc:"share of references taken from the improver's own earlier outputs, from step 1 on; the rest follow the schedule"`
+	ChosenFraction       float64 `mapstructure:"chosen_fraction" doc:"share of data references that are y_w; the rest are y_l" range:"[0, 1]"`
+	SelfFraction         float64 `mapstructure:"self_fraction" doc:"share of references taken from the improver's own earlier outputs, from step 1 on; the rest follow the schedule" range:"[0, 1]"`
 	RefreshAtRoundChange bool    `mapstructure:"refresh_at_round_change" doc:"ask the host to refresh the reward model on the first step of each new round"`
-	RefreshPairs         int     `mapstructure:"refresh_pairs" doc:"preference pairs from policy samples to build for a refresh"`
+	RefreshPairs         int     `mapstructure:"refresh_pairs" doc:"preference pairs from policy samples to build for a refresh" range:">= 1"`
 }
 
 // DefaultCommon returns the shared defaults: data references half y_w and
@@ -34,17 +34,7 @@ type Common struct {
 func DefaultCommon() Common { return Common{ChosenFraction: 0.5, RefreshPairs: 256} }
 
 // Validate reports the first shared setting out of range.
-func (c Common) Validate() error {
-	switch {
-	case !(c.ChosenFraction >= 0 && c.ChosenFraction <= 1):
-		return fmt.Errorf("chosen_fraction must be in [0, 1], got %v", c.ChosenFraction)
-	case !(c.SelfFraction >= 0 && c.SelfFraction <= 1):
-		return fmt.Errorf("self_fraction must be in [0, 1], got %v", c.SelfFraction)
-	case c.RefreshPairs < 1:
-		return fmt.Errorf("refresh_pairs must be ≥ 1, got %d", c.RefreshPairs)
-	}
-	return nil
-}
+func (c Common) Validate() error { return sdk.CheckRanges(c) }
 
 // Mixer plans reference counts step by step. Its zero value is not usable:
 // call Reset.

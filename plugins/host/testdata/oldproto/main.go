@@ -6,7 +6,7 @@ import (
 	"context"
 
 	"github.com/hashicorp/go-plugin"
-	"github.com/pit-lab/pit/plugins/sdk"
+	"github.com/pit-lab/pit/plugins/sdk/hostconn"
 	"google.golang.org/grpc"
 )
 
@@ -19,8 +19,8 @@ func (nothing) GRPCClient(context.Context, *plugin.GRPCBroker, *grpc.ClientConn)
 }
 
 func main() {
-	hs := sdk.Handshake()
-	hs.ProtocolVersion = sdk.ProtocolVersion + 1
+	hs := hostconn.Handshake()
+	hs.ProtocolVersion = hostconn.ProtocolVersion + 1
 	plugin.Serve(&plugin.ServeConfig{
 		HandshakeConfig: hs,
 		Plugins:         plugin.PluginSet{"reward": nothing{}},
