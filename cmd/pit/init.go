@@ -45,6 +45,7 @@ type initData struct {
 	SDKVersion string // required version of SDKModule
 	SDKReplace string // a pit checkout's SDK directory, "" if none was found
 	Requires   string // the SDK module's own require blocks, so the skeleton builds offline
+	Replaces   string // the SDK module's replace directives, made absolute (its wire module)
 	PythonSDK  string // the directory that holds pit_plugin, if known
 	Python     string // the Python skeleton's interpreter: one that imports grpc, else "/usr/bin/env python3"
 }
@@ -292,6 +293,35 @@ func (d *initData) fillSDK(root string) {
 		d.SDKModule, d.SDKReplace = mod, filepath.Join(root, "plugins", "sdk")
 	}
 	d.Requires = requireBlocks(filepath.Join(d.SDKReplace, "go.mod"))
+	d.Replaces = replaceLines(filepath.Join(d.SDKReplace, "go.mod"))
+}
+
+// replaceLines returns a go.mod's one-line replace directives with relative
+// targets made absolute: replaces in a dependency do not apply to the
+// module that requires it, so the skeleton repeats the SDK's (its wire
+// module, plugins/proto).
+func replaceLines(gomod string) string {
+	b, err := os.ReadFile(gomod)
+	if err != nil {
+		return ""
+	}
+	var out []string
+	for _, line := range strings.Split(string(b), "\n") {
+		t := strings.TrimSpace(line)
+		if !strings.HasPrefix(t, "replace ") || strings.HasSuffix(t, "(") {
+			continue
+		}
+		from, to, ok := strings.Cut(strings.TrimPrefix(t, "replace "), "=>")
+		if !ok {
+			continue
+		}
+		to = strings.TrimSpace(to)
+		if strings.HasPrefix(to, ".") {
+			to = filepath.Join(filepath.Dir(gomod), to)
+		}
+		out = append(out, "replace "+strings.TrimSpace(from)+" => "+to)
+	}
+	return strings.Join(out, "\n")
 }
 
 // requireBlocks returns the require directives of a go.mod, verbatim.

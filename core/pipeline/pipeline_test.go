@@ -12,6 +12,7 @@ import (
 	"github.com/pit-lab/pit/core/runner"
 	_ "github.com/pit-lab/pit/plugins/builtin"
 	"github.com/pit-lab/pit/plugins/host/registry"
+	"github.com/pit-lab/pit/plugins/host"
 	"github.com/pit-lab/pit/plugins/sdk"
 )
 
@@ -62,6 +63,16 @@ func (r *inProcReward) Close() error { return nil }
 type inProcAlgorithm struct{ sdk.Algorithm }
 
 func (*inProcAlgorithm) Close() error { return nil }
+
+// SaveState and RestoreState pass the wrapped algorithm's state through (a
+// stateful one, such as ppo's KL controller, must survive a checkpoint).
+func (a *inProcAlgorithm) SaveState(ctx context.Context) ([]byte, error) {
+	return host.SaveState(ctx, a.Algorithm)
+}
+
+func (a *inProcAlgorithm) RestoreState(ctx context.Context, b []byte) error {
+	return host.RestoreState(ctx, a.Algorithm, b)
+}
 
 type inProcCurriculum struct{ sdk.Curriculum }
 
