@@ -141,3 +141,20 @@ func TestGapPanelsShared(t *testing.T) {
 		t.Errorf("every arm shares pit_rm: %d panels, %q", len(all), all[0].label)
 	}
 }
+
+// TestMethodsOfOneArm: the eval methods of a single arm (methods = [...])
+// are bars or lines of their own, none of them "(baseline)"; with several
+// arms each keeps its arm's mark.
+func TestMethodsOfOneArm(t *testing.T) {
+	spec := &Spec{Methods: []string{"pit", "null"}}
+	one := byMethod([]*group{{label: "baseline", baseline: true}}, spec)
+	for _, g := range one {
+		if g.baseline || legendLabel(g) != g.method {
+			t.Errorf("one arm: method %s labelled %q, baseline %v", g.method, legendLabel(g), g.baseline)
+		}
+	}
+	two := byMethod([]*group{{label: "a", baseline: true}, {label: "b"}}, spec)
+	if !two[0].baseline || !two[1].baseline || two[2].baseline || legendLabel(two[0]) != "a · pit (baseline)" {
+		t.Errorf("two arms: %q %v %v %v", legendLabel(two[0]), two[0].baseline, two[1].baseline, two[2].baseline)
+	}
+}
