@@ -7,6 +7,7 @@ import (
 	"math"
 	"os"
 	"path/filepath"
+	"strings"
 	"testing"
 
 	"github.com/pit-lab/pit/core/results"
@@ -97,5 +98,42 @@ func TestWriteCSVFixtures(t *testing.T) {
 	}
 	if !found {
 		t.Error("no eval row of the rubric arm")
+	}
+}
+
+// TestTableFactorsGolden exports a grid whose algorithm axis takes table
+// values (testdata/table-grid.toml, results as written before manifests
+// recorded such factors by their label): the CSV and the summary write them
+// compactly, never as Go maps (map[config:map[…] plugin:grpo]).
+func TestTableFactorsGolden(t *testing.T) {
+	d, err := ReadExperiment(filepath.Join("testdata", "table-grid.toml"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	res, err := Load(context.Background(), d.ResultsDir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(res.Runs) != 8 {
+		t.Fatalf("%d runs in the table-grid fixture, want 8", len(res.Runs))
+	}
+	for _, tc := range []struct {
+		golden string
+		write  func(*bytes.Buffer) error
+	}{
+		{"table-grid.csv", func(b *bytes.Buffer) error { return WriteCSV(context.Background(), b, res, ExportOptions{}) }},
+		{"table-grid-summary.csv", func(b *bytes.Buffer) error {
+			return WriteSummaryCSV(context.Background(), b, res, SummaryOptions{Seed: 1, Resamples: 200})
+		}},
+	} {
+		var buf bytes.Buffer
+		if err := tc.write(&buf); err != nil {
+			t.Fatal(err)
+		}
+		got := buf.String()
+		if strings.Contains(got, "map[") || !strings.Contains(got, `"grpo(clip=0.2,group_size=4)"`) || !strings.Contains(got, ",rloo(),") {
+			t.Errorf("%s: table factor not written compactly:\n%s", tc.golden, got)
+		}
+		checkGolden(t, tc.golden, buf.Bytes())
 	}
 }

@@ -141,3 +141,51 @@ func TestGapPanelsShared(t *testing.T) {
 		t.Errorf("every arm shares pit_rm: %d panels, %q", len(all), all[0].label)
 	}
 }
+
+// TestMethodsOfOneArm: the eval methods of a single arm (methods = [...])
+// are bars or lines of their own, none of them "(baseline)"; with several
+// arms each keeps its arm's mark.
+func TestMethodsOfOneArm(t *testing.T) {
+	spec := &Spec{Methods: []string{"pit", "null"}}
+	one := byMethod([]*group{{label: "baseline", baseline: true}}, spec)
+	for _, g := range one {
+		if g.baseline || legendLabel(g) != g.method {
+			t.Errorf("one arm: method %s labelled %q, baseline %v", g.method, legendLabel(g), g.baseline)
+		}
+	}
+	two := byMethod([]*group{{label: "a", baseline: true}, {label: "b"}}, spec)
+	if !two[0].baseline || !two[1].baseline || two[2].baseline || legendLabel(two[0]) != "a · pit (baseline)" {
+		t.Errorf("two arms: %q %v %v %v", legendLabel(two[0]), two[0].baseline, two[1].baseline, two[2].baseline)
+	}
+}
+
+// TestTicksEvenlySpaced: tick labels sit at the multiples of one round step,
+// 0 among them when the axis spans it, with U+2212 for minus.
+func TestTicksEvenlySpaced(t *testing.T) {
+	for _, tc := range []struct {
+		min, max float64
+		want     []string
+	}{
+		{-0.33, 0.41, []string{"−0.2", "0", "0.2", "0.4"}},
+		{-55, 60, []string{"−40", "−20", "0", "20", "40", "60"}},
+		{0.1, 0.35, []string{"0.1", "0.15", "0.2", "0.25", "0.3", "0.35"}},
+		{-3e-5, 1e-5, []string{"−3e−05", "−2e−05", "−1e−05", "0", "1e−05"}},
+	} {
+		var got []string
+		for _, tk := range cleanTicks(tc.min, tc.max) {
+			if tk.Label != "" {
+				got = append(got, tk.Label)
+			}
+		}
+		if !slices.Equal(got, tc.want) {
+			t.Errorf("cleanTicks(%g, %g) labels %q, want %q", tc.min, tc.max, got, tc.want)
+		}
+	}
+	var got []string
+	for _, tk := range integerTicks(-0.3, 3.3) {
+		got = append(got, tk.Label)
+	}
+	if want := []string{"0", "1", "2", "3"}; !slices.Equal(got, want) {
+		t.Errorf("integerTicks(-0.3, 3.3) = %q, want %q", got, want)
+	}
+}

@@ -29,6 +29,7 @@ import (
 type Options struct {
 	OutDir string // where figures go; Spec.Output is relative to it; default "."
 	Format string // if set (png, svg or pdf), overrides every spec's format and extension
+	DPI    int    // if set (1..1200), overrides every spec's PNG resolution
 }
 
 // Output is one figure written.
@@ -52,6 +53,12 @@ func Draw(ctx context.Context, res *Results, spec Spec, opt Options) (Output, er
 		if spec.Output != "" {
 			spec.Output = strings.TrimSuffix(spec.Output, filepath.Ext(spec.Output)) + "." + fm
 		}
+	}
+	if opt.DPI != 0 {
+		if opt.DPI < 0 || opt.DPI > 1200 {
+			return Output{}, fmt.Errorf("plots: dpi %d is not in 1..1200", opt.DPI)
+		}
+		spec.DPI = opt.DPI
 	}
 	spec.SetDefaults()
 	var nt notes

@@ -146,6 +146,32 @@ func TestPNGSize(t *testing.T) {
 	}
 }
 
+// TestOptionsDPI: Options.DPI (pit plot --dpi) overrides the spec's
+// resolution, and out-of-range values are refused.
+func TestOptionsDPI(t *testing.T) {
+	res := loadFixture(t, "fake-ablation")
+	dir := t.TempDir()
+	o, err := Draw(context.Background(), res, Spec{Kind: Gaps, Width: "4in", Height: "3in", DPI: 150, Output: "g.png"}, Options{OutDir: dir, DPI: 50})
+	if err != nil {
+		t.Fatal(err)
+	}
+	f, err := os.Open(o.Path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer f.Close()
+	cfg, err := png.DecodeConfig(f)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if cfg.Width != 200 || cfg.Height != 150 {
+		t.Errorf("PNG %d×%d, want 200×150 (4in × 3in at --dpi 50)", cfg.Width, cfg.Height)
+	}
+	if _, err := Draw(context.Background(), res, Spec{Kind: Gaps, Output: "h.png"}, Options{OutDir: dir, DPI: 5000}); err == nil || !strings.Contains(err.Error(), "dpi 5000") {
+		t.Errorf("dpi 5000: %v", err)
+	}
+}
+
 // TestSVGGolden pins the text of a figure (title, subtitle, legend, panel
 // titles, axis labels, ticks): its structure, not its pixels.
 func TestSVGGolden(t *testing.T) {

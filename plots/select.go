@@ -128,7 +128,8 @@ func (s *Spec) evalMethods() []string {
 }
 
 // byMethod splits every group into one per eval method when the spec plots
-// several, labelled "group · method" (just the method for a single group).
+// several, labelled "group · method" (just the method for a single group,
+// which then marks none of them as the baseline).
 func byMethod(groups []*group, spec *Spec) []*group {
 	if len(spec.Methods) == 0 {
 		return groups
@@ -142,6 +143,9 @@ func byMethod(groups []*group, spec *Spec) []*group {
 			}
 			c := *g
 			c.label, c.method, c.armIndex, c.methodIndex = label, m, gi, mi
+			if len(groups) == 1 {
+				c.baseline = false // the methods of one arm: none of them is the baseline arm
+			}
 			out = append(out, &c)
 		}
 	}

@@ -116,28 +116,56 @@ func gridLines() *plotter.Grid {
 	return g
 }
 
-// cleanTicks are gonum's default ticks labelled in shortest form ("−25"
-// rather than "-25.00"), with a true minus sign as the axis labels use, and
-// 0 always labelled when the axis spans it (a Δ of 0 is the reference).
+// cleanTicks are evenly spaced ticks at the multiples of a round step (1, 2
+// or 5 × 10^k, three to six of them labelled) with an unlabelled tick
+// between labels, so 0 is always a labelled tick when the axis spans it (a
+// Δ of 0 is the reference) and the labels are evenly spaced. (gonum's
+// default ticks label every other tick counted from the axis minimum, so 0
+// could fall between labels.) Labels are in shortest form with a true minus
+// sign, as the axis labels use.
 func cleanTicks(min, max float64) []plot.Tick {
-	ts := plot.DefaultTicks{}.Ticks(min, max)
-	zero := -1
-	for i := range ts {
-		if ts[i].Value == 0 {
-			zero = i
+	if !(max > min) || math.IsInf(min, 0) || math.IsInf(max, 0) {
+		ts := plot.DefaultTicks{}.Ticks(min, max)
+		for i := range ts {
+			if ts[i].Label != "" {
+				ts[i].Label = tickLabel(ts[i].Value)
+			}
 		}
-		if ts[i].Label != "" {
-			ts[i].Label = tickLabel(ts[i].Value)
-		}
+		return ts
 	}
-	if min < 0 && max > 0 {
-		if zero >= 0 {
-			ts[zero].Label = "0"
-		} else {
-			ts = append(ts, plot.Tick{Value: 0, Label: "0"})
+	step := niceStep((max - min) / 6)
+	var ts []plot.Tick
+	for k := math.Ceil(min/step*2 - 1e-9); k/2*step <= max+1e-9*step; k++ {
+		v := k / 2 * step
+		if k == 0 {
+			v = 0 // not −0
 		}
+		t := plot.Tick{Value: v}
+		if math.Mod(k, 2) == 0 {
+			t.Label = tickLabel(roundTo(v, step))
+		}
+		ts = append(ts, t)
 	}
 	return ts
+}
+
+// niceStep is the smallest 1, 2 or 5 × 10^k that is at least x.
+func niceStep(x float64) float64 {
+	p := math.Pow(10, math.Floor(math.Log10(x)))
+	for _, m := range []float64{1, 2, 5} {
+		if m*p >= x*(1-1e-9) {
+			return m * p
+		}
+	}
+	return 10 * p
+}
+
+// roundTo removes the floating-point noise of k·step
+// (0.30000000000000004 → 0.3).
+func roundTo(v, step float64) float64 {
+	digits := max(0, 1-int(math.Floor(math.Log10(step))))
+	r, _ := strconv.ParseFloat(strconv.FormatFloat(v, 'f', digits, 64), 64)
+	return r
 }
 
 // tickLabel formats a tick value: shortest form, no "-0", and U+2212 for
@@ -149,7 +177,7 @@ func tickLabel(v float64) string {
 	if v == 0 {
 		return "0"
 	}
-	return strings.Replace(strconv.FormatFloat(v, 'g', 10, 64), "-", "−", 1)
+	return strings.ReplaceAll(strconv.FormatFloat(v, 'g', 10, 64), "-", "−") // also an exponent's
 }
 
 // integerTicks labels only whole numbers (improvement iterations).

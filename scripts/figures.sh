@@ -16,7 +16,9 @@ for e in experiments.toml experiments/improver-start.toml experiments/reward-hac
 done
 tmp=$(mktemp -d)
 trap 'rm -rf "$tmp"' EXIT
-draw() { "$pit" plot "$out/$1" --out "$tmp/$1" >/dev/null; }
+# 150 dpi keeps the committed PNGs modest (a few hundred KB in all, not
+# the megabyte of the 300-dpi default).
+draw() { "$pit" plot "$out/$1" --out "$tmp/$1" --dpi 150 >/dev/null; }
 for e in pit-default improver-start reward-hacking curriculum-ablation iterations temperature rl-algorithm; do draw "$e"; done
 # README
 cp "$tmp/pit-default/iterations-pit.png" docs/plots/iterations.png

@@ -63,10 +63,11 @@ func runPlot(ctx context.Context, args []string, stdout, stderr io.Writer) error
 	fs.SetOutput(stderr)
 	out := fs.String("out", "", "directory for the figures (default <results>/figures)")
 	format := fs.String("format", "", "png, svg or pdf for every figure (default: each figure's own, else png)")
+	dpi := fs.Int("dpi", 0, "PNG resolution of every figure (default: each figure's own, else 300)")
 	defaults := fs.Bool("defaults", false, "draw the default set even if the experiment declares figures")
 	all := fs.Bool("all", false, "draw every logged metric's learning curve, not only the curated ones (implies --defaults)")
 	fs.Usage = func() {
-		fmt.Fprintln(stderr, "Usage: pit plot [FILE|DIR] [--out DIR] [--format png|svg|pdf] [--defaults] [--all]")
+		fmt.Fprintln(stderr, "Usage: pit plot [FILE|DIR] [--out DIR] [--format png|svg|pdf] [--dpi N] [--defaults] [--all]")
 		fmt.Fprintln(stderr, "\nDraws the [[plot]] figures of an experiment file, or a default set for the")
 		fmt.Fprintln(stderr, "results directory of an experiment (<out>/<name>). FILE defaults to experiments.toml.")
 		fs.PrintDefaults()
@@ -92,7 +93,7 @@ func runPlot(ctx context.Context, args []string, stdout, stderr io.Writer) error
 	case len(specs) == 0 || *defaults:
 		specs = plots.DefaultSpecs(res)
 	}
-	opt := plots.Options{OutDir: *out, Format: *format}
+	opt := plots.Options{OutDir: *out, Format: *format, DPI: *dpi}
 	if opt.OutDir == "" {
 		opt.OutDir = filepath.Join(res.Dir, "figures")
 	}

@@ -143,3 +143,35 @@ func TestExportSkipsFailedRuns(t *testing.T) {
 		t.Errorf("--include-failed: statuses %v, want the failed run", st)
 	}
 }
+
+// TestExportTableGrid: pit export of a grid with table-valued axes
+// (plots/testdata/table-grid.toml, which has one failed run) writes the
+// factor compactly, leaves the failed run out and says so; --include-failed
+// keeps it; --summary counts finished runs only.
+func TestExportTableGrid(t *testing.T) {
+	exp := filepath.Join(plotFixtures, "table-grid.toml")
+	for _, tc := range []struct {
+		args       []string
+		wantFailed bool
+		wantNote   string
+	}{
+		{[]string{"export", exp}, false, "pit export: left out 1 run(s) that did not finish (--include-failed exports them)\n"},
+		{[]string{"export", "--include-failed", exp}, true, ""},
+		{[]string{"export", "--summary", exp}, false, "pit export: left out 1 run(s) that did not finish (--include-failed exports them)\n"},
+	} {
+		var stdout, stderr bytes.Buffer
+		if code := realMain(tc.args, &stdout, &stderr); code != 0 {
+			t.Fatalf("%v: exit %d: %s", tc.args, code, stderr.String())
+		}
+		if stderr.String() != tc.wantNote {
+			t.Errorf("%v: stderr %q, want %q", tc.args, stderr.String(), tc.wantNote)
+		}
+		out := stdout.String()
+		if got := strings.Contains(out, ",failed,"); got != tc.wantFailed {
+			t.Errorf("%v: rows of the failed run: %v, want %v", tc.args, got, tc.wantFailed)
+		}
+		if strings.Contains(out, "map[") || !strings.Contains(out, `"grpo(clip=0.2,group_size=4)"`) {
+			t.Errorf("%v: table factor not written compactly:\n%s", tc.args, out)
+		}
+	}
+}
