@@ -316,7 +316,15 @@ func (ex *executor) build(ctx context.Context) error {
 				}
 				id.Kind = p.Slot
 				ids = append(ids, id)
-				kb.Add("plugin:"+p.Slot, id.Name+"@"+id.Version+" sha256:"+id.SHA256)
+				// A built-in (no path) is pit's own code, which the code
+				// version already names; its executable's hash (in the
+				// manifest) would differ between go run and go build of
+				// the same tree. An external plugin is its bytes.
+				sum := "sha256:" + id.SHA256
+				if p.Path == "" {
+					sum = "builtin"
+				}
+				kb.Add("plugin:"+p.Slot, id.Name+"@"+id.Version+" "+sum)
 				cfg, err := json.Marshal(p.Config) // map keys sorted: deterministic
 				if err != nil {
 					return fmt.Errorf("run %s: stage %s: plugin %s config: %w", spec.ID, s.Name, p.Name, err)
