@@ -965,5 +965,5 @@ func (o Options) cacheRoot() string {
 // key) holds, in the cache, so that pit processes sharing it (several
 // experiments, a local run beside Slurm jobs) never compute it twice at once.
 func (ex *executor) lockPath(stage, key string) string {
-	return filepath.Join(ex.opts.cacheRoot(), ".locks", stage+"-"+key)
+	return filepath.Join(ex.opts.cacheRoot(), cache.LocksDir, stage+"-"+key)
 }
