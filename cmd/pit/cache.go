@@ -18,6 +18,7 @@ import (
 	"strings"
 
 	"github.com/pit-lab/pit/core/cache"
+	"github.com/pit-lab/pit/core/pipeline"
 	"github.com/pit-lab/pit/core/runner"
 )
 
@@ -117,6 +118,13 @@ func cacheVerify(ctx context.Context, dirs []string, stdout io.Writer) error {
 				return
 			}
 			ok++
+		}, func(dir string) {
+			if err := pipeline.VerifyCheckpoints(dir); err != nil {
+				bad++
+				fmt.Fprintf(stdout, "CORRUPT checkpoint: %v\n", err)
+				return
+			}
+			ok++
 		}, func(q string) {
 			quarantined++
 			reason, _ := os.ReadFile(filepath.Join(q, "REASON"))
@@ -128,15 +136,19 @@ func cacheVerify(ctx context.Context, dirs []string, stdout io.Writer) error {
 	}
 	fmt.Fprintf(stdout, "%d entries verified, %d corrupt, %d in quarantine\n", ok, bad, quarantined)
 	if bad > 0 {
+		fmt.Fprintln(stdout, "the next pit run moves each corrupt entry or checkpoint into .quarantine/ beside it (keeping it) and computes the stage again")
+	}
+	if bad > 0 {
 		return exitError{1}
 	}
 	return nil
 }
 
 // walkEntries calls entry for every committed cache entry under root (a
-// directory holding cache.MetaFile) and quarantined for every directory in
-// a cache.QuarantineDir.
-func walkEntries(ctx context.Context, root string, entry, quarantined func(string)) error {
+// directory holding cache.MetaFile, or the target of a run's stage link),
+// checkpoint for every checkpoint directory (.scratch-*) and quarantined
+// for every directory in a cache.QuarantineDir.
+func walkEntries(ctx context.Context, root string, entry, checkpoint, quarantined func(string)) error {
 	return filepath.WalkDir(root, func(path string, d fs.DirEntry, err error) error {
 		if err != nil {
 			return err
@@ -161,6 +173,10 @@ func walkEntries(ctx context.Context, root string, entry, quarantined func(strin
 			quarantined(path)
 			return filepath.SkipDir
 		}
+		if strings.HasPrefix(d.Name(), ".scratch-") {
+			checkpoint(path)
+			return filepath.SkipDir
+		}
 		if _, err := os.Stat(filepath.Join(path, cache.MetaFile)); err == nil {
 			entry(path)
 			return filepath.SkipDir
@@ -170,6 +186,7 @@ func walkEntries(ctx context.Context, root string, entry, quarantined func(strin
 		return nil
 	})
 }
+
 func cacheLs(s *cache.Store, stdout io.Writer) error {
 	ents, err := s.List()
 	if err != nil {

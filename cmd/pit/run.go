@@ -137,7 +137,11 @@ func runCmd(ctx context.Context, args []string, stdout, stderr io.Writer) error 
 		if err != nil {
 			return err
 		}
-		return runner.WritePreview(stdout, ps)
+		if err := runner.WritePreview(stdout, ps); err != nil {
+			return err
+		}
+		_, err = fmt.Fprintf(stdout, "stage cache: %s\n", cache)
+		return err
 	}
 
 	execSettings := slurm.FromExperiment(exp)

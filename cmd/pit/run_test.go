@@ -650,7 +650,7 @@ func TestExperimentsShareTheCache(t *testing.T) {
 	}
 	// --cache elsewhere: nothing there yet.
 	cmd, out = pitCmd(bin, dir, mk, "run", "--dry-run", "other.toml", "--code-version", "test", "--cache", filepath.Join(dir, "elsewhere"))
-	if err := cmd.Run(); err != nil || !strings.Contains(out.String(), "0 in the cache, 18 to compute") {
+	if err := cmd.Run(); err != nil || !strings.Contains(out.String(), "0 in the cache, 18 to compute") || !strings.Contains(out.String(), "stage cache: "+filepath.Join(dir, "elsewhere")) {
 		t.Errorf("--cache: %v\n%s", err, out)
 	}
 	// Two processes at once on a fresh cache: each instance computed once.
