@@ -33,7 +33,7 @@ const cacheUsage = `Usage:
                                    remove the entries last used longer than AGE ago (30d, 36h, ...),
                                    and/or not used by any run under the RESULTS trees (both flags: an
                                    entry must be both); --older-than also removes quarantined folders
-  pit cache verify [DIR...]        check every entry under each DIR (a stage cache, or a results tree,
+  pit cache verify [DIR...]        check every entry and checkpoint under each DIR (a stage cache, or a results tree,
                                    whose stage links are followed; default: the stage cache) against
                                    its SHA256SUMS and list the quarantined ones; changes nothing, exits 1
                                    when an entry is corrupt (the next pit run moves it aside and recomputes)
