@@ -437,7 +437,7 @@ func TestEndToEnd(t *testing.T) {
 		t.Fatal(err)
 	}
 	out := filepath.Join(dir, "results")
-	cmd := exec.Command(bin, "run", file, "--out", out, "--progress", "plain")
+	cmd := exec.Command(bin, "run", file, "--out", out, "--progress", "plain", "--cache", filepath.Join(out, ".cache"))
 	stdout, err := cmd.Output()
 	if err != nil {
 		var stderr []byte

@@ -5,6 +5,11 @@
 # Usage: scripts/test.sh [extra go test flags]
 set -euo pipefail
 cd "$(dirname "$0")/.."
+# Nothing the tests run may write into the user's stage cache (~/.cache/pit):
+# pit's default cache is $PIT_CACHE when set.
+PIT_CACHE=$(mktemp -d -t pit-test-cache-XXXXXX)
+export PIT_CACHE
+trap 'rm -rf "$PIT_CACHE"' EXIT
 # Everything the tests need beyond Go (Python gRPC, Slurm, gcc), installed
 # when missing and possible; see the script for what and how. If it cannot,
 # it says why, and the tests that need the missing parts skip (or fail

@@ -14,9 +14,9 @@ const cacheSection = "cache"
 // CacheSettings is the [cache] table: where the stage cache lives.
 type CacheSettings struct {
 	// Dir is the stage cache's directory, relative to the experiment file;
-	// empty: <out>/.cache, shared by every experiment of the results root.
-	// Point several results roots (or a cluster's shared filesystem) at one
-	// directory to share their stages too.
+	// empty: the user's cache (runner.DefaultCacheDir), shared by every
+	// experiment. Point it at a cluster's shared filesystem for the Slurm
+	// executor.
 	Dir string `toml:"dir"`
 }
 
@@ -25,10 +25,11 @@ func init() {
 }
 
 // cacheDir is where pit run keeps the stage cache: --cache, else the file's
-// [cache] dir (relative to the file), else <root>/.cache, which every
-// experiment under the results root shares (an ablation reuses the stages
-// it has in common with the default experiment).
-func cacheDir(flagValue string, exp *experiment.Experiment, root string) (string, error) {
+// [cache] dir (relative to the file), else the user's cache
+// ($PIT_CACHE, $XDG_CACHE_HOME/pit or ~/.cache/pit), which every experiment
+// shares (an ablation reuses the stages it has in common with the default
+// experiment, whatever their results roots).
+func cacheDir(flagValue string, exp *experiment.Experiment) (string, error) {
 	dir := flagValue
 	if dir == "" {
 		if b := exp.Baseline(); b != nil {
@@ -41,7 +42,7 @@ func cacheDir(flagValue string, exp *experiment.Experiment, root string) (string
 		}
 	}
 	if dir == "" {
-		dir = filepath.Join(root, runner.CacheDir)
+		return runner.DefaultCacheDir()
 	}
 	abs, err := filepath.Abs(dir)
 	if err != nil {

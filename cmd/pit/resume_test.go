@@ -44,7 +44,7 @@ func TestKill9MidStageResumes(t *testing.T) {
 		t.Fatal(err)
 	}
 	run := func(out string) *exec.Cmd {
-		cmd := exec.Command(bin, "run", "k9.toml", "--out", out, "--progress", "plain", "--code-version", "test")
+		cmd := exec.Command(bin, "run", "k9.toml", "--out", out, "--progress", "plain", "--code-version", "test", "--cache", filepath.Join(dir, out, ".cache"))
 		cmd.Dir = dir
 		cmd.Env = append(os.Environ(), "PIT_CHECKPOINT_EVERY=1ns")
 		return cmd

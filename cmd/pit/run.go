@@ -42,13 +42,14 @@ func runCmd(ctx context.Context, args []string, stdout, stderr io.Writer) error 
 	wait := fs.Bool("wait", false, "with --executor slurm: wait until the jobs end and report the runs")
 	codeVersion := fs.String("code-version", "", "pin the code version in stage keys (default: the executable's SHA-256); reuses\nartefacts across rebuilds, so use it only when no stage's code changed")
 	device := fs.String("device", "", "where the models run, cpu or cuda: overrides the file's [model] device (cuda needs\nthe CUDA build of pit, see the README's GPU section)")
-	cacheFlag := fs.String("cache", "", "the stage cache's directory (default: the file's [cache] dir, else <out>/.cache, shared\nby every experiment of the results root)")
+	cacheFlag := fs.String("cache", "", "the stage cache's directory, shared by every experiment (default: the file's [cache] dir,\nelse $PIT_CACHE, $XDG_CACHE_HOME/pit or ~/.cache/pit)")
 	fs.Usage = func() {
 		fmt.Fprintln(stderr, "Usage: pit run [FILE] [--out DIR] [--cache DIR] [--jobs N] [--force] [--dry-run] [--progress MODE] [--executor local|slurm [--wait]] [--device cpu|cuda]")
 		fmt.Fprintln(stderr, "\nRuns the experiment's grid; FILE defaults to "+defaultExperiment+".")
-		fmt.Fprintln(stderr, "Stages whose key is in the cache (<out>/.cache unless --cache or [cache] dir say")
-		fmt.Fprintln(stderr, "otherwise) are reused, by any experiment that shares them, so running the same")
-		fmt.Fprintln(stderr, "command again after an interruption finishes the grid.")
+		fmt.Fprintln(stderr, "Stages whose key is in the stage cache (the user's, ~/.cache/pit, unless --cache,")
+		fmt.Fprintln(stderr, "[cache] dir or $PIT_CACHE say otherwise) are reused, by any experiment that shares")
+		fmt.Fprintln(stderr, "them, so running the same command again after an interruption finishes the grid.")
+		fmt.Fprintln(stderr, "--dry-run says why each stage is not reused; pit cache ls|du|gc|verify manage it.")
 		fmt.Fprintln(stderr, "\nFlags:")
 		fs.PrintDefaults()
 	}
@@ -87,7 +88,7 @@ func runCmd(ctx context.Context, args []string, stdout, stderr io.Writer) error 
 		root = *out
 	}
 	dir := filepath.Join(root, exp.Name)
-	cache, err := cacheDir(*cacheFlag, exp, root)
+	cache, err := cacheDir(*cacheFlag, exp)
 	if err != nil {
 		return err
 	}
@@ -136,7 +137,11 @@ func runCmd(ctx context.Context, args []string, stdout, stderr io.Writer) error 
 		if err != nil {
 			return err
 		}
-		return runner.WritePreview(stdout, ps)
+		if err := runner.WritePreview(stdout, ps); err != nil {
+			return err
+		}
+		_, err = fmt.Fprintf(stdout, "stage cache: %s\n", cache)
+		return err
 	}
 
 	execSettings := slurm.FromExperiment(exp)

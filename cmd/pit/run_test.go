@@ -100,11 +100,28 @@ values = [0.4, 1.0]
 func pitCmd(bin, dir, markers string, args ...string) (*exec.Cmd, *bytes.Buffer) {
 	cmd := exec.Command(bin, args...)
 	cmd.Dir = dir
-	cmd.Env = append(os.Environ(), markersEnv+"="+markers)
+	cmd.Env = append(os.Environ(), markersEnv+"="+markers, runner.CacheEnv+"="+testCache(dir, args))
 	var out bytes.Buffer
 	cmd.Stdout = &out
 	cmd.Stderr = &out
 	return cmd, &out
+}
+
+// testCache is the default stage cache of a pit process that pitCmd starts
+// in dir with args: <out>/.cache of its results root (--out, default
+// "results"), so the test's grids never touch the user's cache and
+// grids of different results roots are computed apart.
+func testCache(dir string, args []string) string {
+	out := "results"
+	for i, a := range args {
+		if a == "--out" && i+1 < len(args) {
+			out = args[i+1]
+		}
+	}
+	if !filepath.IsAbs(out) {
+		out = filepath.Join(dir, out)
+	}
+	return filepath.Join(out, runner.CacheDir)
 }
 
 // entries lists the committed cache entries: "stage/key" -> entry.json.
@@ -225,7 +242,7 @@ func TestKill9ThenRerun(t *testing.T) {
 	mk := filepath.Join(dir, "markers")
 	os.Mkdir(mk, 0o755)
 	gridFile(t, dir, "40ms", "")
-	cacheDir := filepath.Join(dir, "results", runner.CacheDir) // shared by the results root
+	cacheDir := testCache(dir, nil) // shared by the experiments pitCmd runs
 	countTrain := func() int {
 		n := 0
 		for k := range entries(t, cacheDir) {
@@ -362,7 +379,7 @@ func TestInterruptThenRerun(t *testing.T) {
 	mk := filepath.Join(dir, "markers")
 	os.Mkdir(mk, 0o755)
 	gridFile(t, dir, "50ms", "")
-	cacheDir := filepath.Join(dir, "results", runner.CacheDir) // shared by the results root
+	cacheDir := testCache(dir, nil) // shared by the experiments pitCmd runs
 
 	cmd, out := pitCmd(bin, dir, mk, "run", "grid.toml")
 	if err := cmd.Start(); err != nil {
@@ -633,7 +650,7 @@ func TestExperimentsShareTheCache(t *testing.T) {
 	}
 	// --cache elsewhere: nothing there yet.
 	cmd, out = pitCmd(bin, dir, mk, "run", "--dry-run", "other.toml", "--code-version", "test", "--cache", filepath.Join(dir, "elsewhere"))
-	if err := cmd.Run(); err != nil || !strings.Contains(out.String(), "0 in the cache, 18 to compute") {
+	if err := cmd.Run(); err != nil || !strings.Contains(out.String(), "0 in the cache, 18 to compute") || !strings.Contains(out.String(), "stage cache: "+filepath.Join(dir, "elsewhere")) {
 		t.Errorf("--cache: %v\n%s", err, out)
 	}
 	// Two processes at once on a fresh cache: each instance computed once.

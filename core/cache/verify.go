@@ -165,6 +165,9 @@ func (s *Store) Get(stage, key string) (Meta, bool, error) {
 	err := s.Verify(stage, key)
 	var ce *CorruptError
 	if !errors.As(err, &ce) {
+		if err == nil {
+			s.Touch(stage, key) // for pit cache gc --older-than
+		}
 		return m, err == nil, err
 	}
 	to, qerr := s.Quarantine(stage, key, ce.Reason)

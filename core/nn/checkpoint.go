@@ -163,7 +163,22 @@ func readCheckpoint(path string) (*checkpoint, error) {
 	defer f.Close()
 	var c checkpoint
 	if err := gob.NewDecoder(f).Decode(&c); err != nil {
-		return nil, fmt.Errorf("nn: load %s: %w", path, err)
+		return nil, &DecodeError{Path: path, Err: err}
 	}
 	return &c, nil
 }
+
+// DecodeError reports a model or trainer file that does not decode (such
+// as gob's "encoded unsigned integer out of range"): the file is damaged,
+// cut short, or not a pit checkpoint.
+type DecodeError struct {
+	Path string
+	Err  error
+}
+
+func (e *DecodeError) Error() string {
+	return fmt.Sprintf("nn: load %s: %v (the file is damaged, truncated or not written by pit; "+
+		"`pit cache verify` checks the stage cache, and moving the file or its cache entry aside recomputes it)", e.Path, e.Err)
+}
+
+func (e *DecodeError) Unwrap() error { return e.Err }

@@ -128,10 +128,10 @@ func startCheckpoints(c *runner.Context, extra any) (*checkpointer, *nn.Trainer,
 
 func (k *checkpointer) resume(extra any) (*nn.Trainer, int, error) {
 	for _, name := range []string{ckptStateFile, ckptPrevFile} {
-		tr, st, err := k.load(name, extra)
-		if errors.Is(err, fs.ErrNotExist) {
-			continue
+		if _, err := os.Stat(k.path(name)); errors.Is(err, fs.ErrNotExist) {
+			continue // no such checkpoint (a missing file it names is damage)
 		}
+		tr, st, err := k.load(name, extra)
 		if err != nil {
 			// Never used, never deleted silently: the bad checkpoint
 			// moves aside and the one before it (or the start) is used.
@@ -157,35 +157,11 @@ func (k *checkpointer) resume(extra any) (*nn.Trainer, int, error) {
 // load reads the checkpoint whose state file is name: the envelope's and
 // every file's checksum must match before anything is decoded.
 func (k *checkpointer) load(name string, extra any) (*nn.Trainer, checkpointState, error) {
-	var st checkpointState
-	path := k.path(name)
-	b, err := os.ReadFile(path)
+	st, err := verifyState(k.dir, name)
 	if err != nil {
 		return nil, st, err
 	}
-	var env ckptEnvelope
-	if err := json.Unmarshal(b, &env); err != nil {
-		return nil, st, fmt.Errorf("%s does not decode: %w", path, err)
-	}
-	var compact bytes.Buffer
-	if err := json.Compact(&compact, env.State); err != nil {
-		return nil, st, fmt.Errorf("%s does not decode: %w", path, err)
-	}
-	if sum := sha256.Sum256(compact.Bytes()); hex.EncodeToString(sum[:]) != env.SHA256 {
-		return nil, st, fmt.Errorf("%s does not match its SHA-256", path)
-	}
-	if err := json.Unmarshal(env.State, &st); err != nil {
-		return nil, st, fmt.Errorf("%s: %w", path, err)
-	}
-	for _, f := range append([]string{st.Trainer}, st.Files...) {
-		sum, err := cache.FileSHA256(k.path(f))
-		if err != nil {
-			return nil, st, fmt.Errorf("%s names %s: %w", path, f, err)
-		}
-		if sum != st.Sums[f] {
-			return nil, st, fmt.Errorf("%s does not match its SHA-256 in %s", k.path(f), path)
-		}
-	}
+	path := k.path(name)
 	if extra != nil && len(st.Extra) > 0 {
 		if err := json.Unmarshal(st.Extra, extra); err != nil {
 			return nil, st, fmt.Errorf("%s: %w", path, err)
@@ -196,6 +172,57 @@ func (k *checkpointer) load(name string, extra any) (*nn.Trainer, checkpointStat
 		return nil, st, err
 	}
 	return tr, st, nil
+}
+
+// verifyState reads the checkpoint state file name in dir and checks the
+// envelope's SHA-256 and that of every file the state names.
+func verifyState(dir, name string) (checkpointState, error) {
+	var st checkpointState
+	path := filepath.Join(dir, name)
+	b, err := os.ReadFile(path)
+	if err != nil {
+		return st, err
+	}
+	var env ckptEnvelope
+	if err := json.Unmarshal(b, &env); err != nil {
+		return st, fmt.Errorf("%s does not decode: %w", path, err)
+	}
+	var compact bytes.Buffer
+	if err := json.Compact(&compact, env.State); err != nil {
+		return st, fmt.Errorf("%s does not decode: %w", path, err)
+	}
+	if sum := sha256.Sum256(compact.Bytes()); hex.EncodeToString(sum[:]) != env.SHA256 {
+		return st, fmt.Errorf("%s does not match its SHA-256", path)
+	}
+	if err := json.Unmarshal(env.State, &st); err != nil {
+		return st, fmt.Errorf("%s: %w", path, err)
+	}
+	for _, f := range append([]string{st.Trainer}, st.Files...) {
+		sum, err := cache.FileSHA256(filepath.Join(dir, f))
+		if err != nil {
+			return st, fmt.Errorf("%s names %s: %w", path, f, err)
+		}
+		if sum != st.Sums[f] {
+			return st, fmt.Errorf("%s does not match its SHA-256 in %s", filepath.Join(dir, f), path)
+		}
+	}
+	return st, nil
+}
+
+// VerifyCheckpoints checks the checkpoints in a stage's checkpoint
+// directory (a cache's <stage>/.scratch-<key>/) as a resume would, without
+// decoding or changing anything: it returns the first problem found, nil
+// when every checkpoint there matches its checksums (or there is none).
+func VerifyCheckpoints(dir string) error {
+	for _, name := range []string{ckptStateFile, ckptPrevFile} {
+		if _, err := os.Stat(filepath.Join(dir, name)); errors.Is(err, fs.ErrNotExist) {
+			continue
+		}
+		if _, err := verifyState(dir, name); err != nil {
+			return err
+		}
+	}
+	return nil
 }
 
 // quarantine moves the checkpoint state file name and the files it names

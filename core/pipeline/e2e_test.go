@@ -29,7 +29,7 @@ func TestEndToEnd(t *testing.T) {
 		t.Fatalf("go build: %v\n%s", err, out)
 	}
 	out := filepath.Join(dir, "results")
-	cmd := exec.CommandContext(ctx, bin, "run", "testdata/tiny.toml", "--out", out, "--progress", "plain")
+	cmd := exec.CommandContext(ctx, bin, "run", "testdata/tiny.toml", "--out", out, "--progress", "plain", "--cache", filepath.Join(out, ".cache"))
 	var stdout, stderr bytes.Buffer
 	cmd.Stdout, cmd.Stderr = &stdout, &stderr
 	start := time.Now()

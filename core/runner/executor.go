@@ -24,7 +24,8 @@ import (
 )
 
 // CacheDir is the name of the cache directory inside an experiment's
-// results directory: stage artefacts live in <out>/<experiment>/.cache/<stage>/<key>/.
+// results directory when Options.Cache is empty (a cache private to the
+// experiment, as the runner's own tests use): <out>/<experiment>/.cache/<stage>/<key>/.
 const CacheDir = ".cache"
 
 // ProgressPrefix prefixes the manifest's Extra keys that record a running
@@ -46,8 +47,8 @@ type Options struct {
 	// go to Dir/<run ID>/.
 	Dir string
 	// Cache is the stage cache's directory, which any number of experiments
-	// and pit processes may share; Dir/.cache if empty. pit run puts it at
-	// <out>/.cache, shared by the experiments of one results root.
+	// and pit processes may share; Dir/.cache if empty. pit run uses the
+	// user's cache (DefaultCacheDir) unless told otherwise.
 	Cache string
 	// Jobs is the number of stages computed at once (default 1).
 	Jobs int
@@ -973,5 +974,5 @@ func (o Options) cacheRoot() string {
 // key) holds, in the cache, so that pit processes sharing it (several
 // experiments, a local run beside Slurm jobs) never compute it twice at once.
 func (ex *executor) lockPath(stage, key string) string {
-	return filepath.Join(ex.opts.cacheRoot(), ".locks", stage+"-"+key)
+	return filepath.Join(ex.opts.cacheRoot(), cache.LocksDir, stage+"-"+key)
 }

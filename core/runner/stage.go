@@ -55,8 +55,8 @@
 //
 // # Results layout
 //
-//	<cache>/                       Options.Cache (pit run: <out>/.cache, shared
-//	                               by every experiment of the results root)
+//	<cache>/                       Options.Cache (pit run: the user's cache,
+//	                               DefaultCacheDir, shared by every experiment)
 //	    <stage>/<key>/             a committed stage instance: its artefacts,
 //	                               metrics.jsonl, stage.log, entry.json (cache.Meta),
 //	                               SHA256SUMS

@@ -151,10 +151,10 @@ prune() { # keep the results tree small enough to come back
 	fi
 	du -sh "$d" 2>/dev/null | cut -f1
 }
-step default-experiment 300 "${TIMEV[@]}" "$BIN/pit" run --device cuda --progress plain --out "$OUT/results-cuda" experiments.toml
+step default-experiment 300 "${TIMEV[@]}" "$BIN/pit" run --device cuda --progress plain --out "$OUT/results-cuda" --cache "$OUT/results-cuda/.cache" experiments.toml
 SUMMARY[-1]+="results $(prune "$OUT/results-cuda")"
 if [[ $MODE = all ]]; then
-	step default-experiment-cpu 300 "${TIMEV[@]}" "$BIN/pit" run --device cpu --progress plain --out "$OUT/results-cpu" experiments.toml
+	step default-experiment-cpu 300 "${TIMEV[@]}" "$BIN/pit" run --device cpu --progress plain --out "$OUT/results-cpu" --cache "$OUT/results-cpu/.cache" experiments.toml
 	SUMMARY[-1]+="results $(prune "$OUT/results-cpu")"
 fi
 

@@ -45,5 +45,5 @@ echo "==> nn.test -test.run CUDA (emulated GPU)"
 if [[ $MODE = all ]]; then
 	out=$(mktemp -d)
 	echo "==> pit run --device cuda experiments.toml (emulated GPU; results in $out)"
-	time "$BIN/pit" run --device cuda --progress plain --out "$out" experiments.toml
+	time "$BIN/pit" run --device cuda --progress plain --out "$out" --cache "$out/.cache" experiments.toml
 fi
