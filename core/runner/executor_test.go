@@ -463,6 +463,7 @@ func (p *fakePlugin) Close() error { p.closed.Add(1); return nil }
 
 type fakeHost struct {
 	version  string
+	sha      string // "abc" if empty
 	launched atomic.Int32
 	closed   atomic.Int32
 }
@@ -471,7 +472,37 @@ func (h *fakeHost) Identify(_ context.Context, s PluginSpec) (results.PluginIden
 	if s.Name == "missing" {
 		return results.PluginIdentity{}, errors.New("no such plugin")
 	}
-	return results.PluginIdentity{Name: s.Name, Version: h.version, SHA256: "abc"}, nil
+	sha := h.sha
+	if sha == "" {
+		sha = "abc"
+	}
+	return results.PluginIdentity{Name: s.Name, Version: h.version, SHA256: sha}, nil
+}
+
+// TestBuiltinPluginKeys: a built-in plugin (no path) enters keys by name
+// and version, not by the hash of the executable serving it (go run and go
+// build of one tree differ there; the code version names the code); an
+// external plugin enters by its bytes.
+func TestBuiltinPluginKeys(t *testing.T) {
+	reg := NewRegistry()
+	reg.Register(Kind{Name: "rl", Plugins: []Slot{{Kind: "reward"}}, Run: func(c *Context) error { return nil }})
+	key := func(path, sha string) string {
+		t.Helper()
+		plan := Plan{Experiment: "p", Runs: []RunSpec{{ID: "r", Seed: 1, Stages: []StageSpec{
+			{Name: "rl", Plugins: []PluginSpec{{Slot: "reward", Name: "bt", Path: path}}},
+		}}}}
+		ins, err := Instances(context.Background(), plan, Options{Dir: t.TempDir(), Registry: reg, CodeVersion: "test", Plugins: &fakeHost{version: "1", sha: sha}})
+		if err != nil {
+			t.Fatal(err)
+		}
+		return ins[0].Key
+	}
+	if key("", "exe-one") != key("", "exe-two") {
+		t.Error("a built-in's key changed with the serving executable's hash")
+	}
+	if key("/bin/plugin", "one") == key("/bin/plugin", "two") {
+		t.Error("an external plugin's key kept its value when its bytes changed")
+	}
 }
 
 func (h *fakeHost) Launch(_ context.Context, s PluginSpec, seed int64, models any) (Plugin, error) {
