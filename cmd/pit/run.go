@@ -93,7 +93,7 @@ func runCmd(ctx context.Context, args []string, stdout, stderr io.Writer) error 
 		return err
 	}
 	onSlurm := *executor == slurm.Slurm || (*executor == "" && slurm.FromExperiment(exp).Kind == slurm.Slurm)
-	if err := preflight(ctx, exp, dir, !onSlurm, stderr, "; nothing was run"); err != nil {
+	if err := preflight(ctx, exp, dir, cache, !onSlurm, stderr, "; nothing was run"); err != nil {
 		return err
 	}
 
@@ -264,14 +264,16 @@ func loadExperiment(ctx context.Context, file string, stderr io.Writer, opts ...
 
 // preflight runs every check a run would otherwise fail after work
 // (experiment.Preflight: stage dependencies, cross-stage plugin
-// compatibility, path lengths, memory) for results in dir, printing each
+// compatibility, path lengths, memory) for results in dir and the stage
+// cache in cache (a path: its length counts), printing each
 // problem at file:line, then "FILE: N problem(s)" and suffix. pit validate
 // and pit run both call it, so the two cannot disagree about a file; the
 // error is exitError{1} when the file has problems. Memory is checked
 // against this machine only when the stages run here (localMemory): Slurm
 // jobs run on other nodes.
-func preflight(ctx context.Context, exp *experiment.Experiment, dir string, localMemory bool, stderr io.Writer, suffix string) error {
+func preflight(ctx context.Context, exp *experiment.Experiment, dir, cache string, localMemory bool, stderr io.Writer, suffix string) error {
 	env := experiment.MachineEnv(dir)
+	env.CacheDir = cache
 	if !localMemory {
 		env.MemAvailable = 0
 	}

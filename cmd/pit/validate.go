@@ -78,7 +78,11 @@ func runValidate(ctx context.Context, args []string, stdout, stderr io.Writer) e
 			root = *out
 		}
 		local := slurm.FromExperiment(exp).Kind != slurm.Slurm
-		if err := preflight(ctx, exp, filepath.Join(root, exp.Name), local, stderr, ""); err != nil {
+		cache, err := cacheDir("", exp)
+		if err != nil {
+			return err
+		}
+		if err := preflight(ctx, exp, filepath.Join(root, exp.Name), cache, local, stderr, ""); err != nil {
 			if _, ok := err.(exitError); !ok {
 				return err
 			}

@@ -21,6 +21,9 @@ type CheckEnv struct {
 	// ResultsDir is the experiment's results directory for this
 	// invocation: <out>/<name>, where pit run --out may move <out>.
 	ResultsDir string
+	// CacheDir is the stage cache's directory (checkpoints are the deepest
+	// paths a run creates); ResultsDir/.cache when empty.
+	CacheDir string
 	// MemAvailable is the memory the machine can give the run, in bytes
 	// (MemAvailable of /proc/meminfo on Linux); 0 when unknown, and checks
 	// that need it then skip.
@@ -205,6 +208,12 @@ func pathProblems(exp *Experiment, env CheckEnv) ErrorList {
 	}
 	// The deepest paths a run creates: a checkpoint in a cache entry's
 	// scratch directory, and a file in a run's stage directory.
+	cacheAbs := filepath.Join(abs, ".cache")
+	if env.CacheDir != "" {
+		if c, err := filepath.Abs(env.CacheDir); err == nil {
+			cacheAbs = c
+		}
+	}
 	longest, what := 0, ""
 	stages := map[string]bool{}
 	for _, a := range exp.Arms {
@@ -219,7 +228,7 @@ func pathProblems(exp *Experiment, env CheckEnv) ErrorList {
 			if len(st.Name) > nameMax {
 				add(joinKey("stages", st.Name), fmt.Sprintf("stage name is %d bytes long, but the file system allows names of at most %d bytes (NAME_MAX); choose a shorter name", len(st.Name), nameMax))
 			}
-			if n := len(abs) + len("/.cache/") + len(st.Name) + 1 + scratchDirLen + 1 + fileNameAllow; n > longest {
+			if n := len(cacheAbs) + 1 + len(st.Name) + 1 + scratchDirLen + 1 + fileNameAllow; n > longest {
 				longest, what = n, "checkpoints of stage "+st.Name
 			}
 		}

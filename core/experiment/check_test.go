@@ -136,3 +136,23 @@ values = ["rubric", "pit-gap", "bradley-terry"]
 		t.Errorf("got:\n%v\nwant:\n%s", err, want)
 	}
 }
+
+// TestPathLengthsCountTheCache: the deepest paths a run makes are
+// checkpoints in the stage cache, wherever CacheDir puts it.
+func TestPathLengthsCountTheCache(t *testing.T) {
+	src := "name = \"s\"\nseeds = [1]\n[task]\nkind = \"synthetic\"\n[stages.sft]\nsteps = 1\n"
+	r, _ := newTestRegistry()
+	exp, err := r.Parse(context.Background(), "f.toml", []byte(src))
+	if err != nil {
+		t.Fatal(err)
+	}
+	dir := t.TempDir()
+	env := CheckEnv{ResultsDir: filepath.Join(dir, "results", exp.Name)}
+	if err := r.Preflight(context.Background(), exp, env); err != nil {
+		t.Fatalf("short paths: %v", err)
+	}
+	env.CacheDir = filepath.Join(dir, strings.Repeat(strings.Repeat("c", 200)+"/", 21))
+	if err := r.Preflight(context.Background(), exp, env); err == nil || !strings.Contains(err.Error(), "checkpoints of stage sft") {
+		t.Errorf("a cache too deep for PATH_MAX: %v", err)
+	}
+}
