@@ -5,6 +5,7 @@ import (
 	"context"
 	"encoding/xml"
 	"fmt"
+	"image"
 	"image/png"
 	"io"
 	"math"
@@ -132,15 +133,7 @@ func TestPNGSize(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	f, err := os.Open(o.Path)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer f.Close()
-	cfg, err := png.DecodeConfig(f)
-	if err != nil {
-		t.Fatal(err)
-	}
+	cfg := pngConfig(t, o.Path)
 	if cfg.Width != 600 || cfg.Height != 450 {
 		t.Errorf("PNG %d×%d, want 600×450 (4in × 3in at 150 dpi)", cfg.Width, cfg.Height)
 	}
@@ -155,15 +148,7 @@ func TestOptionsDPI(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	f, err := os.Open(o.Path)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer f.Close()
-	cfg, err := png.DecodeConfig(f)
-	if err != nil {
-		t.Fatal(err)
-	}
+	cfg := pngConfig(t, o.Path)
 	if cfg.Width != 200 || cfg.Height != 150 {
 		t.Errorf("PNG %d×%d, want 200×150 (4in × 3in at --dpi 50)", cfg.Width, cfg.Height)
 	}
@@ -635,4 +620,19 @@ func checkGolden(t *testing.T, name string, got []byte) {
 	if !bytes.Equal(got, want) {
 		t.Errorf("SVG text differs from %s:\n%s", golden, got)
 	}
+}
+
+// pngConfig reads a PNG file's size and colour model.
+func pngConfig(t *testing.T, path string) image.Config {
+	t.Helper()
+	f, err := os.Open(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer f.Close()
+	cfg, err := png.DecodeConfig(f)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return cfg
 }

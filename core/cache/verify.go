@@ -2,11 +2,9 @@ package cache
 
 import (
 	"bufio"
-	"crypto/sha256"
 	"encoding/hex"
 	"errors"
 	"fmt"
-	"io"
 	"io/fs"
 	"maps"
 	"os"
@@ -14,6 +12,8 @@ import (
 	"slices"
 	"strings"
 	"time"
+
+	"github.com/pit-lab/pit/internal/filehash"
 )
 
 // SumsFile is the name of the file inside every committed entry that lists
@@ -83,18 +83,7 @@ func hashTree(dir string) (map[string]string, error) {
 }
 
 // FileSHA256 is the lower-case hex SHA-256 of a file's content.
-func FileSHA256(path string) (string, error) {
-	f, err := os.Open(path)
-	if err != nil {
-		return "", err
-	}
-	defer f.Close()
-	h := sha256.New()
-	if _, err := io.Copy(h, f); err != nil {
-		return "", fmt.Errorf("read %s: %w", path, err)
-	}
-	return hex.EncodeToString(h.Sum(nil)), nil
-}
+func FileSHA256(path string) (string, error) { return filehash.SHA256(path) }
 
 // readSums parses a SumsFile.
 func readSums(path string) (map[string]string, error) {

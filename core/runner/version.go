@@ -5,7 +5,6 @@ import (
 	"encoding/hex"
 	"errors"
 	"fmt"
-	"io"
 	"io/fs"
 	"os"
 	"path/filepath"
@@ -15,6 +14,8 @@ import (
 	"strings"
 	"sync"
 	"time"
+
+	"github.com/pit-lab/pit/internal/filehash"
 )
 
 var codeVersion = sync.OnceValues(func() (string, error) {
@@ -46,16 +47,11 @@ func exeVersion() (string, error) {
 	if err != nil {
 		return "", fmt.Errorf("runner: code version: %w", err)
 	}
-	f, err := os.Open(exe)
+	sum, err := filehash.SHA256(exe)
 	if err != nil {
 		return "", fmt.Errorf("runner: code version: %w", err)
 	}
-	defer f.Close()
-	h := sha256.New()
-	if _, err := io.Copy(h, f); err != nil {
-		return "", fmt.Errorf("runner: code version: %w", err)
-	}
-	return fmt.Sprintf("%s exe-sha256:%s", moduleVersion(), hex.EncodeToString(h.Sum(nil))[:16]), nil
+	return fmt.Sprintf("%s exe-sha256:%s", moduleVersion(), sum[:16]), nil
 }
 
 func moduleVersion() string {
@@ -151,17 +147,11 @@ func SourceHash(root string) (sum string, newest time.Time, err error) {
 			newest = info.ModTime()
 		}
 		rel, _ := filepath.Rel(root, path)
-		f, err := os.Open(path)
+		sum, err := filehash.SHA256(path)
 		if err != nil {
 			return "", newest, err
 		}
-		fh := sha256.New()
-		_, err = io.Copy(fh, f)
-		f.Close()
-		if err != nil {
-			return "", newest, err
-		}
-		fmt.Fprintf(h, "%x  %s\n", fh.Sum(nil), filepath.ToSlash(rel))
+		fmt.Fprintf(h, "%s  %s\n", sum, filepath.ToSlash(rel))
 	}
 	return hex.EncodeToString(h.Sum(nil)), newest, nil
 }

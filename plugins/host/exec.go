@@ -18,6 +18,7 @@ import (
 
 	"github.com/hashicorp/go-hclog"
 	"github.com/hashicorp/go-plugin/runner"
+	"github.com/pit-lab/pit/internal/filehash"
 )
 
 // How a plugin process is started. Four promises, each tested:
@@ -239,18 +240,7 @@ func SelfExecutable() (path, sum string, err error) {
 }
 
 // FileSHA256 returns the hex SHA-256 of a file.
-func FileSHA256(path string) (string, error) {
-	f, err := os.Open(path)
-	if err != nil {
-		return "", fmt.Errorf("checksum: %w", err)
-	}
-	defer f.Close()
-	h := sha256.New()
-	if _, err := io.Copy(h, f); err != nil {
-		return "", fmt.Errorf("checksum %s: %w", path, err)
-	}
-	return hex.EncodeToString(h.Sum(nil)), nil
-}
+func FileSHA256(path string) (string, error) { return filehash.SHA256(path) }
 
 // procRunner runs a plugin command in its own process group (go-plugin's
 // runner.Runner). Kill kills the whole group, so a wrapper script's
