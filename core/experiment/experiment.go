@@ -118,6 +118,29 @@ type Section struct {
 	Settings any
 }
 
+// Resolver is implemented by [task] or [model] settings that need the
+// file around them: paths written relative to the experiment file, or
+// which keys the file wrote (rather than left at their defaults). Resolve
+// runs after decoding and Validate; return *FieldError values (joined with
+// errors.Join) to point at keys.
+type Resolver interface {
+	Resolve(r Resolution) error
+}
+
+// Resolution is what a Resolver learns of the file.
+type Resolution struct {
+	Dir     string                // the experiment file's directory
+	Written func(key string) bool // whether the table wrote this top-level key
+}
+
+// InputFiles is implemented by [task] or [model] settings that read files
+// outside the experiment file (a pretrained model's folder): the files'
+// absolute paths. Their content, not their names, enters the cache key of
+// every stage, so a changed checkpoint is a new key.
+type InputFiles interface {
+	InputFiles() ([]string, error)
+}
+
 // Stage is one resolved pipeline stage.
 type Stage struct {
 	Name     string      // the table name under [stages]
@@ -437,6 +460,12 @@ func (l *loader) section(tree map[string]any, name, what string, kinds map[strin
 	settings, ps := decodeSettings(rest, newSettings, name, "kind")
 	if len(ps) > 0 {
 		return nil, nil, ps
+	}
+	if r, ok := settings.(Resolver); ok {
+		written := func(key string) bool { _, ok := rest[key]; return ok }
+		if ps := fieldProblems(r.Resolve(Resolution{Dir: l.dir, Written: written}), name, ""); len(ps) > 0 {
+			return nil, nil, ps
+		}
 	}
 	resolved, _ := normalizeValue(settings)
 	rm, _ := resolved.(map[string]any)

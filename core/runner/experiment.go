@@ -3,6 +3,7 @@ package runner
 import (
 	"errors"
 	"fmt"
+	"path/filepath"
 	"slices"
 
 	"github.com/pit-lab/pit/core/cache"
@@ -51,6 +52,7 @@ func planFor(reg *Registry, exp *experiment.Experiment, runs []experiment.Run) (
 	if len(missing) > 0 {
 		return p, errors.Join(missing...)
 	}
+	inputs := inputHasher{}
 	for _, r := range runs {
 		cfg, err := r.TOML()
 		if err != nil {
@@ -80,6 +82,11 @@ func planFor(reg *Registry, exp *experiment.Experiment, runs []experiment.Run) (
 				}
 				key = fmt.Appendf(key, "[[%s]]\n%s\n", path, b)
 			}
+			files, err := inputs.key(r.Config)
+			if err != nil {
+				return p, fmt.Errorf("run %s: stage %s: %w", r.ID, st.Name, err)
+			}
+			key = append(key, files...)
 			ss := StageSpec{Name: st.Name, Kind: st.Kind, Settings: st.Settings, Config: string(key), Task: r.Config.Task.Settings}
 			if r.Config.Model != nil {
 				ss.Model = r.Config.Model.Settings
@@ -117,4 +124,39 @@ func planFor(reg *Registry, exp *experiment.Experiment, runs []experiment.Run) (
 		p.Runs = append(p.Runs, spec)
 	}
 	return p, nil
+}
+
+// inputHasher hashes the files the task and model settings read
+// (experiment.InputFiles) once per plan: a pretrained checkpoint is large,
+// and every stage of every run keys on it.
+type inputHasher map[string]string
+
+// key returns the key material of cfg's input files: each file's SHA-256
+// under its base name, in the order the settings list them.
+func (h inputHasher) key(cfg *experiment.Config) ([]byte, error) {
+	var out []byte
+	for _, sec := range []*experiment.Section{&cfg.Task, cfg.Model} {
+		if sec == nil {
+			continue
+		}
+		in, ok := sec.Settings.(experiment.InputFiles)
+		if !ok {
+			continue
+		}
+		files, err := in.InputFiles()
+		if err != nil {
+			return nil, err
+		}
+		for _, f := range files {
+			sum, ok := h[f]
+			if !ok {
+				if sum, err = cache.FileSHA256(f); err != nil {
+					return nil, fmt.Errorf("input file: %w", err)
+				}
+				h[f] = sum
+			}
+			out = fmt.Appendf(out, "[[input]]\nfile = %q\nsha256 = %q\n", filepath.Base(f), sum)
+		}
+	}
+	return out, nil
 }
