@@ -13,6 +13,23 @@ type Trainer struct {
 	opt      *adamW
 	graphs   *graphCache
 	lastNorm float64
+	frozen   []bool // by parameter index: updates skip it
+}
+
+// Freeze keeps the parameters whose names (see ParamShapes) frozen
+// reports true fixed from now on: their gradients are left out of the
+// clipping norm and of the update, and weight decay does not touch them.
+// It returns how many parameters it froze.
+func (t *Trainer) Freeze(frozen func(name string) bool) int {
+	n := 0
+	t.frozen = make([]bool, len(t.model.params))
+	for i, p := range t.model.params {
+		if frozen(p.name) {
+			t.frozen[i] = true
+			n++
+		}
+	}
+	return n
 }
 
 // NewTrainer returns a trainer for m (defaults filled into cfg).
@@ -54,7 +71,9 @@ func (t *Trainer) step(gr *graph) error {
 	grads := make([]array, len(t.model.params))
 	runErr := gr.run()
 	for i, g := range gr.grads {
-		grads[gr.tr.order[i].idx] = g
+		if idx := gr.tr.order[i].idx; t.frozen == nil || !t.frozen[idx] {
+			grads[idx] = g
+		}
 	}
 	if runErr != nil {
 		return runErr
