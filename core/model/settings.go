@@ -3,6 +3,10 @@ package model
 import (
 	"errors"
 	"fmt"
+	"io/fs"
+	"os"
+	"path/filepath"
+	"strings"
 
 	"github.com/pit-lab/pit/core/experiment"
 	"github.com/pit-lab/pit/core/nn"
@@ -23,6 +27,21 @@ type Settings struct {
 	// which needs the CUDA build of pit (README, section GPU). pit run
 	// --device overrides it.
 	Device string `toml:"device"`
+	// Init is a Hugging Face model folder (config.json, safetensors
+	// weights, tokenizer.json or vocab.json + merges.txt) that the
+	// models start from, relative to the experiment file; "" trains from
+	// random weights with the task's own vocabulary. With Init the
+	// architecture and sizes are the checkpoint's (d_model, layers,
+	// heads and mlp, if written, must equal them), and the tokenizer
+	// follows the model. docs/pretrained.md says which families load.
+	Init string `toml:"init"`
+	// FreezeEmbeddings keeps the token and position embeddings fixed in
+	// training.
+	FreezeEmbeddings bool `toml:"freeze_embeddings"`
+	// FreezeLayers keeps the lowest this many blocks fixed in training.
+	FreezeLayers int `toml:"freeze_layers"`
+
+	pretrained *Pretrained // Init opened by Resolve
 }
 
 // DefaultSettings is the model the pipeline trains unless the file
@@ -46,6 +65,9 @@ func (m *Settings) Validate() error {
 	if m.MLP < 0 {
 		errs = append(errs, &experiment.FieldError{Key: "mlp", Msg: fmt.Sprintf("must be at least 0 (got %d)", m.MLP)})
 	}
+	if m.FreezeLayers < 0 {
+		errs = append(errs, &experiment.FieldError{Key: "freeze_layers", Msg: fmt.Sprintf("must be at least 0 (got %d)", m.FreezeLayers)})
+	}
 	switch m.Device {
 	case "cpu":
 	case "cuda":
@@ -56,6 +78,86 @@ func (m *Settings) Validate() error {
 		errs = append(errs, &experiment.FieldError{Key: "device", Msg: fmt.Sprintf(`must be "cpu" or "cuda" (got %q)`, m.Device)})
 	}
 	return errors.Join(errs...)
+}
+
+// Resolve opens the Init folder (relative to the experiment file) and
+// checks the sizes the file wrote against the checkpoint's
+// (experiment.Resolver).
+func (m *Settings) Resolve(r experiment.Resolution) error {
+	if m.Init == "" {
+		if m.FreezeEmbeddings || m.FreezeLayers > 0 {
+			key := "freeze_layers"
+			if m.FreezeEmbeddings {
+				key = "freeze_embeddings"
+			}
+			return &experiment.FieldError{Key: key, Msg: "freezes pretrained weights, and the model has none: set init to a model folder"}
+		}
+		return nil
+	}
+	dir := m.Init
+	if !filepath.IsAbs(dir) {
+		dir = filepath.Join(r.Dir, dir)
+	}
+	if _, err := os.Stat(dir); errors.Is(err, fs.ErrNotExist) {
+		abs, _ := filepath.Abs(dir)
+		return &experiment.FieldError{Key: "init", Msg: fmt.Sprintf("no model folder %s (init is relative to the experiment file; scripts/download-model.sh downloads GPT-2 small, README: Pretrained models)", abs)}
+	}
+	p, err := OpenPretrained(dir)
+	if err != nil {
+		return &experiment.FieldError{Key: "init", Msg: err.Error()}
+	}
+	var errs []error
+	d, l, h, mlp := p.Sizes()
+	for _, f := range []struct {
+		key       string
+		got, want int
+	}{{"d_model", m.DModel, d}, {"layers", m.Layers, l}, {"heads", m.Heads, h}, {"mlp", m.MLP, mlp}} {
+		if r.Written(f.key) && f.got != f.want {
+			errs = append(errs, &experiment.FieldError{Key: f.key, Msg: fmt.Sprintf("is %d, but the checkpoint %s has %d; leave it out (init sets the sizes)", f.got, m.Init, f.want)})
+		}
+	}
+	if m.FreezeLayers > l {
+		errs = append(errs, &experiment.FieldError{Key: "freeze_layers", Msg: fmt.Sprintf("is %d, but the checkpoint has %d layers", m.FreezeLayers, l)})
+	}
+	if err := errors.Join(errs...); err != nil {
+		return err
+	}
+	m.DModel, m.Layers, m.Heads, m.MLP = d, l, h, mlp
+	m.pretrained = p
+	return nil
+}
+
+// Pretrained returns the opened Init folder, or nil when the model trains
+// from random weights (or the settings were not resolved from a file).
+func (m *Settings) Pretrained() *Pretrained { return m.pretrained }
+
+// InputFiles lists the Init folder's files, whose content enters every
+// stage's cache key (experiment.InputFiles).
+func (m *Settings) InputFiles() ([]string, error) {
+	if m.pretrained == nil {
+		return nil, nil
+	}
+	return m.pretrained.Files()
+}
+
+// Frozen reports, for the decoded [model] settings (nil: the defaults),
+// whether training keeps the parameter of this name fixed:
+// the embeddings under freeze_embeddings, blocks below freeze_layers.
+func Frozen(settings any) func(name string) bool {
+	m, _ := settings.(*Settings)
+	if m == nil || !m.FreezeEmbeddings && m.FreezeLayers == 0 {
+		return nil
+	}
+	return func(name string) bool {
+		if name == "wte" || name == "wpe" {
+			return m.FreezeEmbeddings
+		}
+		var l int
+		if _, err := fmt.Sscanf(name, "h%d.", &l); err == nil && strings.HasPrefix(name, fmt.Sprintf("h%d.", l)) {
+			return l < m.FreezeLayers
+		}
+		return false
+	}
 }
 
 func init() {
@@ -70,6 +172,9 @@ func NNConfig(settings any, vocab, context, pad int, seed int64) (nn.Config, err
 	switch m := settings.(type) {
 	case *Settings:
 		ms = *m
+		if ms.Init != "" {
+			return nn.Config{}, fmt.Errorf("model: init %q: this stage builds a model over its task's own vocabulary; pretrained models run on the preference task (docs/pretrained.md)", ms.Init)
+		}
 	case nil:
 	default:
 		return nn.Config{}, fmt.Errorf("model of type %T is not the %q model", settings, Kind)

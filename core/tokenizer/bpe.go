@@ -222,3 +222,7 @@ var byteToRune, runeToByte = func() ([256]rune, map[rune]byte) {
 	}
 	return fwd, inv
 }()
+
+// ByteSymbol returns the vocabulary symbol of byte c in GPT-2's
+// byte-to-unicode form ("Ġ" for a space), for writing vocabularies.
+func ByteSymbol(c byte) string { return string(byteToRune[c]) }

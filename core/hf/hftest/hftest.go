@@ -1,0 +1,111 @@
+// Package hftest writes small random checkpoints in the Hugging Face
+// on-disk format (config.json, model.safetensors, vocab.json and
+// merges.txt), so that tests and examples exercise pretrained-model
+// loading without a network or a real download.
+package hftest
+
+import (
+	"encoding/json"
+	"fmt"
+	"math"
+	"math/rand/v2"
+	"os"
+	"path/filepath"
+
+	"github.com/pit-lab/pit/core/hf"
+	"github.com/pit-lab/pit/core/tokenizer"
+)
+
+// GPT2 sizes a tiny GPT-2 checkpoint. Its vocabulary is GPT-2's 256 byte
+// symbols, then Merges (a fixed list of common English merges), then
+// "<|endoftext|>" as the last id (bos and eos, as in GPT-2).
+type GPT2 struct {
+	DModel, Layers, Heads, Context int
+}
+
+// merges are the tiny tokenizer's merges, in rank order.
+var merges = [][2]string{
+	{"Ġ", "t"}, {"h", "e"}, {"i", "n"}, {"Ġ", "a"}, {"e", "r"}, {"o", "n"},
+	{"Ġt", "he"}, {"r", "e"}, {"a", "n"}, {"o", "u"}, {"Ġ", "s"}, {"e", "n"},
+	{"Ġ", "w"}, {"Ġ", "c"}, {"i", "s"}, {"a", "t"}, {"Ġ", "I"}, {"Ġ", "y"},
+	{"Ġy", "ou"}, {"Ġ", "o"}, {"e", "d"}, {"in", "g"}, {"Ġ", "b"}, {"Ġ", "p"},
+}
+
+// Vocab is the vocabulary size of every tiny checkpoint.
+var Vocab = 256 + len(merges) + 1
+
+// WriteGPT2 writes a random GPT-2 checkpoint of size g, drawn from seed,
+// with its tokenizer into dir (which must exist).
+func WriteGPT2(dir string, g GPT2, seed uint64) error {
+	if g.DModel <= 0 || g.Layers <= 0 || g.Heads <= 0 || g.Context <= 0 || g.DModel%g.Heads != 0 {
+		return fmt.Errorf("hftest: bad sizes %+v", g)
+	}
+	rng := rand.New(rand.NewPCG(seed, 0x9e3779b9))
+	D, M, V := g.DModel, 4*g.DModel, Vocab
+	var ts []hf.Tensor
+	add := func(name string, std, mean float64, shape ...int) {
+		n := 1
+		for _, s := range shape {
+			n *= s
+		}
+		v := make([]float32, n)
+		for i := range v {
+			v[i] = float32(mean + std*rng.NormFloat64())
+		}
+		ts = append(ts, hf.Tensor{Name: name, DType: hf.F32, Shape: shape, Raw: hf.Float32Bytes(v)})
+	}
+	inv := 1 / math.Sqrt(float64(D))
+	add("transformer.wte.weight", 0.3, 0, V, D)
+	add("transformer.wpe.weight", 0.1, 0, g.Context, D)
+	for l := range g.Layers {
+		h := fmt.Sprintf("transformer.h.%d.", l)
+		add(h+"ln_1.weight", 0.1, 1, D)
+		add(h+"ln_1.bias", 0.05, 0, D)
+		add(h+"attn.c_attn.weight", inv, 0, D, 3*D)
+		add(h+"attn.c_attn.bias", 0.05, 0, 3*D)
+		add(h+"attn.c_proj.weight", inv, 0, D, D)
+		add(h+"attn.c_proj.bias", 0.05, 0, D)
+		add(h+"ln_2.weight", 0.1, 1, D)
+		add(h+"ln_2.bias", 0.05, 0, D)
+		add(h+"mlp.c_fc.weight", inv, 0, D, M)
+		add(h+"mlp.c_fc.bias", 0.05, 0, M)
+		add(h+"mlp.c_proj.weight", 1/math.Sqrt(float64(M)), 0, M, D)
+		add(h+"mlp.c_proj.bias", 0.05, 0, D)
+	}
+	add("transformer.ln_f.weight", 0.1, 1, D)
+	add("transformer.ln_f.bias", 0.05, 0, D)
+	if err := hf.WriteSafetensors(filepath.Join(dir, hf.SingleFile), ts, map[string]string{"format": "pt"}); err != nil {
+		return err
+	}
+	cfg := map[string]any{
+		"model_type": "gpt2", "architectures": []string{"GPT2LMHeadModel"},
+		"n_embd": D, "n_layer": g.Layers, "n_head": g.Heads, "n_positions": g.Context, "n_ctx": g.Context,
+		"vocab_size": V, "n_inner": nil, "layer_norm_epsilon": 1e-5, "activation_function": "gelu_new",
+		"bos_token_id": V - 1, "eos_token_id": V - 1,
+	}
+	if err := writeJSON(filepath.Join(dir, hf.ConfigFile), cfg); err != nil {
+		return err
+	}
+	vocab := map[string]int{}
+	for c := range 256 {
+		vocab[tokenizer.ByteSymbol(byte(c))] = c
+	}
+	text := "#version: 0.2\n"
+	for i, m := range merges {
+		vocab[m[0]+m[1]] = 256 + i
+		text += m[0] + " " + m[1] + "\n"
+	}
+	vocab[tokenizer.EndOfText] = V - 1
+	if err := writeJSON(filepath.Join(dir, tokenizer.VocabJSON), vocab); err != nil {
+		return err
+	}
+	return os.WriteFile(filepath.Join(dir, tokenizer.MergesTxt), []byte(text), 0o644)
+}
+
+func writeJSON(path string, v any) error {
+	buf, err := json.Marshal(v)
+	if err != nil {
+		return err
+	}
+	return os.WriteFile(path, buf, 0o644)
+}
