@@ -6,6 +6,8 @@ import (
 	"sync"
 
 	"github.com/pit-lab/pit/core/experiment"
+	"github.com/pit-lab/pit/core/model"
+	"github.com/pit-lab/pit/core/task/synth"
 	"github.com/pit-lab/pit/plugins/host"
 	"github.com/pit-lab/pit/plugins/sdk"
 )
@@ -15,6 +17,26 @@ import (
 func init() {
 	experiment.RegisterCheck("pipeline-rewards", checkRewards)
 	experiment.RegisterCheck("pipeline-memory", checkMemory)
+	experiment.RegisterCheck("pipeline-pretrained", checkPretrained)
+}
+
+// checkPretrained refuses a pretrained [model] init on the synthetic task:
+// its stages build models over the task's own small vocabulary.
+func checkPretrained(_ context.Context, arm *experiment.Arm, _ experiment.CheckEnv) []experiment.Problem {
+	ms, ok := modelSettings(arm.Config).(*model.Settings)
+	if _, synthetic := arm.Config.Task.Settings.(*synth.Settings); !ok || !synthetic || ms.Init == "" {
+		return nil
+	}
+	return []experiment.Problem{{Key: "model.init",
+		Msg:  fmt.Sprintf("the synthetic task has its own vocabulary of %d tokens, so its models cannot start from the pretrained model %q", synth.VocabSize, ms.Init),
+		Hint: `remove init, or use [task] kind = "preference" (docs/pretrained.md)`}}
+}
+
+func modelSettings(cfg *experiment.Config) any {
+	if cfg.Model == nil {
+		return nil
+	}
+	return cfg.Model.Settings
 }
 
 // rlhfRewardProblem says why an rlhf stage cannot score with reward

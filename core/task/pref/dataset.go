@@ -5,7 +5,7 @@ import (
 	"fmt"
 )
 
-// Example is a preference pair as the models read it: byte tokens of the
+// Example is a preference pair as the models read it: tokens of the
 // truncated prompt and responses, and the responses' full lengths in bytes
 // (for the length baseline).
 type Example struct {
@@ -54,16 +54,18 @@ type Split struct {
 // split.
 type Dataset struct {
 	Settings Settings `json:"settings"`
-	Train    Split    `json:"train"`
-	Eval     Split    `json:"eval"`
+	// Vocab is the ids the examples use and the layouts' special tokens.
+	Vocab Vocab `json:"vocab"`
+	Train Split `json:"train"`
+	Eval  Split `json:"eval"`
 }
 
-// Build loads and tokenizes both splits of s.
-func Build(ctx context.Context, s Settings) (*Dataset, error) {
+// Build loads both splits of s and tokenizes them with tok.
+func Build(ctx context.Context, s Settings, tok Tokenizer) (*Dataset, error) {
 	if err := s.Validate(); err != nil {
 		return nil, fmt.Errorf("pref: settings: %w", err)
 	}
-	d := &Dataset{Settings: s}
+	d := &Dataset{Settings: s, Vocab: tok.Vocab}
 	for _, sp := range []struct {
 		name string
 		src  Source
@@ -78,14 +80,22 @@ func Build(ctx context.Context, s Settings) (*Dataset, error) {
 				sp.name, sp.src.Path, sp.src.Split, st.Lines, st.Malformed, st.Identical, st.OtherSplit)
 		}
 		*sp.out = Split{Source: sp.src, Load: st}
-		sp.out.Examples, sp.out.Truncation = Tokenize(pairs, s.MaxPromptBytes, s.MaxResponseBytes, s.Keep())
+		sp.out.Examples, sp.out.Truncation = TokenizeWith(tok, pairs, s.MaxPromptBytes, s.MaxResponseBytes, s.Keep())
 	}
 	return d, nil
 }
 
-// Tokenize encodes pairs: prompts cut to maxPrompt bytes keeping the given
-// end, responses to maxResponse bytes keeping their start.
+// Tokenize encodes pairs into byte tokens: prompts cut to maxPrompt bytes
+// keeping the given end, responses to maxResponse bytes keeping their
+// start.
 func Tokenize(pairs []Pair, maxPrompt, maxResponse int, keep Keep) ([]Example, Truncation) {
+	return TokenizeWith(Bytes(), pairs, maxPrompt, maxResponse, keep)
+}
+
+// TokenizeWith is Tokenize with another tokenizer. Texts are cut in bytes
+// before they are encoded, so an input never has more tokens than the
+// byte bounds (Settings.PolicyContext, GapContext) allow.
+func TokenizeWith(tok Tokenizer, pairs []Pair, maxPrompt, maxResponse int, keep Keep) ([]Example, Truncation) {
 	out := make([]Example, len(pairs))
 	tr := Truncation{Pairs: len(pairs)}
 	for i, p := range pairs {
@@ -97,7 +107,7 @@ func Tokenize(pairs []Pair, maxPrompt, maxResponse int, keep Keep) ([]Example, T
 		if w == l {
 			tr.Identical++
 		}
-		out[i] = Example{Prompt: Encode(x), Chosen: Encode(w), Rejected: Encode(l), ChosenLen: len(p.Chosen), RejectedLen: len(p.Rejected), Line: p.Line}
+		out[i] = Example{Prompt: tok.Encode(x), Chosen: tok.Encode(w), Rejected: tok.Encode(l), ChosenLen: len(p.Chosen), RejectedLen: len(p.Rejected), Line: p.Line}
 	}
 	return out, tr
 }
@@ -109,28 +119,14 @@ func b2i(b bool) int {
 	return 0
 }
 
-// Layout lays out a model input: BOS prompt SEP response EOS. The reward
-// head reads the EOS.
-func Layout(prompt, response []int) []int {
-	seq := make([]int, 0, len(prompt)+len(response)+3)
-	seq = append(seq, BOS)
-	seq = append(seq, prompt...)
-	seq = append(seq, SEP)
-	seq = append(seq, response...)
-	return append(seq, EOS)
-}
+// Layout lays out a model input in the byte vocabulary (see
+// Vocab.Layout).
+func Layout(prompt, response []int) []int { return ByteVocab().Layout(prompt, response) }
 
-// LayoutGap lays out a reference-conditioned input (y judged against
-// y_ref): BOS prompt SEP reference REF response EOS.
+// LayoutGap lays out a reference-conditioned input in the byte vocabulary
+// (see Vocab.LayoutGap).
 func LayoutGap(prompt, reference, response []int) []int {
-	seq := make([]int, 0, len(prompt)+len(reference)+len(response)+4)
-	seq = append(seq, BOS)
-	seq = append(seq, prompt...)
-	seq = append(seq, SEP)
-	seq = append(seq, reference...)
-	seq = append(seq, REF)
-	seq = append(seq, response...)
-	return append(seq, EOS)
+	return ByteVocab().LayoutGap(prompt, reference, response)
 }
 
 // LengthPrefers is the length baseline's verdict on an example: 1 if it

@@ -50,7 +50,7 @@ func init() {
 		Name:    "pref_data",
 		Doc:     "a real preference dataset ([task] kind = \"preference\"), tokenized, with the length baseline on its eval split",
 		Publish: []string{DataFile},
-		Version: "2",
+		Version: "3",
 		Run:     runData,
 	})
 	runner.Register(runner.Kind{
@@ -196,7 +196,11 @@ func runData(c *runner.Context) error {
 	if err != nil {
 		return err
 	}
-	d, err := pref.Build(c, *s)
+	tok, err := tokenizerFor(c.Model)
+	if err != nil {
+		return err
+	}
+	d, err := pref.Build(c, *s, tok)
 	if err != nil {
 		return err
 	}
@@ -231,15 +235,66 @@ func runData(c *runner.Context) error {
 	return nil
 }
 
-// layoutInput lays out a plugin's input as the model reads it: the gap
-// layout when it has a reference.
-func layoutInput(it sdk.Input) ([]int, error) {
-	if len(it.Reference) > 0 {
-		return pref.LayoutGap(model.Ints(it.Prompt), model.Ints(it.Reference), model.Ints(it.Response)), nil
+// layoutFor lays out a plugin's input as the model reads it, in
+// vocabulary v: the gap layout when it has a reference.
+func layoutFor(v pref.Vocab) func(it sdk.Input) ([]int, error) {
+	return func(it sdk.Input) ([]int, error) {
+		if len(it.Reference) > 0 {
+			return v.LayoutGap(model.Ints(it.Prompt), model.Ints(it.Reference), model.Ints(it.Response)), nil
+		}
+		return v.Layout(model.Ints(it.Prompt), model.Ints(it.Response)), nil
 	}
-	return pref.Layout(model.Ints(it.Prompt), model.Ints(it.Response)), nil
 }
 
-func modelConfig(c *runner.Context, s *pref.Settings) (nn.Config, error) {
-	return model.NNConfig(c.Model, pref.VocabSize, s.GapContext(), pref.PAD, c.Seed("init"))
+// tokenizerFor returns the tokenizer of the experiment's model: pref's
+// bytes, or a pretrained model's own (model.Settings.Init) with BOS and
+// EOS on the model's tokens, PAD on its EOS (padding is masked) and SEP
+// and REF added as the two ids after its vocabulary.
+func tokenizerFor(settings any) (pref.Tokenizer, error) {
+	ms, _ := settings.(*model.Settings)
+	if ms == nil || ms.Init == "" {
+		return pref.Bytes(), nil
+	}
+	p := ms.Pretrained()
+	if p == nil {
+		return pref.Tokenizer{}, fmt.Errorf("model: init %q was not opened (settings not resolved from an experiment file)", ms.Init)
+	}
+	bos, eos, err := p.Specials()
+	if err != nil {
+		return pref.Tokenizer{}, err
+	}
+	V := p.Vocab()
+	v := pref.Vocab{Tokenizer: p.Arch() + ":" + ms.Init, Size: V + 2, PAD: eos, BOS: bos, SEP: V, REF: V + 1, EOS: eos}
+	return pref.Tokenizer{Vocab: v, Encode: p.Tokenizer.Encode}, nil
+}
+
+// newModel returns the model pref_rm trains: a pretrained one with the
+// dataset's added tokens, or a random one over the dataset's vocabulary
+// sized for the longest reference-conditioned input.
+func newModel(c *runner.Context, s *pref.Settings, v pref.Vocab) (*nn.Model, error) {
+	ms, _ := c.Model.(*model.Settings)
+	if ms != nil && ms.Init != "" {
+		p := ms.Pretrained()
+		if p == nil {
+			return nil, fmt.Errorf("model: init %q was not opened", ms.Init)
+		}
+		if want, err := tokenizerFor(ms); err != nil {
+			return nil, err
+		} else if want.Vocab != v {
+			return nil, fmt.Errorf("the dataset was tokenized for %s (%d ids), not for the model %s (%d ids)", v.Tokenizer, v.Size, want.Vocab.Tokenizer, want.Vocab.Size)
+		}
+		if n := s.GapContext(); n > p.Context() {
+			return nil, fmt.Errorf("the longest input (%d tokens at most) exceeds the model's context %d: lower max_prompt_bytes or max_response_bytes", n, p.Context())
+		}
+		return p.Load(v.Size-p.Vocab(), ms.Device, uint64(c.Seed("init")))
+	}
+	cfg, err := model.NNConfig(c.Model, v.Size, s.GapContext(), v.PAD, c.Seed("init"))
+	if err != nil {
+		return nil, err
+	}
+	m, err := nn.New(cfg)
+	if err != nil {
+		return nil, fmt.Errorf("model: %w", err)
+	}
+	return m, nil
 }

@@ -55,15 +55,15 @@ func runRM(c *runner.Context) error {
 	if len(d.Train.Examples) == 0 || len(d.Eval.Examples) == 0 {
 		return fmt.Errorf("the dataset has %d training and %d eval pairs; both must be non-empty", len(d.Train.Examples), len(d.Eval.Examples))
 	}
-	cfg, err := modelConfig(c, ps)
+	if d.Vocab.Size == 0 {
+		return fmt.Errorf("the dataset names no vocabulary (written by an older pit): rerun pref_data")
+	}
+	m, err := newModel(c, ps, d.Vocab)
 	if err != nil {
 		return err
 	}
-	m, err := nn.New(cfg)
-	if err != nil {
-		return fmt.Errorf("model: %w", err)
-	}
-	rew, desc, err := model.RewardPlugin(c, model.NewService(m, layoutInput, nil))
+	layout := layoutFor(d.Vocab)
+	rew, desc, err := model.RewardPlugin(c, model.NewService(m, layout, nil))
 	if err != nil {
 		return err
 	}
@@ -76,6 +76,9 @@ func runRM(c *runner.Context) error {
 		return fmt.Errorf("trainer: %w", err)
 	}
 	defer tr.Close()
+	if frozen := model.Frozen(c.Model); frozen != nil {
+		c.Log.Info("frozen", "parameters", tr.Freeze(frozen))
+	}
 
 	start := time.Now()
 	rng := c.Rand("batches")
@@ -94,7 +97,7 @@ func runRM(c *runner.Context) error {
 			batch = append(batch, train[order[next]])
 			next++
 		}
-		seqs, cmp, err := comparisons(c, rew, batch)
+		seqs, cmp, err := comparisons(c, rew, layout, batch)
 		if err != nil {
 			return fmt.Errorf("step %d: %w", step, err)
 		}
@@ -108,7 +111,7 @@ func runRM(c *runner.Context) error {
 			return err
 		}
 		if s.EvalEvery > 0 && step%s.EvalEvery == 0 && step < s.Steps {
-			sc, err := Score(c, m, d.Eval.Examples, desc.ReferenceConditioned, s.EvalBatch)
+			sc, err := Score(c, m, d.Vocab, d.Eval.Examples, desc.ReferenceConditioned, s.EvalBatch)
 			if err != nil {
 				return err
 			}
@@ -120,7 +123,7 @@ func runRM(c *runner.Context) error {
 	}
 	trainSec := time.Since(start).Seconds()
 
-	sc, err := Score(c, m, d.Eval.Examples, desc.ReferenceConditioned, s.EvalBatch)
+	sc, err := Score(c, m, d.Vocab, d.Eval.Examples, desc.ReferenceConditioned, s.EvalBatch)
 	if err != nil {
 		return err
 	}
@@ -163,7 +166,7 @@ func runRM(c *runner.Context) error {
 
 // comparisons asks the reward plugin for the comparisons of a batch and
 // lays out their inputs.
-func comparisons(ctx context.Context, rew sdk.Reward, batch []pref.Example) ([][]int, []nn.Pair, error) {
+func comparisons(ctx context.Context, rew sdk.Reward, layout func(sdk.Input) ([]int, error), batch []pref.Example) ([][]int, []nn.Pair, error) {
 	req := &sdk.ComparisonsRequest{Pairs: make([]sdk.Pair, len(batch))}
 	for i, e := range batch {
 		req.Pairs[i] = sdk.Pair{Prompt: model.Int32s(e.Prompt), Chosen: model.Int32s(e.Chosen), Rejected: model.Int32s(e.Rejected)}
@@ -177,7 +180,7 @@ func comparisons(ctx context.Context, rew sdk.Reward, batch []pref.Example) ([][
 	}
 	seqs := make([][]int, len(resp.Inputs))
 	for i, in := range resp.Inputs {
-		seqs[i], _ = layoutInput(in) // preference layouts cannot fail
+		seqs[i], _ = layout(in) // preference layouts cannot fail
 	}
 	cmp := make([]nn.Pair, len(resp.Comparisons))
 	for i, cm := range resp.Comparisons {
@@ -251,7 +254,7 @@ func (s *Scores) order() map[string][]float64 {
 // Score runs m over eval examples: r(x, y_w) against r(x, y_l), or for a
 // reference-conditioned model the four gap scores, batch sequences at a
 // time.
-func Score(ctx context.Context, m *nn.Model, ex []pref.Example, refCnd bool, batch int) (*Scores, error) {
+func Score(ctx context.Context, m *nn.Model, v pref.Vocab, ex []pref.Example, refCnd bool, batch int) (*Scores, error) {
 	per := 2
 	if refCnd {
 		per = 4
@@ -260,9 +263,9 @@ func Score(ctx context.Context, m *nn.Model, ex []pref.Example, refCnd bool, bat
 	for _, e := range ex {
 		x, w, l := e.Prompt, e.Chosen, e.Rejected
 		if refCnd {
-			seqs = append(seqs, pref.LayoutGap(x, l, w), pref.LayoutGap(x, w, w), pref.LayoutGap(x, l, l), pref.LayoutGap(x, w, l))
+			seqs = append(seqs, v.LayoutGap(x, l, w), v.LayoutGap(x, w, w), v.LayoutGap(x, l, l), v.LayoutGap(x, w, l))
 		} else {
-			seqs = append(seqs, pref.Layout(x, w), pref.Layout(x, l))
+			seqs = append(seqs, v.Layout(x, w), v.Layout(x, l))
 		}
 	}
 	sc := make([]float64, 0, len(seqs))
