@@ -85,14 +85,14 @@ func TestCheck(t *testing.T) {
 		name: "known exception excuses only its own import",
 		pkgs: []Package{
 			{Path: "core/pipeline", Imports: []string{"plots"}},
-			{Path: "core/task/rmstage", Imports: []string{"core/pipeline"}},
+			{Path: "core/task/prefstage", Imports: []string{"core/pipeline"}},
 			{Path: "core/cache", Imports: []string{"plots"}},
 			{Path: "plots"},
 		},
 		want: []string{
 			"core no plots: core/cache → plots",
 			"!core no plots: core/pipeline → plots",
-			"!core no plots: core/task/rmstage → core/pipeline → plots",
+			"!core no plots: core/task/prefstage → core/pipeline → plots",
 		},
 	}, {
 		name: "one violation per forbidden package, each rule on its own",
@@ -131,8 +131,8 @@ func TestCheck(t *testing.T) {
 }
 
 func TestViolationString(t *testing.T) {
-	v := Violation{Rule: "core/ imports no plots", Chain: []string{"core/task/pref/rmstage", "core/pipeline", "plots"}, Excused: "issue 18"}
-	want := `core/task/pref/rmstage depends on plots (core/task/pref/rmstage → core/pipeline → plots): breaks "core/ imports no plots"; known, issue 18`
+	v := Violation{Rule: "core/ imports no plots", Chain: []string{"core/task/pref/prefstage", "core/pipeline", "plots"}, Excused: "issue 18"}
+	want := `core/task/pref/prefstage depends on plots (core/task/pref/prefstage → core/pipeline → plots): breaks "core/ imports no plots"; known, issue 18`
 	if got := v.String(); got != want {
 		t.Errorf("got  %s\nwant %s", got, want)
 	}

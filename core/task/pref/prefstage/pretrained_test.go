@@ -1,4 +1,4 @@
-package rmstage
+package prefstage
 
 import (
 	"context"

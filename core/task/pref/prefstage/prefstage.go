@@ -1,4 +1,4 @@
-// Package rmstage trains and evaluates reward models on real human
+// Package prefstage trains and evaluates reward models on real human
 // preference data (package pref) as two stage kinds of package runner:
 //
 //	pref_data  loads and tokenizes the [task] kind = "preference" dataset
@@ -15,12 +15,12 @@
 //
 // A blank import registers them:
 //
-//	import _ "github.com/pit-lab/pit/core/task/pref/rmstage"
+//	import _ "github.com/pit-lab/pit/core/task/pref/prefstage"
 //
 // The model is the experiment's [model] (kind "transformer", package
 // core/model's Settings) over pref's byte-level vocabulary, sized for
 // the longest reference-conditioned input.
-package rmstage
+package prefstage
 
 import (
 	"errors"
