@@ -550,7 +550,7 @@ func (st *pitState) save(dir string, step int, pickSrc, refSrc *rand.PCG, alg sd
 		return nil, nil, err
 	}
 	for _, q := range st.self {
-		cp.Self = append(cp.Self, selfRef{Prompt: q.Prompt, Ref: q.Ref})
+		cp.Self = append(cp.Self, selfRef{Prompt: q.Prompt.(synth.Prompt), Ref: q.Ref}) // the synthetic task's loop
 	}
 	var files []string
 	if st.rmTrainer != nil {

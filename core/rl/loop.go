@@ -10,8 +10,9 @@
 //	record      the step's metrics, the KL fed back to the algorithm, and the
 //	            reward-hacking alarm (HackAlarm)
 //
-// The loop runs on the synthetic task (package synth), the task whose oracle
-// lets it measure what the reward misses.
+// The loop runs on any Task: the synthetic task (Synth), whose oracle lets
+// it measure what the reward misses, or one without an oracle (preference
+// data), where the oracle's metrics and the hacking alarm are left out.
 package rl
 
 import (
@@ -34,7 +35,7 @@ import (
 type Loop struct {
 	c       *runner.Context
 	s       *Settings
-	task    *synth.Task
+	task    Task
 	ref     *nn.Model // frozen: the KL anchor
 	alg     sdk.Algorithm
 	rew     sdk.Reward
@@ -52,12 +53,17 @@ type Loop struct {
 // NewLoop starts an RL loop from init: the policy is a copy of it, trained
 // with a constant learning rate, and init itself is the frozen reference.
 func NewLoop(c *runner.Context, s *Settings, task *synth.Task, init *nn.Model, rew sdk.Reward, alg sdk.Algorithm) (*Loop, error) {
+	return NewLoopFor(c, s, Synth(task), init, rew, alg)
+}
+
+// NewLoopFor is NewLoop on any task.
+func NewLoopFor(c *runner.Context, s *Settings, task Task, init *nn.Model, rew sdk.Reward, alg sdk.Algorithm) (*Loop, error) {
 	policy := init.Copy()
 	tr, err := nn.NewTrainer(policy, nn.OptimConfig{LR: s.LR, WeightDecay: s.WeightDecay, ClipNorm: s.ClipNorm, Schedule: nn.ScheduleConstant})
 	if err != nil {
 		return nil, fmt.Errorf("%w", err)
 	}
-	return &Loop{c: c, s: s, task: task, MaxResp: task.Settings().MaxResponse, Policy: policy, ref: init,
+	return &Loop{c: c, s: s, task: task, MaxResp: task.MaxResponse(), Policy: policy, ref: init,
 		Trainer: tr, alg: alg, rew: rew, Hack: HackAlarm{Window: s.HackWindow, Tolerance: s.HackTolerance, CorrTol: s.HackCorr},
 		Metric: func(step int, name string, v float64) error { return model.Metric(c, step, name, v) },
 		Warn:   c.Warn}, nil
@@ -75,16 +81,8 @@ func (l *Loop) Close() { l.Trainer.Close() }
 
 // Query is one prompt of a step, with its reference for an improver.
 type Query struct {
-	Prompt synth.Prompt
+	Prompt Prompt
 	Ref    []int // nil for the policy
-}
-
-// Prefix lays the query out as the model's prompt.
-func (q Query) Prefix() []int {
-	if q.Ref != nil {
-		return synth.ImproverPrefix(q.Prompt.Tokens(), q.Ref)
-	}
-	return synth.PolicyPrefix(q.Prompt.Tokens())
 }
 
 // StepResult is what one RL step measured, per sampled sequence.
@@ -92,7 +90,7 @@ type StepResult struct {
 	Queries   []Query
 	Responses [][]int
 	Rewards   []float64 // from the reward plugin
-	Oracle    []float64 // q(x, y), or q(x, y) − q(x, y_ref) with a reference
+	Oracle    []float64 // q(x, y), or q(x, y) − q(x, y_ref) with a reference; nil without an oracle
 }
 
 // Knobs asks the algorithm plugin for this step's knobs (at least one
@@ -148,7 +146,7 @@ func (l *Loop) rollout(step int, qs []Query, k int) (*batch, error) {
 	var groups []int
 	var prefixes [][]int
 	for i, q := range qs {
-		p := q.Prefix()
+		p := l.task.Prefix(q.Prompt.Tokens(), q.Ref)
 		for j := 0; j < k; j++ {
 			seqQ = append(seqQ, q)
 			groups = append(groups, i)
@@ -173,13 +171,19 @@ func (l *Loop) score(b *batch) error {
 	if res.Rewards, b.components, err = l.scoreItems(res.Queries, res.Responses); err != nil {
 		return err
 	}
-	res.Oracle = make([]float64, len(res.Responses))
+	oracle := make([]float64, len(res.Responses))
 	for i, q := range res.Queries {
-		res.Oracle[i] = l.task.Quality(q.Prompt, res.Responses[i])
-		if q.Ref != nil {
-			res.Oracle[i] -= l.task.Quality(q.Prompt, q.Ref)
+		v, ok := l.task.Quality(q.Prompt, res.Responses[i])
+		if !ok {
+			return nil // no oracle: Oracle stays nil
 		}
+		if q.Ref != nil {
+			r, _ := l.task.Quality(q.Prompt, q.Ref)
+			v -= r
+		}
+		oracle[i] = v
 	}
+	res.Oracle = oracle
 	return nil
 }
 
@@ -324,19 +328,27 @@ func (l *Loop) record(step int, qs []Query, b *batch, adv *sdk.AdvantagesRespons
 			fin++
 		}
 	}
-	r, o, rc := stats.Mean(res.Rewards), stats.Mean(res.Oracle), stats.Correlation(res.Rewards, res.Oracle)
+	r := stats.Mean(res.Rewards)
+	var o, rc float64
 	oracleName := "oracle"
 	if qs[0].Ref != nil {
 		oracleName = "oracle_gain"
 	}
-	for _, m := range []struct {
+	type metric struct {
 		name string
 		v    float64
-	}{
-		{"reward", r}, {oracleName, o}, {"reward_oracle_corr", rc},
+	}
+	var ms []metric
+	if res.Oracle != nil {
+		o, rc = stats.Mean(res.Oracle), stats.Correlation(res.Rewards, res.Oracle)
+		ms = append(ms, metric{"reward", r}, metric{oracleName, o}, metric{"reward_oracle_corr", rc})
+	} else {
+		ms = append(ms, metric{"reward", r})
+	}
+	for _, m := range append(ms, []metric{
 		{"kl", b.kl}, {"kl_coef", adv.Knobs.KLCoef}, {"loss", pg.Loss}, {"policy_loss", pg.PolicyLoss}, {"value_loss", pg.ValueLoss},
 		{"entropy", pg.Entropy}, {"clip_frac", pg.ClipFrac}, {"response_length", lens / B}, {"finished", fin / B},
-	} {
+	}...) {
 		if err := l.Metric(step, m.name, m.v); err != nil {
 			return err
 		}
@@ -362,6 +374,9 @@ func (l *Loop) record(step int, qs []Query, b *batch, adv *sdk.AdvantagesRespons
 		if err := l.Metric(step, key+"_std", math.Sqrt(stats.Variance(v))); err != nil {
 			return err
 		}
+	}
+	if res.Oracle == nil {
+		return nil // the alarm watches the oracle
 	}
 	if msg, ok := l.Hack.Observe(step, r, o, rc); ok {
 		l.Warn("reward hacking? %s (%s)", msg, oracleName)
@@ -397,7 +412,7 @@ func (l *Loop) scoreItems(qs []Query, ys [][]int) ([]float64, map[string][]float
 	}
 	for i, v := range resp.Rewards {
 		if !finite(v) {
-			return nil, nil, fmt.Errorf("reward of item %d (%s) is %v", i, synth.Decode(ys[i]), v)
+			return nil, nil, fmt.Errorf("reward of item %d (%s) is %v", i, l.task.Decode(ys[i]), v)
 		}
 	}
 	for name, v := range resp.Components {
@@ -418,7 +433,7 @@ func (l *Loop) scoreItems(qs []Query, ys [][]int) ([]float64, map[string][]float
 func (l *Loop) greedyRewards(qs []Query, k int) ([]float64, error) {
 	prefixes := make([][]int, len(qs))
 	for i, q := range qs {
-		prefixes[i] = q.Prefix()
+		prefixes[i] = l.task.Prefix(q.Prompt.Tokens(), q.Ref)
 	}
 	g, err := l.sample(prefixes, 0, nil)
 	if err != nil {
@@ -441,10 +456,13 @@ func (l *Loop) greedyRewards(qs []Query, k int) ([]float64, error) {
 	return out, nil
 }
 
-// sample continues prefixes with the policy (model.Sample with the
-// synthetic task's end of response).
+// sample continues prefixes with the policy (model.Sample with the task's
+// end of response).
 func (l *Loop) sample(prefixes [][]int, temp float64, rng *rand.Rand) ([]model.Sampled, error) {
-	return model.Sample(l.c, l.Policy, prefixes, temp, l.MaxResp, synth.EOS, synth.CutResponse, rng)
+	return model.Sample(l.c, l.Policy, prefixes, temp, l.MaxResp, l.task.EOS(), l.task.Cut, rng)
 }
+
+// Prefix lays a query out as the model's prompt.
+func (l *Loop) Prefix(q Query) []int { return l.task.Prefix(q.Prompt.Tokens(), q.Ref) }
 
 func finite(v float64) bool { return !math.IsNaN(v) && !math.IsInf(v, 0) }
