@@ -56,3 +56,29 @@ type Tokenizer struct {
 // Bytes is the byte-level tokenizer: every byte its own id, no vocabulary
 // file.
 func Bytes() Tokenizer { return Tokenizer{Vocab: ByteVocab(), Encode: Encode} }
+
+// Prefix is what a model continues to write a response: BOS prompt SEP for
+// a policy (ref nil), BOS prompt SEP reference REF for an improver. The
+// response and EOS follow (Layout, LayoutGap).
+func (v Vocab) Prefix(prompt, ref []int) []int {
+	seq := make([]int, 0, len(prompt)+len(ref)+3)
+	seq = append(seq, v.BOS)
+	seq = append(seq, prompt...)
+	seq = append(seq, v.SEP)
+	if ref == nil {
+		return seq
+	}
+	seq = append(seq, ref...)
+	return append(seq, v.REF)
+}
+
+// Cut returns the response in sampled tokens: everything before the first
+// EOS or PAD; finished is false when there is neither (the length limit).
+func (v Vocab) Cut(sample []int) (response []int, finished bool) {
+	for i, id := range sample {
+		if id == v.EOS || id == v.PAD {
+			return sample[:i], true
+		}
+	}
+	return sample, false
+}

@@ -77,12 +77,16 @@ type Settings struct {
 	EvalEvery   int     `toml:"eval_every"`   // held-out accuracy every this many steps; 0: only at the end
 	EvalBatch   int     `toml:"eval_batch"`   // sequences scored per forward pass
 	Resamples   int     `toml:"resamples"`    // bootstrap resamples of the CIs
+	// TrainSplit is the split trained on: "train" (the default), or
+	// "eval" for a judge held out from everything trained on "train"; the
+	// other split is the held-out one it reports on.
+	TrainSplit string `toml:"train_split"`
 }
 
 // DefaultSettings are sized for a few thousand pairs on two CPU cores.
 func DefaultSettings() Settings {
 	return Settings{Steps: 300, BatchSize: 16, LR: 1e-3, WeightDecay: 0.01, ClipNorm: 1, Warmup: 20,
-		Schedule: nn.ScheduleCosine, EvalEvery: 0, EvalBatch: 64, Resamples: 2000}
+		Schedule: nn.ScheduleCosine, EvalEvery: 0, EvalBatch: 64, Resamples: 2000, TrainSplit: "train"}
 }
 
 // Validate reports bad settings.
@@ -116,6 +120,9 @@ func (s *Settings) Validate() error {
 	}
 	if s.Resamples < 1 {
 		bad("resamples", "must be at least 1 (got %d)", s.Resamples)
+	}
+	if s.TrainSplit != "train" && s.TrainSplit != "eval" {
+		bad("train_split", `want "train" or "eval" (got %q)`, s.TrainSplit)
 	}
 	return errors.Join(errs...)
 }

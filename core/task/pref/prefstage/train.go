@@ -42,26 +42,88 @@ type Report struct {
 	TrainAccuracy float64 `json:"train_accuracy"`
 }
 
-func runRM(c *runner.Context) error {
+// training is what every training stage of the preference task starts
+// from: its settings, the dataset, the split it trains on and the one it
+// reports on, the model (pretrained or random) and its trainer with the
+// [model]'s frozen parameters.
+type training struct {
+	s          *Settings
+	ps         *pref.Settings
+	d          *pref.Dataset
+	train, out []pref.Example // the split trained on, the held-out one
+	m          *nn.Model
+	tr         *nn.Trainer
+}
+
+func startTraining(c *runner.Context) (*training, error) {
 	s := c.Settings.(*Settings)
 	ps, err := settingsOf(c)
 	if err != nil {
-		return err
+		return nil, err
 	}
+	d, err := readDataset(c)
+	if err != nil {
+		return nil, err
+	}
+	t := &training{s: s, ps: ps, d: d, train: d.Train.Examples, out: d.Eval.Examples}
+	if s.TrainSplit == "eval" {
+		t.train, t.out = t.out, t.train
+	}
+	if t.m, err = newModel(c, ps, d.Vocab); err != nil {
+		return nil, err
+	}
+	t.tr, err = nn.NewTrainer(t.m, nn.OptimConfig{LR: s.LR, WeightDecay: s.WeightDecay, ClipNorm: s.ClipNorm, Schedule: s.Schedule,
+		WarmupSteps: s.Warmup, TotalSteps: s.Steps, MinLRFrac: 0.1})
+	if err != nil {
+		return nil, fmt.Errorf("trainer: %w", err)
+	}
+	if frozen := model.Frozen(c.Model); frozen != nil {
+		c.Log.Info("frozen", "parameters", t.tr.Freeze(frozen))
+	}
+	return t, nil
+}
+
+// readDataset reads pref_data's tokenized dataset.
+func readDataset(c *runner.Context) (*pref.Dataset, error) {
 	var d pref.Dataset
 	if err := results.ReadJSON(filepath.Join(c.Input("pref_data"), DatasetFile), &d); err != nil {
-		return fmt.Errorf("read the dataset: %w", err)
+		return nil, fmt.Errorf("read the dataset: %w", err)
 	}
 	if len(d.Train.Examples) == 0 || len(d.Eval.Examples) == 0 {
-		return fmt.Errorf("the dataset has %d training and %d eval pairs; both must be non-empty", len(d.Train.Examples), len(d.Eval.Examples))
+		return nil, fmt.Errorf("the dataset has %d training and %d eval pairs; both must be non-empty", len(d.Train.Examples), len(d.Eval.Examples))
 	}
 	if d.Vocab.Size == 0 {
-		return fmt.Errorf("the dataset names no vocabulary (written by an older pit): rerun pref_data")
+		return nil, fmt.Errorf("the dataset names no vocabulary (written by an older pit): rerun pref_data")
 	}
-	m, err := newModel(c, ps, d.Vocab)
+	return &d, nil
+}
+
+// batches returns a function that draws the next batch of n training
+// examples, without replacement within an epoch, from the stage's
+// "batches" stream.
+func (t *training) batches(c *runner.Context, n int) func() []pref.Example {
+	rng := c.Rand("batches")
+	order, next := rng.Perm(len(t.train)), 0
+	return func() []pref.Example {
+		batch := make([]pref.Example, 0, n)
+		for len(batch) < n {
+			if next == len(order) {
+				order, next = rng.Perm(len(t.train)), 0
+			}
+			batch = append(batch, t.train[order[next]])
+			next++
+		}
+		return batch
+	}
+}
+
+func runRM(c *runner.Context) error {
+	t, err := startTraining(c)
 	if err != nil {
 		return err
 	}
+	defer t.tr.Close()
+	s, d, m, tr := t.s, t.d, t.m, t.tr
 	layout := layoutFor(d.Vocab)
 	rew, desc, err := model.RewardPlugin(c, model.NewService(m, layout, nil))
 	if err != nil {
@@ -70,33 +132,15 @@ func runRM(c *runner.Context) error {
 	if !desc.NeedsLearnedModel {
 		return fmt.Errorf("reward plugin %q needs no learned model, so there is nothing to train; choose bradley-terry, pit-gap or reward-difference", desc.Name)
 	}
-	tr, err := nn.NewTrainer(m, nn.OptimConfig{LR: s.LR, WeightDecay: s.WeightDecay, ClipNorm: s.ClipNorm, Schedule: s.Schedule,
-		WarmupSteps: s.Warmup, TotalSteps: s.Steps, MinLRFrac: 0.1})
-	if err != nil {
-		return fmt.Errorf("trainer: %w", err)
-	}
-	defer tr.Close()
-	if frozen := model.Frozen(c.Model); frozen != nil {
-		c.Log.Info("frozen", "parameters", tr.Freeze(frozen))
-	}
 
 	start := time.Now()
-	rng := c.Rand("batches")
-	train := d.Train.Examples
-	order, next := rng.Perm(len(train)), 0
+	next := t.batches(c, s.BatchSize)
 	var last nn.CompareStats
 	for step := 1; step <= s.Steps; step++ {
 		if err := c.Err(); err != nil {
 			return err
 		}
-		batch := make([]pref.Example, 0, s.BatchSize)
-		for len(batch) < s.BatchSize {
-			if next == len(order) {
-				order, next = rng.Perm(len(train)), 0
-			}
-			batch = append(batch, train[order[next]])
-			next++
-		}
+		batch := next()
 		seqs, cmp, err := comparisons(c, rew, layout, batch)
 		if err != nil {
 			return fmt.Errorf("step %d: %w", step, err)
@@ -111,7 +155,7 @@ func runRM(c *runner.Context) error {
 			return err
 		}
 		if s.EvalEvery > 0 && step%s.EvalEvery == 0 && step < s.Steps {
-			sc, err := Score(c, m, d.Vocab, d.Eval.Examples, desc.ReferenceConditioned, s.EvalBatch)
+			sc, err := Score(c, m, d.Vocab, t.out, desc.ReferenceConditioned, s.EvalBatch)
 			if err != nil {
 				return err
 			}
@@ -123,21 +167,21 @@ func runRM(c *runner.Context) error {
 	}
 	trainSec := time.Since(start).Seconds()
 
-	sc, err := Score(c, m, d.Vocab, d.Eval.Examples, desc.ReferenceConditioned, s.EvalBatch)
+	sc, err := Score(c, m, d.Vocab, t.out, desc.ReferenceConditioned, s.EvalBatch)
 	if err != nil {
 		return err
 	}
 	rep := Report{Plugin: desc.Name, Version: desc.Version, ReferenceConditioned: desc.ReferenceConditioned,
-		TrainPairs: len(train), Steps: s.Steps, Params: m.NumParams(), TrainSeconds: trainSec,
+		TrainPairs: len(t.train), Steps: s.Steps, Params: m.NumParams(), TrainSeconds: trainSec,
 		TrainLoss: last.Loss, TrainAccuracy: last.Accuracy}
 	seed, n := c.Seed("bootstrap"), s.Resamples
 	if rep.Accuracy, err = ci(sc.Correct, seed, n); err != nil {
 		return err
 	}
-	if rep.LengthBaseline, err = lengthBaseline(d.Eval.Examples, seed, n); err != nil {
+	if rep.LengthBaseline, err = lengthBaseline(t.out, seed, n); err != nil {
 		return err
 	}
-	rep.PrefersLonger = sc.prefersLonger(d.Eval.Examples)
+	rep.PrefersLonger = sc.prefersLonger(t.out)
 	var gaps []results.GapScore
 	if desc.ReferenceConditioned {
 		rep.Order = map[string]Interval{}
