@@ -727,7 +727,7 @@ func (ex *executor) writeRun(r *runState, final bool) error {
 			dir := ex.store.Dir(n.name, n.key)
 			doneDirs = append(doneDirs, dir)
 			for _, f := range n.kind.Publish {
-				publish = append(publish, [2]string{filepath.Join(dir, f), filepath.Join(r.dir, f)})
+				publish = append(publish, [2]string{filepath.Join(dir, f), filepath.Join(r.dir, PublishedName(n.name, n.kind.Name, f))})
 			}
 			links = append(links, [2]string{dir, filepath.Join(r.dir, StagesDir, n.name)})
 		case results.StatusRunning:
@@ -761,7 +761,7 @@ func (ex *executor) writeRun(r *runState, final bool) error {
 				// What this stage published in an earlier invocation
 				// must not look like this run's output.
 				for _, f := range n.kind.Publish {
-					stale = append(stale, filepath.Join(r.dir, f))
+					stale = append(stale, filepath.Join(r.dir, PublishedName(n.name, n.kind.Name, f)))
 				}
 				stale = append(stale, filepath.Join(r.dir, StagesDir, n.name))
 			}
@@ -975,4 +975,15 @@ func (o Options) cacheRoot() string {
 // experiments, a local run beside Slurm jobs) never compute it twice at once.
 func (ex *executor) lockPath(stage, key string) string {
 	return filepath.Join(ex.opts.cacheRoot(), cache.LocksDir, stage+"-"+key)
+}
+
+// PublishedName is the name in the run directory of a file that a stage
+// publishes: the file's own name for a stage named after its kind, else
+// prefixed by the stage's name ("rm_rubric-rm.json"), so that two stages
+// of one kind do not overwrite each other's.
+func PublishedName(stage, kind, file string) string {
+	if stage == kind {
+		return file
+	}
+	return stage + "-" + file
 }

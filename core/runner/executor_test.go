@@ -759,3 +759,15 @@ func TestManifestShowsProgress(t *testing.T) {
 		t.Errorf("final manifest: %+v", m)
 	}
 }
+
+func TestPublishedName(t *testing.T) {
+	for _, tc := range []struct{ stage, kind, file, want string }{
+		{"rm", "rm", "gaps.jsonl", "gaps.jsonl"},
+		{"rm_rubric", "rm", "gaps.jsonl", "rm_rubric-gaps.jsonl"},
+		{"pref_judge", "pref_rm", "pref_rm.json", "pref_judge-pref_rm.json"},
+	} {
+		if got := PublishedName(tc.stage, tc.kind, tc.file); got != tc.want {
+			t.Errorf("PublishedName(%q, %q, %q) = %q, want %q", tc.stage, tc.kind, tc.file, got, tc.want)
+		}
+	}
+}

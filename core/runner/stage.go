@@ -118,7 +118,9 @@ type Kind struct {
 	Settings func() any
 	// Publish lists files of the stage's artefact directory that belong in
 	// each run's results directory (for example "eval.jsonl"). The runner
-	// copies them there, atomically, whenever the stage is done or reused.
+	// copies them there, atomically, whenever the stage is done or reused;
+	// a stage not named after its kind publishes them prefixed by its
+	// name (PublishedName).
 	Publish []string
 	// InitFrom, when not empty, says that the stage trains a model that an
 	// experiment may start from another stage's model or a checkpoint file

@@ -1,25 +1,42 @@
-// Package prefstage trains and evaluates reward models on real human
-// preference data (package pref) as two stage kinds of package runner:
+// Package prefstage runs reward models and the PIT method on real human
+// preference data (package pref), as stage kinds of package runner:
 //
-//	pref_data  loads and tokenizes the [task] kind = "preference" dataset
-//	           (train and eval splits), records what loading skipped and
-//	           tokenization cut, and scores the length-only baseline
-//	           (always prefer the longer response) on the eval split
-//	pref_rm    trains a reward model on the training split through the
-//	           comparisons of its reward plugin (default bradley-terry;
-//	           pit-gap for the PIT gap model r_gap(x, y_ref, y)) and
-//	           reports on the eval split pairwise accuracy with a bootstrap
-//	           CI beside the length baseline's, and for a
-//	           reference-conditioned model the share of pairs in the
-//	           intended order and the four gap scores (gaps.jsonl)
+//	pref_data     loads and tokenizes the [task] kind = "preference"
+//	              dataset (train and eval splits) with the model's
+//	              tokenizer (bytes, or a pretrained model's own), records
+//	              what loading skipped and tokenization cut, and scores the
+//	              length-only baseline (always prefer the longer response)
+//	pref_rm       trains a reward model on one split (train_split) through
+//	              the comparisons of its reward plugin (default
+//	              bradley-terry; pit-gap for the PIT gap model
+//	              r_gap(x, y_ref, y)) and reports on the other split the
+//	              pairwise accuracy with a bootstrap CI beside the length
+//	              baseline's, and for a reference-conditioned model the
+//	              share of pairs in the intended order and the four gap
+//	              scores (gaps.jsonl)
+//	pref_sft      the policy: SFT on the chosen responses
+//	pref_pit_sft  the PIT improver: SFT from (x, y_l) to y_w
+//	pref_pit_rl   PIT's RL of the improver on the training prompts, y_ref
+//	              from the policy (or the rejected response), the reward
+//	              r_gap(x, y_ref, y) from pref_rm's model, through the
+//	              reward and algorithm plugins and core/rl's loop
+//	pref_eval     rewrites of the policy's answers on held-out prompts by
+//	              the RL improver and by its SFT start, rated by pref_rm's
+//	              model and by a judge held out from training (a stage
+//	              pref_judge of kind pref_rm with train_split = "eval")
+//
+// Preference data have no oracle: reward models stand in for it as judges,
+// and pref_eval reports both (the reward RL optimised, and the held-out
+// judge), with the response lengths beside them.
 //
 // A blank import registers them:
 //
 //	import _ "github.com/pit-lab/pit/core/task/pref/prefstage"
 //
 // The model is the experiment's [model] (kind "transformer", package
-// core/model's Settings) over pref's byte-level vocabulary, sized for
-// the longest reference-conditioned input.
+// core/model's Settings): a random one over pref's byte-level vocabulary
+// sized for the longest reference-conditioned input, or a pretrained one
+// ([model] init) with its own tokenizer.
 package prefstage
 
 import (

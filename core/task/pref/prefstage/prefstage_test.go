@@ -38,16 +38,33 @@ func (inProcessHost) Launch(ctx context.Context, spec runner.PluginSpec, seed in
 	if err := p.Configure(ctx, &sdk.ConfigureRequest{Config: spec.Config, Seed: seed}); err != nil {
 		return nil, err
 	}
-	r, ok := p.(sdk.Reward)
-	if !ok {
-		return nil, fmt.Errorf("plugin %q is not a reward formulation", spec.Name)
+	switch v := p.(type) {
+	case sdk.Reward:
+		ms, _ := models.(sdk.ModelService)
+		return &inProcReward{Reward: v, models: ms}, nil
+	case sdk.Algorithm:
+		return &inProcAlgorithm{Algorithm: v}, nil
 	}
-	return &inProcReward{Reward: r}, nil
+	return nil, fmt.Errorf("plugin %q is neither a reward formulation nor an RL algorithm", spec.Name)
 }
 
-type inProcReward struct{ sdk.Reward }
+type inProcReward struct {
+	sdk.Reward
+	models sdk.ModelService
+}
+
+// Score hands the plugin the host's model service, as the SDK does on the
+// plugin side of a real process.
+func (r *inProcReward) Score(ctx context.Context, req *sdk.ScoreRequest) (*sdk.ScoreResponse, error) {
+	req.Models = r.models
+	return r.Reward.Score(ctx, req)
+}
 
 func (*inProcReward) Close() error { return nil }
+
+type inProcAlgorithm struct{ sdk.Algorithm }
+
+func (*inProcAlgorithm) Close() error { return nil }
 
 // writePairs writes n generic pairs in which the chosen response ends in
 // "yes" and the rejected one in "no!", behind random letters of the same
