@@ -1,4 +1,5 @@
-// Package nn is pit's model layer: a small decoder-only transformer with a
+// Package nn is pit's model layer: a decoder-only transformer (GPT-2's
+// shape or the Llama family's, Config.Arch) with a
 // language-model head, a per-token value head and a scalar reward head; the
 // losses pit trains with (masked cross-entropy, pairwise comparison, clipped
 // policy gradient); an AdamW optimiser; incremental sampling; teacher-forced
@@ -13,11 +14,19 @@
 // aligned with the sequence: entry t belongs to token seq[t], which the
 // model predicts from seq[:t], so entry 0 is never a prediction.
 //
+// Architectures: "gpt" (the default) is GPT-2's: learned positions, pre-LN
+// blocks with biases, fused qkv attention, a GELU MLP. "llama" is the Llama
+// family's: RMSNorm, rotary positions, grouped-query attention (KVHeads),
+// a SwiGLU MLP, no biases (llama.go). Both carry the same heads and train,
+// sample, score and checkpoint through the same methods; core/hf imports
+// Hugging Face checkpoints of either. Llama runs on the CPU only for now.
+//
 // Implementation: every graph is built once per (kind, batch, length
 // bucket) and reused. The transformer's pieces are pit's own ops (kernelOp)
 // with hand-written forward and backward passes (embedding, layer norm,
 // fused linear, causal attention over a fused qkv matrix, bias+GELU,
-// residual add, and fused losses that compute their gradient in the forward
+// residual add, RMSNorm, rotary positions, grouped-query attention,
+// SwiGLU, and fused losses that compute their gradient in the forward
 // pass); each has a finite-difference test. float32 matrix products run on
 // the AVX2/AVX-512 kernels of internal/f32 where the CPU has them, gonum's
 // pure-Go BLAS otherwise. Sampling decodes one position at a time with a
