@@ -19,7 +19,7 @@
 // family's: RMSNorm, rotary positions, grouped-query attention (KVHeads),
 // a SwiGLU MLP, no biases (llama.go). Both carry the same heads and train,
 // sample, score and checkpoint through the same methods; core/hf imports
-// Hugging Face checkpoints of either. Llama runs on the CPU only for now.
+// Hugging Face checkpoints of either; both run on the CPU and on CUDA.
 //
 // Implementation: every graph is built once per (kind, batch, length
 // bucket) and reused. The transformer's pieces are pit's own ops (kernelOp)
@@ -187,9 +187,6 @@ func (c Config) Validate() error {
 	switch c.Device {
 	case "cpu":
 	case "cuda":
-		if c.llama() {
-			errs = append(errs, errors.New(`device "cuda" cannot run arch "llama" yet: RMSNorm, rotary positions, grouped-query attention and SwiGLU have no CUDA kernels (use device "cpu"; docs/pretrained.md)`))
-		}
 		if !cudaBuilt {
 			errs = append(errs, errNoCUDABuild)
 			break

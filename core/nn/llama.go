@@ -15,9 +15,9 @@ import (
 // checkpoint head is copied into head.w on import and trained untied, as
 // for GPT-2 (core/hf).
 //
-// The ops are in llama_ops.go with their kernels in llama_kernels.go.
-// Their CUDA kernels do not exist yet: Config.Validate refuses device
-// "cuda" for this architecture.
+// The ops are in llama_ops.go with their kernels in llama_kernels.go and
+// their CUDA twins in cuda/kernels.cu; as for GPT, the decode and prefill
+// attention ops (which own the key/value caches) run on the CPU.
 
 // addLlamaBody adds the parameters between the token embedding and the
 // heads, in order: per layer "h<l>." attn_norm.g [D], qkv.w [D,

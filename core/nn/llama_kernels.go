@@ -4,8 +4,7 @@ import "math"
 
 // Kernels of the Llama family's pieces (RMSNorm, rotary positions, SwiGLU,
 // grouped-query attention), in pure Go for float32 and float64. They
-// accumulate in float64. No CUDA kernels yet (devNone keeps them on the
-// CPU, and Config.Validate refuses device "cuda" for arch "llama").
+// accumulate in float64. Their CUDA twins are in cuda/kernels.cu.
 
 // ---- RMSNorm: y = x / sqrt(mean(x²) + eps) ⊙ g ----
 
