@@ -219,9 +219,11 @@ func newRopeTable(T, dh int, theta float64) ropeTable {
 // convention of Hugging Face's Llama checkpoints.
 func ropeApply[T float](x, y []T, a gqaShape, rt ropeTable, sign float64) {
 	W := a.width()
-	for r := 0; r < len(x)/W; r++ {
-		ropeRow(x[r*W:(r+1)*W], y[r*W:(r+1)*W], a, rt, r%a.T, sign)
-	}
+	parallelFor(len(x)/W, 16, func(lo, hi int) {
+		for r := lo; r < hi; r++ {
+			ropeRow(x[r*W:(r+1)*W], y[r*W:(r+1)*W], a, rt, r%a.T, sign)
+		}
+	})
 }
 
 // ropeRow is ropeApply for one row xr at position t, into yr.
@@ -242,25 +244,29 @@ func ropeRow[T float](xr, yr []T, a gqaShape, rt ropeTable, t int, sign float64)
 // ---- SwiGLU: y = silu(gate) ⊙ up over a fused [n, 2M] (gate | up) ----
 
 func swigluForward[T float](x, y []T, m int) {
-	for r := 0; r < len(x)/(2*m); r++ {
-		xr, yr := x[r*2*m:(r+1)*2*m], y[r*m:(r+1)*m]
-		for i := 0; i < m; i++ {
-			g := float64(xr[i])
-			yr[i] = T(g * sigmoid(g) * float64(xr[m+i]))
+	parallelFor(len(x)/(2*m), 16, func(lo, hi int) {
+		for r := lo; r < hi; r++ {
+			xr, yr := x[r*2*m:(r+1)*2*m], y[r*m:(r+1)*m]
+			for i := 0; i < m; i++ {
+				g := float64(xr[i])
+				yr[i] = T(g * sigmoid(g) * float64(xr[m+i]))
+			}
 		}
-	}
+	})
 }
 
 func swigluBackward[T float](x, dy, dx []T, m int) {
-	for r := 0; r < len(x)/(2*m); r++ {
-		xr, dyr, dxr := x[r*2*m:(r+1)*2*m], dy[r*m:(r+1)*m], dx[r*2*m:(r+1)*2*m]
-		for i := 0; i < m; i++ {
-			g, u, d := float64(xr[i]), float64(xr[m+i]), float64(dyr[i])
-			sg := sigmoid(g)
-			dxr[i] = T(d * u * sg * (1 + g*(1-sg)))
-			dxr[m+i] = T(d * g * sg)
+	parallelFor(len(x)/(2*m), 16, func(lo, hi int) {
+		for r := lo; r < hi; r++ {
+			xr, dyr, dxr := x[r*2*m:(r+1)*2*m], dy[r*m:(r+1)*m], dx[r*2*m:(r+1)*2*m]
+			for i := 0; i < m; i++ {
+				g, u, d := float64(xr[i]), float64(xr[m+i]), float64(dyr[i])
+				sg := sigmoid(g)
+				dxr[i] = T(d * u * sg * (1 + g*(1-sg)))
+				dxr[m+i] = T(d * g * sg)
+			}
 		}
-	}
+	})
 }
 
 // ---- token embedding without positions ----

@@ -371,7 +371,8 @@ KERNEL pit_rms_backward_g(const float* x, const float* dy, const float* rstd, fl
 // (H + 2KV)*dh: in every query and key head of row r (position r % T) the
 // pairs (i, i + dh/2) turn by t * theta^(-2i/dh), forward (back = 0) or
 // back (back = 1); value heads are copied. One thread per element; the
-// angle in double, as the Go kernel computes it.
+// angle in double, as the Go kernel computes it. theta arrives as a float,
+// which is exact for the integral bases checkpoints use (10000, 500000).
 KERNEL pit_rope(const float* x, float* y, int rows, int T, int H, int KV, int dh, float theta, int back) {
 	int W = (H + 2 * KV) * dh;
 	int idx = TID();
