@@ -27,7 +27,7 @@ type tinyLlama struct {
 	Sharded              bool
 }
 
-func (g tinyLlama) write(t *testing.T, dir string, seed uint64, drop map[string]bool) {
+func (g tinyLlama) write(t testing.TB, dir string, seed uint64, drop map[string]bool) {
 	t.Helper()
 	rng := rand.New(rand.NewPCG(seed, 9))
 	var ts []Tensor
