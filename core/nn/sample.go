@@ -47,7 +47,8 @@ type decoder struct {
 	vm  machine
 	out []float64 // [B, V+1] head output of the last step
 
-	// float32 models: the per-layer key/value caches ([row][head][pos][dh]),
+	// float32 models: the per-layer key/value caches ([row][head][pos][dh];
+	// key/value heads for the Llama family),
 	// shared with the prefill graphs, which fill the first P positions of
 	// every row in one full-sequence pass.
 	kc, vc  [][]float32
