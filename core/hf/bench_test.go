@@ -27,11 +27,33 @@ func BenchmarkGPT2Small(b *testing.B) {
 	if os.Getenv("PIT_GPT2_BENCH") == "tiny" {
 		g = tinyGPT2{D: 64, L: 2, H: 4, C: 256, V: 500, M: 256, DType: F32}
 	}
-	const batch, seqLen = 4, 128
 	dir := b.TempDir()
 	g.write(b, dir, 1, nil, nil)
+	benchImported(b, dir, g.V, ImportOptions{})
+}
+
+// BenchmarkSmolLM2 is BenchmarkGPT2Small for a Llama-family checkpoint of
+// SmolLM2-135M's shape (576 wide, 30 layers, 9 query heads over 3
+// key/value heads, SwiGLU 1536, vocabulary 49152, tied head; 135M
+// parameters, random float32 weights), imported with its context capped
+// at 2048. PIT_LLAMA_BENCH=tiny runs a tiny shape instead. Not run by the
+// tests; not measured yet.
+func BenchmarkSmolLM2(b *testing.B) {
+	g := tinyLlama{D: 576, L: 30, H: 9, KV: 3, C: 8192, V: 49152, M: 1536, Theta: 100000, Tied: true, DType: F32}
+	if os.Getenv("PIT_LLAMA_BENCH") == "tiny" {
+		g = tinyLlama{D: 64, L: 2, H: 4, KV: 2, C: 256, V: 500, M: 160, Theta: 10000, Tied: true, DType: F32}
+	}
+	dir := b.TempDir()
+	g.write(b, dir, 1, nil)
+	benchImported(b, dir, g.V, ImportOptions{Context: min(g.C, 2048)})
+}
+
+// benchImported imports the checkpoint in dir and measures SFT steps and
+// scoring passes on 4 random sequences of 128 tokens.
+func benchImported(b *testing.B, dir string, vocab int, o ImportOptions) {
+	const batch, seqLen = 4, 128
 	start := time.Now()
-	m, _, err := LoadModel(dir, ImportOptions{})
+	m, _, err := LoadModel(dir, o)
 	if err != nil {
 		b.Fatal(err)
 	}
@@ -41,7 +63,7 @@ func BenchmarkGPT2Small(b *testing.B) {
 	for i := range seqs {
 		seqs[i] = make([]int, seqLen)
 		for j := range seqs[i] {
-			seqs[i][j] = rng.IntN(g.V)
+			seqs[i][j] = rng.IntN(vocab)
 		}
 	}
 	tr, err := nn.NewTrainer(m, nn.OptimConfig{LR: 1e-5})

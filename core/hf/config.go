@@ -142,6 +142,8 @@ func ParseConfig(buf []byte) (*ModelConfig, error) {
 		pos("max_position_embeddings", l.MaxPositionEmbeddings)
 		if l.NumAttentionHeads > 0 && l.HiddenSize%l.NumAttentionHeads != 0 {
 			errs = append(errs, fmt.Errorf("num_attention_heads (%d) must divide hidden_size (%d)", l.NumAttentionHeads, l.HiddenSize))
+		} else if l.NumAttentionHeads > 0 && (l.HiddenSize/l.NumAttentionHeads)%2 != 0 {
+			errs = append(errs, fmt.Errorf("head width hidden_size/num_attention_heads = %d must be even for rotary positions", l.HiddenSize/l.NumAttentionHeads))
 		}
 		if l.NumKeyValueHeads > 0 && l.NumAttentionHeads%l.NumKeyValueHeads != 0 {
 			errs = append(errs, fmt.Errorf("num_key_value_heads (%d) must divide num_attention_heads (%d)", l.NumKeyValueHeads, l.NumAttentionHeads))

@@ -9,26 +9,63 @@ import (
 	"github.com/pit-lab/pit/core/nn"
 )
 
-// ImportOptions choose where an imported model runs.
+// ImportOptions choose where and how an imported model runs.
 type ImportOptions struct {
 	Device string // "cpu" (default) or "cuda"
+	// DType is "float32" (default) or "float64" (for gradient checks
+	// against other implementations; the weights are float32 values either
+	// way).
+	DType string
+	// Context caps the model's context (the longest sequence, prompt
+	// included) below the checkpoint's n_positions or
+	// max_position_embeddings; 0 keeps the checkpoint's. A smaller context
+	// keeps the decode caches small (they hold Context positions per
+	// sampled row); GPT-2 keeps the first Context rows of its position
+	// table, Llama's rotary positions need nothing.
+	Context int
+}
+
+func (o ImportOptions) dtype() string {
+	if o.DType == "" {
+		return "float32"
+	}
+	return o.DType
+}
+
+// context returns the model's context for a checkpoint of n positions.
+func (o ImportOptions) context(n int) int {
+	if o.Context > 0 && o.Context < n {
+		return o.Context
+	}
+	return n
 }
 
 // LoadModel reads a model folder (config.json and safetensors weights)
-// into pit's transformer. Only the GPT-2 family fits nn.Model today; a
-// Llama folder is refused here with a clear error (LoadLlama reads it into
-// the forward-only nn.Llama).
+// into pit's transformer: a GPT-2-family folder into the "gpt"
+// architecture (loadGPT2), a Llama-family one into "llama" (loadLlama).
+// Either trains with every step nn.Trainer has and samples with a
+// key/value cache. A context cap above the checkpoint's is an error.
 func LoadModel(dir string, o ImportOptions) (*nn.Model, *ModelConfig, error) {
 	mc, err := ReadConfig(dir)
 	if err != nil {
 		return nil, nil, err
 	}
+	if o.Context < 0 {
+		return nil, nil, fmt.Errorf("hf: %s: context %d must not be negative", dir, o.Context)
+	}
 	switch {
 	case mc.GPT2 != nil:
+		if o.Context > mc.GPT2.NPositions {
+			return nil, nil, fmt.Errorf("hf: %s: context %d exceeds n_positions %d", mc.Path, o.Context, mc.GPT2.NPositions)
+		}
 		m, err := loadGPT2(dir, mc, o)
 		return m, mc, err
 	case mc.Llama != nil:
-		return nil, nil, fmt.Errorf("hf: %s: model_type llama cannot be trained in pit yet (only forward passes, through hf.LoadLlama); see docs/pretrained.md", mc.Path)
+		if o.Context > mc.Llama.MaxPositionEmbeddings {
+			return nil, nil, fmt.Errorf("hf: %s: context %d exceeds max_position_embeddings %d", mc.Path, o.Context, mc.Llama.MaxPositionEmbeddings)
+		}
+		m, err := loadLlama(dir, mc, o)
+		return m, mc, err
 	}
 	return nil, nil, fmt.Errorf("hf: %s: no architecture", mc.Path)
 }
@@ -41,8 +78,8 @@ func GPT2NNConfig(g *GPT2Config, o ImportOptions) nn.Config {
 	if g.EOSTokenID != nil && *g.EOSTokenID >= 0 && *g.EOSTokenID < g.VocabSize {
 		pad = *g.EOSTokenID
 	}
-	return nn.Config{Vocab: g.VocabSize, Context: g.NPositions, DModel: g.NEmbd, Layers: g.NLayer,
-		Heads: g.NHead, MLP: g.MLP(), PadID: pad, Device: o.Device, DType: "float32"}
+	return nn.Config{Vocab: g.VocabSize, Context: o.context(g.NPositions), DModel: g.NEmbd, Layers: g.NLayer,
+		Heads: g.NHead, MLP: g.MLP(), PadID: pad, Device: o.Device, DType: o.dtype()}
 }
 
 // gpt2Buffers are non-weight tensors older GPT-2 checkpoints carry (the
@@ -114,22 +151,11 @@ func loadGPT2(dir string, mc *ModelConfig, o ImportOptions) (*nn.Model, error) {
 		}
 		errs = append(errs, fmt.Sprintf("hf: %s: tensor %q is not part of a GPT-2 model", dir, name))
 	}
-	if len(errs) > 0 {
-		if len(errs) > 5 {
-			errs = append(errs[:5], fmt.Sprintf("… and %d more", len(errs)-5))
-		}
-		return nil, fmt.Errorf("%s", strings.Join(errs, "\n"))
+	if err := joinErrors(errs); err != nil {
+		return nil, err
 	}
-	head := make([]float32, D*(V+1))
-	for v := range V {
-		for d := range D {
-			head[d*(V+1)+v] = lm[v*D+d]
-		}
-	}
-	out["head.w"] = head
-	out["head.b"] = make([]float32, V+1)
-	out["rm.w"] = make([]float32, D)
-	out["rm.b"] = make([]float32, 1)
+	out["wpe"] = out["wpe"][:o.context(C)*D]
+	addHeads(out, lm, V, D)
 	m, err := nn.FromWeights(GPT2NNConfig(g, o), out)
 	if err != nil {
 		return nil, fmt.Errorf("hf: %s: %w", dir, err)

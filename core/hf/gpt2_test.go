@@ -11,6 +11,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"slices"
 	"strings"
 	"testing"
 
@@ -284,7 +285,7 @@ func TestGPT2ImportErrors(t *testing.T) {
 			parts: []string{ConfigFile, "layer_norm_epsilon 1e-06"}},
 		{name: "llama", edit: func(dir string) {
 			os.WriteFile(filepath.Join(dir, ConfigFile), []byte(`{"model_type":"llama","hidden_size":8,"intermediate_size":16,"num_hidden_layers":1,"num_attention_heads":2,"vocab_size":20,"max_position_embeddings":6}`), 0o644)
-		}, parts: []string{ConfigFile, "llama cannot be trained in pit yet"}},
+		}, parts: []string{`"model.embed_tokens.weight"`, "missing", "… and 23 more"}},
 		{name: "unknown architecture", edit: func(dir string) { editConfig(t, dir, `"model_type":"gpt2"`, `"model_type":"gpt_neox"`) },
 			parts: []string{ConfigFile, `"gpt_neox"`}},
 	} {
@@ -344,4 +345,21 @@ func TestGPT2ImportHeads(t *testing.T) {
 	if len(nn.ParamShapes(m.Config())) != len(w) || m.Config().PadID != g.V-1 {
 		t.Errorf("%d parameters, pad %d", len(w), m.Config().PadID)
 	}
+	// a context cap keeps the first rows of the position table and the
+	// outputs on sequences that fit
+	small, _, err := LoadModel(dir, ImportOptions{Context: 4})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if c := small.Config().Context; c != 4 || !slices.Equal(small.Weights()["wpe"], w["wpe"][:4*g.D]) {
+		t.Fatalf("capped context %d, wpe %d values", c, len(small.Weights()["wpe"]))
+	}
+	seq := [][]int{{3, 1, 4, 1}}
+	a, _ := m.ScoreTokens(context.Background(), seq, 1)
+	b, err := small.ScoreTokens(context.Background(), seq, 1)
+	if err != nil || !slices.Equal(a.LogProbs[0], b.LogProbs[0]) {
+		t.Fatalf("capped model scores %v (%v), full %v", b.LogProbs, err, a.LogProbs)
+	}
+	_, _, err = LoadModel(dir, ImportOptions{Context: 7})
+	wantErr(t, err, ConfigFile, "context 7 exceeds n_positions 6")
 }

@@ -7,19 +7,22 @@ import (
 	"github.com/pit-lab/pit/core/nn"
 )
 
-// LlamaNNConfig maps a Llama config onto nn.LlamaConfig.
-func LlamaNNConfig(l *LlamaConfig) nn.LlamaConfig {
-	return nn.LlamaConfig{Vocab: l.VocabSize, Context: l.MaxPositionEmbeddings, DModel: l.HiddenSize,
-		Layers: l.NumHiddenLayers, Heads: l.NumAttentionHeads, KVHeads: l.NumKeyValueHeads,
-		MLP: l.IntermediateSize, RMSEps: l.RMSNormEps, RopeTheta: l.RopeTheta}
+// LlamaNNConfig maps a Llama config onto pit's model config (arch
+// "llama"). The pad id is eos_token_id when the config has one in range,
+// else 0 (padded positions are masked out anyway).
+func LlamaNNConfig(l *LlamaConfig, o ImportOptions) nn.Config {
+	pad := 0
+	if l.EOSTokenID != nil && *l.EOSTokenID >= 0 && *l.EOSTokenID < l.VocabSize {
+		pad = *l.EOSTokenID
+	}
+	return nn.Config{Arch: nn.ArchLlama, Vocab: l.VocabSize, Context: o.context(l.MaxPositionEmbeddings),
+		DModel: l.HiddenSize, Layers: l.NumHiddenLayers, Heads: l.NumAttentionHeads, KVHeads: l.NumKeyValueHeads,
+		MLP: l.IntermediateSize, RMSEps: l.RMSNormEps, RopeTheta: l.RopeTheta, PadID: pad,
+		Device: o.Device, DType: o.dtype()}
 }
 
-// LoadLlama reads a Llama-family folder into nn.Llama, which runs forward
-// passes only (see docs/pretrained.md). Hugging Face stores linear layers
-// as [out, in]; they are transposed to pit's [in, out], q/k/v are joined
-// into one matrix and gate/up into another. With tie_word_embeddings the
-// head is the token embedding; otherwise lm_head.weight must be present.
-func LoadLlama(dir string) (*nn.Llama, *ModelConfig, error) {
+// LoadLlama is LoadModel for a folder that must hold a Llama-family model.
+func LoadLlama(dir string, o ImportOptions) (*nn.Model, *ModelConfig, error) {
 	mc, err := ReadConfig(dir)
 	if err != nil {
 		return nil, nil, err
@@ -27,10 +30,24 @@ func LoadLlama(dir string) (*nn.Llama, *ModelConfig, error) {
 	if mc.Llama == nil {
 		return nil, nil, fmt.Errorf("hf: %s: model_type %q is not a Llama-family model", mc.Path, mc.ModelType)
 	}
+	m, err := loadLlama(dir, mc, o)
+	return m, mc, err
+}
+
+// loadLlama reads a Llama-family folder into a trainable nn.Model of arch
+// "llama". Hugging Face stores linear layers as [out, in]; they are
+// transposed to pit's [in, out], q/k/v are joined into one matrix (query
+// heads, then key heads, then value heads, as pit's grouped-query
+// attention reads them) and gate/up into another. The LM head comes from
+// lm_head.weight or, with tie_word_embeddings, from the embedding; either
+// way pit's head.w [D, V+1] starts as that matrix transposed with a zero
+// value-head column and trains untied, as for GPT-2. head.b and the reward
+// head start at zero.
+func loadLlama(dir string, mc *ModelConfig, o ImportOptions) (*nn.Model, error) {
 	l := mc.Llama
 	w, err := OpenWeights(dir)
 	if err != nil {
-		return nil, nil, err
+		return nil, err
 	}
 	D, V, M := l.HiddenSize, l.VocabSize, l.IntermediateSize
 	H, KV := l.NumAttentionHeads, l.NumKeyValueHeads
@@ -62,11 +79,12 @@ func LoadLlama(dir string) (*nn.Llama, *ModelConfig, error) {
 		out[p+"down.w"] = joinTransposed(M, get(h+"mlp.down_proj.weight", D, M))
 	}
 	out["norm.g"] = get("model.norm.weight", D)
+	var lm []float32
 	switch {
 	case w.Has("lm_head.weight"):
-		out["head.w"] = joinTransposed(D, get("lm_head.weight", V, D))
+		lm = get("lm_head.weight", V, D)
 	case l.TieWordEmbeddings:
-		out["head.w"] = joinTransposed(D, out["wte"])
+		lm = out["wte"]
 	default:
 		errs = append(errs, fmt.Sprintf("hf: %s: tensor \"lm_head.weight\" missing and tie_word_embeddings is false", dir))
 	}
@@ -75,17 +93,43 @@ func LoadLlama(dir string) (*nn.Llama, *ModelConfig, error) {
 			errs = append(errs, fmt.Sprintf("hf: %s: tensor %q is not part of a Llama model", dir, name))
 		}
 	}
-	if len(errs) > 0 {
-		if len(errs) > 5 {
-			errs = append(errs[:5], fmt.Sprintf("… and %d more", len(errs)-5))
-		}
-		return nil, nil, fmt.Errorf("%s", strings.Join(errs, "\n"))
+	if err := joinErrors(errs); err != nil {
+		return nil, err
 	}
-	m, err := nn.NewLlama(LlamaNNConfig(l), out)
+	addHeads(out, lm, V, D)
+	m, err := nn.FromWeights(LlamaNNConfig(l, o), out)
 	if err != nil {
-		return nil, nil, fmt.Errorf("hf: %s: %w", dir, err)
+		return nil, fmt.Errorf("hf: %s: %w", dir, err)
 	}
-	return m, mc, nil
+	return m, nil
+}
+
+// joinErrors returns the first five problems (and how many more) as one
+// error, or nil.
+func joinErrors(errs []string) error {
+	if len(errs) == 0 {
+		return nil
+	}
+	if len(errs) > 5 {
+		errs = append(errs[:5], fmt.Sprintf("… and %d more", len(errs)-5))
+	}
+	return fmt.Errorf("%s", strings.Join(errs, "\n"))
+}
+
+// addHeads sets pit's heads: head.w [D, V+1] is the LM matrix lm [V, D]
+// transposed with a zero value-head column, head.b, rm.w and rm.b are
+// zero.
+func addHeads(out map[string][]float32, lm []float32, V, D int) {
+	head := make([]float32, D*(V+1))
+	for v := range V {
+		for d := range D {
+			head[d*(V+1)+v] = lm[v*D+d]
+		}
+	}
+	out["head.w"] = head
+	out["head.b"] = make([]float32, V+1)
+	out["rm.w"] = make([]float32, D)
+	out["rm.b"] = make([]float32, 1)
 }
 
 // joinTransposed takes matrices stored [rows_i, in] (nil after an error)

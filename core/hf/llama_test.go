@@ -1,6 +1,7 @@
 package hf
 
 import (
+	"bytes"
 	"context"
 	"encoding/binary"
 	"encoding/json"
@@ -8,8 +9,12 @@ import (
 	"math"
 	"math/rand/v2"
 	"os"
+	"os/exec"
 	"path/filepath"
+	"slices"
 	"testing"
+
+	"github.com/pit-lab/pit/core/nn"
 )
 
 // tinyLlama describes a random Llama checkpoint in Hugging Face's format
@@ -22,7 +27,7 @@ type tinyLlama struct {
 	Sharded              bool
 }
 
-func (g tinyLlama) write(t *testing.T, dir string, seed uint64, drop map[string]bool) {
+func (g tinyLlama) write(t testing.TB, dir string, seed uint64, drop map[string]bool) {
 	t.Helper()
 	rng := rand.New(rand.NewPCG(seed, 9))
 	var ts []Tensor
@@ -94,9 +99,10 @@ func (g tinyLlama) write(t *testing.T, dir string, seed uint64, drop map[string]
 }
 
 // TestLlamaMatchesPyTorch writes tiny random Llama checkpoints (grouped
-// and plain multi-head attention, tied and untied heads) in the HF format
-// and compares nn.Llama's float32 logits and loss with the plain-PyTorch
-// float64 reference.
+// and plain multi-head attention, tied and untied heads) in the HF format,
+// imports them with LoadModel into a trainable nn.Model and compares its
+// float32 logits and loss with the plain-PyTorch float64 reference; the
+// first SFT step reports PyTorch's batch loss, and a few steps lower it.
 func TestLlamaMatchesPyTorch(t *testing.T) {
 	python := torchPython(t)
 	for _, g := range []tinyLlama{
@@ -107,13 +113,17 @@ func TestLlamaMatchesPyTorch(t *testing.T) {
 		t.Run(fmt.Sprintf("H%d-KV%d-tied=%v-%s", g.H, g.KV, g.Tied, g.DType), func(t *testing.T) {
 			dir := t.TempDir()
 			g.write(t, dir, 5, nil)
-			m, _, err := LoadLlama(dir)
+			m, mc, err := LoadModel(dir, ImportOptions{})
 			if err != nil {
 				t.Fatal(err)
 			}
+			if c := m.Config(); c.Arch != nn.ArchLlama || c.Vocab != g.V || c.Context != g.C || c.DModel != g.D || c.Layers != g.L ||
+				c.Heads != g.H || c.KVHeads != g.KV || c.MLP != g.M || c.RopeTheta != g.Theta || c.RMSEps != 1e-5 || mc.Llama == nil {
+				t.Fatalf("imported config %+v", c)
+			}
 			rng := rand.New(rand.NewPCG(6, 7))
 			var seqs [][]int
-			for _, n := range []int{g.C, 3} {
+			for _, n := range []int{g.C, 3, g.C - 2} {
 				s := make([]int, n)
 				for i := range s {
 					s[i] = rng.IntN(g.V)
@@ -121,27 +131,26 @@ func TestLlamaMatchesPyTorch(t *testing.T) {
 				seqs = append(seqs, s)
 			}
 			ref := runReference(t, python, dir, seqs)
+			ctx := context.Background()
+			scores, err := m.ScoreTokens(ctx, seqs, 1)
+			if err != nil {
+				t.Fatal(err)
+			}
 			var worst, scale float64
 			for i, s := range seqs {
-				logits, err := m.Logits(context.Background(), s)
+				logits, err := m.Logits(ctx, s)
 				if err != nil {
 					t.Fatal(err)
 				}
-				var nll float64
 				for p := range s {
-					mx := math.Inf(-1)
 					for v := range g.V {
 						worst = max(worst, math.Abs(logits[p][v]-ref.Logits[i][p][v]))
 						scale = max(scale, math.Abs(ref.Logits[i][p][v]))
-						mx = max(mx, logits[p][v])
 					}
-					if p+1 < len(s) {
-						var z float64
-						for v := range g.V {
-							z += math.Exp(logits[p][v] - mx)
-						}
-						nll -= logits[p][s[p+1]] - mx - math.Log(z)
-					}
+				}
+				var nll float64
+				for _, lp := range scores.LogProbs[i][1:] {
+					nll -= lp
 				}
 				nll /= float64(len(s) - 1)
 				if rel := math.Abs(nll-ref.Loss[i]) / ref.Loss[i]; rel > 1e-5 {
@@ -155,8 +164,243 @@ func TestLlamaMatchesPyTorch(t *testing.T) {
 				t.Errorf("max |logit − PyTorch| = %.3g, %.3g relative to the largest logit %.3g", worst, worst/scale, scale)
 			}
 			t.Logf("max logit error %.3g relative to max |logit| %.3g; loss %.5f", worst/scale, scale, ref.Loss[0])
+
+			var want, n float64
+			for i, s := range seqs {
+				want += ref.Loss[i] * float64(len(s)-1)
+				n += float64(len(s) - 1)
+			}
+			want /= n
+			tr, err := nn.NewTrainer(m, nn.OptimConfig{LR: 1e-3})
+			if err != nil {
+				t.Fatal(err)
+			}
+			defer tr.Close()
+			first, err := tr.SFTStep(nn.Batch{Seqs: seqs})
+			if err != nil {
+				t.Fatal(err)
+			}
+			if rel := math.Abs(first-want) / want; rel > 1e-5 {
+				t.Errorf("SFT loss %.7f, PyTorch %.7f (relative error %.2g)", first, want, rel)
+			}
+			last := first
+			for range 5 {
+				if last, err = tr.SFTStep(nn.Batch{Seqs: seqs}); err != nil {
+					t.Fatal(err)
+				}
+			}
+			if !(last < first) {
+				t.Errorf("SFT loss did not fall on the imported model: %.5f → %.5f", first, last)
+			}
 		})
 	}
+}
+
+type gradReference struct {
+	Loss  float64              `json:"loss"`
+	Grads map[string][]float64 `json:"grads"`
+}
+
+func runGradReference(t *testing.T, python, dir string, seqs [][]int) gradReference {
+	t.Helper()
+	in, _ := json.Marshal(seqs)
+	cmd := exec.Command(python, filepath.Join("testdata", "reference.py"), dir, "--grad")
+	cmd.Stdin = bytes.NewReader(in)
+	var stderr bytes.Buffer
+	cmd.Stderr = &stderr
+	out, err := cmd.Output()
+	if err != nil {
+		t.Fatalf("reference gradients: %v\n%s", err, stderr.String())
+	}
+	var ref gradReference
+	if err := json.Unmarshal(out, &ref); err != nil || len(ref.Grads) == 0 {
+		t.Fatalf("reference output: %v", err)
+	}
+	return ref
+}
+
+// splitTransposed is the inverse of joinTransposed for one block: the
+// columns [from, to) of w [in, cols], transposed to [to−from, in].
+func splitTransposed(w []float64, in, cols, from, to int) []float64 {
+	out := make([]float64, 0, (to-from)*in)
+	for c := from; c < to; c++ {
+		for r := range in {
+			out = append(out, w[r*cols+c])
+		}
+	}
+	return out
+}
+
+// llamaGradsAsHF maps pit's gradients of an imported Llama onto the
+// checkpoint's tensor names and layouts. With a tied head the
+// embedding's gradient is the sum of pit's wte and head gradients, as
+// it is for the one shared tensor in PyTorch.
+func llamaGradsAsHF(g tinyLlama, pit map[string][]float64) map[string][]float64 {
+	D, V, M, dh := g.D, g.V, g.M, g.D/g.H
+	W := (g.H + 2*g.KV) * dh
+	out := map[string][]float64{"model.embed_tokens.weight": pit["wte"], "model.norm.weight": pit["norm.g"]}
+	lm := splitTransposed(pit["head.w"], D, V+1, 0, V)
+	if g.Tied {
+		emb := slices.Clone(pit["wte"])
+		for i := range emb {
+			emb[i] += lm[i]
+		}
+		out["model.embed_tokens.weight"] = emb
+	} else {
+		out["lm_head.weight"] = lm
+	}
+	for l := range g.L {
+		p, h := fmt.Sprintf("h%d.", l), fmt.Sprintf("model.layers.%d.", l)
+		out[h+"input_layernorm.weight"] = pit[p+"attn_norm.g"]
+		out[h+"post_attention_layernorm.weight"] = pit[p+"mlp_norm.g"]
+		out[h+"self_attn.q_proj.weight"] = splitTransposed(pit[p+"qkv.w"], D, W, 0, g.H*dh)
+		out[h+"self_attn.k_proj.weight"] = splitTransposed(pit[p+"qkv.w"], D, W, g.H*dh, (g.H+g.KV)*dh)
+		out[h+"self_attn.v_proj.weight"] = splitTransposed(pit[p+"qkv.w"], D, W, (g.H+g.KV)*dh, W)
+		out[h+"self_attn.o_proj.weight"] = splitTransposed(pit[p+"o.w"], g.H*dh, D, 0, D)
+		out[h+"mlp.gate_proj.weight"] = splitTransposed(pit[p+"gate_up.w"], D, 2*M, 0, M)
+		out[h+"mlp.up_proj.weight"] = splitTransposed(pit[p+"gate_up.w"], D, 2*M, M, 2*M)
+		out[h+"mlp.down_proj.weight"] = splitTransposed(pit[p+"down.w"], M, D, 0, D)
+	}
+	return out
+}
+
+// TestLlamaGradientsMatchPyTorch compares the loss and the gradient of
+// one SFT step of an imported Llama, for every tensor of the checkpoint,
+// with torch.autograd through the independent float64 reference: a
+// float64 import must agree to rounding (it computes from the same
+// float32 weights), the float32 model pit trains with to float32
+// accuracy. Tied and untied heads, grouped and multi-head attention.
+func TestLlamaGradientsMatchPyTorch(t *testing.T) {
+	python := torchPython(t)
+	for _, g := range []tinyLlama{
+		{D: 16, L: 2, H: 4, KV: 2, C: 10, V: 23, M: 24, Theta: 10000, Tied: true, DType: F32},
+		{D: 12, L: 1, H: 2, KV: 2, C: 9, V: 17, M: 20, Theta: 1000, DType: BF16},
+	} {
+		dir := t.TempDir()
+		g.write(t, dir, 11, nil)
+		rng := rand.New(rand.NewPCG(12, 13))
+		var seqs [][]int
+		for _, n := range []int{g.C, 4, g.C - 1} {
+			s := make([]int, n)
+			for i := range s {
+				s[i] = rng.IntN(g.V)
+			}
+			seqs = append(seqs, s)
+		}
+		ref := runGradReference(t, python, dir, seqs)
+		for _, tc := range []struct {
+			dtype     string
+			loss, rel float64
+		}{{"float64", 1e-12, 1e-9}, {"float32", 1e-6, 1e-4}} {
+			t.Run(fmt.Sprintf("H%d-KV%d-tied=%v-%s", g.H, g.KV, g.Tied, tc.dtype), func(t *testing.T) {
+				m, _, err := LoadModel(dir, ImportOptions{DType: tc.dtype})
+				if err != nil {
+					t.Fatal(err)
+				}
+				tr, err := nn.NewTrainer(m, nn.OptimConfig{LR: 1e-3})
+				if err != nil {
+					t.Fatal(err)
+				}
+				defer tr.Close()
+				loss, grads, err := tr.SFTGradients(nn.Batch{Seqs: seqs})
+				if err != nil {
+					t.Fatal(err)
+				}
+				if rel := math.Abs(loss-ref.Loss) / ref.Loss; rel > tc.loss {
+					t.Errorf("loss %.12g, PyTorch %.12g (relative error %.2g)", loss, ref.Loss, rel)
+				}
+				got := llamaGradsAsHF(g, grads)
+				if len(got) != len(ref.Grads) {
+					t.Fatalf("%d gradients mapped, the checkpoint has %d tensors", len(got), len(ref.Grads))
+				}
+				var worstRel float64
+				for name, want := range ref.Grads {
+					have := got[name]
+					if len(have) != len(want) {
+						t.Fatalf("%s: %d values, PyTorch %d", name, len(have), len(want))
+					}
+					var diff, scale float64
+					for i := range want {
+						diff = max(diff, math.Abs(have[i]-want[i]))
+						scale = max(scale, math.Abs(want[i]))
+					}
+					if scale == 0 {
+						t.Fatalf("%s: PyTorch's gradient is zero", name)
+					}
+					if diff > tc.rel*scale {
+						t.Errorf("%s: max |Δgrad| %.3g, %.3g of its largest entry %.3g", name, diff, diff/scale, scale)
+					}
+					worstRel = max(worstRel, diff/scale)
+				}
+				t.Logf("loss %.6f (PyTorch %.6f); worst gradient error %.3g of the tensor's largest entry", loss, ref.Loss, worstRel)
+			})
+		}
+	}
+}
+
+// TestLlamaImportHeads: pit's head starts as the checkpoint's (tied
+// embedding or lm_head) with a zero value column and reward head, the
+// imported model samples and scores consistently, and a context cap
+// shrinks the model without changing its outputs on short sequences.
+func TestLlamaImportHeads(t *testing.T) {
+	for _, tied := range []bool{true, false} {
+		g := tinyLlama{D: 8, L: 1, H: 2, KV: 1, C: 20, V: 20, M: 12, Theta: 10000, Tied: tied, DType: F32}
+		dir := t.TempDir()
+		g.write(t, dir, 3, nil)
+		m, _, err := LoadLlama(dir, ImportOptions{})
+		if err != nil {
+			t.Fatal(err)
+		}
+		w := m.Weights()
+		wts, _ := OpenWeights(dir)
+		name := "lm_head.weight"
+		if tied {
+			name = "model.embed_tokens.weight"
+		}
+		lm, _ := wts.Get(name, g.V, g.D)
+		for v := range g.V {
+			for d := range g.D {
+				if w["head.w"][d*(g.V+1)+v] != float64(lm[v*g.D+d]) {
+					t.Fatalf("tied=%v: head.w[%d,%d] is not %s[%d,%d]", tied, d, v, name, v, d)
+				}
+			}
+		}
+		for d := range g.D {
+			if w["head.w"][d*(g.V+1)+g.V] != 0 || w["rm.w"][d] != 0 {
+				t.Fatal("value and reward heads must start at zero")
+			}
+		}
+		if len(nn.ParamShapes(m.Config())) != len(w) {
+			t.Errorf("%d parameters, ParamShapes lists %d", len(w), len(nn.ParamShapes(m.Config())))
+		}
+		small, _, err := LoadModel(dir, ImportOptions{Context: 8})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if small.Config().Context != 8 {
+			t.Fatalf("context cap: %d", small.Config().Context)
+		}
+		seq := []int{1, 5, 7, 2, 9}
+		a, _ := m.ScoreTokens(context.Background(), [][]int{seq}, 1)
+		b, err := small.ScoreTokens(context.Background(), [][]int{seq}, 1)
+		if err != nil || !slices.Equal(a.LogProbs[0], b.LogProbs[0]) {
+			t.Fatalf("capped model scores %v (%v), full %v", b.LogProbs, err, a.LogProbs)
+		}
+		gens, err := small.Sample(context.Background(), [][]int{seq}, nn.SampleOptions{Greedy: true, MaxNew: 10, EOS: -1}, nil)
+		if err != nil || len(gens[0].Tokens) != 8 {
+			t.Fatalf("sampling within the capped context: %v, %v", gens, err)
+		}
+		sc, _ := small.ScoreTokens(context.Background(), [][]int{gens[0].Tokens}, 1)
+		for j, lp := range gens[0].LogProbs {
+			if math.Abs(lp-sc.LogProbs[0][len(seq)+j]) > 1e-5 {
+				t.Fatalf("sampled log-prob %v, scored %v", lp, sc.LogProbs[0][len(seq)+j])
+			}
+		}
+	}
+	dir := t.TempDir()
+	tinyLlama{D: 8, L: 1, H: 2, KV: 1, C: 6, V: 20, M: 12, Theta: 10000, DType: F32}.write(t, dir, 1, nil)
+	_, _, err := LoadModel(dir, ImportOptions{Context: 7})
+	wantErr(t, err, ConfigFile, "context 7 exceeds max_position_embeddings 6")
 }
 
 func TestLlamaImportErrors(t *testing.T) {
@@ -174,9 +418,11 @@ func TestLlamaImportErrors(t *testing.T) {
 		{name: "rope scaling", edit: func(dir string) {
 			editConfig(t, dir, `"rope_scaling":null`, `"rope_scaling":{"rope_type":"llama3","factor":8}`)
 		}, parts: []string{ConfigFile, "rope_scaling"}},
-		{name: "gpt2 folder", edit: func(dir string) {
-			os.WriteFile(filepath.Join(dir, ConfigFile), []byte(`{"model_type":"gpt2","n_embd":8,"n_layer":1,"n_head":2,"n_positions":6,"vocab_size":20}`), 0o644)
-		}, parts: []string{ConfigFile, `"gpt2" is not a Llama`}},
+		{name: "odd head width", edit: func(dir string) {
+			editConfig(t, dir, `"num_attention_heads":2`, `"num_attention_heads":8`)
+			editConfig(t, dir, `"num_key_value_heads":1`, `"num_key_value_heads":8`)
+		}, parts: []string{ConfigFile, "head width", "must be even"}},
+		{name: "cuda in a CPU build", edit: func(string) {}, parts: []string{`device "cuda"`}},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			dir := t.TempDir()
@@ -184,8 +430,22 @@ func TestLlamaImportErrors(t *testing.T) {
 			if tc.edit != nil {
 				tc.edit(dir)
 			}
-			_, _, err := LoadLlama(dir)
+			o := ImportOptions{}
+			if tc.name == "cuda in a CPU build" {
+				if nn.CUDABuilt() {
+					t.Skip("this binary is the CUDA build")
+				}
+				o.Device = "cuda"
+			}
+			_, _, err := LoadModel(dir, o)
+			wantErr(t, err, tc.parts...)
+			_, _, err = LoadLlama(dir, o)
 			wantErr(t, err, tc.parts...)
 		})
 	}
+	// LoadLlama refuses another family
+	dir := t.TempDir()
+	tinyGPT2{D: 8, L: 1, H: 2, C: 6, V: 20, M: 32, DType: F32}.write(t, dir, 1, nil, nil)
+	_, _, err := LoadLlama(dir, ImportOptions{})
+	wantErr(t, err, ConfigFile, `"gpt2" is not a Llama`)
 }

@@ -1,4 +1,5 @@
-// Package nn is pit's model layer: a small decoder-only transformer with a
+// Package nn is pit's model layer: a decoder-only transformer (GPT-2's
+// shape or the Llama family's, Config.Arch) with a
 // language-model head, a per-token value head and a scalar reward head; the
 // losses pit trains with (masked cross-entropy, pairwise comparison, clipped
 // policy gradient); an AdamW optimiser; incremental sampling; teacher-forced
@@ -13,11 +14,19 @@
 // aligned with the sequence: entry t belongs to token seq[t], which the
 // model predicts from seq[:t], so entry 0 is never a prediction.
 //
+// Architectures: "gpt" (the default) is GPT-2's: learned positions, pre-LN
+// blocks with biases, fused qkv attention, a GELU MLP. "llama" is the Llama
+// family's: RMSNorm, rotary positions, grouped-query attention (KVHeads),
+// a SwiGLU MLP, no biases (llama.go). Both carry the same heads and train,
+// sample, score and checkpoint through the same methods; core/hf imports
+// Hugging Face checkpoints of either; both run on the CPU and on CUDA.
+//
 // Implementation: every graph is built once per (kind, batch, length
 // bucket) and reused. The transformer's pieces are pit's own ops (kernelOp)
 // with hand-written forward and backward passes (embedding, layer norm,
 // fused linear, causal attention over a fused qkv matrix, bias+GELU,
-// residual add, and fused losses that compute their gradient in the forward
+// residual add, RMSNorm, rotary positions, grouped-query attention,
+// SwiGLU, and fused losses that compute their gradient in the forward
 // pass); each has a finite-difference test. float32 matrix products run on
 // the AVX2/AVX-512 kernels of internal/f32 where the CPU has them, gonum's
 // pure-Go BLAS otherwise. Sampling decodes one position at a time with a
@@ -35,6 +44,7 @@ package nn
 import (
 	"errors"
 	"fmt"
+	"math"
 )
 
 // Config describes a model.
@@ -53,6 +63,50 @@ type Config struct {
 	Device string `json:"device" toml:"device"`
 	// DType is "float32" (default) or "float64" (for gradient checks).
 	DType string `json:"dtype" toml:"dtype"`
+
+	// Arch is the architecture: "gpt" (the default, also spelled "") or
+	// "llama". GPT is GPT-2's shape: learned positions, pre-LN blocks with
+	// biases, fused qkv attention, a GELU MLP. Llama is RMSNorm before
+	// attention and MLP, rotary positions, grouped-query attention and a
+	// SwiGLU MLP, all without biases, and a final RMSNorm (llama.go). The
+	// fields below apply to "llama" only and must be zero for "gpt"; they
+	// are omitted from JSON when zero, so a GPT config reads and hashes as
+	// before they existed, and a checkpoint saved without them loads as
+	// "gpt".
+	Arch string `json:"arch,omitempty" toml:"arch"`
+	// KVHeads is the number of key/value heads of grouped-query attention
+	// (default Heads: plain multi-head attention); it must divide Heads.
+	KVHeads int `json:"kv_heads,omitempty" toml:"kv_heads"`
+	// RMSEps is the epsilon of every RMSNorm (default 1e-6, Hugging Face's
+	// default rms_norm_eps).
+	RMSEps float64 `json:"rms_eps,omitempty" toml:"rms_eps"`
+	// RopeTheta is the base of the rotary frequencies (default 10000).
+	RopeTheta float64 `json:"rope_theta,omitempty" toml:"rope_theta"`
+}
+
+// Architectures (Config.Arch).
+const (
+	ArchGPT   = "gpt"
+	ArchLlama = "llama"
+)
+
+// llama reports whether c describes a Llama-family model.
+func (c Config) llama() bool { return c.Arch == ArchLlama }
+
+// arch returns the architecture's name ("gpt" for "").
+func (c Config) arch() string {
+	if c.Arch == "" {
+		return ArchGPT
+	}
+	return c.Arch
+}
+
+// headDim is the width of one attention head.
+func (c Config) headDim() int {
+	if c.Heads <= 0 {
+		return 1
+	}
+	return c.DModel / c.Heads
 }
 
 // DefaultConfig returns a small model that suits pit's synthetic task.
@@ -61,10 +115,22 @@ func DefaultConfig() Config {
 }
 
 // WithDefaults fills the zero fields that have defaults (MLP, Device,
-// DType).
+// DType; for "llama" also KVHeads, RMSEps and RopeTheta). Arch stays as
+// given: "" is "gpt".
 func (c Config) WithDefaults() Config {
 	if c.MLP == 0 {
 		c.MLP = 4 * c.DModel
+	}
+	if c.llama() {
+		if c.KVHeads == 0 {
+			c.KVHeads = c.Heads
+		}
+		if c.RMSEps == 0 {
+			c.RMSEps = 1e-6
+		}
+		if c.RopeTheta == 0 {
+			c.RopeTheta = 10000
+		}
 	}
 	if c.Device == "" {
 		c.Device = "cpu"
@@ -91,6 +157,29 @@ func (c Config) Validate() error {
 	pos("mlp", c.MLP)
 	if c.Heads > 0 && c.DModel > 0 && c.DModel%c.Heads != 0 {
 		errs = append(errs, fmt.Errorf("heads (%d) must divide d_model (%d)", c.Heads, c.DModel))
+	}
+	switch c.Arch {
+	case "", ArchGPT:
+		if c.KVHeads != 0 || c.RMSEps != 0 || c.RopeTheta != 0 {
+			errs = append(errs, fmt.Errorf(`kv_heads, rms_eps and rope_theta apply to arch "llama" only (arch %q)`, c.arch()))
+		}
+	case ArchLlama:
+		if c.Heads > 0 && c.DModel > 0 && c.DModel%c.Heads == 0 && c.headDim()%2 != 0 {
+			errs = append(errs, fmt.Errorf("head width d_model/heads = %d must be even for rotary positions", c.headDim()))
+		}
+		if c.KVHeads <= 0 {
+			errs = append(errs, fmt.Errorf("kv_heads must be positive, got %d", c.KVHeads))
+		} else if c.Heads > 0 && c.Heads%c.KVHeads != 0 {
+			errs = append(errs, fmt.Errorf("kv_heads (%d) must divide heads (%d)", c.KVHeads, c.Heads))
+		}
+		if !(c.RMSEps > 0) || math.IsInf(c.RMSEps, 0) {
+			errs = append(errs, fmt.Errorf("rms_eps must be positive, got %g", c.RMSEps))
+		}
+		if !(c.RopeTheta > 0) || math.IsInf(c.RopeTheta, 0) {
+			errs = append(errs, fmt.Errorf("rope_theta must be positive, got %g", c.RopeTheta))
+		}
+	default:
+		errs = append(errs, fmt.Errorf(`arch %q unknown (want "gpt" or "llama")`, c.Arch))
 	}
 	if c.Vocab > 0 && (c.PadID < 0 || c.PadID >= c.Vocab) {
 		errs = append(errs, fmt.Errorf("pad_id %d outside vocabulary [0, %d)", c.PadID, c.Vocab))

@@ -43,6 +43,19 @@ func TestCUDAMatchesCPU(t *testing.T) {
 	compareProbes(t, "CUDA", gpu, cpu, cudaTolerance)
 }
 
+// TestCUDALlamaMatchesCPU is TestCUDAMatchesCPU for a Llama-family model
+// with grouped-query attention: RMSNorm, rotary positions, grouped-query
+// attention, SwiGLU and the token embedding through their GPU kernels.
+func TestCUDALlamaMatchesCPU(t *testing.T) {
+	needCUDA(t)
+	cfg := Config{Arch: ArchLlama, Vocab: 64, Context: 32, DModel: 64, Layers: 2, Heads: 4, KVHeads: 2, MLP: 192, Seed: 1}
+	batch := func(rng *rand.Rand) [][]int { return refBatchData(rng, cfg).Seqs }
+	oc := OptimConfig{LR: 1e-3, ClipNorm: 1}
+	cpu := trainAndProbe(t, onDevice(cfg, "cpu"), oc, 4, 2, batch)
+	gpu := trainAndProbe(t, onDevice(cfg, "cuda"), oc, 4, 2, batch)
+	compareProbes(t, "CUDA", gpu, cpu, cudaTolerance)
+}
+
 // TestCUDASFTCurve trains the copy task for 60 steps on each device and
 // compares the loss curves.
 func TestCUDASFTCurve(t *testing.T) {

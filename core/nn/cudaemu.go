@@ -59,6 +59,39 @@ static void emu_pit_attn_backward_q(int threads, const float* qkv, const float* 
 static void emu_pit_attn_backward_kv(int threads, const float* qkv, const float* dy, float* dqkv, const float* rows, int b, int t, int h, int d) {
 	EMU_LAUNCH(threads, pit_attn_backward_kv(qkv, dy, dqkv, rows, b, t, h, d));
 }
+static void emu_pit_token_embed(int threads, const float* wte, const int* ids, float* out, int n, int d) {
+	EMU_LAUNCH(threads, pit_token_embed(wte, ids, out, n, d));
+}
+static void emu_pit_rms_stats(int threads, const float* x, float* rstd, int n, int d, float eps) {
+	EMU_LAUNCH(threads, pit_rms_stats(x, rstd, n, d, eps));
+}
+static void emu_pit_rms_apply(int threads, const float* x, const float* g, const float* rstd, float* y, int n, int d) {
+	EMU_LAUNCH(threads, pit_rms_apply(x, g, rstd, y, n, d));
+}
+static void emu_pit_rms_backward_x(int threads, const float* x, const float* g, const float* dy, const float* rstd, float* dx, int n, int d) {
+	EMU_LAUNCH(threads, pit_rms_backward_x(x, g, dy, rstd, dx, n, d));
+}
+static void emu_pit_rms_backward_g(int threads, const float* x, const float* dy, const float* rstd, float* dg, int n, int d) {
+	EMU_LAUNCH(threads, pit_rms_backward_g(x, dy, rstd, dg, n, d));
+}
+static void emu_pit_rope(int threads, const float* x, float* y, int rows, int t, int h, int kv, int dh, float theta, int back) {
+	EMU_LAUNCH(threads, pit_rope(x, y, rows, t, h, kv, dh, theta, back));
+}
+static void emu_pit_swiglu(int threads, const float* x, float* y, int n, int m) {
+	EMU_LAUNCH(threads, pit_swiglu(x, y, n, m));
+}
+static void emu_pit_swiglu_backward(int threads, const float* x, const float* dy, float* dx, int n, int m) {
+	EMU_LAUNCH(threads, pit_swiglu_backward(x, dy, dx, n, m));
+}
+static void emu_pit_gqa_forward(int threads, const float* qkv, float* out, int b, int t, int h, int kv, int dh) {
+	EMU_LAUNCH(threads, pit_gqa_forward(qkv, out, b, t, h, kv, dh));
+}
+static void emu_pit_gqa_backward_q(int threads, const float* qkv, const float* dy, float* dqkv, float* rows, int b, int t, int h, int kv, int dh) {
+	EMU_LAUNCH(threads, pit_gqa_backward_q(qkv, dy, dqkv, rows, b, t, h, kv, dh));
+}
+static void emu_pit_gqa_backward_kv(int threads, const float* qkv, const float* dy, float* dqkv, const float* rows, int b, int t, int h, int kv, int dh) {
+	EMU_LAUNCH(threads, pit_gqa_backward_kv(qkv, dy, dqkv, rows, b, t, h, kv, dh));
+}
 */
 import "C"
 
@@ -167,6 +200,28 @@ func (r *emuRunner) launch(name string, threads int, args ...any) error {
 		C.emu_pit_attn_backward_q(C.int(threads), a.f(0), a.f(1), a.f(2), a.f(3), a.i(4), a.i(5), a.i(6), a.i(7))
 	case "pit_attn_backward_kv":
 		C.emu_pit_attn_backward_kv(C.int(threads), a.f(0), a.f(1), a.f(2), a.f(3), a.i(4), a.i(5), a.i(6), a.i(7))
+	case "pit_token_embed":
+		C.emu_pit_token_embed(C.int(threads), a.f(0), a.ip(1), a.f(2), a.i(3), a.i(4))
+	case "pit_rms_stats":
+		C.emu_pit_rms_stats(C.int(threads), a.f(0), a.f(1), a.i(2), a.i(3), a.x(4))
+	case "pit_rms_apply":
+		C.emu_pit_rms_apply(C.int(threads), a.f(0), a.f(1), a.f(2), a.f(3), a.i(4), a.i(5))
+	case "pit_rms_backward_x":
+		C.emu_pit_rms_backward_x(C.int(threads), a.f(0), a.f(1), a.f(2), a.f(3), a.f(4), a.i(5), a.i(6))
+	case "pit_rms_backward_g":
+		C.emu_pit_rms_backward_g(C.int(threads), a.f(0), a.f(1), a.f(2), a.f(3), a.i(4), a.i(5))
+	case "pit_rope":
+		C.emu_pit_rope(C.int(threads), a.f(0), a.f(1), a.i(2), a.i(3), a.i(4), a.i(5), a.i(6), a.x(7), a.i(8))
+	case "pit_swiglu":
+		C.emu_pit_swiglu(C.int(threads), a.f(0), a.f(1), a.i(2), a.i(3))
+	case "pit_swiglu_backward":
+		C.emu_pit_swiglu_backward(C.int(threads), a.f(0), a.f(1), a.f(2), a.i(3), a.i(4))
+	case "pit_gqa_forward":
+		C.emu_pit_gqa_forward(C.int(threads), a.f(0), a.f(1), a.i(2), a.i(3), a.i(4), a.i(5), a.i(6))
+	case "pit_gqa_backward_q":
+		C.emu_pit_gqa_backward_q(C.int(threads), a.f(0), a.f(1), a.f(2), a.f(3), a.i(4), a.i(5), a.i(6), a.i(7), a.i(8))
+	case "pit_gqa_backward_kv":
+		C.emu_pit_gqa_backward_kv(C.int(threads), a.f(0), a.f(1), a.f(2), a.f(3), a.i(4), a.i(5), a.i(6), a.i(7), a.i(8))
 	default:
 		return fmt.Errorf("emu: no kernel %q", name)
 	}

@@ -17,7 +17,8 @@ import "errors"
 // no stock Gorgonia op (backprop.go), so a CPU model never touches the GPU,
 // even in the CUDA build. Matrix
 // products go to cuBLAS; the other GPU kernels are pit's own, in
-// core/nn/cuda/kernels.cu, each the twin of a Go kernel in kernels.go.
+// core/nn/cuda/kernels.cu, each the twin of a Go kernel in kernels.go or
+// llama_kernels.go.
 // Only float32 models run on the GPU.
 
 // devKind names the GPU kernel of an op.
@@ -41,6 +42,15 @@ const (
 	devEmbedGradPos                 // position table gradient
 	devAttention                    // causal attention forward
 	devAttentionGrad                // causal attention backward
+	devTokenEmbed                   // token embedding without positions (Llama)
+	devRMSNorm                      // RMSNorm forward
+	devRMSGradX                     // RMSNorm, gradient wrt x
+	devRMSGradG                     // RMSNorm, gradient wrt the gain
+	devRoPE                         // rotary positions (or back, for the gradient)
+	devGQA                          // causal grouped-query attention forward
+	devGQAGrad                      // causal grouped-query attention backward
+	devSwiGLU                       // silu(gate) ⊙ up
+	devSwiGLUGrad                   // SwiGLU backward
 )
 
 // devSpec tells the CUDA build which GPU kernel computes an op and the
@@ -54,6 +64,9 @@ type devSpec struct {
 	ids     *[]int // Embed: the token ids, read when the op runs
 	seqLen  int    // Embed: positions per sequence
 	rows    int    // EmbedGradTok/Pos: rows of the table
+	g       gqaShape
+	theta   float64 // RoPE: base of the frequencies
+	back    bool    // RoPE: rotate back (the gradient)
 }
 
 // gemm is one cuBLAS call (column-major, as cuBLAS wants) that computes a

@@ -92,6 +92,53 @@ func runDev(r devRunner, s devSpec, out value, in []value) error {
 			return err
 		}
 		return r.launch("pit_attn_backward_kv", a.B*a.H*a.T, qkv, dy, o, rows, a.B, a.T, a.H, a.D)
+	case devTokenEmbed: // input wte
+		ids, err := devIDs(r, *s.ids, s.rows)
+		if err != nil {
+			return err
+		}
+		return r.launch("pit_token_embed", s.n*s.k, in[0], ids, o, s.n, s.k)
+	case devRMSNorm, devRMSGradX, devRMSGradG:
+		rstd, err := r.scratch(int64(s.n * 4))
+		if err != nil {
+			return err
+		}
+		x := in[0]
+		if err := r.launch("pit_rms_stats", s.n, x, rstd, s.n, s.k, float32(s.eps)); err != nil {
+			return err
+		}
+		switch s.kind {
+		case devRMSNorm: // inputs x, g
+			return r.launch("pit_rms_apply", s.n*s.k, x, in[1], rstd, o, s.n, s.k)
+		case devRMSGradX: // inputs x, g, dy
+			return r.launch("pit_rms_backward_x", s.n, x, in[1], in[2], rstd, o, s.n, s.k)
+		default: // inputs x, dy
+			return r.launch("pit_rms_backward_g", s.k, x, in[1], rstd, o, s.n, s.k)
+		}
+	case devRoPE:
+		g, back := s.g, 0
+		if s.back {
+			back = 1
+		}
+		return r.launch("pit_rope", g.B*g.T*g.width(), in[0], o, g.B*g.T, g.T, g.H, g.KV, g.Dh, float32(s.theta), back)
+	case devGQA:
+		g := s.g
+		return r.launch("pit_gqa_forward", g.B*g.H*g.T, in[0], o, g.B, g.T, g.H, g.KV, g.Dh)
+	case devGQAGrad: // inputs qkv, dy
+		g := s.g
+		rows, err := r.scratch(int64(3 * g.B * g.H * g.T * 4))
+		if err != nil {
+			return err
+		}
+		qkv, dy := in[0], in[1]
+		if err := r.launch("pit_gqa_backward_q", g.B*g.H*g.T, qkv, dy, o, rows, g.B, g.T, g.H, g.KV, g.Dh); err != nil {
+			return err
+		}
+		return r.launch("pit_gqa_backward_kv", g.B*g.KV*g.T, qkv, dy, o, rows, g.B, g.T, g.H, g.KV, g.Dh)
+	case devSwiGLU: // x [n, 2k] → [n, k]
+		return r.launch("pit_swiglu", s.n*s.k, in[0], o, s.n, s.k)
+	case devSwiGLUGrad: // inputs x, dy
+		return r.launch("pit_swiglu_backward", s.n*2*s.k, in[0], in[1], o, s.n, s.k)
 	}
 	return fmt.Errorf("no GPU kernel for op kind %d", s.kind)
 }

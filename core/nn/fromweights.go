@@ -18,6 +18,9 @@ type ParamShape struct {
 // ln2.g/b [D], mlp.w1 [D, M], mlp.b1 [M], mlp.w2 [M, D], mlp.b2 [D]; then
 // lnf.g/b [D], head.w [D, V+1] (column V is the value head), head.b [V+1],
 // rm.w [D, 1], rm.b [1]. Matrices are row-major [in, out]: y = x·W + b.
+// A "llama" model has no wpe and no biases in its body: wte, per layer
+// attn_norm.g, qkv.w, o.w, mlp_norm.g, gate_up.w, down.w (addLlamaBody),
+// norm.g, then the same heads.
 func ParamShapes(cfg Config) []ParamShape {
 	m := newShell(cfg.WithDefaults())
 	out := make([]ParamShape, len(m.params))

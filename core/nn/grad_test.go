@@ -78,9 +78,18 @@ func checkModelGrad(t *testing.T, tr *Trainer, prepare func() *graph) {
 	}
 }
 
-func gradModel(t *testing.T) *Trainer {
+// gradArchs are the architectures every whole-model gradient check runs
+// on.
+var gradArchs = []string{ArchGPT, ArchLlama}
+
+func gradModel(t *testing.T, arch string) *Trainer {
 	t.Helper()
-	m, err := New(Config{Vocab: 11, Context: 12, DModel: 8, Layers: 2, Heads: 2, MLP: 12, Seed: 5, DType: "float64"})
+	cfg := Config{Vocab: 11, Context: 12, DModel: 8, Layers: 2, Heads: 2, MLP: 12, Seed: 5, DType: "float64"}
+	if arch == ArchLlama {
+		// grouped-query attention: two query heads share one key/value head
+		cfg.Arch, cfg.Heads, cfg.KVHeads, cfg.RMSEps, cfg.RopeTheta = ArchLlama, 4, 2, 1e-5, 100
+	}
+	m, err := New(cfg)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -93,7 +102,13 @@ func gradModel(t *testing.T) *Trainer {
 }
 
 func TestSFTLossGradient(t *testing.T) {
-	tr := gradModel(t)
+	for _, arch := range gradArchs {
+		t.Run(arch, func(t *testing.T) { testSFTLossGradient(t, arch) })
+	}
+}
+
+func testSFTLossGradient(t *testing.T, arch string) {
+	tr := gradModel(t, arch)
 	rng := rand.New(rand.NewPCG(1, 1))
 	seqs := randSeqs(rng, 3, 4, 9, 11)
 	mask := make([][]bool, len(seqs))
@@ -114,7 +129,13 @@ func TestSFTLossGradient(t *testing.T) {
 }
 
 func TestComparisonLossGradient(t *testing.T) {
-	tr := gradModel(t)
+	for _, arch := range gradArchs {
+		t.Run(arch, func(t *testing.T) { testComparisonLossGradient(t, arch) })
+	}
+}
+
+func testComparisonLossGradient(t *testing.T, arch string) {
+	tr := gradModel(t, arch)
 	rng := rand.New(rand.NewPCG(2, 2))
 	seqs := randSeqs(rng, 4, 3, 10, 11)
 	// PIT gap loss: inputs 0 = g_wl, 1 = g_ww, 2 = g_ll, 3 = g_lw.
@@ -135,50 +156,54 @@ func TestPolicyGradientLossGradient(t *testing.T) {
 		{ClipRange: 0.1, ValueCoef: 1, EntropyCoef: 0.1, Temperature: 1.3},
 	}
 	for i, k := range knobs {
-		t.Run(fmt.Sprint(i), func(t *testing.T) {
-			tr := gradModel(t)
-			rng := rand.New(rand.NewPCG(3, uint64(i)))
-			seqs := randSeqs(rng, 3, 5, 11, 11)
-			ro := Rollouts{Seqs: seqs}
-			for _, s := range seqs {
-				n := len(s)
-				mask := make([]bool, n)
-				old, ref, adv, ret, ov := make([]float64, n), make([]float64, n), make([]float64, n), make([]float64, n), make([]float64, n)
-				for j := 2; j < n; j++ {
-					mask[j] = true
-					old[j] = -2 + 0.3*rng.NormFloat64()
-					ref[j] = -2 + 0.3*rng.NormFloat64()
-					adv[j] = rng.NormFloat64()
-					ret[j] = rng.NormFloat64()
-					ov[j] = 0.5 * rng.NormFloat64()
-				}
-				ro.Mask = append(ro.Mask, mask)
-				ro.OldLogProbs = append(ro.OldLogProbs, old)
-				ro.RefLogProbs = append(ro.RefLogProbs, ref)
-				ro.Advantages = append(ro.Advantages, adv)
-				ro.Returns = append(ro.Returns, ret)
-				ro.OldValues = append(ro.OldValues, ov)
-			}
-			// Old log-probs near the current ones, so some ratios clip and
-			// some do not.
-			sc, err := tr.model.ScoreTokens(t.Context(), seqs, k.withDefaultsT())
-			if err != nil {
-				t.Fatal(err)
-			}
-			for b := range seqs {
-				for j := 2; j < len(seqs[b]); j++ {
-					ro.OldLogProbs[b][j] = sc.LogProbs[b][j] + 0.25*rng.NormFloat64()
-				}
-			}
-			checkModelGrad(t, tr, func() *graph {
-				gr, err := tr.preparePG(ro, k)
-				if err != nil {
-					t.Fatal(err)
-				}
-				return gr
-			})
-		})
+		for _, arch := range gradArchs {
+			t.Run(fmt.Sprint(arch, i), func(t *testing.T) { testPGLossGradient(t, arch, i, k) })
+		}
 	}
+}
+
+func testPGLossGradient(t *testing.T, arch string, i int, k PGKnobs) {
+	tr := gradModel(t, arch)
+	rng := rand.New(rand.NewPCG(3, uint64(i)))
+	seqs := randSeqs(rng, 3, 5, 11, 11)
+	ro := Rollouts{Seqs: seqs}
+	for _, s := range seqs {
+		n := len(s)
+		mask := make([]bool, n)
+		old, ref, adv, ret, ov := make([]float64, n), make([]float64, n), make([]float64, n), make([]float64, n), make([]float64, n)
+		for j := 2; j < n; j++ {
+			mask[j] = true
+			old[j] = -2 + 0.3*rng.NormFloat64()
+			ref[j] = -2 + 0.3*rng.NormFloat64()
+			adv[j] = rng.NormFloat64()
+			ret[j] = rng.NormFloat64()
+			ov[j] = 0.5 * rng.NormFloat64()
+		}
+		ro.Mask = append(ro.Mask, mask)
+		ro.OldLogProbs = append(ro.OldLogProbs, old)
+		ro.RefLogProbs = append(ro.RefLogProbs, ref)
+		ro.Advantages = append(ro.Advantages, adv)
+		ro.Returns = append(ro.Returns, ret)
+		ro.OldValues = append(ro.OldValues, ov)
+	}
+	// Old log-probs near the current ones, so some ratios clip and
+	// some do not.
+	sc, err := tr.model.ScoreTokens(t.Context(), seqs, k.withDefaultsT())
+	if err != nil {
+		t.Fatal(err)
+	}
+	for b := range seqs {
+		for j := 2; j < len(seqs[b]); j++ {
+			ro.OldLogProbs[b][j] = sc.LogProbs[b][j] + 0.25*rng.NormFloat64()
+		}
+	}
+	checkModelGrad(t, tr, func() *graph {
+		gr, err := tr.preparePG(ro, k)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return gr
+	})
 }
 
 func (k PGKnobs) withDefaultsT() float64 {

@@ -76,6 +76,8 @@ func ArchMismatch(have, want Config) string {
 		{"vocab", have.Vocab, want.Vocab}, {"context", have.Context, want.Context},
 		{"d_model", have.DModel, want.DModel}, {"layers", have.Layers, want.Layers},
 		{"heads", have.Heads, want.Heads}, {"mlp", have.MLP, want.MLP}, {"dtype", have.DType, want.DType},
+		{"arch", have.arch(), want.arch()}, {"kv_heads", have.KVHeads, want.KVHeads},
+		{"rms_eps", have.RMSEps, want.RMSEps}, {"rope_theta", have.RopeTheta, want.RopeTheta},
 	} {
 		if f.have != f.want {
 			d = append(d, fmt.Sprintf("%s %v (want %v)", f.name, f.have, f.want))

@@ -1,250 +1,230 @@
 package nn
 
 import (
-	"context"
-	"errors"
 	"fmt"
-	"slices"
-	"sync"
 )
 
-// LlamaConfig describes a Llama-family decoder: RMSNorm before attention
-// and MLP, rotary positions, grouped-query attention without biases, a
-// SwiGLU MLP, a final RMSNorm and a linear LM head.
-type LlamaConfig struct {
-	Vocab     int     // token ids
-	Context   int     // longest sequence
-	DModel    int     // width of the residual stream
-	Layers    int     // blocks
-	Heads     int     // query heads; must divide DModel
-	KVHeads   int     // key/value heads; must divide Heads
-	MLP       int     // SwiGLU hidden width
-	RMSEps    float64 // epsilon of every RMSNorm
-	RopeTheta float64 // base of the rotary frequencies
-}
+// The Llama family as an architecture of Model (Config.Arch "llama"): the
+// same Model, heads, losses, trainer, sampler and checkpoints as the GPT
+// shape, with a different body. Per block, x += o(attn(rope(qkv(rms(x)))))
+// with grouped-query attention (query head h reads key/value head
+// h/(Heads/KVHeads)), then x += down(silu(gate(rms(x))) ⊙ up(rms(x))); a
+// final RMSNorm; no biases and no position table (positions are rotary).
+// pit's heads sit on top unchanged: head.w [D, V+1] with its bias (the LM
+// logits and the value column) and the reward head rm.w, rm.b. A tied
+// checkpoint head is copied into head.w on import and trained untied, as
+// for GPT-2 (core/hf).
+//
+// The ops are in llama_ops.go with their kernels in llama_kernels.go and
+// their CUDA twins in cuda/kernels.cu; as for GPT, the decode and prefill
+// attention ops (which own the key/value caches) run on the CPU.
 
-// Validate reports what is wrong with c, all problems at once.
-func (c LlamaConfig) Validate() error {
-	var errs []error
-	for _, f := range []struct {
-		name string
-		v    int
-	}{{"vocab", c.Vocab}, {"context", c.Context}, {"d_model", c.DModel}, {"layers", c.Layers}, {"heads", c.Heads}, {"kv_heads", c.KVHeads}, {"mlp", c.MLP}} {
-		if f.v <= 0 {
-			errs = append(errs, fmt.Errorf("%s must be positive, got %d", f.name, f.v))
-		}
-	}
-	if c.Heads > 0 && c.DModel%c.Heads != 0 {
-		errs = append(errs, fmt.Errorf("heads (%d) must divide d_model (%d)", c.Heads, c.DModel))
-	} else if c.Heads > 0 && (c.DModel/c.Heads)%2 != 0 {
-		errs = append(errs, fmt.Errorf("head width d_model/heads = %d must be even for rotary positions", c.DModel/c.Heads))
-	}
-	if c.KVHeads > 0 && c.Heads%c.KVHeads != 0 {
-		errs = append(errs, fmt.Errorf("kv_heads (%d) must divide heads (%d)", c.KVHeads, c.Heads))
-	}
-	if !(c.RMSEps > 0) || !(c.RopeTheta > 0) {
-		errs = append(errs, fmt.Errorf("rms_eps (%g) and rope_theta (%g) must be positive", c.RMSEps, c.RopeTheta))
-	}
-	if err := errors.Join(errs...); err != nil {
-		return fmt.Errorf("nn: invalid llama config: %w", err)
-	}
-	return nil
-}
-
-// LlamaParamShapes lists a Llama model's parameters with pit's names and
-// [in, out] layouts: wte [V, D]; per layer "h<l>." attn_norm.g [D], qkv.w
-// [D, (H+2KV)·Dh] (query heads, then key heads, then value heads), o.w
-// [D, D], mlp_norm.g [D], gate_up.w [D, 2M] (gate columns, then up), down.w
-// [M, D]; norm.g [D], head.w [D, V].
-func LlamaParamShapes(c LlamaConfig) []ParamShape {
-	D, M := c.DModel, c.MLP
-	dh := 1
-	if c.Heads > 0 {
-		dh = D / c.Heads
-	}
-	out := []ParamShape{{"wte", []int{c.Vocab, D}}}
-	for l := range c.Layers {
+// addLlamaBody adds the parameters between the token embedding and the
+// heads, in order: per layer "h<l>." attn_norm.g [D], qkv.w [D,
+// (H+2KV)·Dh] (query heads, then key heads, then value heads), o.w [D, D],
+// mlp_norm.g [D], gate_up.w [D, 2M] (gate columns, then up), down.w [M, D];
+// then norm.g [D].
+func addLlamaBody(cfg Config, add func(name string, decay bool, dims ...int)) {
+	D, M, dh := cfg.DModel, cfg.MLP, cfg.headDim()
+	for l := 0; l < cfg.Layers; l++ {
 		p := fmt.Sprintf("h%d.", l)
-		out = append(out,
-			ParamShape{p + "attn_norm.g", []int{D}},
-			ParamShape{p + "qkv.w", []int{D, (c.Heads + 2*c.KVHeads) * dh}},
-			ParamShape{p + "o.w", []int{D, D}},
-			ParamShape{p + "mlp_norm.g", []int{D}},
-			ParamShape{p + "gate_up.w", []int{D, 2 * M}},
-			ParamShape{p + "down.w", []int{M, D}})
+		add(p+"attn_norm.g", false, D)
+		add(p+"qkv.w", true, D, (cfg.Heads+2*cfg.KVHeads)*dh)
+		add(p+"o.w", true, D, D)
+		add(p+"mlp_norm.g", false, D)
+		add(p+"gate_up.w", true, D, 2*M)
+		add(p+"down.w", true, M, D)
 	}
-	return append(out, ParamShape{"norm.g", []int{D}}, ParamShape{"head.w", []int{D, c.Vocab}})
+	add("norm.g", false, D)
 }
 
-// Llama is a Llama-family model for forward passes (logits) on the CPU in
-// float32. It is not yet a Model: it has no value or reward head, no
-// training step, no sampling and no CUDA kernels (docs/pretrained.md).
-type Llama struct {
-	cfg    LlamaConfig
-	params map[string]*dense
-
-	mu    sync.Mutex // Logits runs one graph at a time
-	graph map[int]*llamaGraph
+// gqa returns the attention shape of a batch of B rows of T positions.
+func (c Config) gqa(B, T int) gqaShape {
+	return gqaShape{B: B, T: T, H: c.Heads, KV: c.KVHeads, Dh: c.headDim()}
 }
 
-type llamaGraph struct {
-	vm  machine
-	ids []int
-	out []float64
-}
-
-// NewLlama builds a Llama model from its parameters (named as
-// LlamaParamShapes lists them).
-func NewLlama(cfg LlamaConfig, weights map[string][]float32) (*Llama, error) {
-	if err := cfg.Validate(); err != nil {
-		return nil, err
-	}
-	shapes := LlamaParamShapes(cfg)
-	m := &Llama{cfg: cfg, params: map[string]*dense{}, graph: map[int]*llamaGraph{}}
-	for _, ps := range shapes {
-		w, ok := weights[ps.Name]
-		if !ok {
-			return nil, fmt.Errorf("nn: llama: parameter %q missing", ps.Name)
-		}
-		n := 1
-		for _, d := range ps.Shape {
-			n *= d
-		}
-		if len(w) != n {
-			return nil, fmt.Errorf("nn: llama: parameter %q has %d values, shape %v needs %d", ps.Name, len(w), ps.Shape, n)
-		}
-		t := newArray(dtFloat32, ps.Shape...)
-		copy(t.Float32s(), w)
-		m.params[ps.Name] = t
-	}
-	if len(weights) != len(shapes) {
-		for name := range weights {
-			if _, ok := m.params[name]; !ok {
-				return nil, fmt.Errorf("nn: llama: unknown parameter %q", name)
-			}
-		}
-	}
-	return m, nil
-}
-
-// Config returns the model's configuration.
-func (m *Llama) Config() LlamaConfig { return m.cfg }
-
-// Logits returns the LM logits (V per position) of one sequence.
-func (m *Llama) Logits(ctx context.Context, seq []int) ([][]float64, error) {
-	if len(seq) == 0 || len(seq) > m.cfg.Context {
-		return nil, fmt.Errorf("nn: llama: sequence of %d tokens (context %d)", len(seq), m.cfg.Context)
-	}
-	for t, id := range seq {
-		if id < 0 || id >= m.cfg.Vocab {
-			return nil, fmt.Errorf("nn: llama: token %d: id %d outside vocabulary [0, %d)", t, id, m.cfg.Vocab)
-		}
-	}
-	if err := ctx.Err(); err != nil {
-		return nil, err
-	}
-	m.mu.Lock()
-	defer m.mu.Unlock()
-	T := len(seq)
-	gr, ok := m.graph[T]
-	if !ok {
-		var err error
-		if gr, err = m.build(T); err != nil {
-			return nil, err
-		}
-		m.graph[T] = gr
-	}
-	copy(gr.ids, seq)
-	defer gr.vm.Reset()
-	if err := gr.vm.RunAll(); err != nil {
-		return nil, fmt.Errorf("nn: llama forward: %w", err)
-	}
-	V := m.cfg.Vocab
-	out := make([][]float64, T)
-	for t := range out {
-		out[t] = slices.Clone(gr.out[t*V : (t+1)*V])
-	}
-	return out, nil
-}
-
-// build makes the forward graph of one sequence of T tokens.
-func (m *Llama) build(T int) (*llamaGraph, error) {
-	c := m.cfg
-	g := newExprGraph()
-	param := func(name string) *node {
-		t := m.params[name]
-		return sharedNode(g, t, t.Shape(), name)
-	}
-	gr := &llamaGraph{ids: make([]int, T)}
-	a := gqaShape{B: 1, T: T, H: c.Heads, KV: c.KVHeads, Dh: c.DModel / c.Heads}
-	x, err := tokenEmbed(param("wte"), &gr.ids)
-	if err != nil {
-		return nil, err
-	}
-	for l := range c.Layers {
-		p := fmt.Sprintf("h%d.", l)
-		steps := []func() error{
-			func() error {
-				h, err := rmsNorm(x, param(p+"attn_norm.g"), c.RMSEps)
-				if err != nil {
-					return err
-				}
-				qkv, err := matmul(h, param(p+"qkv.w"), nil)
-				if err != nil {
-					return err
-				}
-				if qkv, err = rope(qkv, a, c.RopeTheta); err != nil {
-					return err
-				}
-				att, err := gqAttention(qkv, a)
-				if err != nil {
-					return err
-				}
-				o, err := matmul(att, param(p+"o.w"), nil)
-				if err != nil {
-					return err
-				}
-				x, err = residual(x, o)
-				return err
-			},
-			func() error {
-				h, err := rmsNorm(x, param(p+"mlp_norm.g"), c.RMSEps)
-				if err != nil {
-					return err
-				}
-				gu, err := matmul(h, param(p+"gate_up.w"), nil)
-				if err != nil {
-					return err
-				}
-				u, err := swiglu(gu)
-				if err != nil {
-					return err
-				}
-				o, err := matmul(u, param(p+"down.w"), nil)
-				if err != nil {
-					return err
-				}
-				x, err = residual(x, o)
-				return err
-			},
-		}
-		for _, step := range steps {
-			if err := step(); err != nil {
+// buildLlamaTrunk is buildTrunk for the Llama family.
+func (m *Model) buildLlamaTrunk(B, T int, ids *[]int) (*trunk, error) {
+	a := m.cfg.gqa(B, T)
+	return m.buildLlamaBlocks(
+		func(wte *node) (*node, error) { return tokenEmbed(wte, ids) },
+		func(qkv *node, _ int) (*node, error) {
+			r, err := rope(qkv, a, m.cfg.RopeTheta)
+			if err != nil {
 				return nil, err
 			}
+			return gqAttention(r, a)
+		})
+}
+
+// buildLlamaBlocks builds the Llama body around the given embedding and
+// attention (which takes the un-rotated fused qkv matrix and applies the
+// rotary positions itself): full sequences for training and scoring, one
+// position for decoding, a prompt prefix for prefill.
+func (m *Model) buildLlamaBlocks(emb func(wte *node) (*node, error), attn func(qkv *node, layer int) (*node, error)) (*trunk, error) {
+	cfg := m.cfg
+	tr := &trunk{g: m.newGraph(), nodes: map[string]*node{}}
+	x, err := emb(tr.p(m, "wte"))
+	if err != nil {
+		return nil, err
+	}
+	for l := 0; l < cfg.Layers; l++ {
+		p := fmt.Sprintf("h%d.", l)
+		h, err := rmsNorm(x, tr.p(m, p+"attn_norm.g"), cfg.RMSEps)
+		if err != nil {
+			return nil, err
+		}
+		qkv, err := matmul(h, tr.p(m, p+"qkv.w"), nil)
+		if err != nil {
+			return nil, err
+		}
+		att, err := attn(qkv, l)
+		if err != nil {
+			return nil, err
+		}
+		o, err := matmul(att, tr.p(m, p+"o.w"), nil)
+		if err != nil {
+			return nil, err
+		}
+		if x, err = residual(x, o); err != nil {
+			return nil, err
+		}
+		if h, err = rmsNorm(x, tr.p(m, p+"mlp_norm.g"), cfg.RMSEps); err != nil {
+			return nil, err
+		}
+		gu, err := matmul(h, tr.p(m, p+"gate_up.w"), nil)
+		if err != nil {
+			return nil, err
+		}
+		u, err := swiglu(gu)
+		if err != nil {
+			return nil, err
+		}
+		if o, err = matmul(u, tr.p(m, p+"down.w"), nil); err != nil {
+			return nil, err
+		}
+		if x, err = residual(x, o); err != nil {
+			return nil, err
 		}
 	}
-	h, err := rmsNorm(x, param("norm.g"), c.RMSEps)
+	h, err := rmsNorm(x, tr.p(m, "norm.g"), cfg.RMSEps)
 	if err != nil {
 		return nil, err
 	}
-	logits, err := matmul(h, param("head.w"), nil)
-	if err != nil {
-		return nil, err
+	tr.hidden = h
+	return tr, nil
+}
+
+// ---- decoding with a key/value cache ----
+
+// cacheWidth is the width of one position of a layer's key (or
+// value) cache: KV heads of Dh.
+func (c Config) cacheWidth() int {
+	if c.llama() {
+		return c.KVHeads * c.headDim()
 	}
-	if _, err := capture(logits, &gr.out); err != nil {
-		return nil, err
+	return c.DModel
+}
+
+// llamaDecoder builds the one-position decode trunk of d.
+func (m *Model) llamaDecoder(d *decoder) (*trunk, error) {
+	cfg := m.cfg
+	a := cfg.gqa(d.B, 1)
+	rt := newRopeTable(cfg.Context, a.Dh, cfg.RopeTheta)
+	return m.buildLlamaBlocks(
+		func(wte *node) (*node, error) { return decTokenEmbed(wte, d) },
+		func(qkv *node, layer int) (*node, error) { return decGQAttention(qkv, d, layer, a, cfg.Context, rt) })
+}
+
+// llamaPrefill builds the prefill trunk of d over the first P positions.
+func (m *Model) llamaPrefill(d *decoder, pf *prefiller, P int) (*trunk, error) {
+	cfg := m.cfg
+	a := cfg.gqa(d.B, P)
+	return m.buildLlamaBlocks(
+		func(wte *node) (*node, error) { return tokenEmbed(wte, &pf.ids) },
+		func(qkv *node, layer int) (*node, error) {
+			r, err := rope(qkv, a, cfg.RopeTheta)
+			if err != nil {
+				return nil, err
+			}
+			return prefillGQAttention(r, a, d.kc[layer], d.vc[layer], cfg.Context)
+		})
+}
+
+// decTokenEmbed looks up the current token of each row.
+func decTokenEmbed(wte *node, d *decoder) (*node, error) {
+	dt := wte.Dtype()
+	D := wte.Shape()[1]
+	op := newKernelOp("DecodeTokenEmbed", dt, shape{d.B, D}, 2)
+	op.forward = forEach(dt,
+		func(in [][]float64, out []float64) { tokenEmbedForward(in[0], out, d.ids, D) },
+		func(in [][]float32, out []float32) { tokenEmbedForward(in[0], out, d.ids, D) })
+	return apply(op, wte)
+}
+
+// decGQAttention rotates the current position's query and key heads,
+// appends its keys and values to the cache and attends from each query
+// head over positions 0..pos of its key/value head. The cache is laid out
+// [row][kv head][position][Dh]; float32 models share it with the prefill
+// graphs, float64 ones (which are never prefilled) own theirs. It computes
+// what the full-sequence RoPE and GQAttention ops compute for that
+// position, in the same order.
+func decGQAttention(qkv *node, d *decoder, layer int, a gqaShape, C int, rt ropeTable) (*node, error) {
+	dt := qkv.Dtype()
+	op := newKernelOp("DecodeGQAttention", dt, shape{a.B, a.H * a.Dh}, 2)
+	n := a.B * a.KV * C * a.Dh
+	if dt == dtFloat64 {
+		kc, vc := make([]float64, n), make([]float64, n)
+		rot := make([]float64, a.width())
+		p, acc := make([]float64, C), make([]float64, a.Dh)
+		op.forward = forEach(dt,
+			func(in [][]float64, out []float64) { decGQAKernel(in[0], out, kc, vc, rot, p, acc, a, C, rt, d.pos) },
+			nil)
+	} else {
+		kc, vc := d.kc[layer], d.vc[layer]
+		rot := make([]float32, a.width())
+		p, acc := make([]float64, C), make([]float64, a.Dh)
+		op.forward = forEach(dt, nil,
+			func(in [][]float32, out []float32) { decGQAKernel(in[0], out, kc, vc, rot, p, acc, a, C, rt, d.pos) })
 	}
-	gr.vm = newTapeMachine(g)
-	return gr, nil
+	return apply(op, qkv)
+}
+
+func decGQAKernel[T float](qkv, out, kc, vc, rot []T, p, acc []float64, a gqaShape, C int, rt ropeTable, pos int) {
+	W, dh, D := a.width(), a.Dh, a.H*a.Dh
+	one := gqaShape{B: 1, T: 1, H: a.H, KV: a.KV, Dh: a.Dh}
+	for b := 0; b < a.B; b++ {
+		ropeRow(qkv[b*W:(b+1)*W], rot, one, rt, pos, 1)
+		for kvh := 0; kvh < a.KV; kvh++ {
+			o := ((b*a.KV+kvh)*C + pos) * dh
+			copy(kc[o:o+dh], rot[(a.H+kvh)*dh:])
+			copy(vc[o:o+dh], rot[(a.H+a.KV+kvh)*dh:])
+		}
+		for h := 0; h < a.H; h++ {
+			base := (b*a.KV + h/(a.H/a.KV)) * C * dh
+			gqaAttendRow(rot[h*dh:(h+1)*dh], kc[base:], vc[base:], out[b*D+h*dh:b*D+(h+1)*dh], p, acc, pos)
+		}
+	}
+}
+
+// prefillGQAttention is GQAttention over rotated [B·T, W] rows that also
+// stores every position's keys and values in the decode cache (context C).
+func prefillGQAttention(qkv *node, a gqaShape, kc, vc []float32, C int) (*node, error) {
+	op := newKernelOp("PrefillGQAttention", dtFloat32, shape{a.B * a.T, a.H * a.Dh}, 2)
+	W, dh := a.width(), a.Dh
+	op.forward = forEach(dtFloat32, nil, func(in [][]float32, out []float32) {
+		x := in[0]
+		gqaForward(x, out, a)
+		for b := 0; b < a.B; b++ {
+			for s := 0; s < a.T; s++ {
+				row := x[(b*a.T+s)*W : (b*a.T+s+1)*W]
+				for kvh := 0; kvh < a.KV; kvh++ {
+					o := ((b*a.KV+kvh)*C + s) * dh
+					copy(kc[o:o+dh], row[(a.H+kvh)*dh:])
+					copy(vc[o:o+dh], row[(a.H+a.KV+kvh)*dh:])
+				}
+			}
+		}
+	})
+	return apply(op, qkv)
 }

@@ -4,8 +4,7 @@ import "math"
 
 // Kernels of the Llama family's pieces (RMSNorm, rotary positions, SwiGLU,
 // grouped-query attention), in pure Go for float32 and float64. They
-// accumulate in float64. No CUDA kernels yet (devNone keeps them on the
-// CPU).
+// accumulate in float64. Their CUDA twins are in cuda/kernels.cu.
 
 // ---- RMSNorm: y = x / sqrt(mean(x²) + eps) ⊙ g ----
 
@@ -79,26 +78,55 @@ func (a gqaShape) vOff(h int) int { return (a.H + a.KV + h/(a.H/a.KV)) * a.Dh }
 // gqaProbs fills p[0..t] with the causal softmax of query t of head h.
 func gqaProbs[T float](qkv []T, a gqaShape, base, h, t int, p []float64) {
 	W, dh := a.width(), a.Dh
-	scale := 1 / math.Sqrt(float64(dh))
-	q := qkv[(base+t)*W+a.qOff(h):][:dh]
+	gqaSoftmax(qkv[(base+t)*W+a.qOff(h):][:dh], qkv[base*W+a.kOff(h):], W, t+1, p)
+}
+
+// gqaSoftmax fills p[0..n) with softmax_s(q·k_s/√Dh), key s at
+// k[s·stride:].
+func gqaSoftmax[T float](q, k []T, stride, n int, p []float64) {
+	scale := 1 / math.Sqrt(float64(len(q)))
 	mx := math.Inf(-1)
-	for s := 0; s <= t; s++ {
-		k := qkv[(base+s)*W+a.kOff(h):][:dh]
+	for s := 0; s < n; s++ {
+		ks := k[s*stride:][:len(q)]
 		var dot float64
 		for i := range q {
-			dot += float64(q[i]) * float64(k[i])
+			dot += float64(q[i]) * float64(ks[i])
 		}
 		p[s] = dot * scale
 		mx = math.Max(mx, p[s])
 	}
 	var z float64
-	for s := 0; s <= t; s++ {
+	for s := 0; s < n; s++ {
 		p[s] = math.Exp(p[s] - mx)
 		z += p[s]
 	}
-	for s := 0; s <= t; s++ {
+	for s := 0; s < n; s++ {
 		p[s] /= z
 	}
+}
+
+// gqaMix writes o = Σ_{s<n} p[s]·v_s, value s at v[s·stride:], summing
+// in float64 (acc is scratch of len(o)).
+func gqaMix[T float](p []float64, v []T, stride, n int, acc []float64, o []T) {
+	clear(acc)
+	for s := 0; s < n; s++ {
+		vs := v[s*stride:][:len(acc)]
+		for i := range acc {
+			acc[i] += p[s] * float64(vs[i])
+		}
+	}
+	for i := range o {
+		o[i] = T(acc[i])
+	}
+}
+
+// gqaAttendRow attends from query q over the first pos+1 keys and values
+// of a cache laid out [position][Dh] (decoding), as gqaForward does for
+// one position; p (at least pos+1 entries) and acc (Dh) are scratch.
+func gqaAttendRow[T float](q, kc, vc, o []T, p, acc []float64, pos int) {
+	dh := len(q)
+	gqaSoftmax(q, kc, dh, pos+1, p)
+	gqaMix(p, vc, dh, pos+1, acc, o)
 }
 
 // gqaForward writes out [B*T, H·Dh].
@@ -112,17 +140,7 @@ func gqaForward[T float](qkv, out []T, a gqaShape) {
 			base := b * a.T
 			for t := 0; t < a.T; t++ {
 				gqaProbs(qkv, a, base, h, t, p)
-				clear(acc)
-				for s := 0; s <= t; s++ {
-					v := qkv[(base+s)*W+a.vOff(h):][:dh]
-					for i := range acc {
-						acc[i] += p[s] * float64(v[i])
-					}
-				}
-				o := out[(base+t)*D+h*dh:][:dh]
-				for i := range o {
-					o[i] = T(acc[i])
-				}
+				gqaMix(p, qkv[base*W+a.vOff(h):], W, t+1, acc, out[(base+t)*D+h*dh:][:dh])
 			}
 		}
 	})
@@ -200,19 +218,25 @@ func newRopeTable(T, dh int, theta float64) ropeTable {
 // back (sign −1); value heads are copied. This is the "rotate half"
 // convention of Hugging Face's Llama checkpoints.
 func ropeApply[T float](x, y []T, a gqaShape, rt ropeTable, sign float64) {
-	W, half := a.width(), rt.half
+	W := a.width()
+	parallelFor(len(x)/W, 16, func(lo, hi int) {
+		for r := lo; r < hi; r++ {
+			ropeRow(x[r*W:(r+1)*W], y[r*W:(r+1)*W], a, rt, r%a.T, sign)
+		}
+	})
+}
+
+// ropeRow is ropeApply for one row xr at position t, into yr.
+func ropeRow[T float](xr, yr []T, a gqaShape, rt ropeTable, t int, sign float64) {
+	half := rt.half
 	rotated := (a.H + a.KV) * a.Dh
-	for r := 0; r < len(x)/W; r++ {
-		t := r % a.T
-		xr, yr := x[r*W:(r+1)*W], y[r*W:(r+1)*W]
-		copy(yr[rotated:], xr[rotated:])
-		c, s := rt.cos[t*half:(t+1)*half], rt.sin[t*half:(t+1)*half]
-		for off := 0; off < rotated; off += a.Dh {
-			for i := 0; i < half; i++ {
-				x1, x2 := float64(xr[off+i]), float64(xr[off+half+i])
-				yr[off+i] = T(x1*c[i] - sign*x2*s[i])
-				yr[off+half+i] = T(x2*c[i] + sign*x1*s[i])
-			}
+	copy(yr[rotated:], xr[rotated:])
+	c, s := rt.cos[t*half:(t+1)*half], rt.sin[t*half:(t+1)*half]
+	for off := 0; off < rotated; off += a.Dh {
+		for i := 0; i < half; i++ {
+			x1, x2 := float64(xr[off+i]), float64(xr[off+half+i])
+			yr[off+i] = T(x1*c[i] - sign*x2*s[i])
+			yr[off+half+i] = T(x2*c[i] + sign*x1*s[i])
 		}
 	}
 }
@@ -220,25 +244,29 @@ func ropeApply[T float](x, y []T, a gqaShape, rt ropeTable, sign float64) {
 // ---- SwiGLU: y = silu(gate) ⊙ up over a fused [n, 2M] (gate | up) ----
 
 func swigluForward[T float](x, y []T, m int) {
-	for r := 0; r < len(x)/(2*m); r++ {
-		xr, yr := x[r*2*m:(r+1)*2*m], y[r*m:(r+1)*m]
-		for i := 0; i < m; i++ {
-			g := float64(xr[i])
-			yr[i] = T(g * sigmoid(g) * float64(xr[m+i]))
+	parallelFor(len(x)/(2*m), 16, func(lo, hi int) {
+		for r := lo; r < hi; r++ {
+			xr, yr := x[r*2*m:(r+1)*2*m], y[r*m:(r+1)*m]
+			for i := 0; i < m; i++ {
+				g := float64(xr[i])
+				yr[i] = T(g * sigmoid(g) * float64(xr[m+i]))
+			}
 		}
-	}
+	})
 }
 
 func swigluBackward[T float](x, dy, dx []T, m int) {
-	for r := 0; r < len(x)/(2*m); r++ {
-		xr, dyr, dxr := x[r*2*m:(r+1)*2*m], dy[r*m:(r+1)*m], dx[r*2*m:(r+1)*2*m]
-		for i := 0; i < m; i++ {
-			g, u, d := float64(xr[i]), float64(xr[m+i]), float64(dyr[i])
-			sg := sigmoid(g)
-			dxr[i] = T(d * u * sg * (1 + g*(1-sg)))
-			dxr[m+i] = T(d * g * sg)
+	parallelFor(len(x)/(2*m), 16, func(lo, hi int) {
+		for r := lo; r < hi; r++ {
+			xr, dyr, dxr := x[r*2*m:(r+1)*2*m], dy[r*m:(r+1)*m], dx[r*2*m:(r+1)*2*m]
+			for i := 0; i < m; i++ {
+				g, u, d := float64(xr[i]), float64(xr[m+i]), float64(dyr[i])
+				sg := sigmoid(g)
+				dxr[i] = T(d * u * sg * (1 + g*(1-sg)))
+				dxr[m+i] = T(d * g * sg)
+			}
 		}
-	}
+	})
 }
 
 // ---- token embedding without positions ----

@@ -5,7 +5,9 @@ import (
 )
 
 // The Llama family's ops. Each has a hand-written backward pass with a
-// finite-difference test (llama_grad_test.go); none has a CUDA kernel yet.
+// finite-difference test (llama_grad_test.go) and a CUDA kernel in
+// cuda/kernels.cu (devSpec), checked against the Go kernels by the
+// emulated-GPU tests (cudaemu_test.go).
 
 // forEach runs the float32 or float64 instance of a kernel on the op's
 // inputs and output.
@@ -33,15 +35,18 @@ func forEach(dt dtype, f64 func(in [][]float64, out []float64), f32 func(in [][]
 func rmsNorm(x, g *node, eps float64) (*node, error) {
 	dt, d := x.Dtype(), x.Shape()[1]
 	op := newKernelOp("RMSNorm", dt, x.Shape(), 2, 1)
+	op.dev = devSpec{kind: devRMSNorm, n: x.Shape()[0], k: d, eps: eps}
 	op.forward = forEach(dt,
 		func(in [][]float64, out []float64) { rmsForward(in[0], in[1], out, d, eps) },
 		func(in [][]float32, out []float32) { rmsForward(in[0], in[1], out, d, eps) })
 	op.grad = func(inputs nodes, _, grad *node) (nodes, error) {
 		gx := newKernelOp("RMSNormGradX", dt, x.Shape(), 2, 1, 2)
+		gx.dev = devSpec{kind: devRMSGradX, n: x.Shape()[0], k: d, eps: eps}
 		gx.forward = forEach(dt,
 			func(in [][]float64, out []float64) { rmsBackwardX(in[0], in[1], in[2], out, d, eps) },
 			func(in [][]float32, out []float32) { rmsBackwardX(in[0], in[1], in[2], out, d, eps) })
 		gg := newKernelOp("RMSNormGradG", dt, g.Shape(), 2, 2)
+		gg.dev = devSpec{kind: devRMSGradG, n: x.Shape()[0], k: d, eps: eps}
 		gg.forward = forEach(dt,
 			func(in [][]float64, out []float64) { rmsBackwardG(in[0], in[1], out, d, eps) },
 			func(in [][]float32, out []float32) { rmsBackwardG(in[0], in[1], out, d, eps) })
@@ -68,6 +73,7 @@ func rope(qkv *node, a gqaShape, theta float64) (*node, error) {
 	rt := newRopeTable(a.T, a.Dh, theta)
 	mk := func(name string, sign float64) *kernelOp {
 		op := newKernelOp(name, dt, qkv.Shape(), 2)
+		op.dev = devSpec{kind: devRoPE, g: a, theta: theta, back: sign < 0}
 		op.forward = forEach(dt,
 			func(in [][]float64, out []float64) { ropeApply(in[0], out, a, rt, sign) },
 			func(in [][]float32, out []float32) { ropeApply(in[0], out, a, rt, sign) })
@@ -93,11 +99,13 @@ func gqAttention(qkv *node, a gqaShape) (*node, error) {
 	}
 	dt := qkv.Dtype()
 	op := newKernelOp("GQAttention", dt, shape{a.B * a.T, a.H * a.Dh}, 2)
+	op.dev = devSpec{kind: devGQA, g: a}
 	op.forward = forEach(dt,
 		func(in [][]float64, out []float64) { gqaForward(in[0], out, a) },
 		func(in [][]float32, out []float32) { gqaForward(in[0], out, a) })
 	op.grad = func(inputs nodes, _, grad *node) (nodes, error) {
 		gop := newKernelOp("GQAttentionGrad", dt, qkv.Shape(), 2, 2)
+		gop.dev = devSpec{kind: devGQAGrad, g: a}
 		gop.forward = forEach(dt,
 			func(in [][]float64, out []float64) { gqaBackward(in[0], in[1], out, a) },
 			func(in [][]float32, out []float32) { gqaBackward(in[0], in[1], out, a) })
@@ -116,11 +124,13 @@ func swiglu(x *node) (*node, error) {
 	dt := x.Dtype()
 	n, m := x.Shape()[0], x.Shape()[1]/2
 	op := newKernelOp("SwiGLU", dt, shape{n, m}, 2)
+	op.dev = devSpec{kind: devSwiGLU, n: n, k: m}
 	op.forward = forEach(dt,
 		func(in [][]float64, out []float64) { swigluForward(in[0], out, m) },
 		func(in [][]float32, out []float32) { swigluForward(in[0], out, m) })
 	op.grad = func(inputs nodes, _, grad *node) (nodes, error) {
 		gop := newKernelOp("SwiGLUGrad", dt, x.Shape(), 2, 2)
+		gop.dev = devSpec{kind: devSwiGLUGrad, n: n, k: m}
 		gop.forward = forEach(dt,
 			func(in [][]float64, out []float64) { swigluBackward(in[0], in[1], out, m) },
 			func(in [][]float32, out []float32) { swigluBackward(in[0], in[1], out, m) })
@@ -140,6 +150,7 @@ func tokenEmbed(wte *node, ids *[]int) (*node, error) {
 	vocab, d := wte.Shape()[0], wte.Shape()[1]
 	n := len(*ids)
 	op := newKernelOp("TokenEmbed", dt, shape{n, d}, 2)
+	op.dev = devSpec{kind: devTokenEmbed, n: n, k: d, ids: ids, rows: vocab}
 	op.forward = func(out array, in []value) (float64, error) {
 		for _, id := range *ids {
 			if id < 0 || id >= vocab {
@@ -152,6 +163,7 @@ func tokenEmbed(wte *node, ids *[]int) (*node, error) {
 	}
 	op.grad = func(_ nodes, _, grad *node) (nodes, error) {
 		gt := newKernelOp("TokenEmbedGrad", dt, wte.Shape(), 2)
+		gt.dev = devSpec{kind: devEmbedGradTok, n: n, k: d, ids: ids, rows: vocab}
 		gt.forward = forEach(dt,
 			func(in [][]float64, out []float64) { embedGradTok(in[0], out, *ids, d) },
 			func(in [][]float32, out []float32) { embedGradTok(in[0], out, *ids, d) })

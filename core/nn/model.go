@@ -65,24 +65,28 @@ func newShell(cfg Config) *Model {
 		m.byName[name] = p
 	}
 	add("wte", true, V, D)
-	add("wpe", true, C, D)
-	for l := 0; l < cfg.Layers; l++ {
-		pre := fmt.Sprintf("h%d.", l)
-		add(pre+"ln1.g", false, D)
-		add(pre+"ln1.b", false, D)
-		add(pre+"attn.w", true, D, 3*D)
-		add(pre+"attn.b", false, 3*D)
-		add(pre+"proj.w", true, D, D)
-		add(pre+"proj.b", false, D)
-		add(pre+"ln2.g", false, D)
-		add(pre+"ln2.b", false, D)
-		add(pre+"mlp.w1", true, D, M)
-		add(pre+"mlp.b1", false, M)
-		add(pre+"mlp.w2", true, M, D)
-		add(pre+"mlp.b2", false, D)
+	if cfg.llama() {
+		addLlamaBody(cfg, add)
+	} else {
+		add("wpe", true, C, D)
+		for l := 0; l < cfg.Layers; l++ {
+			pre := fmt.Sprintf("h%d.", l)
+			add(pre+"ln1.g", false, D)
+			add(pre+"ln1.b", false, D)
+			add(pre+"attn.w", true, D, 3*D)
+			add(pre+"attn.b", false, 3*D)
+			add(pre+"proj.w", true, D, D)
+			add(pre+"proj.b", false, D)
+			add(pre+"ln2.g", false, D)
+			add(pre+"ln2.b", false, D)
+			add(pre+"mlp.w1", true, D, M)
+			add(pre+"mlp.b1", false, M)
+			add(pre+"mlp.w2", true, M, D)
+			add(pre+"mlp.b2", false, D)
+		}
+		add("lnf.g", false, D)
+		add("lnf.b", false, D)
 	}
-	add("lnf.g", false, D)
-	add("lnf.b", false, D)
 	add("head.w", true, D, V+1) // column V is the value head
 	add("head.b", false, V+1)
 	add("rm.w", true, D, 1)
@@ -106,7 +110,7 @@ func (m *Model) init() {
 			}
 		case len(p.shape) == 1, name == "rm.w":
 			// biases and the reward head start at zero
-		case hasSuffix(name, "proj.w"), hasSuffix(name, "mlp.w2"):
+		case hasSuffix(name, "proj.w"), hasSuffix(name, "mlp.w2"), hasSuffix(name, ".o.w"), hasSuffix(name, ".down.w"):
 			for i := range vals {
 				vals[i] = rng.NormFloat64() * resid
 			}
@@ -175,7 +179,8 @@ func (m *Model) CopyWeightsFrom(src *Model) error {
 
 func sameArch(a, b Config) bool {
 	return a.Vocab == b.Vocab && a.Context == b.Context && a.DModel == b.DModel &&
-		a.Layers == b.Layers && a.Heads == b.Heads && a.MLP == b.MLP && a.DType == b.DType
+		a.Layers == b.Layers && a.Heads == b.Heads && a.MLP == b.MLP && a.DType == b.DType &&
+		a.arch() == b.arch() && a.KVHeads == b.KVHeads && a.RMSEps == b.RMSEps && a.RopeTheta == b.RopeTheta
 }
 
 func copyData(dst, src array) {
@@ -240,6 +245,9 @@ const lnEps = 1e-5
 // buildTrunk builds embedding and transformer blocks for a batch of B rows
 // of T tokens whose ids are read from *ids at run time.
 func (m *Model) buildTrunk(B, T int, ids *[]int) (*trunk, error) {
+	if m.cfg.llama() {
+		return m.buildLlamaTrunk(B, T, ids)
+	}
 	a := attnShape{B: B, T: T, H: m.cfg.Heads, D: m.cfg.DModel}
 	return m.buildBlocks(
 		func(wte, wpe *node) (*node, error) { return embed(wte, wpe, ids, T) },

@@ -47,7 +47,8 @@ type decoder struct {
 	vm  machine
 	out []float64 // [B, V+1] head output of the last step
 
-	// float32 models: the per-layer key/value caches ([row][head][pos][dh]),
+	// float32 models: the per-layer key/value caches ([row][head][pos][dh];
+	// key/value heads for the Llama family),
 	// shared with the prefill graphs, which fill the first P positions of
 	// every row in one full-sequence pass.
 	kc, vc  [][]float32
@@ -81,12 +82,18 @@ func (m *Model) prefiller(d *decoder, P int) (*prefiller, error) {
 	}
 	pf := &prefiller{ids: make([]int, d.B*P)}
 	cfg := m.cfg
-	a := attnShape{B: d.B, T: P, H: cfg.Heads, D: cfg.DModel}
-	tr, err := m.buildBlocks(
-		func(wte, wpe *node) (*node, error) { return embed(wte, wpe, &pf.ids, P) },
-		func(qkv *node, layer int) (*node, error) {
-			return prefillAttention(qkv, a, d.kc[layer], d.vc[layer], cfg.Context)
-		})
+	var tr *trunk
+	var err error
+	if cfg.llama() {
+		tr, err = m.llamaPrefill(d, pf, P)
+	} else {
+		a := attnShape{B: d.B, T: P, H: cfg.Heads, D: cfg.DModel}
+		tr, err = m.buildBlocks(
+			func(wte, wpe *node) (*node, error) { return embed(wte, wpe, &pf.ids, P) },
+			func(qkv *node, layer int) (*node, error) {
+				return prefillAttention(qkv, a, d.kc[layer], d.vc[layer], cfg.Context)
+			})
+	}
 	if err != nil {
 		return nil, err
 	}
@@ -140,13 +147,19 @@ func (m *Model) decoder(B, slot int) (*decoder, error) {
 	D, C, H := cfg.DModel, cfg.Context, cfg.Heads
 	if m.dtype == dtFloat32 {
 		for l := 0; l < cfg.Layers; l++ {
-			d.kc = append(d.kc, make([]float32, B*C*D))
-			d.vc = append(d.vc, make([]float32, B*C*D))
+			d.kc = append(d.kc, make([]float32, B*C*cfg.cacheWidth()))
+			d.vc = append(d.vc, make([]float32, B*C*cfg.cacheWidth()))
 		}
 	}
-	tr, err := m.buildBlocks(
-		func(wte, wpe *node) (*node, error) { return decEmbed(wte, wpe, d) },
-		func(qkv *node, layer int) (*node, error) { return decAttention(qkv, d, layer, B, C, H, D) })
+	var tr *trunk
+	var err error
+	if cfg.llama() {
+		tr, err = m.llamaDecoder(d)
+	} else {
+		tr, err = m.buildBlocks(
+			func(wte, wpe *node) (*node, error) { return decEmbed(wte, wpe, d) },
+			func(qkv *node, layer int) (*node, error) { return decAttention(qkv, d, layer, B, C, H, D) })
+	}
 	if err != nil {
 		return nil, err
 	}

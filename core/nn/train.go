@@ -342,3 +342,22 @@ func (t *Trainer) preparePG(r Rollouts, knobs PGKnobs) (*graph, error) {
 	in.count = count
 	return gr, nil
 }
+
+// SFTGradients computes the loss SFTStep would report for b and the
+// gradient of that loss with respect to every parameter, by name, without
+// changing the weights or the optimiser; for tests and inspection
+// (comparing pit's backward passes with another implementation).
+func (t *Trainer) SFTGradients(b Batch) (float64, map[string][]float64, error) {
+	gr, err := t.prepareSFT(b)
+	if err != nil {
+		return 0, nil, err
+	}
+	if err := gr.run(); err != nil {
+		return 0, nil, err
+	}
+	out := make(map[string][]float64, len(gr.grads))
+	for i, g := range gr.grads {
+		out[gr.tr.order[i].name] = toF64(g)
+	}
+	return gr.st.loss, out, nil
+}

@@ -86,6 +86,75 @@ func WriteGPT2(dir string, g GPT2, seed uint64) error {
 	if err := writeJSON(filepath.Join(dir, hf.ConfigFile), cfg); err != nil {
 		return err
 	}
+	return writeTokenizer(dir)
+}
+
+// Llama sizes a tiny Llama-family checkpoint (grouped-query attention when
+// KVHeads < Heads; a tied head when Tied). Its tokenizer is the tiny
+// GPT-2 one (byte-level BPE, "<|endoftext|>" the last id, bos and eos).
+type Llama struct {
+	DModel, Layers, Heads, KVHeads, MLP, Context int
+	Tied                                         bool
+}
+
+// WriteLlama writes a random Llama checkpoint of size g, drawn from seed,
+// with its tokenizer into dir (which must exist).
+func WriteLlama(dir string, g Llama, seed uint64) error {
+	if g.DModel <= 0 || g.Layers <= 0 || g.Heads <= 0 || g.KVHeads <= 0 || g.MLP <= 0 || g.Context <= 0 ||
+		g.DModel%g.Heads != 0 || g.Heads%g.KVHeads != 0 || (g.DModel/g.Heads)%2 != 0 {
+		return fmt.Errorf("hftest: bad sizes %+v", g)
+	}
+	rng := rand.New(rand.NewPCG(seed, 0x11a3a))
+	D, M, V, dh := g.DModel, g.MLP, Vocab, g.DModel/g.Heads
+	var ts []hf.Tensor
+	add := func(name string, std, mean float64, shape ...int) {
+		n := 1
+		for _, s := range shape {
+			n *= s
+		}
+		v := make([]float32, n)
+		for i := range v {
+			v[i] = float32(mean + std*rng.NormFloat64())
+		}
+		ts = append(ts, hf.Tensor{Name: name, DType: hf.F32, Shape: shape, Raw: hf.Float32Bytes(v)})
+	}
+	inv := 1 / math.Sqrt(float64(D))
+	add("model.embed_tokens.weight", 0.3, 0, V, D)
+	for l := range g.Layers {
+		p := fmt.Sprintf("model.layers.%d.", l)
+		add(p+"input_layernorm.weight", 0.1, 1, D)
+		add(p+"self_attn.q_proj.weight", inv, 0, g.Heads*dh, D)
+		add(p+"self_attn.k_proj.weight", inv, 0, g.KVHeads*dh, D)
+		add(p+"self_attn.v_proj.weight", inv, 0, g.KVHeads*dh, D)
+		add(p+"self_attn.o_proj.weight", inv, 0, D, D)
+		add(p+"post_attention_layernorm.weight", 0.1, 1, D)
+		add(p+"mlp.gate_proj.weight", inv, 0, M, D)
+		add(p+"mlp.up_proj.weight", inv, 0, M, D)
+		add(p+"mlp.down_proj.weight", 1/math.Sqrt(float64(M)), 0, D, M)
+	}
+	add("model.norm.weight", 0.1, 1, D)
+	if !g.Tied {
+		add("lm_head.weight", 0.3, 0, V, D)
+	}
+	if err := hf.WriteSafetensors(filepath.Join(dir, hf.SingleFile), ts, map[string]string{"format": "pt"}); err != nil {
+		return err
+	}
+	cfg := map[string]any{
+		"model_type": "llama", "architectures": []string{"LlamaForCausalLM"},
+		"hidden_size": D, "intermediate_size": M, "num_hidden_layers": g.Layers, "num_attention_heads": g.Heads,
+		"num_key_value_heads": g.KVHeads, "vocab_size": V, "max_position_embeddings": g.Context,
+		"rms_norm_eps": 1e-5, "rope_theta": 10000.0, "tie_word_embeddings": g.Tied, "hidden_act": "silu",
+		"rope_scaling": nil, "attention_bias": false, "bos_token_id": V - 1, "eos_token_id": V - 1,
+	}
+	if err := writeJSON(filepath.Join(dir, hf.ConfigFile), cfg); err != nil {
+		return err
+	}
+	return writeTokenizer(dir)
+}
+
+// writeTokenizer writes the tiny byte-level BPE tokenizer (vocab.json and
+// merges.txt).
+func writeTokenizer(dir string) error {
 	vocab := map[string]int{}
 	for c := range 256 {
 		vocab[tokenizer.ByteSymbol(byte(c))] = c
@@ -95,7 +164,7 @@ func WriteGPT2(dir string, g GPT2, seed uint64) error {
 		vocab[m[0]+m[1]] = 256 + i
 		text += m[0] + " " + m[1] + "\n"
 	}
-	vocab[tokenizer.EndOfText] = V - 1
+	vocab[tokenizer.EndOfText] = Vocab - 1
 	if err := writeJSON(filepath.Join(dir, tokenizer.VocabJSON), vocab); err != nil {
 		return err
 	}

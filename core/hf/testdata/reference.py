@@ -2,9 +2,14 @@
 pit code, no transformers package), used by core/hf's tests to check pit's
 import.
 
-Usage: reference.py MODEL_DIR < sequences.json  (a JSON list of token-id
-lists). Prints JSON: {"logits": [T x V per sequence], "loss": [mean
-next-token cross-entropy per sequence]}. Reads config.json and every
+Usage: reference.py MODEL_DIR [--grad] < sequences.json  (a JSON list of
+token-id lists). Prints JSON: {"logits": [T x V per sequence], "loss": [mean
+next-token cross-entropy per sequence]}. With --grad it prints instead
+{"loss": the batch loss, "grads": {tensor name: flat gradient}}: the batch
+loss is the mean next-token cross-entropy over every predicted token of
+every sequence (what pit's SFT step reports), and the gradients are
+torch.autograd's with respect to each tensor of the folder (a tied
+embedding gets the sum over its two uses). Reads config.json and every
 *.safetensors file of the folder with its own parser; computes in float64.
 
 The architecture is the published one (Radford et al. 2019, as in Hugging
@@ -57,6 +62,23 @@ def main():
         w.update(read_safetensors(p))
     seqs = json.load(sys.stdin)
     forward = {"gpt2": gpt2, "llama": llama}[cfg["model_type"]]
+    if "--grad" in sys.argv[2:]:
+        for t in w.values():
+            t.requires_grad_(True)
+        total, count = 0.0, 0
+        for ids in seqs:
+            ids = torch.tensor(ids)
+            logits = forward(cfg, w, ids)
+            total = total + torch.nn.functional.cross_entropy(logits[:-1], ids[1:], reduction="sum")
+            count += len(ids) - 1
+        loss = total / count
+        loss.backward()
+        grads = {
+            k: (t.grad if t.grad is not None else torch.zeros_like(t)).flatten().tolist()
+            for k, t in w.items()
+        }
+        json.dump({"loss": loss.item(), "grads": grads}, sys.stdout)
+        return
     res = {"logits": [], "loss": []}
     for ids in seqs:
         ids = torch.tensor(ids)

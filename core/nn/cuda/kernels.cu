@@ -1,8 +1,9 @@
 // pit's CUDA kernels for core/nn (float32 only).
 //
-// Each kernel is the GPU twin of a Go kernel in core/nn/kernels.go and
-// computes the same thing in the same layout (row-major, qkv fused as
-// [B*T, 3D] with heads contiguous). Matrix products are not here: they go
+// Each kernel is the GPU twin of a Go kernel in core/nn/kernels.go (or
+// llama_kernels.go) and computes the same thing in the same layout
+// (row-major, qkv fused as [B*T, 3D] with heads contiguous; the Llama
+// family's as [B*T, (H+2KV)*dh]). Matrix products are not here: they go
 // to cuBLAS (core/nn/device_cuda.go).
 //
 // The file is compiled two ways:
@@ -308,6 +309,216 @@ KERNEL pit_attn_backward_kv(const float* qkv, const float* dy, float* dqkv, cons
 	}
 	float* dko = dqkv + (long long)(b * T + s) * D3 + D + h * dh;
 	float* dvo = dko + D;
+	for (int i = 0; i < dh; i++) {
+		dko[i] = dk[i];
+		dvo[i] = dv[i];
+	}
+}
+
+// ---- the Llama family (core/nn/llama_kernels.go) ----
+
+// pit_token_embed: out[r, c] = wte[ids[r], c] (no position table).
+KERNEL pit_token_embed(const float* wte, const int* ids, float* out, int n, int d) {
+	int i = TID();
+	if (i >= n * d) return;
+	int r = i / d, c = i % d;
+	out[i] = wte[ids[r] * d + c];
+}
+
+// pit_rms_stats: rstd[r] = 1/sqrt(mean(x[r]^2) + eps) of row r of x [n, d];
+// one thread per row, summed in double as the Go kernel does.
+KERNEL pit_rms_stats(const float* x, float* rstd, int n, int d, float eps) {
+	int r = TID();
+	if (r >= n) return;
+	const float* row = x + (long long)r * d;
+	double ss = 0.0;
+	for (int i = 0; i < d; i++) ss += (double)row[i] * (double)row[i];
+	rstd[r] = (float)(1.0 / sqrt(ss / (double)d + (double)eps));
+}
+
+// pit_rms_apply: y = x * rstd * g, element by element (RMSNorm).
+KERNEL pit_rms_apply(const float* x, const float* g, const float* rstd, float* y, int n, int d) {
+	int i = TID();
+	if (i >= n * d) return;
+	y[i] = x[i] * rstd[i / d] * g[i % d];
+}
+
+// pit_rms_backward_x: with u = g*dy, dx = rstd*u - x*rstd^3*mean(u*x); one
+// thread per row.
+KERNEL pit_rms_backward_x(const float* x, const float* g, const float* dy, const float* rstd, float* dx, int n,
+                          int d) {
+	int r = TID();
+	if (r >= n) return;
+	long long o = (long long)r * d;
+	float s = rstd[r];
+	float dot = 0.0f;
+	for (int i = 0; i < d; i++) dot += g[i] * dy[o + i] * x[o + i];
+	float c = s * s * s * dot / (float)d;
+	for (int i = 0; i < d; i++) dx[o + i] = s * g[i] * dy[o + i] - x[o + i] * c;
+}
+
+// pit_rms_backward_g: dg[c] = sum over rows of dy[r, c] * x[r, c] * rstd[r];
+// one thread per column, rows in order.
+KERNEL pit_rms_backward_g(const float* x, const float* dy, const float* rstd, float* dg, int n, int d) {
+	int c = TID();
+	if (c >= d) return;
+	float s = 0.0f;
+	for (int r = 0; r < n; r++) s += dy[r * d + c] * x[r * d + c] * rstd[r];
+	dg[c] = s;
+}
+
+// pit_rope: rotary positions over a fused qkv matrix x [rows, W], W =
+// (H + 2KV)*dh: in every query and key head of row r (position r % T) the
+// pairs (i, i + dh/2) turn by t * theta^(-2i/dh), forward (back = 0) or
+// back (back = 1); value heads are copied. One thread per element; the
+// angle in double, as the Go kernel computes it. theta arrives as a float,
+// which is exact for the integral bases checkpoints use (10000, 500000).
+KERNEL pit_rope(const float* x, float* y, int rows, int T, int H, int KV, int dh, float theta, int back) {
+	int W = (H + 2 * KV) * dh;
+	int idx = TID();
+	if (idx >= rows * W) return;
+	int r = idx / W, c = idx % W;
+	if (c >= (H + KV) * dh) {
+		y[idx] = x[idx];
+		return;
+	}
+	int half = dh / 2, off = r * W + c / dh * dh, i = c % dh, j = i % half;
+	double ang = (double)(r % T) * pow((double)theta, -2.0 * (double)j / (double)dh);
+	double cs = cos(ang), sn = sin(ang), sign = back ? -1.0 : 1.0;
+	double x1 = (double)x[off + j], x2 = (double)x[off + half + j];
+	y[idx] = i < half ? (float)(x1 * cs - sign * x2 * sn) : (float)(x2 * cs + sign * x1 * sn);
+}
+
+// pit_swiglu: y[r, i] = silu(x[r, i]) * x[r, m + i] over x [n, 2m] (gate |
+// up), y [n, m].
+KERNEL pit_swiglu(const float* x, float* y, int n, int m) {
+	int idx = TID();
+	if (idx >= n * m) return;
+	int r = idx / m, i = idx % m;
+	float g = x[r * 2 * m + i], u = x[r * 2 * m + m + i];
+	y[idx] = g / (1.0f + expf(-g)) * u;
+}
+
+// pit_swiglu_backward: dx [n, 2m] from dy [n, m]; one thread per element
+// of dx.
+KERNEL pit_swiglu_backward(const float* x, const float* dy, float* dx, int n, int m) {
+	int idx = TID();
+	if (idx >= n * 2 * m) return;
+	int r = idx / (2 * m), c = idx % (2 * m), i = c % m;
+	float g = x[r * 2 * m + i], u = x[r * 2 * m + m + i], d = dy[r * m + i];
+	float sg = 1.0f / (1.0f + expf(-g));
+	dx[idx] = c < m ? d * u * sg * (1.0f + g * (1.0f - sg)) : d * g * sg;
+}
+
+// ---- causal grouped-query attention over fused qkv [B*T, (H+2KV)*dh] ----
+//
+// Query head h reads key/value head h / (H/KV); the output is [B*T, H*dh].
+
+// gqa_max_score is the largest scaled score of query q over the keys at
+// column koff of positions 0..t of sequence b.
+DEVFN float gqa_max_score(const float* qkv, const float* q, int b, int T, int t, int W, int koff, int dh,
+                          float scale) {
+	float mx = -3.402823466e38f;
+	for (int s = 0; s <= t; s++) {
+		float dot = dotf(q, qkv + (long long)(b * T + s) * W + koff, dh) * scale;
+		if (dot > mx) mx = dot;
+	}
+	return mx;
+}
+
+// pit_gqa_forward: one thread per (b, h, t) query row.
+KERNEL pit_gqa_forward(const float* qkv, float* out, int B, int T, int H, int KV, int dh) {
+	int idx = TID();
+	if (idx >= B * H * T) return;
+	int t = idx % T, h = (idx / T) % H, b = idx / (T * H);
+	int W = (H + 2 * KV) * dh, kh = h / (H / KV);
+	int koff = (H + kh) * dh, voff = (H + KV + kh) * dh;
+	float scale = 1.0f / sqrtf((float)dh);
+	const float* q = qkv + (long long)(b * T + t) * W + h * dh;
+	float mx = gqa_max_score(qkv, q, b, T, t, W, koff, dh, scale);
+	float acc[PIT_MAX_DH];
+	for (int i = 0; i < dh; i++) acc[i] = 0.0f;
+	float z = 0.0f;
+	for (int s = 0; s <= t; s++) {
+		const float* row = qkv + (long long)(b * T + s) * W;
+		float p = expf(dotf(q, row + koff, dh) * scale - mx);
+		z += p;
+		for (int i = 0; i < dh; i++) acc[i] += p * row[voff + i];
+	}
+	float* o = out + (long long)(b * T + t) * H * dh + h * dh;
+	for (int i = 0; i < dh; i++) o[i] = acc[i] / z;
+}
+
+// pit_gqa_backward_q: one thread per (b, h, t) query row. Writes the
+// query part of dqkv and keeps, per row, the max score, the softmax
+// normaliser and sum_s p_s dp_s in rows[3*idx..] for pit_gqa_backward_kv.
+KERNEL pit_gqa_backward_q(const float* qkv, const float* dy, float* dqkv, float* rows, int B, int T, int H, int KV,
+                          int dh) {
+	int idx = TID();
+	if (idx >= B * H * T) return;
+	int t = idx % T, h = (idx / T) % H, b = idx / (T * H);
+	int W = (H + 2 * KV) * dh, kh = h / (H / KV);
+	int koff = (H + kh) * dh, voff = (H + KV + kh) * dh;
+	float scale = 1.0f / sqrtf((float)dh);
+	const float* q = qkv + (long long)(b * T + t) * W + h * dh;
+	const float* g = dy + (long long)(b * T + t) * H * dh + h * dh;
+	float mx = gqa_max_score(qkv, q, b, T, t, W, koff, dh, scale);
+	float z = 0.0f, sumPD = 0.0f;
+	for (int s = 0; s <= t; s++) {
+		const float* row = qkv + (long long)(b * T + s) * W;
+		float p = expf(dotf(q, row + koff, dh) * scale - mx);
+		z += p;
+		sumPD += p * dotf(g, row + voff, dh);
+	}
+	sumPD /= z;
+	float dq[PIT_MAX_DH];
+	for (int i = 0; i < dh; i++) dq[i] = 0.0f;
+	for (int s = 0; s <= t; s++) {
+		const float* row = qkv + (long long)(b * T + s) * W;
+		float p = expf(dotf(q, row + koff, dh) * scale - mx) / z;
+		float ds = p * (dotf(g, row + voff, dh) - sumPD) * scale;
+		for (int i = 0; i < dh; i++) dq[i] += ds * row[koff + i];
+	}
+	float* dqo = dqkv + (long long)(b * T + t) * W + h * dh;
+	for (int i = 0; i < dh; i++) dqo[i] = dq[i];
+	rows[3 * idx] = mx;
+	rows[3 * idx + 1] = z;
+	rows[3 * idx + 2] = sumPD;
+}
+
+// pit_gqa_backward_kv: one thread per (b, kh, s) key/value row: the key
+// and value parts of dqkv, summed over the query heads of the group and
+// the positions t >= s, from the rows pit_gqa_backward_q kept.
+KERNEL pit_gqa_backward_kv(const float* qkv, const float* dy, float* dqkv, const float* rows, int B, int T, int H,
+                           int KV, int dh) {
+	int idx = TID();
+	if (idx >= B * KV * T) return;
+	int s = idx % T, kh = (idx / T) % KV, b = idx / (T * KV);
+	int W = (H + 2 * KV) * dh, group = H / KV;
+	int koff = (H + kh) * dh, voff = (H + KV + kh) * dh;
+	float scale = 1.0f / sqrtf((float)dh);
+	const float* k = qkv + (long long)(b * T + s) * W + koff;
+	const float* v = qkv + (long long)(b * T + s) * W + voff;
+	float dk[PIT_MAX_DH], dv[PIT_MAX_DH];
+	for (int i = 0; i < dh; i++) {
+		dk[i] = 0.0f;
+		dv[i] = 0.0f;
+	}
+	for (int h = kh * group; h < (kh + 1) * group; h++) {
+		for (int t = s; t < T; t++) {
+			int row = (b * H + h) * T + t;
+			const float* q = qkv + (long long)(b * T + t) * W + h * dh;
+			const float* g = dy + (long long)(b * T + t) * H * dh + h * dh;
+			float p = expf(dotf(q, k, dh) * scale - rows[3 * row]) / rows[3 * row + 1];
+			float ds = p * (dotf(g, v, dh) - rows[3 * row + 2]) * scale;
+			for (int i = 0; i < dh; i++) {
+				dk[i] += ds * q[i];
+				dv[i] += p * g[i];
+			}
+		}
+	}
+	float* dko = dqkv + (long long)(b * T + s) * W + koff;
+	float* dvo = dqkv + (long long)(b * T + s) * W + voff;
 	for (int i = 0; i < dh; i++) {
 		dko[i] = dk[i];
 		dvo[i] = dv[i];

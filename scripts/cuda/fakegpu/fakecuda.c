@@ -162,13 +162,26 @@ DISPATCH(pit_embed_grad_pos, pit_embed_grad_pos(CF(0), F(1), I(2), I(3), I(4), I
 DISPATCH(pit_attn_forward, pit_attn_forward(CF(0), F(1), I(2), I(3), I(4), I(5)))
 DISPATCH(pit_attn_backward_q, pit_attn_backward_q(CF(0), CF(1), F(2), F(3), I(4), I(5), I(6), I(7)))
 DISPATCH(pit_attn_backward_kv, pit_attn_backward_kv(CF(0), CF(1), F(2), CF(3), I(4), I(5), I(6), I(7)))
+DISPATCH(pit_token_embed, pit_token_embed(CF(0), IP(1), F(2), I(3), I(4)))
+DISPATCH(pit_rms_stats, pit_rms_stats(CF(0), F(1), I(2), I(3), X(4)))
+DISPATCH(pit_rms_apply, pit_rms_apply(CF(0), CF(1), CF(2), F(3), I(4), I(5)))
+DISPATCH(pit_rms_backward_x, pit_rms_backward_x(CF(0), CF(1), CF(2), CF(3), F(4), I(5), I(6)))
+DISPATCH(pit_rms_backward_g, pit_rms_backward_g(CF(0), CF(1), CF(2), F(3), I(4), I(5)))
+DISPATCH(pit_rope, pit_rope(CF(0), F(1), I(2), I(3), I(4), I(5), I(6), X(7), I(8)))
+DISPATCH(pit_swiglu, pit_swiglu(CF(0), F(1), I(2), I(3)))
+DISPATCH(pit_swiglu_backward, pit_swiglu_backward(CF(0), CF(1), F(2), I(3), I(4)))
+DISPATCH(pit_gqa_forward, pit_gqa_forward(CF(0), F(1), I(2), I(3), I(4), I(5), I(6)))
+DISPATCH(pit_gqa_backward_q, pit_gqa_backward_q(CF(0), CF(1), F(2), F(3), I(4), I(5), I(6), I(7), I(8)))
+DISPATCH(pit_gqa_backward_kv, pit_gqa_backward_kv(CF(0), CF(1), F(2), CF(3), I(4), I(5), I(6), I(7), I(8)))
 
 #define K(name) {#name, run_##name}
 static kernel kernels[] = {
 	K(pit_add), K(pit_add_bias), K(pit_bias_gelu), K(pit_bias_gelu_backward), K(pit_col_sum),
 	K(pit_ln_stats), K(pit_ln_apply), K(pit_ln_backward_x), K(pit_ln_backward_g), K(pit_embed),
 	K(pit_embed_grad_tok), K(pit_embed_grad_pos), K(pit_attn_forward), K(pit_attn_backward_q),
-	K(pit_attn_backward_kv),
+	K(pit_attn_backward_kv), K(pit_token_embed), K(pit_rms_stats), K(pit_rms_apply), K(pit_rms_backward_x),
+	K(pit_rms_backward_g), K(pit_rope), K(pit_swiglu), K(pit_swiglu_backward), K(pit_gqa_forward),
+	K(pit_gqa_backward_q), K(pit_gqa_backward_kv),
 };
 
 CUresult cuModuleLoadData(CUmodule *m, const void *image) {
