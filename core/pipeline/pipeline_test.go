@@ -2,7 +2,6 @@ package pipeline
 
 import (
 	"context"
-	"fmt"
 	"os"
 	"path/filepath"
 	"testing"
@@ -10,73 +9,13 @@ import (
 	"github.com/pit-lab/pit/core/experiment"
 	"github.com/pit-lab/pit/core/results"
 	"github.com/pit-lab/pit/core/runner"
+	"github.com/pit-lab/pit/core/runner/inproc"
 	_ "github.com/pit-lab/pit/plugins/builtin"
-	"github.com/pit-lab/pit/plugins/host"
-	"github.com/pit-lab/pit/plugins/host/registry"
-	"github.com/pit-lab/pit/plugins/sdk"
 )
 
-// inProcessHost serves the built-in plugins inside the test process: the
-// stages' logic is tested here without process start-up; the end-to-end
-// test (e2e_test.go) runs them as real plugin processes.
-type inProcessHost struct{}
-
-func (inProcessHost) Identify(_ context.Context, spec runner.PluginSpec) (results.PluginIdentity, error) {
-	if _, ok := registry.Builtin(sdk.Kind(spec.Slot), spec.Name); !ok {
-		return results.PluginIdentity{}, fmt.Errorf("no built-in %s plugin %q", spec.Slot, spec.Name)
-	}
-	return results.PluginIdentity{Kind: spec.Slot, Name: spec.Name, Version: "test", SHA256: "in-process"}, nil
-}
-
-func (inProcessHost) Launch(ctx context.Context, spec runner.PluginSpec, seed int64, models any) (runner.Plugin, error) {
-	f, ok := registry.Builtin(sdk.Kind(spec.Slot), spec.Name)
-	if !ok {
-		return nil, fmt.Errorf("no built-in %s plugin %q", spec.Slot, spec.Name)
-	}
-	p := f()
-	if err := p.Configure(ctx, &sdk.ConfigureRequest{Config: spec.Config, Seed: seed}); err != nil {
-		return nil, err
-	}
-	switch v := p.(type) {
-	case sdk.Reward:
-		ms, _ := models.(sdk.ModelService)
-		return &inProcReward{Reward: v, models: ms}, nil
-	case sdk.Algorithm:
-		return &inProcAlgorithm{v}, nil
-	case sdk.Curriculum:
-		return &inProcCurriculum{v}, nil
-	}
-	return nil, fmt.Errorf("plugin %q of unknown kind", spec.Name)
-}
-
-type inProcReward struct {
-	sdk.Reward
-	models sdk.ModelService
-}
-
-func (r *inProcReward) Score(ctx context.Context, req *sdk.ScoreRequest) (*sdk.ScoreResponse, error) {
-	req.Models = r.models
-	return r.Reward.Score(ctx, req)
-}
-func (r *inProcReward) Close() error { return nil }
-
-type inProcAlgorithm struct{ sdk.Algorithm }
-
-func (*inProcAlgorithm) Close() error { return nil }
-
-// SaveState and RestoreState pass the wrapped algorithm's state through (a
-// stateful one, such as ppo's KL controller, must survive a checkpoint).
-func (a *inProcAlgorithm) SaveState(ctx context.Context) ([]byte, error) {
-	return host.SaveState(ctx, a.Algorithm)
-}
-
-func (a *inProcAlgorithm) RestoreState(ctx context.Context, b []byte) error {
-	return host.RestoreState(ctx, a.Algorithm, b)
-}
-
-type inProcCurriculum struct{ sdk.Curriculum }
-
-func (*inProcCurriculum) Close() error { return nil }
+// inProcessHost serves the built-in plugins inside the test process, so the
+// stages' logic is tested without process start-up.
+type inProcessHost = inproc.Host
 
 // runExperiment runs an experiment file's grid into dir with host.
 func runExperiment(t *testing.T, file, dir string, host runner.PluginHost) runner.Summary {

@@ -13,58 +13,13 @@ import (
 	"github.com/pit-lab/pit/core/experiment"
 	"github.com/pit-lab/pit/core/results"
 	"github.com/pit-lab/pit/core/runner"
+	"github.com/pit-lab/pit/core/runner/inproc"
 	_ "github.com/pit-lab/pit/plugins/builtin"
-	"github.com/pit-lab/pit/plugins/host/registry"
-	"github.com/pit-lab/pit/plugins/sdk"
 )
 
-// inProcessHost serves the built-in reward plugins inside the test process,
-// so the stages' logic is tested without process start-up.
-type inProcessHost struct{}
-
-func (inProcessHost) Identify(_ context.Context, spec runner.PluginSpec) (results.PluginIdentity, error) {
-	if _, ok := registry.Builtin(sdk.Kind(spec.Slot), spec.Name); !ok {
-		return results.PluginIdentity{}, fmt.Errorf("no built-in %s plugin %q", spec.Slot, spec.Name)
-	}
-	return results.PluginIdentity{Kind: spec.Slot, Name: spec.Name, Version: "test", SHA256: "in-process"}, nil
-}
-
-func (inProcessHost) Launch(ctx context.Context, spec runner.PluginSpec, seed int64, models any) (runner.Plugin, error) {
-	f, ok := registry.Builtin(sdk.Kind(spec.Slot), spec.Name)
-	if !ok {
-		return nil, fmt.Errorf("no built-in %s plugin %q", spec.Slot, spec.Name)
-	}
-	p := f()
-	if err := p.Configure(ctx, &sdk.ConfigureRequest{Config: spec.Config, Seed: seed}); err != nil {
-		return nil, err
-	}
-	switch v := p.(type) {
-	case sdk.Reward:
-		ms, _ := models.(sdk.ModelService)
-		return &inProcReward{Reward: v, models: ms}, nil
-	case sdk.Algorithm:
-		return &inProcAlgorithm{Algorithm: v}, nil
-	}
-	return nil, fmt.Errorf("plugin %q is neither a reward formulation nor an RL algorithm", spec.Name)
-}
-
-type inProcReward struct {
-	sdk.Reward
-	models sdk.ModelService
-}
-
-// Score hands the plugin the host's model service, as the SDK does on the
-// plugin side of a real process.
-func (r *inProcReward) Score(ctx context.Context, req *sdk.ScoreRequest) (*sdk.ScoreResponse, error) {
-	req.Models = r.models
-	return r.Reward.Score(ctx, req)
-}
-
-func (*inProcReward) Close() error { return nil }
-
-type inProcAlgorithm struct{ sdk.Algorithm }
-
-func (*inProcAlgorithm) Close() error { return nil }
+// inProcessHost serves the built-in plugins inside the test process, so the
+// stages' logic is tested without process start-up.
+type inProcessHost = inproc.Host
 
 // writePairs writes n generic pairs in which the chosen response ends in
 // "yes" and the rejected one in "no!", behind random letters of the same
