@@ -177,8 +177,9 @@ type PITRLSettings struct {
 	rl.Settings `toml:",squash"`
 	// Reference is where y_ref comes from: "policy" (a sample of the
 	// pref_sft policy at the rollout temperature, as PIT's second
-	// curriculum round) or "rejected" (the pair's rejected response, as
-	// its first).
+	// curriculum round; an empty sample falls back to the rejected
+	// response, counted by the metric empty_references) or "rejected"
+	// (the pair's rejected response, as its first).
 	Reference string `toml:"reference"`
 }
 
@@ -313,8 +314,19 @@ func runPITRL(c *runner.Context) error {
 			if err != nil {
 				return fmt.Errorf("step %d: references: %w", step, err)
 			}
+			empty := 0
 			for i, e := range ex {
-				qs[i] = rl.Query{Prompt: tokens(e.Prompt), Ref: nonNil(smp[i].Resp)}
+				ref := smp[i].Resp
+				if len(ref) == 0 {
+					// A reference-conditioned input needs a reference:
+					// an empty answer of the policy falls back to the
+					// pair's rejected response, and is counted.
+					ref, empty = e.Rejected, empty+1
+				}
+				qs[i] = rl.Query{Prompt: tokens(e.Prompt), Ref: nonNil(ref)}
+			}
+			if err := c.Metric(step, "empty_references", float64(empty)/float64(len(ex))); err != nil {
+				return err
 			}
 		}
 		knobs, err := loop.Knobs()
