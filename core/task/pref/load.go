@@ -69,6 +69,7 @@ type Stats struct {
 	Pairs      int `json:"pairs"`       // pairs returned
 	Malformed  int `json:"malformed"`   // lines skipped because they did not parse
 	Identical  int `json:"identical"`   // pairs skipped because chosen == rejected
+	Empty      int `json:"empty"`       // pairs skipped because a response is empty once parsed (an HH turn of only spaces)
 	OtherSplit int `json:"other_split"` // rows of another split
 }
 
@@ -142,6 +143,8 @@ func Load(ctx context.Context, r io.Reader, name string, f Format, o Options) ([
 				st.OtherSplit++
 			case p.Chosen == p.Rejected:
 				st.Identical++
+			case p.Chosen == "" || p.Rejected == "":
+				st.Empty++
 			default:
 				p.Line = n
 				pairs = append(pairs, p)

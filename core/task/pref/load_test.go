@@ -20,10 +20,10 @@ func TestLoadMalformedFixtures(t *testing.T) {
 		errLine string // error of a strict load
 		stats   Stats  // of a load that skips malformed lines
 	}{
-		{"hh_bad.jsonl", HHRLHF, "", "hh_bad.jsonl:4: malformed preference row: unexpected EOF", Stats{Lines: 6, Pairs: 2, Malformed: 3, Identical: 1}},
+		{"hh_bad.jsonl", HHRLHF, "", "hh_bad.jsonl:4: malformed preference row: unexpected EOF", Stats{Lines: 7, Pairs: 2, Malformed: 3, Identical: 1, Empty: 1}},
 		{"tldr_bad.jsonl", TLDR, "", "tldr_bad.jsonl:3: malformed preference row: choice 2 is not 0 or 1", Stats{Lines: 6, Pairs: 2, Malformed: 3, Identical: 1}},
 		{"tldr_bad.jsonl", TLDR, "valid1", "tldr_bad.jsonl:3: malformed preference row: choice 2 is not 0 or 1", Stats{Lines: 6, Pairs: 1, Malformed: 3, Identical: 1, OtherSplit: 1}},
-		{"generic_bad.jsonl", JSONL, "", `generic_bad.jsonl:2: malformed preference row: missing or empty "rejected"`, Stats{Lines: 6, Pairs: 2, Malformed: 3, Identical: 1}},
+		{"generic_bad.jsonl", JSONL, "", `generic_bad.jsonl:2: malformed preference row: missing or empty "rejected"`, Stats{Lines: 6, Pairs: 1, Malformed: 3, Identical: 1, Empty: 1}},
 	} {
 		t.Run(tc.file+"/"+tc.split, func(t *testing.T) {
 			path := filepath.Join("testdata", tc.file)

@@ -40,19 +40,19 @@ func sharedData(t *testing.T) string {
 func TestRealHHRLHF(t *testing.T) {
 	data := sharedData(t)
 	for _, tc := range []struct {
-		file             string
-		pairs, identical int
+		file                    string
+		pairs, identical, empty int
 	}{
-		{"hh-rlhf/helpful-online/test.jsonl.gz", 1135, 2},
-		{"hh-rlhf/helpful-rejection-sampled/test.jsonl.gz", 2717, 32},
+		{"hh-rlhf/helpful-online/test.jsonl.gz", 1132, 2, 3}, // three rejected turns of one space
+		{"hh-rlhf/helpful-rejection-sampled/test.jsonl.gz", 2717, 32, 0},
 	} {
 		t.Run(tc.file, func(t *testing.T) {
 			pairs, st, err := LoadFile(context.Background(), filepath.Join(data, tc.file), HHRLHF, Options{})
 			if err != nil {
 				t.Fatal(err)
 			}
-			if st.Pairs != tc.pairs || st.Identical != tc.identical || st.Malformed != 0 || st.Lines != tc.pairs+tc.identical {
-				t.Errorf("stats %+v, want %d pairs and %d identical", st, tc.pairs, tc.identical)
+			if st.Pairs != tc.pairs || st.Identical != tc.identical || st.Empty != tc.empty || st.Malformed != 0 || st.Lines != tc.pairs+tc.identical+tc.empty {
+				t.Errorf("stats %+v, want %d pairs, %d identical and %d empty", st, tc.pairs, tc.identical, tc.empty)
 			}
 			for _, p := range pairs {
 				if !strings.HasPrefix(p.Prompt, "\n\nHuman:") || !strings.HasSuffix(p.Prompt, AssistantTurn) {
