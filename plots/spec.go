@@ -43,42 +43,42 @@ var Kinds = []Kind{Curve, Iterations, Outcomes, Ablation, Gaps, Sweep}
 // Spec declares one figure: a [[plot]] table of an experiment file. Zero
 // fields take the defaults described on each field (see SetDefaults).
 type Spec struct {
-	Kind  Kind   `toml:"kind" mapstructure:"kind"`   // required: curve, iterations, outcomes, ablation, gaps or sweep
-	Title string `toml:"title" mapstructure:"title"` // figure title; default none
+	Kind  Kind   `toml:"kind"`  // required: curve, iterations, outcomes, ablation, gaps or sweep
+	Title string `toml:"title"` // figure title; default none
 
 	// What to plot.
-	Metric  string   `toml:"metric" mapstructure:"metric"`   // a metrics.jsonl metric, or an eval measure (delta, win, tie, lose, mean_oracle, copy_rate); default delta
-	Metrics []string `toml:"metrics" mapstructure:"metrics"` // several metrics: one panel each (curve, ablation, sweep)
-	Stage   string   `toml:"stage" mapstructure:"stage"`     // the stage that logged Metric; needed only when several did
-	X       string   `toml:"x" mapstructure:"x"`             // sweep: the numeric factor on the x axis, or "temperature" (of eval rows)
-	LogX    bool     `toml:"log_x" mapstructure:"log_x"`     // sweep: logarithmic x axis (for factors such as β or a learning rate)
+	Metric  string   `toml:"metric"`  // a metrics.jsonl metric, or an eval measure (delta, win, tie, lose, mean_oracle, copy_rate); default delta
+	Metrics []string `toml:"metrics"` // several metrics: one panel each (curve, ablation, sweep)
+	Stage   string   `toml:"stage"`   // the stage that logged Metric; needed only when several did
+	X       string   `toml:"x"`       // sweep: the numeric factor on the x axis, or "temperature" (of eval rows)
+	LogX    bool     `toml:"log_x"`   // sweep: logarithmic x axis (for factors such as β or a learning rate)
 
 	// Which runs and rows.
-	GroupBy     string         `toml:"group_by" mapstructure:"group_by"`       // factor whose values make the lines/bars; default the arm
-	Filter      map[string]any `toml:"filter" mapstructure:"filter"`           // keep only runs whose factors have these values
-	Method      string         `toml:"method" mapstructure:"method"`           // eval method; default pit
-	Methods     []string       `toml:"methods" mapstructure:"methods"`         // several eval methods (e.g. pit, null, best-of-n): one line/bar/panel each per group
-	Judge       string         `toml:"judge" mapstructure:"judge"`             // eval judge; default: all judges, one panel each (outcomes: the first)
-	Judges      []string       `toml:"judges" mapstructure:"judges"`           // several judges: one panel each
-	Iteration   int            `toml:"iteration" mapstructure:"iteration"`     // ablation, sweep: the improvement iteration of eval measures; default 1
-	Temperature *float64       `toml:"temperature" mapstructure:"temperature"` // eval temperature; default the lowest present (sweep over temperature: all)
+	GroupBy     string         `toml:"group_by"`    // factor whose values make the lines/bars; default the arm
+	Filter      map[string]any `toml:"filter"`      // keep only runs whose factors have these values
+	Method      string         `toml:"method"`      // eval method; default pit
+	Methods     []string       `toml:"methods"`     // several eval methods (e.g. pit, null, best-of-n): one line/bar/panel each per group
+	Judge       string         `toml:"judge"`       // eval judge; default: all judges, one panel each (outcomes: the first)
+	Judges      []string       `toml:"judges"`      // several judges: one panel each
+	Iteration   int            `toml:"iteration"`   // ablation, sweep: the improvement iteration of eval measures; default 1
+	Temperature *float64       `toml:"temperature"` // eval temperature; default the lowest present (sweep over temperature: all)
 
 	// Statistics.
-	Stat      string  `toml:"stat" mapstructure:"stat"`           // mean, median or iqm over seeds; default mean
-	CI        string  `toml:"ci" mapstructure:"ci"`               // seeds (bootstrap over seeds, and prompts within them), prompts (resample prompts only) or none; default seeds
-	Level     float64 `toml:"level" mapstructure:"level"`         // confidence level; default 0.95
-	Resamples int     `toml:"resamples" mapstructure:"resamples"` // bootstrap resamples; default 2000
-	Seed      int64   `toml:"seed" mapstructure:"seed"`           // bootstrap seed; default 1
-	Smoothing float64 `toml:"smoothing" mapstructure:"smoothing"` // curve: EMA weight in [0, 1) applied to each seed; default 0
-	Style     string  `toml:"style" mapstructure:"style"`         // gaps: density or histogram; default density
-	Bins      int     `toml:"bins" mapstructure:"bins"`           // gaps histogram bins; default 30
+	Stat      string  `toml:"stat"`      // mean, median or iqm over seeds; default mean
+	CI        string  `toml:"ci"`        // seeds (bootstrap over seeds, and prompts within them), prompts (resample prompts only) or none; default seeds
+	Level     float64 `toml:"level"`     // confidence level; default 0.95
+	Resamples int     `toml:"resamples"` // bootstrap resamples; default 2000
+	Seed      int64   `toml:"seed"`      // bootstrap seed; default 1
+	Smoothing float64 `toml:"smoothing"` // curve: EMA weight in [0, 1) applied to each seed; default 0
+	Style     string  `toml:"style"`     // gaps: density or histogram; default density
+	Bins      int     `toml:"bins"`      // gaps histogram bins; default 30
 
 	// Output.
-	Output string `toml:"output" mapstructure:"output"` // file path, relative to the output directory; the extension picks the format
-	Format string `toml:"format" mapstructure:"format"` // png, svg or pdf when Output has no extension; default png
-	Width  string `toml:"width" mapstructure:"width"`   // e.g. "3.3in", "8.5cm", "240pt"; default 3.3in per panel column (one paper column)
-	Height string `toml:"height" mapstructure:"height"` // default 2.4in per panel row, plus the legend
-	DPI    int    `toml:"dpi" mapstructure:"dpi"`       // PNG resolution; default 300
+	Output string `toml:"output"` // file path, relative to the output directory; the extension picks the format
+	Format string `toml:"format"` // png, svg or pdf when Output has no extension; default png
+	Width  string `toml:"width"`  // e.g. "3.3in", "8.5cm", "240pt"; default 3.3in per panel column (one paper column)
+	Height string `toml:"height"` // default 2.4in per panel row, plus the legend
+	DPI    int    `toml:"dpi"`    // PNG resolution; default 300
 }
 
 // Formats are the output formats, chosen by file extension.

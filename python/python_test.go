@@ -32,6 +32,7 @@ import (
 	"github.com/pit-lab/pit/plugins/host/hosttest"
 	"github.com/pit-lab/pit/plugins/sdk"
 	"github.com/pit-lab/pit/plugins/sdk/plugintest"
+	"github.com/pit-lab/pit/plugins/sdk/table"
 )
 
 var (
@@ -231,7 +232,7 @@ func TestSameAsGo(t *testing.T) {
 }
 
 // TestErrors checks what a user sees for the Python plugin's mistakes: config
-// problems worded per key as in the Go SDK, an exception in plugin code
+// problems worded per key as the Go decoder (sdk/table) words them, an exception in plugin code
 // carried to the host, and a plugin run by hand refusing to start.
 func TestErrors(t *testing.T) {
 	path := examplePlugin(t, "clipped_difference.py")
@@ -243,17 +244,29 @@ func TestErrors(t *testing.T) {
 		t.Fatal(err)
 	}
 	r, _ := p.Reward()
-	err = r.Configure(ctx, &sdk.ConfigureRequest{Config: map[string]any{"clip": "wide", "cilp": 1.0}})
+	bad := map[string]any{"clip": "wide", "cilp": 1.0}
+	err = r.Configure(ctx, &sdk.ConfigureRequest{Config: bad})
 	got := []string{}
 	for _, e := range sdk.SplitErrors(err) {
 		got = append(got, e.Error())
 	}
 	want := []string{
-		`unknown key "cilp" (known keys: clip)`,
-		`key "clip": want float64, got string "wide"`,
+		`key "cilp": unknown key (did you mean "clip"? known keys: clip)`,
+		`key "clip": expected a number (got string "wide")`,
 	}
 	if !reflect.DeepEqual(got, want) {
 		t.Errorf("config errors:\n got %q\nwant %q", got, want)
+	}
+	// Word for word what the Go decoder says about the same config.
+	goCfg := struct {
+		Clip float64 `toml:"clip"`
+	}{}
+	var goGot []string
+	for _, e := range sdk.SplitErrors(table.Decode(bad, &goCfg)) {
+		goGot = append(goGot, e.Error())
+	}
+	if !reflect.DeepEqual(got, goGot) {
+		t.Errorf("the Python and Go decoders word the same problems differently:\nPython %q\nGo     %q", got, goGot)
 	}
 	if err := r.Configure(ctx, &sdk.ConfigureRequest{}); err != nil {
 		t.Fatal(err)

@@ -3,7 +3,6 @@ package main
 import (
 	"context"
 	"fmt"
-	"regexp"
 
 	"github.com/pit-lab/pit/core/experiment"
 	"github.com/pit-lab/pit/plugins/host"
@@ -34,28 +33,8 @@ func validatePlugin(ctx context.Context, r experiment.PluginRef) []error {
 		defer m.Close()
 		errs = m.Validate(ctx, host.Spec{Kind: sdk.Kind(r.Kind), Name: r.Name, Path: r.Path, SHA256: r.SHA256}, r.Config)
 	}
-	for i, e := range errs {
-		errs[i] = keyed(e)
-	}
+	// Config problems come back worded by the SDK's decoder (package
+	// table), `NAME config: key "k": message`; the experiment loader reads
+	// the key from that text and reports the problem at the key's line.
 	return errs
-}
-
-// configKeyRE finds the key a plugin's config error is about in the SDK's
-// wording (`unknown key "x" ...`, `key "x": ...`); messages cross the wire as
-// text, so the key is recovered from it.
-var configKeyRE = regexp.MustCompile(`(?:^|: )(?:unknown )?key "([^"]+)"`)
-
-type keyedError struct {
-	error
-	key string
-}
-
-func (e keyedError) ConfigKey() string { return e.key }
-func (e keyedError) Unwrap() error     { return e.error }
-
-func keyed(e error) error {
-	if m := configKeyRE.FindStringSubmatch(e.Error()); m != nil {
-		return keyedError{e, m[1]}
-	}
-	return e
 }

@@ -26,8 +26,9 @@ type checkTarget struct {
 	internal int
 }
 
-// check words every mismatch in TOML terms, with the key path.
-func TestCheck(t *testing.T) {
+// Settings are decoded by package table; decodeSettings words every
+// mismatch in TOML terms, with the key path under the table's own path.
+func TestDecodeSettingsProblems(t *testing.T) {
 	tests := []struct {
 		key  string
 		val  any
@@ -55,11 +56,10 @@ func TestCheck(t *testing.T) {
 		{"internal", int64(1), "internal: unknown key"},
 	}
 	for _, tt := range tests {
-		var probs []problem
-		check(map[string]any{tt.key: tt.val}, reflect.TypeFor[checkTarget](), "", &probs)
+		_, probs := decodeSettings(map[string]any{tt.key: tt.val}, func() any { return new(checkTarget) }, "s")
 		var got []string
 		for _, p := range probs {
-			got = append(got, p.key+": "+p.msg)
+			got = append(got, strings.TrimPrefix(p.key, "s.")+": "+p.msg)
 		}
 		g := strings.Join(got, "; ")
 		if tt.want == "" && g != "" || tt.want != "" && !strings.HasPrefix(g, tt.want) {

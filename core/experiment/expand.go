@@ -10,6 +10,7 @@ import (
 	"strings"
 
 	"github.com/BurntSushi/toml"
+	"github.com/pit-lab/pit/plugins/sdk/table"
 )
 
 // Run is one arm of the grid with one seed: the unit the runner executes.
@@ -273,7 +274,7 @@ func formatValue(v any) string {
 	case string:
 		return strconv.Quote(x)
 	case float64:
-		return formatFloat(x)
+		return table.FormatFloat(x)
 	case []any:
 		parts := make([]string, len(x))
 		for i, e := range x {

@@ -17,17 +17,19 @@
 //
 // Settings types are plain structs with `toml:"name"` tags. A schema's New
 // function returns a pointer to a fresh value with every default filled in
-// (fresh all the way down: decoding writes into its slices and maps, so it
-// must not share them with package variables); the file's table is decoded
-// onto it (github.com/go-viper/mapstructure/v2, exact key names, unknown
-// keys rejected, no weak typing), so keys the file leaves out keep their
+// (fresh all the way down: decoding writes into its maps, so it must not
+// share them with package variables); the file's table is decoded onto it
+// by github.com/pit-lab/pit/plugins/sdk/table, the decoder plugin configs
+// use too (exact key names, unknown keys rejected, whole numbers for
+// integers, durations as strings), so keys the file leaves out keep their
 // defaults. An array in the file replaces the default array; a table
 // decoded into a map[string]T adds to (or overrides keys of) the default
 // map. A tag option "required" (`toml:"steps,required"`) makes a key
-// mandatory; ",squash" flattens an embedded struct. If the settings type,
-// or any table inside it, has a method Validate() error, it runs after
-// decoding; return *FieldError values (joined with errors.Join for several)
-// to point at keys.
+// mandatory; an embedded struct is flattened (",squash" says the same). A
+// `range:"> 0"` tag bounds a number (table.CheckRanges). If the settings
+// type, or any table inside it, has a method Validate() error, it runs
+// after decoding; return *FieldError or *table.Error values (joined with
+// errors.Join for several) to point at keys.
 //
 // Supported field types: bool, integers, floats, string, time.Duration
 // (written as "30s"), time.Time, slices and arrays of these, map[string]T,
@@ -46,6 +48,7 @@ import (
 	"strings"
 
 	"github.com/BurntSushi/toml"
+	"github.com/pit-lab/pit/plugins/sdk/table"
 )
 
 // Experiment is a validated experiment file.
@@ -720,9 +723,13 @@ func (l *loader) validatePlugin(ref *PluginRef) pluginResult {
 			r.probs = append(r.probs, problem{key: "plugin", msg: e.Error()})
 			continue
 		}
-		for _, p := range fieldProblems(e, "config", fallback) {
-			r.probs = append(r.probs, p)
+		if key, msg, ok := table.CutKey(e.Error()); ok && !hasKeyType(e) {
+			// The plugin SDK's wording of a key's problem, as text (all that
+			// crosses the plugin wire): `NAME config: key "k": message`.
+			r.probs = append(r.probs, problem{key: table.JoinPath("config", key), msg: msg})
+			continue
 		}
+		r.probs = append(r.probs, fieldProblems(e, "config", fallback)...)
 	}
 	r.resolved = ref.Config
 	if d, ok := v.(PluginDefaulter); ok && len(r.probs) == 0 {
@@ -751,6 +758,14 @@ func (l *loader) fileOrder(parent string, m map[string]any) []string {
 		return pi < pj
 	})
 	return keys
+}
+
+// hasKeyType reports whether e names its key by type (*FieldError or a
+// ConfigKey method) rather than only in its text.
+func hasKeyType(e error) bool {
+	var fe *FieldError
+	var keyed interface{ ConfigKey() string }
+	return errors.As(e, &fe) || errors.As(e, &keyed)
 }
 
 func normalizeValue(settings any) (any, bool) {

@@ -7,6 +7,8 @@ import (
 	"sort"
 	"strconv"
 	"strings"
+
+	"github.com/pit-lab/pit/plugins/sdk/table"
 )
 
 // MaxRuns bounds the number of runs (arms × seeds) an experiment may
@@ -355,7 +357,7 @@ func defaultLabel(v any) (string, bool) {
 	case int64:
 		s = strconv.FormatInt(x, 10)
 	case float64:
-		s = formatFloat(x)
+		s = table.FormatFloat(x)
 	case bool:
 		s = strconv.FormatBool(x)
 	default:
@@ -661,7 +663,7 @@ func shortList(items []string) string {
 }
 
 func unknownList(what, name string, known []string) string {
-	if s := closest(name, known); s != "" {
+	if s := table.Closest(name, known); s != "" {
 		return fmt.Sprintf("unknown %s %q (did you mean %q?)", what, name, s)
 	}
 	return fmt.Sprintf("unknown %s %q (%ss: %s)", what, name, what, shortList(known))

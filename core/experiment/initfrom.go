@@ -5,6 +5,8 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
+
+	"github.com/pit-lab/pit/plugins/sdk/table"
 )
 
 // initKey is the stage-table key that says where a training stage's model
@@ -58,7 +60,7 @@ func (l *loader) checkInit(cfg *Config, stages []Stage, tree map[string]any) []p
 			}
 			if sk.InitFrom == src {
 				what += fmt.Sprintf(" (init_from defaults to %q for a %s stage: add [stages.%s] or set init_from = %q)", src, st.Kind, src, InitScratch)
-			} else if c := closest(src, names); c != "" {
+			} else if c := table.Closest(src, names); c != "" {
 				what += fmt.Sprintf("; did you mean %q?", c)
 			}
 			probs = append(probs, problem{key: key, msg: what})

@@ -1,36 +1,21 @@
 package experiment
 
 import (
-	"strconv"
 	"strings"
+
+	"github.com/pit-lab/pit/plugins/sdk/table"
 )
 
 // Key paths name a value in the experiment tree: keys joined by dots, keys
 // that are not bare TOML keys quoted, array elements as [i]:
 // stages.rlhf.reward.config.beta, seeds[0], grid.zip[1].axes, a."b.c".
 
-func quoteKey(k string) string {
-	if k == "" {
-		return `""`
-	}
-	for i := 0; i < len(k); i++ {
-		if !isBareKeyChar(k[i]) {
-			return strconv.Quote(k)
-		}
-	}
-	return k
-}
+// The syntax is package table's, which names the keys of decoding problems
+// the same way.
 
-func joinKey(parent, k string) string {
-	if parent == "" {
-		return quoteKey(k)
-	}
-	return parent + "." + quoteKey(k)
-}
-
-func joinIndex(parent string, i int) string {
-	return parent + "[" + strconv.Itoa(i) + "]"
-}
+func quoteKey(k string) string              { return table.QuoteKey(k) }
+func joinKey(parent, k string) string       { return table.JoinKey(parent, k) }
+func joinIndex(parent string, i int) string { return table.JoinIndex(parent, i) }
 
 // segmentStarts returns the byte offsets at which each segment of path
 // begins (a key after its dot, an index at its '[').

@@ -8,6 +8,8 @@ import (
 	"regexp"
 	"slices"
 	"sync"
+
+	"github.com/pit-lab/pit/plugins/sdk/table"
 )
 
 // StageKind describes a kind of pipeline stage: its settings and the plugins
@@ -66,9 +68,12 @@ type PluginRef struct {
 // starts. The plugin host implements it; Validate returns every problem
 // found (nil if none). Wrap ErrUnknownPlugin when the name is unknown; to
 // point at a config key, return a *FieldError with the key relative to the
-// config table, or any error with a method ConfigKey() string (so the host
-// need not import this package). Other errors are reported at the config
-// table (or the plugin name when there is no config).
+// config table, any error with a method ConfigKey() string (so the host
+// need not import this package), or an error whose text carries a
+// *table.Error's `key "k": ` (the plugin SDK's config errors, which cross
+// the plugin wire as text: table.CutKey reads the key back, and the rest of
+// the text is the message). Other errors are reported at the config table
+// (or the plugin name when there is no config).
 type PluginValidator interface {
 	Validate(ctx context.Context, ref PluginRef) []error
 }
@@ -161,9 +166,9 @@ func (r *Registry) RegisterStage(kind string, k StageKind) {
 	}
 	if k.New != nil {
 		t := checkNew("stage", kind, k.New)
-		for _, f := range structFields(t) {
-			if seen[f.name] {
-				panic(fmt.Sprintf("experiment: stage kind %q: setting %q clashes with a plugin slot or \"kind\"", kind, f.name))
+		for _, f := range table.Fields(t) {
+			if seen[f.Key] {
+				panic(fmt.Sprintf("experiment: stage kind %q: setting %q clashes with a plugin slot or \"kind\"", kind, f.Key))
 			}
 		}
 	}

@@ -309,7 +309,7 @@ func TestConfigErrorsComeBackPerKey(t *testing.T) {
 			t.Fatalf("%s: want 3 problems, got %d: %v", name, len(errs), errs)
 		}
 		all := fmt.Sprint(errs)
-		for _, want := range []string{`unknown key "sclae"`, `"scale"`, `"delay"`} {
+		for _, want := range []string{`key "sclae": unknown key`, `key "scale": expected a number`, `key "delay": expected a duration`} {
 			if !strings.Contains(all, want) {
 				t.Errorf("%s: %q missing from %v", name, want, errs)
 			}

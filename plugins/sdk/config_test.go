@@ -15,19 +15,19 @@ import (
 var update = flag.Bool("update", false, "rewrite golden files")
 
 type klConfig struct {
-	Target  float64 `mapstructure:"target" doc:"target KL"`
-	Horizon int     `mapstructure:"horizon"`
+	Target  float64 `toml:"target" doc:"target KL"`
+	Horizon int     `toml:"horizon"`
 }
 
 type testConfig struct {
-	Beta     float64            `mapstructure:"beta" doc:"KL coefficient"`
-	K        int                `mapstructure:"k" doc:"samples per prompt"`
-	Whiten   bool               `mapstructure:"whiten"`
-	Name     string             `mapstructure:"name"`
-	Warmup   time.Duration      `mapstructure:"warmup"`
-	Sources  []string           `mapstructure:"sources"`
-	Weights  map[string]float64 `mapstructure:"weights"`
-	KL       klConfig           `mapstructure:"kl"`
+	Beta     float64            `toml:"beta" doc:"KL coefficient"`
+	K        int                `toml:"k" doc:"samples per prompt"`
+	Whiten   bool               `toml:"whiten"`
+	Name     string             `toml:"name"`
+	Warmup   time.Duration      `toml:"warmup"`
+	Sources  []string           `toml:"sources"`
+	Weights  map[string]float64 `toml:"weights"`
+	KL       klConfig           `toml:"kl"`
 	internal int
 }
 
@@ -50,13 +50,18 @@ func TestDecodeConfig(t *testing.T) {
 		{name: "wire numbers are float64", raw: map[string]any{"k": 8.0, "kl": map[string]any{"horizon": 10.0}},
 			want: func(c *testConfig) { c.K, c.KL.Horizon = 8, 10 }},
 		{name: "int into float", raw: map[string]any{"beta": int64(1)}, want: func(c *testConfig) { c.Beta = 1 }},
-		{name: "keys are case-insensitive", raw: map[string]any{"Beta": 0.2}, want: func(c *testConfig) { c.Beta = 0.2 }},
+		{name: "keys are exact", raw: map[string]any{"Beta": 0.2}, errs: []string{`key "Beta": unknown key (did you mean "beta"?`}},
+		{name: "go numbers", raw: map[string]any{"k": 3, "beta": float32(0.5)}, want: func(c *testConfig) { c.K, c.Beta = 3, 0.5 }},
+		{name: "null keeps the default", raw: map[string]any{"k": nil}, want: func(*testConfig) {}},
 		{name: "nested table", raw: map[string]any{"kl": map[string]any{"target": 3.0}}, want: func(c *testConfig) { c.KL.Target = 3 }},
-		{name: "unknown key", raw: map[string]any{"betta": 0.1}, errs: []string{`unknown key "betta" (known keys: beta, k, whiten, name, warmup, sources, weights, kl)`}},
-		{name: "unknown nested key", raw: map[string]any{"kl": map[string]any{"targte": 1.0}}, errs: []string{"targte"}},
+		{name: "unknown key", raw: map[string]any{"betta": 0.1}, errs: []string{`key "betta": unknown key (did you mean "beta"? known keys: beta, k, kl, name, sources, warmup, weights, whiten)`}},
+		{name: "unknown nested key", raw: map[string]any{"kl": map[string]any{"targte": 1.0}}, errs: []string{`key "kl.targte": unknown key (did you mean "target"? known keys: horizon, target)`}},
 		{name: "every problem at once", raw: map[string]any{"beta": "high", "k": 1.5, "whiten": "yes", "warmup": "soon", "nope": 1},
-			errs: []string{`unknown key "nope"`, `key "beta": want float, got string "high"`, `key "k": want an integer, got 1.5`, `key "warmup": want a duration like "1m30s", got "soon"`, `key "whiten"`}},
-		{name: "list of wrong type", raw: map[string]any{"sources": "policy"}, errs: []string{`"sources"`}},
+			errs: []string{`key "nope": unknown key`, `key "beta": expected a number (got string "high")`, `key "k": expected an integer (got float 1.5)`,
+				`key "warmup": expected a duration string such as "30s" or "1m30s" (got string "soon")`, `key "whiten": expected a boolean (got string "yes")`}},
+		{name: "list of wrong type", raw: map[string]any{"sources": "policy"}, errs: []string{`key "sources": expected an array of strings (got string "policy")`}},
+		{name: "wrong element", raw: map[string]any{"sources": []any{"a", 1.0}, "weights": map[string]any{"x": "y"}},
+			errs: []string{`key "sources[1]": expected a string (got float 1.0)`, `key "weights.x": expected a number (got string "y")`}},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			c := defaults()

@@ -21,7 +21,10 @@ import (
 // (DecodeConfig: unknown keys and wrong types are errors), checks the
 // fields' `range` tags (CheckRanges) and Validate, and only then makes it
 // the plugin's Config. Every error names the plugin:
-// "NAME config: ...". Embedders reach the current config as Config and the
+// "NAME config: ...", and a problem with a key keeps it after that prefix
+// (`NAME config: key "k": ...`; return table.Errorf from Validate for
+// that), which is how the host finds the key's line in the experiment
+// file. Embedders reach the current config as Config and the
 // seed of the last Configure as Seed.
 type Configurable[C any] struct {
 	// Description is what Describe returns; its Config is filled from

@@ -11,8 +11,8 @@ import (
 )
 
 type lengthConfig struct {
-	Scale float64 `mapstructure:"scale" range:"> 0" doc:"multiplies the length"`
-	Unit  string  `mapstructure:"unit" doc:"tokens or chars"`
+	Scale float64 `toml:"scale" range:"> 0" doc:"multiplies the length"`
+	Unit  string  `toml:"unit" doc:"tokens or chars"`
 }
 
 func (c lengthConfig) validate() error {
@@ -41,9 +41,9 @@ func TestConfigurable(t *testing.T) {
 	}{
 		{"defaults", nil, lengthConfig{Scale: 1, Unit: "tokens"}, ""},
 		{"a key over the defaults", map[string]any{"unit": "chars"}, lengthConfig{Scale: 1, Unit: "chars"}, ""},
-		{"unknown key", map[string]any{"scal": 2.0}, lengthConfig{Scale: 1, Unit: "tokens"}, `length config: unknown key "scal"`},
-		{"out of range", map[string]any{"scale": -1.0}, lengthConfig{Scale: 1, Unit: "tokens"}, "length config: scale must be > 0, got -1"},
-		{"every problem on its own", map[string]any{"scal": 2.0, "unit": 3}, lengthConfig{Scale: 1, Unit: "tokens"}, `length config: unknown key "scal"`},
+		{"unknown key", map[string]any{"scal": 2.0}, lengthConfig{Scale: 1, Unit: "tokens"}, `length config: key "scal": unknown key (did you mean "scale"?`},
+		{"out of range", map[string]any{"scale": -1.0}, lengthConfig{Scale: 1, Unit: "tokens"}, `length config: key "scale": expected a number > 0 (got -1)`},
+		{"every problem on its own", map[string]any{"scal": 2.0, "unit": 3}, lengthConfig{Scale: 1, Unit: "tokens"}, `length config: key "scal": unknown key`},
 		{"validate", map[string]any{"unit": "words"}, lengthConfig{Scale: 1, Unit: "tokens"}, `length config: unit must be tokens or chars, got "words"`},
 	}
 	for _, tt := range tests {

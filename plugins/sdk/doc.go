@@ -28,8 +28,14 @@
 //
 // Every kind also has Describe (name, version, kind, capabilities, config
 // schema with defaults) and Configure (the experiment file's config table,
-// decoded with [DecodeConfig]: unknown keys and wrong types are errors;
-// `range` tags bound numbers, see [CheckRanges]). [Configurable] is both
+// decoded with [DecodeConfig]). A config is a struct with `toml:"key"`
+// tags, decoded by package table, the decoder of the experiment file's own
+// tables: the same rules (exact keys, embedded structs flattened, whole
+// numbers for integers, durations as strings, unknown keys and wrong types
+// are errors) and the same messages, each naming its key (`key "k":
+// expected an integer (got float 1.5)`), so that pit reports it at the
+// key's line of the experiment file. `range` tags bound numbers (see
+// [CheckRanges]); table.Errorf points a check of your own at its key. [Configurable] is both
 // for a plugin whose config is a struct: embed it and write only the kind's
 // own methods. A curriculum, and an algorithm with state between batches,
 // implement [Stateful] so the state travels with the host's checkpoints.

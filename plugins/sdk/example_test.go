@@ -5,6 +5,7 @@ import (
 	"fmt"
 
 	"github.com/pit-lab/pit/plugins/sdk"
+	"github.com/pit-lab/pit/plugins/sdk/table"
 )
 
 // scaledBT is a complete reward formulation: a Bradley–Terry model r(x, y),
@@ -12,7 +13,7 @@ import (
 type scaledBT struct{ cfg btConfig }
 
 type btConfig struct {
-	Scale float64 `mapstructure:"scale" doc:"multiplies r(x, y)"`
+	Scale float64 `toml:"scale" doc:"multiplies r(x, y)"`
 }
 
 func (p *scaledBT) Describe(context.Context) (*sdk.Description, error) {
@@ -70,19 +71,21 @@ func Example() {
 	// Output:
 	// 2 inputs, [{0 1 0 0}]
 	// [2]
-	// unknown key "scael" (known keys: scale)
+	// key "scael": unknown key (did you mean "scale"? known keys: scale)
 }
 
 // clipConfig is a config struct: defaults come from a function, `range`
-// tags bound numbers, and a method checks the rest.
+// tags bound numbers, and a method checks the rest; table.Errorf points a
+// problem at its key, so that pit reports it at the key's line of the
+// experiment file.
 type clipConfig struct {
-	Clip float64 `mapstructure:"clip" range:"> 0" doc:"largest reward magnitude"`
-	Mode string  `mapstructure:"mode" doc:"absolute or gain"`
+	Clip float64 `toml:"clip" range:"> 0" doc:"largest reward magnitude"`
+	Mode string  `toml:"mode" doc:"absolute or gain"`
 }
 
 func (c clipConfig) validate() error {
 	if c.Mode != "absolute" && c.Mode != "gain" {
-		return fmt.Errorf("mode must be absolute or gain, got %q", c.Mode)
+		return table.Errorf("mode", "expected absolute or gain (got %q)", c.Mode)
 	}
 	return nil
 }
@@ -106,7 +109,7 @@ func ExampleConfigurable() {
 	// clip float = 1: largest reward magnitude
 	// mode string = absolute: absolute or gain
 	// <nil> {0.5 absolute}
-	// clipped config: clip must be > 0, got -1
-	// clipped config: mode must be absolute or gain, got "relative"
+	// clipped config: key "clip": expected a number > 0 (got -1)
+	// clipped config: key "mode": expected absolute or gain (got "relative")
 	// {0.5 absolute}
 }

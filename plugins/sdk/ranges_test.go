@@ -8,12 +8,12 @@ import (
 )
 
 type rangedConfig struct {
-	Epochs int     `mapstructure:"epochs" range:">= 1"`
-	Clip   float64 `mapstructure:"clip" range:"> 0"`
-	Gamma  float64 `mapstructure:"gamma" range:"[0, 1]"`
-	Decay  float64 `mapstructure:"decay" range:"[0, 1)"`
-	Open   float64 `mapstructure:"open" range:"(-1, 1)"`
-	Free   float64 `mapstructure:"free"`
+	Epochs int     `toml:"epochs" range:">= 1"`
+	Clip   float64 `toml:"clip" range:"> 0"`
+	Gamma  float64 `toml:"gamma" range:"[0, 1]"`
+	Decay  float64 `toml:"decay" range:"[0, 1)"`
+	Open   float64 `toml:"open" range:"(-1, 1)"`
+	Free   float64 `toml:"free"`
 }
 
 func TestCheckRanges(t *testing.T) {
@@ -24,13 +24,13 @@ func TestCheckRanges(t *testing.T) {
 		want string // "" means in range
 	}{
 		{"all in range, bounds included", func(*rangedConfig) {}, ""},
-		{">= below", func(c *rangedConfig) { c.Epochs = 0 }, "epochs must be ≥ 1, got 0"},
-		{"> at the bound", func(c *rangedConfig) { c.Clip = 0 }, "clip must be > 0, got 0"},
-		{"closed interval above", func(c *rangedConfig) { c.Gamma = 1.5 }, "gamma must be in [0, 1], got 1.5"},
-		{"half-open at the open end", func(c *rangedConfig) { c.Decay = 1 }, "decay must be in [0, 1), got 1"},
-		{"open at the low end", func(c *rangedConfig) { c.Open = -1 }, "open must be in (-1, 1), got -1"},
-		{"NaN is out of range", func(c *rangedConfig) { c.Gamma = math.NaN() }, "gamma must be in [0, 1], got NaN"},
-		{"the first in field order", func(c *rangedConfig) { c.Decay, c.Epochs = 2, -1 }, "epochs must be ≥ 1, got -1"},
+		{">= below", func(c *rangedConfig) { c.Epochs = 0 }, `key "epochs": expected an integer ≥ 1 (got 0)`},
+		{"> at the bound", func(c *rangedConfig) { c.Clip = 0 }, `key "clip": expected a number > 0 (got 0)`},
+		{"closed interval above", func(c *rangedConfig) { c.Gamma = 1.5 }, `key "gamma": expected a number in [0, 1] (got 1.5)`},
+		{"half-open at the open end", func(c *rangedConfig) { c.Decay = 1 }, `key "decay": expected a number in [0, 1) (got 1)`},
+		{"open at the low end", func(c *rangedConfig) { c.Open = -1 }, `key "open": expected a number in (-1, 1) (got -1)`},
+		{"NaN is out of range", func(c *rangedConfig) { c.Gamma = math.NaN() }, `key "gamma": expected a number in [0, 1] (got NaN)`},
+		{"every one, in field order", func(c *rangedConfig) { c.Decay, c.Epochs = 2, -1 }, `key "epochs": expected an integer ≥ 1 (got -1)` + "\n" + `key "decay": expected a number in [0, 1) (got 2)`},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

@@ -42,7 +42,7 @@ class ClippedDifference(pit_plugin.Reward):
 
     def configure(self, cfg, seed):
         if cfg["clip"] <= 0:
-            raise ConfigError(f'key "clip": want > 0, got {cfg["clip"]:g}')
+            raise ConfigError(f'key "clip": expected a number > 0 (got {cfg["clip"]:g})')
         self.clip = cfg["clip"]
         pit_plugin.log("info", "configured", clip=self.clip)
 

@@ -47,10 +47,10 @@ class PolicyRamp(pit_plugin.Curriculum):
         self.refresh = False
 
     def configure(self, cfg, seed):
-        problems = [f'key "{k}": want a share in [0, 1], got {cfg[k]:g}'
+        problems = [f'key "{k}": expected a number in [0, 1] (got {cfg[k]:g})'
                     for k in ("start", "end") if not 0 <= cfg[k] <= 1]
         if cfg["drop"] <= 0:
-            problems.append(f'key "drop": want > 0, got {cfg["drop"]:g}')
+            problems.append(f'key "drop": expected a number > 0 (got {cfg["drop"]:g})')
         if problems:
             raise ConfigError(problems)
         self.start, self.end, self.drop = cfg["start"], cfg["end"], cfg["drop"]

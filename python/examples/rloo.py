@@ -49,11 +49,11 @@ class RLOO(pit_plugin.Algorithm):
         if cfg["k"] < 2:
             problems.append(f'key "k": must be ≥ 2 (a leave-one-out baseline needs another sample), got {cfg["k"]}')
         if cfg["kl_coef"] < 0:
-            problems.append(f'key "kl_coef": must be ≥ 0, got {cfg["kl_coef"]:g}')
+            problems.append(f'key "kl_coef": expected a number ≥ 0 (got {cfg["kl_coef"]:g})')
         if cfg["clip_range"] <= 0:
-            problems.append(f'key "clip_range": must be > 0, got {cfg["clip_range"]:g}')
+            problems.append(f'key "clip_range": expected a number > 0 (got {cfg["clip_range"]:g})')
         if cfg["epochs"] < 1:
-            problems.append(f'key "epochs": must be ≥ 1, got {cfg["epochs"]}')
+            problems.append(f'key "epochs": expected an integer ≥ 1 (got {cfg["epochs"]})')
         if problems:
             raise ConfigError(problems)
         self.k, self.kl_coef, self.whiten = cfg["k"], cfg["kl_coef"], cfg["whiten"]

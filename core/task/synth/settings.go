@@ -25,39 +25,39 @@ import (
 //	rm = 20000
 //	rl = 20000
 type Settings struct {
-	Prompts PromptSettings `toml:"prompts" mapstructure:"prompts" json:"prompts"`
-	Oracle  OracleSettings `toml:"oracle" mapstructure:"oracle" json:"oracle"`
+	Prompts PromptSettings `toml:"prompts" json:"prompts"`
+	Oracle  OracleSettings `toml:"oracle" json:"oracle"`
 	// Strong and Weak are the two generators of different skill whose
 	// answers make up the preference pairs. In edit mode they are the two
 	// repairs of a shared draft that Draft writes.
-	Strong GeneratorSettings `toml:"strong" mapstructure:"strong" json:"strong"`
-	Weak   GeneratorSettings `toml:"weak" mapstructure:"weak" json:"weak"`
-	Draft  GeneratorSettings `toml:"draft" mapstructure:"draft" json:"draft"`
+	Strong GeneratorSettings `toml:"strong" json:"strong"`
+	Weak   GeneratorSettings `toml:"weak" json:"weak"`
+	Draft  GeneratorSettings `toml:"draft" json:"draft"`
 	// PairMode is "independent" (two separate answers) or "edit" (two
 	// repairs of one draft, so that chosen and rejected share structure).
-	PairMode PairMode `toml:"pair_mode" mapstructure:"pair_mode" json:"pair_mode"`
+	PairMode PairMode `toml:"pair_mode" json:"pair_mode"`
 	// Tau is the Bradley–Terry temperature of the labels: a wins over b with
 	// probability σ((q_a − q_b)/Tau). Tau = 0 labels without noise.
-	Tau float64 `toml:"tau" mapstructure:"tau" json:"tau"`
+	Tau float64 `toml:"tau" json:"tau"`
 	// MaxResponse is the longest response, in letters, that a generator
 	// writes; models should sample at most this many tokens before EOS.
-	MaxResponse int `toml:"max_response" mapstructure:"max_response" json:"max_response"`
+	MaxResponse int `toml:"max_response" json:"max_response"`
 	// MaxContext bounds the longest improver input (see ImproverContext);
 	// Validate fails if the prompt and response lengths could exceed it.
-	MaxContext int           `toml:"max_context" mapstructure:"max_context" json:"max_context"`
-	Splits     SplitSettings `toml:"splits" mapstructure:"splits" json:"splits"`
+	MaxContext int           `toml:"max_context" json:"max_context"`
+	Splits     SplitSettings `toml:"splits" json:"splits"`
 }
 
 // PromptSettings describe how prompts are drawn. Counts and lengths are
 // drawn uniformly from their inclusive ranges.
 type PromptSettings struct {
-	MinInclude int     `toml:"min_include" mapstructure:"min_include" json:"min_include"`
-	MaxInclude int     `toml:"max_include" mapstructure:"max_include" json:"max_include"`
-	MinExclude int     `toml:"min_exclude" mapstructure:"min_exclude" json:"min_exclude"`
-	MaxExclude int     `toml:"max_exclude" mapstructure:"max_exclude" json:"max_exclude"`
-	MinLength  int     `toml:"min_length" mapstructure:"min_length" json:"min_length"`
-	MaxLength  int     `toml:"max_length" mapstructure:"max_length" json:"max_length"`
-	OrderProb  float64 `toml:"order_prob" mapstructure:"order_prob" json:"order_prob"` // chance a prompt asks for an order (asc or desc, even odds)
+	MinInclude int     `toml:"min_include" json:"min_include"`
+	MaxInclude int     `toml:"max_include" json:"max_include"`
+	MinExclude int     `toml:"min_exclude" json:"min_exclude"`
+	MaxExclude int     `toml:"max_exclude" json:"max_exclude"`
+	MinLength  int     `toml:"min_length" json:"min_length"`
+	MaxLength  int     `toml:"max_length" json:"max_length"`
+	OrderProb  float64 `toml:"order_prob" json:"order_prob"` // chance a prompt asks for an order (asc or desc, even odds)
 }
 
 // Criterion is one criterion of the oracle: its weight within its group and
@@ -67,8 +67,8 @@ type PromptSettings struct {
 // in the prompt but takes it out of the rubric; marking a preference (say
 // no_repeat) not hidden hands it to the rubric writer.
 type Criterion struct {
-	Weight float64 `toml:"weight" mapstructure:"weight" json:"weight"`
-	Hidden bool    `toml:"hidden" mapstructure:"hidden" json:"hidden"`
+	Weight float64 `toml:"weight" json:"weight"`
+	Hidden bool    `toml:"hidden" json:"hidden"`
 }
 
 // OracleSettings weigh the oracle's criteria. The oracle is
@@ -82,18 +82,18 @@ type Criterion struct {
 // rubric is the stated group alone. Both are multiplied by the fraction of
 // response tokens that are letters, and are 0 for an empty response.
 type OracleSettings struct {
-	Include  Criterion `toml:"include" mapstructure:"include" json:"include"`       // share of must-include letters present
-	Exclude  Criterion `toml:"exclude" mapstructure:"exclude" json:"exclude"`       // 1 − share of positions holding an excluded letter
-	Length   Criterion `toml:"length" mapstructure:"length" json:"length"`          // 1 − |n − target|/target, at least 0
-	Order    Criterion `toml:"order" mapstructure:"order" json:"order"`             // share of neighbours in the stated order (ties count as ordered)
-	NoRepeat Criterion `toml:"no_repeat" mapstructure:"no_repeat" json:"no_repeat"` // 1 − share of neighbours that repeat a letter
-	Close    Criterion `toml:"close" mapstructure:"close" json:"close"`             // mean closeness of neighbours in the alphabet
-	VowelEnd Criterion `toml:"vowel_end" mapstructure:"vowel_end" json:"vowel_end"` // 1 if the last letter is a vowel
+	Include  Criterion `toml:"include" json:"include"`     // share of must-include letters present
+	Exclude  Criterion `toml:"exclude" json:"exclude"`     // 1 − share of positions holding an excluded letter
+	Length   Criterion `toml:"length" json:"length"`       // 1 − |n − target|/target, at least 0
+	Order    Criterion `toml:"order" json:"order"`         // share of neighbours in the stated order (ties count as ordered)
+	NoRepeat Criterion `toml:"no_repeat" json:"no_repeat"` // 1 − share of neighbours that repeat a letter
+	Close    Criterion `toml:"close" json:"close"`         // mean closeness of neighbours in the alphabet
+	VowelEnd Criterion `toml:"vowel_end" json:"vowel_end"` // 1 if the last letter is a vowel
 	// CloseGap is the largest alphabet distance between neighbours that
 	// counts as close; the credit falls linearly to 0 at twice that.
-	CloseGap    int     `toml:"close_gap" mapstructure:"close_gap" json:"close_gap"`
-	StatedShare float64 `toml:"stated_share" mapstructure:"stated_share" json:"stated_share"`
-	HiddenShare float64 `toml:"hidden_share" mapstructure:"hidden_share" json:"hidden_share"`
+	CloseGap    int     `toml:"close_gap" json:"close_gap"`
+	StatedShare float64 `toml:"stated_share" json:"stated_share"`
+	HiddenShare float64 `toml:"hidden_share" json:"hidden_share"`
 }
 
 // GeneratorSettings describe a noisy solver. It starts from random letters
@@ -102,18 +102,18 @@ type OracleSettings struct {
 // oracle; then it replaces each letter with a random one with probability
 // Noise. More steps and less noise make a better generator.
 type GeneratorSettings struct {
-	Steps int     `toml:"steps" mapstructure:"steps" json:"steps"`
-	Noise float64 `toml:"noise" mapstructure:"noise" json:"noise"`
+	Steps int     `toml:"steps" json:"steps"`
+	Noise float64 `toml:"noise" json:"noise"`
 }
 
 // SplitSettings are the sizes of the dataset's splits. Every prompt appears
 // in one split only.
 type SplitSettings struct {
-	SFT    int `toml:"sft" mapstructure:"sft" json:"sft"`             // pairs for policy SFT and PIT SFT
-	RM     int `toml:"rm" mapstructure:"rm" json:"rm"`                // pairs for the reward models
-	RL     int `toml:"rl" mapstructure:"rl" json:"rl"`                // prompts for RL
-	Eval   int `toml:"eval" mapstructure:"eval" json:"eval"`          // prompts for evaluation
-	RMEval int `toml:"rm_eval" mapstructure:"rm_eval" json:"rm_eval"` // held-out pairs to evaluate reward models
+	SFT    int `toml:"sft" json:"sft"`         // pairs for policy SFT and PIT SFT
+	RM     int `toml:"rm" json:"rm"`           // pairs for the reward models
+	RL     int `toml:"rl" json:"rl"`           // prompts for RL
+	Eval   int `toml:"eval" json:"eval"`       // prompts for evaluation
+	RMEval int `toml:"rm_eval" json:"rm_eval"` // held-out pairs to evaluate reward models
 }
 
 // PairMode says how the two responses of a preference pair are made.

@@ -6,7 +6,7 @@ import (
 	"testing"
 
 	"github.com/BurntSushi/toml"
-	"github.com/go-viper/mapstructure/v2"
+	"github.com/pit-lab/pit/plugins/sdk/table"
 )
 
 func TestDefaultSettingsValid(t *testing.T) {
@@ -63,7 +63,8 @@ func TestValidateNamesBadFields(t *testing.T) {
 }
 
 // TestDecodeSettings: an experiment file's task section decodes over the
-// defaults with both TOML and mapstructure (how plugins receive config).
+// defaults with both BurntSushi/toml and pit's config decoder (package
+// table, what the experiment loader and plugins use).
 func TestDecodeSettings(t *testing.T) {
 	const doc = `
 pair_mode = "edit"
@@ -104,15 +105,11 @@ sft = 10
 		t.Fatal(err)
 	}
 	got = DefaultSettings()
-	dec, err := mapstructure.NewDecoder(&mapstructure.DecoderConfig{Result: &got, ErrorUnused: true})
-	if err != nil {
-		t.Fatal(err)
-	}
-	if err := dec.Decode(raw); err != nil {
+	if err := table.Decode(raw, &got); err != nil {
 		t.Fatal(err)
 	}
 	if !reflect.DeepEqual(got, want) {
-		t.Errorf("mapstructure:\n got %+v\nwant %+v", got, want)
+		t.Errorf("table.Decode:\n got %+v\nwant %+v", got, want)
 	}
 	if err := got.Validate(); err != nil {
 		t.Error(err)

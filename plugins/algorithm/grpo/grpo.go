@@ -22,11 +22,11 @@ func init() {
 
 // Config is grpo's configuration.
 type Config struct {
-	GroupSize int     `mapstructure:"group_size" doc:"samples per prompt (≥ 2)" range:">= 2"`
-	KLCoef    float64 `mapstructure:"kl_coef" doc:"β of the KL loss term (k3 estimator)" range:">= 0"`
-	ClipRange float64 `mapstructure:"clip_range" doc:"policy ratio clip ε (> 0)" range:"> 0"`
-	StdEps    float64 `mapstructure:"std_eps" doc:"added to the group's standard deviation before dividing (> 0)" range:"> 0"`
-	Epochs    int     `mapstructure:"epochs" doc:"optimisation passes over each batch" range:">= 1"`
+	GroupSize int     `toml:"group_size" doc:"samples per prompt (≥ 2)" range:">= 2"`
+	KLCoef    float64 `toml:"kl_coef" doc:"β of the KL loss term (k3 estimator)" range:">= 0"`
+	ClipRange float64 `toml:"clip_range" doc:"policy ratio clip ε (> 0)" range:"> 0"`
+	StdEps    float64 `toml:"std_eps" doc:"added to the group's standard deviation before dividing (> 0)" range:"> 0"`
+	Epochs    int     `toml:"epochs" doc:"optimisation passes over each batch" range:">= 1"`
 }
 
 // DefaultConfig returns the defaults: 4 samples per prompt, β=0.04, clip

@@ -26,18 +26,18 @@ func init() {
 
 // Config is ppo's configuration.
 type Config struct {
-	Gamma      float64 `mapstructure:"gamma" doc:"discount γ of GAE, in [0, 1]" range:"[0, 1]"`
-	Lambda     float64 `mapstructure:"lambda" doc:"GAE λ, in [0, 1]" range:"[0, 1]"`
-	ClipRange  float64 `mapstructure:"clip_range" doc:"policy ratio clip ε (> 0)" range:"> 0"`
-	ValueCoef  float64 `mapstructure:"value_coef" doc:"weight of the value loss (≥ 0)" range:">= 0"`
-	ValueClip  float64 `mapstructure:"value_clip" doc:"clip of the value prediction around the old value; 0 turns it off" range:">= 0"`
-	Whiten     bool    `mapstructure:"whiten" doc:"whiten advantages over the batch's tokens"`
-	KLCoef     float64 `mapstructure:"kl_coef" doc:"initial β of the per-token KL penalty in the reward"`
-	Controller string  `mapstructure:"kl_control" doc:"KL controller: fixed or adaptive (Ziegler et al. 2019)"`
-	KLTarget   float64 `mapstructure:"kl_target" doc:"adaptive: target mean KL per sequence (nats)"`
-	KLHorizon  float64 `mapstructure:"kl_horizon" doc:"adaptive: horizon in sequences"`
-	Epochs     int     `mapstructure:"epochs" doc:"optimisation passes over each batch" range:">= 1"`
-	Entropy    float64 `mapstructure:"entropy_coef" doc:"weight of the entropy bonus" range:">= 0"`
+	Gamma      float64 `toml:"gamma" doc:"discount γ of GAE, in [0, 1]" range:"[0, 1]"`
+	Lambda     float64 `toml:"lambda" doc:"GAE λ, in [0, 1]" range:"[0, 1]"`
+	ClipRange  float64 `toml:"clip_range" doc:"policy ratio clip ε (> 0)" range:"> 0"`
+	ValueCoef  float64 `toml:"value_coef" doc:"weight of the value loss (≥ 0)" range:">= 0"`
+	ValueClip  float64 `toml:"value_clip" doc:"clip of the value prediction around the old value; 0 turns it off" range:">= 0"`
+	Whiten     bool    `toml:"whiten" doc:"whiten advantages over the batch's tokens"`
+	KLCoef     float64 `toml:"kl_coef" doc:"initial β of the per-token KL penalty in the reward"`
+	Controller string  `toml:"kl_control" doc:"KL controller: fixed or adaptive (Ziegler et al. 2019)"`
+	KLTarget   float64 `toml:"kl_target" doc:"adaptive: target mean KL per sequence (nats)"`
+	KLHorizon  float64 `toml:"kl_horizon" doc:"adaptive: horizon in sequences"`
+	Epochs     int     `toml:"epochs" doc:"optimisation passes over each batch" range:">= 1"`
+	Entropy    float64 `toml:"entropy_coef" doc:"weight of the entropy bonus" range:">= 0"`
 }
 
 // DefaultConfig returns the defaults: γ=1, λ=0.95, clip 0.2, value

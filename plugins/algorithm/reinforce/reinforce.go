@@ -23,11 +23,11 @@ func init() {
 
 // Config is reinforce's configuration (keys in snake_case).
 type Config struct {
-	KLCoef        float64 `mapstructure:"kl_coef" doc:"β of the per-token KL penalty in the reward" range:">= 0"`
-	BaselineDecay float64 `mapstructure:"baseline_decay" doc:"moving baseline b ← d·b + (1−d)·batch mean reward, d in [0, 1)" range:"[0, 1)"`
-	Whiten        bool    `mapstructure:"whiten" doc:"whiten advantages over the batch's tokens"`
-	ClipRange     float64 `mapstructure:"clip_range" doc:"policy ratio clip ε (matters when epochs > 1)" range:"> 0"`
-	Epochs        int     `mapstructure:"epochs" doc:"optimisation passes over each batch" range:">= 1"`
+	KLCoef        float64 `toml:"kl_coef" doc:"β of the per-token KL penalty in the reward" range:">= 0"`
+	BaselineDecay float64 `toml:"baseline_decay" doc:"moving baseline b ← d·b + (1−d)·batch mean reward, d in [0, 1)" range:"[0, 1)"`
+	Whiten        bool    `toml:"whiten" doc:"whiten advantages over the batch's tokens"`
+	ClipRange     float64 `toml:"clip_range" doc:"policy ratio clip ε (matters when epochs > 1)" range:"> 0"`
+	Epochs        int     `toml:"epochs" doc:"optimisation passes over each batch" range:">= 1"`
 }
 
 // DefaultConfig returns the defaults: β=0.05, decay 0.9, no whitening, clip

@@ -21,10 +21,10 @@ func init() {
 
 // Config is remax's configuration.
 type Config struct {
-	KLCoef    float64 `mapstructure:"kl_coef" doc:"β of the per-token KL penalty in the reward" range:">= 0"`
-	Whiten    bool    `mapstructure:"whiten" doc:"whiten advantages over the batch's tokens"`
-	ClipRange float64 `mapstructure:"clip_range" doc:"policy ratio clip ε (matters when epochs > 1)" range:"> 0"`
-	Epochs    int     `mapstructure:"epochs" doc:"optimisation passes over each batch" range:">= 1"`
+	KLCoef    float64 `toml:"kl_coef" doc:"β of the per-token KL penalty in the reward" range:">= 0"`
+	Whiten    bool    `toml:"whiten" doc:"whiten advantages over the batch's tokens"`
+	ClipRange float64 `toml:"clip_range" doc:"policy ratio clip ε (matters when epochs > 1)" range:"> 0"`
+	Epochs    int     `toml:"epochs" doc:"optimisation passes over each batch" range:">= 1"`
 }
 
 // DefaultConfig returns the defaults: β=0.05, no whitening, clip 0.2, one

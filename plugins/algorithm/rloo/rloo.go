@@ -20,11 +20,11 @@ func init() {
 
 // Config is rloo's configuration.
 type Config struct {
-	K         int     `mapstructure:"k" doc:"samples per prompt (≥ 2)"`
-	KLCoef    float64 `mapstructure:"kl_coef" doc:"β of the per-token KL penalty in the reward" range:">= 0"`
-	Whiten    bool    `mapstructure:"whiten" doc:"whiten advantages over the batch's tokens"`
-	ClipRange float64 `mapstructure:"clip_range" doc:"policy ratio clip ε (matters when epochs > 1)" range:"> 0"`
-	Epochs    int     `mapstructure:"epochs" doc:"optimisation passes over each batch" range:">= 1"`
+	K         int     `toml:"k" doc:"samples per prompt (≥ 2)"`
+	KLCoef    float64 `toml:"kl_coef" doc:"β of the per-token KL penalty in the reward" range:">= 0"`
+	Whiten    bool    `toml:"whiten" doc:"whiten advantages over the batch's tokens"`
+	ClipRange float64 `toml:"clip_range" doc:"policy ratio clip ε (matters when epochs > 1)" range:"> 0"`
+	Epochs    int     `toml:"epochs" doc:"optimisation passes over each batch" range:">= 1"`
 }
 
 // DefaultConfig returns the defaults: k=4, β=0.05, no whitening, clip 0.2,

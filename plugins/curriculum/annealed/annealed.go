@@ -26,10 +26,10 @@ func init() {
 
 // Config is annealed's configuration.
 type Config struct {
-	P0          float64 `mapstructure:"p0" doc:"probability of a policy reference at the first step" range:"[0, 1]"`
-	P1          float64 `mapstructure:"p1" doc:"probability of a policy reference at the end of the ramp" range:"[0, 1]"`
-	AnnealSteps int     `mapstructure:"anneal_steps" doc:"length of the linear ramp in steps; 0 means the whole stage" range:">= 0"`
-	mix.Common  `mapstructure:",squash"`
+	P0          float64 `toml:"p0" doc:"probability of a policy reference at the first step" range:"[0, 1]"`
+	P1          float64 `toml:"p1" doc:"probability of a policy reference at the end of the ramp" range:"[0, 1]"`
+	AnnealSteps int     `toml:"anneal_steps" doc:"length of the linear ramp in steps; 0 means the whole stage" range:">= 0"`
+	mix.Common  `toml:",squash"`
 }
 
 // DefaultConfig returns the defaults: from 0 to 1 over the whole stage, and

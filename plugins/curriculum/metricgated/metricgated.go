@@ -26,12 +26,12 @@ func init() {
 
 // Config is metric-gated's configuration.
 type Config struct {
-	Metric         string  `mapstructure:"metric" doc:"name of the Observe statistic to watch (the mean gap reward of a step is \"reward\")"`
-	Threshold      float64 `mapstructure:"threshold" doc:"advance to round 1 when the metric's mean over the window is ≥ this (in the metric's units)"`
-	Window         int     `mapstructure:"window" doc:"number of most recent observations averaged" range:">= 1"`
-	MinRound0Steps int     `mapstructure:"min_round0_steps" doc:"round 0 lasts at least this many steps" range:">= 0"`
-	MaxRound0Steps int     `mapstructure:"max_round0_steps" doc:"advance after this many steps even if the gate stays shut; 0 means never" range:">= 0"`
-	mix.Common     `mapstructure:",squash"`
+	Metric         string  `toml:"metric" doc:"name of the Observe statistic to watch (the mean gap reward of a step is \"reward\")"`
+	Threshold      float64 `toml:"threshold" doc:"advance to round 1 when the metric's mean over the window is ≥ this (in the metric's units)"`
+	Window         int     `toml:"window" doc:"number of most recent observations averaged" range:">= 1"`
+	MinRound0Steps int     `toml:"min_round0_steps" doc:"round 0 lasts at least this many steps" range:">= 0"`
+	MaxRound0Steps int     `toml:"max_round0_steps" doc:"advance after this many steps even if the gate stays shut; 0 means never" range:">= 0"`
+	mix.Common     `toml:",squash"`
 }
 
 // DefaultConfig returns the defaults: watch "reward", threshold 0.5 over a

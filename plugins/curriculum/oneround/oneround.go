@@ -27,7 +27,7 @@ func init() {
 // Config is the single-round curricula's configuration: only the shared
 // keys.
 type Config struct {
-	mix.Common `mapstructure:",squash"`
+	mix.Common `toml:",squash"`
 }
 
 // DefaultConfig returns mix.DefaultCommon.

@@ -21,8 +21,8 @@ func init() {
 
 // Config is two-round's configuration.
 type Config struct {
-	Round0Steps int `mapstructure:"round0_steps" doc:"steps of round 0 (data references) before round 1 (policy references); 0 means half of the stage's steps" range:">= 0"`
-	mix.Common  `mapstructure:",squash"`
+	Round0Steps int `toml:"round0_steps" doc:"steps of round 0 (data references) before round 1 (policy references); 0 means half of the stage's steps" range:">= 0"`
+	mix.Common  `toml:",squash"`
 }
 
 // DefaultConfig returns the defaults: round 0 for half the stage, and the

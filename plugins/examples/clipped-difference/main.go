@@ -20,7 +20,7 @@ import (
 )
 
 type config struct {
-	Clip float64 `mapstructure:"clip" doc:"largest reward magnitude"`
+	Clip float64 `toml:"clip" doc:"largest reward magnitude"`
 }
 
 func (c config) validate() error {

@@ -10,7 +10,7 @@ import (
 )
 
 type config struct {
-	Scale float64 `mapstructure:"scale" range:"> 0" doc:"reward per response token"`
+	Scale float64 `toml:"scale" range:"> 0" doc:"reward per response token"`
 }
 
 type length struct{ sdk.Configurable[config] }

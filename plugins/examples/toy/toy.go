@@ -31,9 +31,9 @@ func Register() {
 
 // DifferenceConfig configures Difference.
 type DifferenceConfig struct {
-	Scale float64       `mapstructure:"scale" doc:"multiplies the reward"`
-	Model string        `mapstructure:"model" doc:"host model that scores (x, y)"`
-	Delay time.Duration `mapstructure:"delay" doc:"sleep in every Score call (for tests of slow or dying plugins)"`
+	Scale float64       `toml:"scale" doc:"multiplies the reward"`
+	Model string        `toml:"model" doc:"host model that scores (x, y)"`
+	Delay time.Duration `toml:"delay" doc:"sleep in every Score call (for tests of slow or dying plugins)"`
 }
 
 // Difference is a reward formulation: Scale·(m(x, y) − m(x, y_ref)) with a
@@ -111,9 +111,9 @@ func (d *Difference) Score(ctx context.Context, req *sdk.ScoreRequest) (*sdk.Sco
 
 // ReinforceConfig configures Reinforce.
 type ReinforceConfig struct {
-	K        int     `mapstructure:"k" doc:"samples per prompt"`
-	KLCoef   float64 `mapstructure:"kl_coef" doc:"initial β"`
-	KLTarget float64 `mapstructure:"kl_target" doc:"target KL of the adaptive controller; 0 keeps β fixed"`
+	K        int     `toml:"k" doc:"samples per prompt"`
+	KLCoef   float64 `toml:"kl_coef" doc:"initial β"`
+	KLTarget float64 `toml:"kl_target" doc:"target KL of the adaptive controller; 0 keeps β fixed"`
 }
 
 // Reinforce is an RL algorithm: REINFORCE with the group mean as baseline
@@ -216,7 +216,7 @@ func (r *Reinforce) RestoreState(_ context.Context, b []byte) error {
 
 // TwoStageConfig configures TwoStage.
 type TwoStageConfig struct {
-	SwitchAt float64 `mapstructure:"switch_at" doc:"fraction of the steps spent in round 0"`
+	SwitchAt float64 `toml:"switch_at" doc:"fraction of the steps spent in round 0"`
 }
 
 // TwoStage is a curriculum: round 0 draws references from the data pairs

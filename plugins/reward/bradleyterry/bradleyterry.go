@@ -21,7 +21,7 @@ func init() {
 
 // Config is bradley-terry's configuration.
 type Config struct {
-	Margin float64 `mapstructure:"margin" doc:"margin m of each comparison: the loss is −log σ(r(x,y_w) − r(x,y_l) − m)" range:">= 0"`
+	Margin float64 `toml:"margin" doc:"margin m of each comparison: the loss is −log σ(r(x,y_w) − r(x,y_l) − m)" range:">= 0"`
 }
 
 // Reward is the Bradley–Terry formulation. It implements sdk.Reward.

@@ -40,8 +40,8 @@ const (
 
 // Config is pit-gap's configuration.
 type Config struct {
-	ConsistencyWeight float64 `mapstructure:"consistency_weight" doc:"weight of two extra comparisons ww≻ll and ll≻ww (margin 0) that pull g_ww and g_ll together; 0 turns them off"`
-	Margin            float64 `mapstructure:"margin" doc:"margin of the five ordering comparisons" range:">= 0"`
+	ConsistencyWeight float64 `toml:"consistency_weight" doc:"weight of two extra comparisons ww≻ll and ll≻ww (margin 0) that pull g_ww and g_ll together; 0 turns them off"`
+	Margin            float64 `toml:"margin" doc:"margin of the five ordering comparisons" range:">= 0"`
 }
 
 // Validate reports the first setting out of range.

@@ -10,7 +10,7 @@ import (
 // FixedConfig is the config of a formulation that scores with one of the
 // host's fixed scorers.
 type FixedConfig struct {
-	Mode string `mapstructure:"mode" doc:"absolute: s(x, y); gain: s(x, y) − s(x, y_ref), which needs references"`
+	Mode string `toml:"mode" doc:"absolute: s(x, y); gain: s(x, y) − s(x, y_ref), which needs references"`
 }
 
 // Validate reports a mode other than absolute and gain.

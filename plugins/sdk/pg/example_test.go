@@ -9,7 +9,7 @@ import (
 )
 
 type vanillaConfig struct {
-	KLCoef float64 `mapstructure:"kl_coef" range:">= 0" doc:"β of the KL penalty in the reward"`
+	KLCoef float64 `toml:"kl_coef" range:">= 0" doc:"β of the KL penalty in the reward"`
 }
 
 // vanilla is REINFORCE without a baseline: the advantage of every token is
@@ -48,6 +48,6 @@ func ExampleBase() {
 	})
 	fmt.Println(resp.Advantages, err)
 	// Output:
-	// vanilla config: kl_coef must be ≥ 0, got -1
+	// vanilla config: key "kl_coef": expected a number ≥ 0 (got -1)
 	// [[1.1 1.1 0]] <nil>
 }

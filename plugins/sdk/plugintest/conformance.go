@@ -11,6 +11,7 @@ import (
 	"testing"
 
 	"github.com/pit-lab/pit/plugins/sdk"
+	"github.com/pit-lab/pit/plugins/sdk/table"
 )
 
 // Suite describes the plugin under test.
@@ -46,8 +47,10 @@ type Suite struct {
 //     plugin, its version and kind, and lists well-formed config fields;
 //   - defaults: the empty config and the schema's own defaults are accepted,
 //     in process and over the wire;
-//   - unknown-key, wrong-type, invalid: bad configs are rejected, naming the
-//     offending key;
+//   - unknown-key, wrong-type, invalid: bad configs are rejected; unknown
+//     keys and wrong types with a problem that names the key the way
+//     package table does (`key "k": ...`, what DecodeConfig returns), so
+//     that pit reports it at the key's line of the experiment file;
 //   - shapes: every response fits its batch (one reward per input,
 //     comparisons in range, B×T advantages zero off the mask, counts that
 //     sum to the batch size, ...) for empty, single and larger batches;
@@ -109,8 +112,8 @@ func Run(t *testing.T, s Suite) {
 	t.Run("unknown-key", func(t *testing.T) {
 		const key = "pit_conformance_no_such_key"
 		err := s.New().Configure(ctx, &sdk.ConfigureRequest{Config: map[string]any{key: 1.0}, Seed: s.Seed})
-		if err == nil || !strings.Contains(err.Error(), key) {
-			t.Errorf("unknown key: want an error naming %q, got %v", key, err)
+		if !namesKey(err, key) {
+			t.Errorf("unknown key: want a problem naming %q as `key %q: ...` (see sdk/table), got %v", key, key, err)
 		}
 	})
 	t.Run("wrong-type", func(t *testing.T) {
@@ -121,9 +124,8 @@ func Run(t *testing.T, s Suite) {
 			}
 			cfg := nestedConfig(f.Name, bad)
 			err := s.New().Configure(ctx, &sdk.ConfigureRequest{Config: cfg, Seed: s.Seed})
-			leaf := f.Name[strings.LastIndex(f.Name, ".")+1:]
-			if err == nil || !strings.Contains(err.Error(), leaf) {
-				t.Errorf("key %q (%s) set to %#v: want an error naming the key, got %v", f.Name, f.Type, bad, err)
+			if !namesKey(err, f.Name) {
+				t.Errorf("key %q (%s) set to %#v: want a problem naming the key as `key %q: ...` (see sdk/table), got %v", f.Name, f.Type, bad, f.Name, err)
 			}
 		}
 	})
@@ -516,4 +518,15 @@ func (e exerciser) curriculumStep(ctx context.Context, p sdk.Curriculum, step in
 		return fmt.Errorf("Observe: %w", err)
 	}
 	return nil
+}
+
+// namesKey reports whether one of err's problems names key in the form
+// table.CutKey reads (what crosses the wire to the host).
+func namesKey(err error, key string) bool {
+	for _, e := range sdk.SplitErrors(err) {
+		if k, _, ok := table.CutKey(e.Error()); ok && k == key {
+			return true
+		}
+	}
+	return false
 }

@@ -21,12 +21,12 @@ import (
 const Version = "1.0.0"
 
 // Common is the config every built-in curriculum shares; curricula embed it
-// with `mapstructure:",squash"`.
+// with `toml:",squash"`.
 type Common struct {
-	ChosenFraction       float64 `mapstructure:"chosen_fraction" doc:"share of data references that are y_w; the rest are y_l" range:"[0, 1]"`
-	SelfFraction         float64 `mapstructure:"self_fraction" doc:"share of references taken from the improver's own earlier outputs, from step 1 on; the rest follow the schedule" range:"[0, 1]"`
-	RefreshAtRoundChange bool    `mapstructure:"refresh_at_round_change" doc:"ask the host to refresh the reward model on the first step of each new round"`
-	RefreshPairs         int     `mapstructure:"refresh_pairs" doc:"preference pairs from policy samples to build for a refresh" range:">= 1"`
+	ChosenFraction       float64 `toml:"chosen_fraction" doc:"share of data references that are y_w; the rest are y_l" range:"[0, 1]"`
+	SelfFraction         float64 `toml:"self_fraction" doc:"share of references taken from the improver's own earlier outputs, from step 1 on; the rest follow the schedule" range:"[0, 1]"`
+	RefreshAtRoundChange bool    `toml:"refresh_at_round_change" doc:"ask the host to refresh the reward model on the first step of each new round"`
+	RefreshPairs         int     `toml:"refresh_pairs" doc:"preference pairs from policy samples to build for a refresh" range:">= 1"`
 }
 
 // DefaultCommon returns the shared defaults: data references half y_w and
