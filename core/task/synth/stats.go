@@ -4,7 +4,7 @@ import (
 	"context"
 	"fmt"
 
-	"github.com/pit-lab/pit/internal/editdist"
+	"github.com/pit-lab/pit/plugins/sdk/table"
 )
 
 // PairStats summarise a set of preference pairs.
@@ -107,7 +107,7 @@ func (t *Task) GeneratorScores(ctx context.Context, g GeneratorSettings, prompts
 }
 
 // EditDistance is the Levenshtein distance between two token sequences.
-func EditDistance(a, b []int) int { return editdist.Levenshtein(a, b) }
+func EditDistance(a, b []int) int { return table.Levenshtein(a, b) }
 
 // Summary holds the pair statistics of each of a dataset's pair splits, for
 // a run's log or manifest.

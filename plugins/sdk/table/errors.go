@@ -189,7 +189,7 @@ func UnknownKey(k string, known []string) string {
 func Closest(k string, names []string) string {
 	best, bestD := "", 3
 	for _, n := range names {
-		if d := levenshtein(k, n); d < bestD || d == bestD && n < best {
+		if d := Levenshtein([]byte(k), []byte(n)); d < bestD || d == bestD && n < best {
 			best, bestD = n, d
 		}
 	}
@@ -199,10 +199,12 @@ func Closest(k string, names []string) string {
 	return best
 }
 
-// levenshtein counts the single-byte insertions, deletions and
-// substitutions that turn a into b. (The engine's internal/editdist is the
-// same measure; this module may not import the engine.)
-func levenshtein(a, b string) int {
+// Levenshtein is the least number of single-element insertions, deletions
+// and substitutions that turn a into b: on the bytes of names for the "did
+// you mean" hints, on token ids for the synthetic task's pair statistics.
+// It is pit's one edit distance (this module may not import the engine, so
+// the engine uses it from here).
+func Levenshtein[E comparable](a, b []E) int {
 	prev := make([]int, len(b)+1)
 	cur := make([]int, len(b)+1)
 	for j := range prev {

@@ -1,4 +1,4 @@
-package editdist
+package table
 
 import (
 	"fmt"
