@@ -12,17 +12,12 @@ import (
 	"context"
 	"fmt"
 
-	"github.com/pit-lab/pit/plugins/host/registry"
 	"github.com/pit-lab/pit/plugins/sdk"
 	"github.com/pit-lab/pit/plugins/sdk/pg"
 )
 
 // Name is the plugin's registered name.
 const Name = "ppo"
-
-func init() {
-	registry.Register(sdk.KindAlgorithm, Name, func() sdk.Plugin { return New() })
-}
 
 // Config is ppo's configuration.
 type Config struct {

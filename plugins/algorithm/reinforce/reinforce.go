@@ -9,17 +9,12 @@ import (
 	"fmt"
 	"math"
 
-	"github.com/pit-lab/pit/plugins/host/registry"
 	"github.com/pit-lab/pit/plugins/sdk"
 	"github.com/pit-lab/pit/plugins/sdk/pg"
 )
 
 // Name is the plugin's registered name.
 const Name = "reinforce"
-
-func init() {
-	registry.Register(sdk.KindAlgorithm, Name, func() sdk.Plugin { return New() })
-}
 
 // Config is reinforce's configuration (keys in snake_case).
 type Config struct {

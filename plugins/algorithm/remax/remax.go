@@ -7,17 +7,12 @@ package remax
 import (
 	"fmt"
 
-	"github.com/pit-lab/pit/plugins/host/registry"
 	"github.com/pit-lab/pit/plugins/sdk"
 	"github.com/pit-lab/pit/plugins/sdk/pg"
 )
 
 // Name is the plugin's registered name.
 const Name = "remax"
-
-func init() {
-	registry.Register(sdk.KindAlgorithm, Name, func() sdk.Plugin { return New() })
-}
 
 // Config is remax's configuration.
 type Config struct {

@@ -6,17 +6,12 @@ package rloo
 import (
 	"fmt"
 
-	"github.com/pit-lab/pit/plugins/host/registry"
 	"github.com/pit-lab/pit/plugins/sdk"
 	"github.com/pit-lab/pit/plugins/sdk/pg"
 )
 
 // Name is the plugin's registered name.
 const Name = "rloo"
-
-func init() {
-	registry.Register(sdk.KindAlgorithm, Name, func() sdk.Plugin { return New() })
-}
 
 // Config is rloo's configuration.
 type Config struct {

@@ -13,16 +13,11 @@ import (
 	"math"
 
 	"github.com/pit-lab/pit/plugins/curriculum/internal/mix"
-	"github.com/pit-lab/pit/plugins/host/registry"
 	"github.com/pit-lab/pit/plugins/sdk"
 )
 
 // Name is the plugin's registered name.
 const Name = "metric-gated"
-
-func init() {
-	registry.Register(sdk.KindCurriculum, Name, func() sdk.Plugin { return New() })
-}
 
 // Config is metric-gated's configuration.
 type Config struct {

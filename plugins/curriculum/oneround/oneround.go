@@ -9,7 +9,6 @@ import (
 	"fmt"
 
 	"github.com/pit-lab/pit/plugins/curriculum/internal/mix"
-	"github.com/pit-lab/pit/plugins/host/registry"
 	"github.com/pit-lab/pit/plugins/sdk"
 )
 
@@ -18,11 +17,6 @@ const (
 	Round0Name = "round0-only"
 	Round1Name = "round1-only"
 )
-
-func init() {
-	registry.Register(sdk.KindCurriculum, Round0Name, func() sdk.Plugin { return New(0) })
-	registry.Register(sdk.KindCurriculum, Round1Name, func() sdk.Plugin { return New(1) })
-}
 
 // Config is the single-round curricula's configuration: only the shared
 // keys.

@@ -8,16 +8,11 @@ import (
 	"context"
 
 	"github.com/pit-lab/pit/plugins/curriculum/internal/mix"
-	"github.com/pit-lab/pit/plugins/host/registry"
 	"github.com/pit-lab/pit/plugins/sdk"
 )
 
 // Name is the plugin's registered name.
 const Name = "two-round"
-
-func init() {
-	registry.Register(sdk.KindCurriculum, Name, func() sdk.Plugin { return New() })
-}
 
 // Config is two-round's configuration.
 type Config struct {

@@ -7,17 +7,12 @@ import (
 	"context"
 	"fmt"
 
-	"github.com/pit-lab/pit/plugins/host/registry"
 	"github.com/pit-lab/pit/plugins/sdk"
 	"github.com/pit-lab/pit/plugins/sdk/hostscore"
 )
 
 // Name is the plugin's registered name.
 const Name = "bradley-terry"
-
-func init() {
-	registry.Register(sdk.KindReward, Name, func() sdk.Plugin { return New() })
-}
 
 // Config is bradley-terry's configuration.
 type Config struct {

@@ -10,7 +10,6 @@
 package hostscored
 
 import (
-	"github.com/pit-lab/pit/plugins/host/registry"
 	"github.com/pit-lab/pit/plugins/sdk"
 	"github.com/pit-lab/pit/plugins/sdk/hostscore"
 )
@@ -21,12 +20,13 @@ const (
 	Oracle = "oracle"
 )
 
-func init() {
-	registry.Register(sdk.KindReward, Rubric, func() sdk.Plugin {
-		return hostscore.NewFixed(Rubric, sdk.ModelRubric,
-			"stated constraints only, from the host's rubric scorer (explicit-rubric baseline); no learned model")
-	})
-	registry.Register(sdk.KindReward, Oracle, func() sdk.Plugin {
-		return hostscore.NewFixed(Oracle, sdk.ModelOracle, "the task's ground-truth oracle q(x, y) (upper bound); no learned model")
-	})
+// NewRubric returns the rubric formulation: the host's rubric scorer.
+func NewRubric() sdk.Plugin {
+	return hostscore.NewFixed(Rubric, sdk.ModelRubric,
+		"stated constraints only, from the host's rubric scorer (explicit-rubric baseline); no learned model")
+}
+
+// NewOracle returns the oracle formulation: the task's ground truth.
+func NewOracle() sdk.Plugin {
+	return hostscore.NewFixed(Oracle, sdk.ModelOracle, "the task's ground-truth oracle q(x, y) (upper bound); no learned model")
 }

@@ -18,17 +18,12 @@ import (
 	"fmt"
 	"math"
 
-	"github.com/pit-lab/pit/plugins/host/registry"
 	"github.com/pit-lab/pit/plugins/sdk"
 	"github.com/pit-lab/pit/plugins/sdk/hostscore"
 )
 
 // Name is the plugin's registered name.
 const Name = "pit-gap"
-
-func init() {
-	registry.Register(sdk.KindReward, Name, func() sdk.Plugin { return New() })
-}
 
 // The tags of a pair's four inputs, in the order Comparisons emits them.
 const (

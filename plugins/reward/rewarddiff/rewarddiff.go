@@ -13,7 +13,6 @@ import (
 	"context"
 	"fmt"
 
-	"github.com/pit-lab/pit/plugins/host/registry"
 	"github.com/pit-lab/pit/plugins/reward/bradleyterry"
 	"github.com/pit-lab/pit/plugins/sdk"
 	"github.com/pit-lab/pit/plugins/sdk/hostscore"
@@ -21,10 +20,6 @@ import (
 
 // Name is the plugin's registered name.
 const Name = "reward-difference"
-
-func init() {
-	registry.Register(sdk.KindReward, Name, func() sdk.Plugin { return New() })
-}
 
 // Reward is the reward-difference formulation. It implements sdk.Reward.
 // It takes bradley-terry's config.
