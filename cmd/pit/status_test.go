@@ -65,7 +65,7 @@ func TestStatusStages(t *testing.T) {
 			t.Fatalf("pit %v: exit %d\n%s", tc.args, code, &errOut)
 		}
 		lines := strings.Split(out.String(), "\n")
-		has := slices.ContainsFunc(lines, func(l string) bool { return strings.Fields(l) != nil && strings.Join(strings.Fields(l), " ") == "pit_rm done 8.8" })
+		has := slices.ContainsFunc(lines, func(l string) bool { return strings.Join(strings.Fields(l), " ") == "pit_rm done 8.8" })
 		reused := strings.Contains(out.String(), "done, reused  0.1")
 		if has != tc.want || reused != tc.want {
 			t.Errorf("pit %v: stage lines %v (reused %v), want %v:\n%s", tc.args, has, reused, tc.want, &out)
