@@ -65,6 +65,14 @@ func batchRewards(ctx context.Context, m *nn.Model, seqs [][]int, memo map[strin
 		for _, k := range ks {
 			chunk = append(chunk, uniq[k])
 		}
+		// A short last chunk is filled up with copies of its last (and
+		// shortest) sequence, as m.Rewards fills one with padding rows:
+		// every chunk is then one of the few graph shapes (rewardChunk ×
+		// a length bucket) that the model keeps, where a chunk of a new
+		// size would build and cache a graph of its own.
+		for len(order) > rewardChunk && len(chunk) < rewardChunk {
+			chunk = append(chunk, chunk[len(chunk)-1])
+		}
 		sc, err := m.Rewards(ctx, chunk)
 		if err != nil {
 			return nil, err

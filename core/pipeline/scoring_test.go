@@ -89,13 +89,22 @@ func TestBatchRewardsMatchOneByOne(t *testing.T) {
 	memo := map[string]float64{}
 	for _, tc := range []struct {
 		name string
+		n    int // score seqs[:n]
 		memo map[string]float64
-	}{{"no memo", nil}, {"fresh memo", memo}, {"filled memo", memo}} {
-		got, err := batchRewards(ctx, m, seqs, tc.memo)
+	}{
+		{"fewer than a chunk", 10, nil},
+		{"no memo", len(seqs), nil},
+		{"fresh memo", len(seqs), memo},
+		{"filled memo", len(seqs), memo},
+	} {
+		got, err := batchRewards(ctx, m, seqs[:tc.n], tc.memo)
 		if err != nil {
 			t.Fatal(err)
 		}
-		for i := range seqs {
+		if len(got) != tc.n {
+			t.Fatalf("%s: %d scores for %d sequences", tc.name, len(got), tc.n)
+		}
+		for i := range got {
 			if got[i] != whole[i] {
 				t.Errorf("%s: sequence %d: batchRewards %v, m.Rewards %v", tc.name, i, got[i], whole[i])
 			}
