@@ -27,8 +27,9 @@ func statusCmd(ctx context.Context, args []string, stdout, stderr io.Writer) err
 	fs := flag.NewFlagSet("pit status", flag.ContinueOnError)
 	fs.SetOutput(stderr)
 	out := fs.String("out", "", "results root, for an experiment FILE (default: the file's out)")
+	stages := fs.Bool("stages", false, "also list each run's stages with their compute time in seconds")
 	fs.Usage = func() {
-		fmt.Fprintln(stderr, "Usage: pit status [FILE|DIR] [--out DIR]")
+		fmt.Fprintln(stderr, "Usage: pit status [FILE|DIR] [--out DIR] [--stages]")
 		fmt.Fprintln(stderr, "\nShows each run's state: FILE is an experiment file (its runs not started")
 		fmt.Fprintln(stderr, "yet are listed too), DIR a results directory (one experiment's or a root).")
 		fmt.Fprintln(stderr, "Default: "+defaultExperiment+" if it exists, else results/.")
@@ -122,6 +123,12 @@ func statusCmd(ctx context.Context, args []string, stdout, stderr io.Writer) err
 	fmt.Fprintf(stdout, "results: %s\n", dir)
 	if err := runner.WriteStatus(stdout, states, missing, time.Now()); err != nil {
 		return err
+	}
+	if *stages && len(states) > 0 {
+		fmt.Fprintln(stdout)
+		if err := runner.WriteStageTimes(stdout, states); err != nil {
+			return err
+		}
 	}
 	if failed {
 		return exitError{1}

@@ -4,8 +4,11 @@ import (
 	"bytes"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"testing"
+
+	"github.com/pit-lab/pit/core/results"
 )
 
 // A manifest cut short (a full disk, an interrupted copy) is an error with
@@ -36,6 +39,36 @@ func TestStatusUnreadableManifest(t *testing.T) {
 		}
 		if strings.Contains(out.String(), "not started") {
 			t.Errorf("pit status %s: reports the run as not started:\n%s", target, &out)
+		}
+	}
+}
+
+// --stages lists each run's stages with their compute time.
+func TestStatusStages(t *testing.T) {
+	dir := filepath.Join(t.TempDir(), "exp")
+	m := results.Manifest{Experiment: "exp", Run: "seed=1", Status: results.StatusDone, Stages: []results.StageRecord{
+		{Name: "data", Status: results.StatusDone, Seconds: 0.12, Cached: true},
+		{Name: "pit_rm", Status: results.StatusDone, Seconds: 8.84},
+	}}
+	if err := os.MkdirAll(filepath.Join(dir, "seed=1"), 0o755); err != nil {
+		t.Fatal(err)
+	}
+	if err := results.WriteJSON(filepath.Join(dir, "seed=1", results.ManifestFile), m); err != nil {
+		t.Fatal(err)
+	}
+	for _, tc := range []struct {
+		args []string
+		want bool
+	}{{[]string{"status", dir}, false}, {[]string{"status", "--stages", dir}, true}, {[]string{"status", dir, "--stages"}, true}} {
+		var out, errOut bytes.Buffer
+		if code := realMain(tc.args, &out, &errOut); code != 0 {
+			t.Fatalf("pit %v: exit %d\n%s", tc.args, code, &errOut)
+		}
+		lines := strings.Split(out.String(), "\n")
+		has := slices.ContainsFunc(lines, func(l string) bool { return strings.Join(strings.Fields(l), " ") == "pit_rm done 8.8" })
+		reused := strings.Contains(out.String(), "done, reused  0.1")
+		if has != tc.want || reused != tc.want {
+			t.Errorf("pit %v: stage lines %v (reused %v), want %v:\n%s", tc.args, has, reused, tc.want, &out)
 		}
 	}
 }

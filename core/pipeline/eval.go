@@ -181,7 +181,8 @@ func runEval(c *runner.Context) error {
 		return fmt.Errorf("%w", err)
 	}
 	method := methodName(imp.Reward)
-	ev := &evaluator{c: c, s: s, task: task, prompts: prompts, policy: policy, improver: improver, bt: bt, maxResp: d.Settings.MaxResponse}
+	ev := &evaluator{c: c, s: s, task: task, prompts: prompts, policy: policy, improver: improver, bt: bt, maxResp: d.Settings.MaxResponse,
+		btMemo: map[string]float64{}}
 	ev.items = make([]synth.Prompt, 0, len(prompts)*s.Draws)
 	for _, p := range prompts {
 		for range s.Draws {
@@ -246,6 +247,11 @@ type evaluator struct {
 	// items are the judged (prompt, draw) pairs, draws of a prompt
 	// consecutive: item j is prompt j / Draws, draw j % Draws.
 	items []synth.Prompt
+	// btMemo holds the BT model's score of every sequence it has scored
+	// (the model is frozen here): the null sample is y_0's second
+	// candidate, best-of-n picks among scored candidates, and improvers
+	// often copy y_{i-1}; each is scored once (batchRewards).
+	btMemo map[string]float64
 }
 
 // judged holds one method's responses at one iteration.
@@ -508,7 +514,7 @@ func (ev *evaluator) btScores(ys [][]int) ([]float64, error) {
 	for j, y := range ys {
 		seqs[j] = synth.PolicyExample(ev.items[j].Tokens(), y).Tokens
 	}
-	r, err := ev.bt.Rewards(ev.c, seqs)
+	r, err := batchRewards(ev.c, ev.bt, seqs, ev.btMemo)
 	if err != nil {
 		return nil, fmt.Errorf("BT judge: %w", err)
 	}
@@ -540,7 +546,7 @@ func gapScores(c *runner.Context, m *nn.Model, refCnd bool, pairs []synth.Pair, 
 			seqs = append(seqs, synth.PolicyExample(x, p.Chosen).Tokens, synth.PolicyExample(x, p.Rejected).Tokens)
 		}
 	}
-	sc, err := m.Rewards(c, seqs)
+	sc, err := batchRewards(c, m, seqs, nil)
 	if err != nil {
 		return nil, nil, fmt.Errorf("gap scores: %w", err)
 	}

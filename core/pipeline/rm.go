@@ -216,22 +216,28 @@ func comparisons(ctx context.Context, rew sdk.Reward, pairs []synth.Pair) ([][]i
 // responses as the data's label ("label_accuracy") and as the oracle
 // ("oracle_accuracy", oracle ties left out) do. A reference-conditioned
 // model ranks a over b when g(x, b→a) > g(x, a→b).
+//
+// Both measures read one scoring of the union of their sequences: the
+// ranked responses are usually among the plugin's inputs (bradley-terry's
+// two, pit-gap's g_wl and g_lw), and batchRewards scores each distinct
+// sequence once.
 type rmEval struct {
-	pairs  []synth.Pair
-	refCnd bool
-	seqs   [][]int
-	cmp    []nn.Pair
+	pairs []synth.Pair
+	seqs  [][]int   // the plugin's inputs, then each pair's two ranked sequences (pairSeqs)
+	nIn   int       // how many of seqs are the plugin's inputs
+	cmp   []nn.Pair // the plugin's comparisons, indexing seqs[:nIn]
 }
 
 func newRMEval(c *runner.Context, rew sdk.Reward, pairs []synth.Pair, refCnd bool) (*rmEval, error) {
-	ev := &rmEval{pairs: pairs, refCnd: refCnd}
+	ev := &rmEval{pairs: pairs}
 	if len(pairs) == 0 {
 		return ev, nil
 	}
-	var err error
-	if ev.seqs, ev.cmp, _, err = comparisons(c, rew, pairs); err != nil {
+	in, cmp, _, err := comparisons(c, rew, pairs)
+	if err != nil {
 		return nil, fmt.Errorf("held-out %w", err)
 	}
+	ev.seqs, ev.nIn, ev.cmp = append(in, pairSeqs(pairs, refCnd)...), len(in), cmp
 	return ev, nil
 }
 
@@ -240,7 +246,7 @@ func (ev *rmEval) run(c *runner.Context, m *nn.Model) (map[string]float64, error
 	if len(ev.pairs) == 0 {
 		return out, nil
 	}
-	sc, err := m.Rewards(c, ev.seqs)
+	sc, err := batchRewards(c, m, ev.seqs, nil)
 	if err != nil {
 		return nil, fmt.Errorf("held-out scores: %w", err)
 	}
@@ -251,16 +257,14 @@ func (ev *rmEval) run(c *runner.Context, m *nn.Model) (map[string]float64, error
 		}
 	}
 	out["comparison_accuracy"] = ok / float64(len(ev.cmp))
-	label, oracle, err := pairAccuracy(c, m, ev.pairs, ev.refCnd)
-	if err != nil {
-		return nil, err
-	}
-	out["label_accuracy"], out["oracle_accuracy"] = label, oracle
+	out["label_accuracy"], out["oracle_accuracy"] = pairAccuracy(ev.pairs, sc[ev.nIn:])
 	return out, nil
 }
 
-// pairAccuracy ranks each pair's chosen and rejected responses with m.
-func pairAccuracy(c *runner.Context, m *nn.Model, pairs []synth.Pair, refCnd bool) (label, oracle float64, err error) {
+// pairSeqs lays out each pair's chosen and rejected responses as a reward
+// model reads them: two sequences per pair, the chosen one first. A
+// reference-conditioned model reads each against the other.
+func pairSeqs(pairs []synth.Pair, refCnd bool) [][]int {
 	seqs := make([][]int, 0, 2*len(pairs))
 	for _, p := range pairs {
 		x := p.Prompt.Tokens()
@@ -270,10 +274,13 @@ func pairAccuracy(c *runner.Context, m *nn.Model, pairs []synth.Pair, refCnd boo
 			seqs = append(seqs, synth.PolicyExample(x, p.Chosen).Tokens, synth.PolicyExample(x, p.Rejected).Tokens)
 		}
 	}
-	sc, err := m.Rewards(c, seqs)
-	if err != nil {
-		return 0, 0, fmt.Errorf("held-out pair scores: %w", err)
-	}
+	return seqs
+}
+
+// pairAccuracy is how often the scores sc of pairSeqs rank each pair's
+// chosen response above its rejected one (label), and as the oracle does
+// (oracle ties left out).
+func pairAccuracy(pairs []synth.Pair, sc []float64) (label, oracle float64) {
 	var nl, no, okl, oko float64
 	for i, p := range pairs {
 		w, l := sc[2*i], sc[2*i+1]
@@ -291,5 +298,5 @@ func pairAccuracy(c *runner.Context, m *nn.Model, pairs []synth.Pair, refCnd boo
 	if no == 0 {
 		no = 1
 	}
-	return okl / nl, oko / no, nil
+	return okl / nl, oko / no
 }

@@ -110,3 +110,33 @@ func WriteStatus(w io.Writer, runs []results.RunState, missing []string, now tim
 	}
 	return tw.Flush()
 }
+
+// WriteStageTimes prints each run's stages in the order the run lists
+// them, with their status and compute time in seconds (a reused stage,
+// "done, reused", shows the time of the run that computed it), and the
+// run's total: where the time of a run went.
+func WriteStageTimes(w io.Writer, runs []results.RunState) error {
+	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', 0)
+	for i, r := range runs {
+		m := r.Manifest
+		if i > 0 {
+			fmt.Fprintln(tw)
+		}
+		fmt.Fprintf(tw, "experiment %s, run %s\n", m.Experiment, m.Run)
+		fmt.Fprintln(tw, "STAGE\tSTATUS\tSECONDS")
+		var total float64
+		for _, s := range m.Stages {
+			secs, status := "-", string(s.Status)
+			if s.Seconds > 0 {
+				secs = fmt.Sprintf("%.1f", s.Seconds)
+				total += s.Seconds
+			}
+			if s.Cached {
+				status += ", reused"
+			}
+			fmt.Fprintf(tw, "%s\t%s\t%s\n", s.Name, status, secs)
+		}
+		fmt.Fprintf(tw, "total\t\t%.1f\n", total)
+	}
+	return tw.Flush()
+}

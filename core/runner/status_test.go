@@ -52,4 +52,10 @@ func TestWriteStatus(t *testing.T) {
 		t.Fatal(err)
 	}
 	golden(t, "status.golden", buf.Bytes())
+
+	buf.Reset()
+	if err := WriteStageTimes(&buf, runs); err != nil {
+		t.Fatal(err)
+	}
+	golden(t, "stagetimes.golden", buf.Bytes())
 }
