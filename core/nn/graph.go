@@ -14,6 +14,9 @@ const (
 	kindEvalReward
 )
 
+// training reports whether graphs of this kind compute gradients.
+func (k graphKind) training() bool { return k == kindSFT || k == kindCompare || k == kindPG }
+
 func (k graphKind) String() string {
 	return [...]string{"sft", "compare", "pg", "eval-policy", "eval-reward"}[k]
 }
@@ -56,15 +59,44 @@ type graph struct {
 	grads  []array // their gradients after a run, parallel to pnodes
 }
 
-// graphCache keeps the most recently used graphs up to a limit.
+// graphCache keeps the most recently used graphs up to a number and up to
+// an estimated size in bytes (GraphCacheBytes), whichever comes first; the
+// graph in use is always kept. A graph holds every activation and gradient
+// buffer of its shape, so at long sequences a few of them are gigabytes.
 type graphCache struct {
-	max   int
-	order []graphKey
-	m     map[graphKey]*graph
+	max    int
+	budget int64
+	size   func(graphKey) int64
+	order  []graphKey
+	m      map[graphKey]*graph
+	bytes  map[graphKey]int64
+	total  int64
 }
 
-func newGraphCache(max int) *graphCache {
-	return &graphCache{max: max, m: map[graphKey]*graph{}}
+// GraphCacheBytes bounds the estimated memory of the graphs one model (and
+// one trainer) keeps compiled for reuse. Evicting only costs a rebuild
+// when a shape comes back; the numbers do not change.
+var GraphCacheBytes int64 = 2 << 30
+
+func newGraphCache(max int, size func(graphKey) int64) *graphCache {
+	return &graphCache{max: max, budget: GraphCacheBytes, size: size, m: map[graphKey]*graph{}, bytes: map[graphKey]int64{}}
+}
+
+// graphBytes estimates the buffers of a graph of cfg for B sequences of T
+// tokens: per layer about 16·D + 3·M values per token plus 3·H·T attention
+// weights, and the heads' 3·(V+1); doubled for a training graph's
+// gradients.
+func graphBytes(cfg Config, k graphKey) int64 {
+	w := int64(4)
+	if cfg.DType == "float64" {
+		w = 8
+	}
+	B, T, L, D, M, H, V := int64(k.B), int64(k.T), int64(cfg.Layers), int64(cfg.DModel), int64(cfg.MLP), int64(cfg.Heads), int64(cfg.Vocab)
+	n := w * B * T * (L*(16*D+3*M+3*H*T) + 3*(V+1))
+	if k.kind.training() {
+		n *= 2
+	}
+	return n
 }
 
 func (c *graphCache) get(k graphKey, build func() (*graph, error)) (*graph, error) {
@@ -78,19 +110,28 @@ func (c *graphCache) get(k graphKey, build func() (*graph, error)) (*graph, erro
 		}
 		return g, nil
 	}
-	g, err := build()
-	if err != nil {
-		return nil, err
+	// Make room before building: the new graph allocates its buffers.
+	var n int64
+	if c.size != nil {
+		n = c.size(k)
 	}
-	if len(c.order) >= c.max {
+	for len(c.order) > 0 && (len(c.order) >= c.max || c.total+n > c.budget) {
 		old := c.order[0]
 		c.order = c.order[1:]
 		if og := c.m[old]; og != nil && og.vm != nil {
 			og.vm.Close()
 		}
+		c.total -= c.bytes[old]
 		delete(c.m, old)
+		delete(c.bytes, old)
+	}
+	g, err := build()
+	if err != nil {
+		return nil, err
 	}
 	c.m[k] = g
+	c.bytes[k] = n
+	c.total += n
 	c.order = append(c.order, k)
 	return g, nil
 }
@@ -102,7 +143,8 @@ func (c *graphCache) close() {
 		}
 	}
 	c.m = map[graphKey]*graph{}
-	c.order = nil
+	c.bytes = map[graphKey]int64{}
+	c.order, c.total = nil, 0
 }
 
 // bucketLen rounds a sequence length up to a multiple of 8 within the

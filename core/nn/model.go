@@ -91,7 +91,7 @@ func newShell(cfg Config) *Model {
 	add("head.b", false, V+1)
 	add("rm.w", true, D, 1)
 	add("rm.b", false, 1)
-	m.eval = newGraphCache(8)
+	m.eval = newGraphCache(8, func(k graphKey) int64 { return graphBytes(m.cfg, k) })
 	return m
 }
 

@@ -38,7 +38,7 @@ func NewTrainer(m *Model, cfg OptimConfig) (*Trainer, error) {
 	if err := cfg.Validate(); err != nil {
 		return nil, err
 	}
-	return &Trainer{model: m, opt: newAdamW(cfg, m.params), graphs: newGraphCache(8)}, nil
+	return &Trainer{model: m, opt: newAdamW(cfg, m.params), graphs: newGraphCache(8, func(k graphKey) int64 { return graphBytes(m.cfg, k) })}, nil
 }
 
 // Model returns the model being trained.
