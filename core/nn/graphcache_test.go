@@ -19,11 +19,11 @@ func TestGraphCacheBudget(t *testing.T) {
 	}{
 		{8, []int{8}, 1},
 		{16, []int{8, 16}, 2},
-		{8, []int{16, 8}, 2},   // a hit moves to the back, no build
-		{32, []int{8, 32}, 3},  // 300+100+700 > 1000: 16 goes first
-		{64, []int{64}, 4},     // over the budget alone: everything else goes, it stays
-		{8, []int{8}, 5},       // 2000+100 > 1000: 64 goes
-		{16, []int{8, 16}, 6},  // 400
+		{8, []int{16, 8}, 2},  // a hit moves to the back, no build
+		{32, []int{8, 32}, 3}, // 300+100+700 > 1000: 16 goes first
+		{64, []int{64}, 4},    // over the budget alone: everything else goes, it stays
+		{8, []int{8}, 5},      // 2000+100 > 1000: 64 goes
+		{16, []int{8, 16}, 6}, // 400
 		{24, []int{8, 16, 24}, 7},
 		{32, []int{24, 32}, 8}, // the count (3) and then the bytes: 8 and 16 go
 	} {
