@@ -42,18 +42,8 @@ func WriteGPT2(dir string, g GPT2, seed uint64) error {
 	}
 	rng := rand.New(rand.NewPCG(seed, 0x9e3779b9))
 	D, M, V := g.DModel, 4*g.DModel, Vocab
-	var ts []hf.Tensor
-	add := func(name string, std, mean float64, shape ...int) {
-		n := 1
-		for _, s := range shape {
-			n *= s
-		}
-		v := make([]float32, n)
-		for i := range v {
-			v[i] = float32(mean + std*rng.NormFloat64())
-		}
-		ts = append(ts, hf.Tensor{Name: name, DType: hf.F32, Shape: shape, Raw: hf.Float32Bytes(v)})
-	}
+	w := &randomTensors{rng: rng}
+	add := w.add
 	inv := 1 / math.Sqrt(float64(D))
 	add("transformer.wte.weight", 0.3, 0, V, D)
 	add("transformer.wpe.weight", 0.1, 0, g.Context, D)
@@ -74,7 +64,7 @@ func WriteGPT2(dir string, g GPT2, seed uint64) error {
 	}
 	add("transformer.ln_f.weight", 0.1, 1, D)
 	add("transformer.ln_f.bias", 0.05, 0, D)
-	if err := hf.WriteSafetensors(filepath.Join(dir, hf.SingleFile), ts, map[string]string{"format": "pt"}); err != nil {
+	if err := hf.WriteSafetensors(filepath.Join(dir, hf.SingleFile), w.ts, map[string]string{"format": "pt"}); err != nil {
 		return err
 	}
 	cfg := map[string]any{
@@ -106,18 +96,8 @@ func WriteLlama(dir string, g Llama, seed uint64) error {
 	}
 	rng := rand.New(rand.NewPCG(seed, 0x11a3a))
 	D, M, V, dh := g.DModel, g.MLP, Vocab, g.DModel/g.Heads
-	var ts []hf.Tensor
-	add := func(name string, std, mean float64, shape ...int) {
-		n := 1
-		for _, s := range shape {
-			n *= s
-		}
-		v := make([]float32, n)
-		for i := range v {
-			v[i] = float32(mean + std*rng.NormFloat64())
-		}
-		ts = append(ts, hf.Tensor{Name: name, DType: hf.F32, Shape: shape, Raw: hf.Float32Bytes(v)})
-	}
+	w := &randomTensors{rng: rng}
+	add := w.add
 	inv := 1 / math.Sqrt(float64(D))
 	add("model.embed_tokens.weight", 0.3, 0, V, D)
 	for l := range g.Layers {
@@ -136,7 +116,7 @@ func WriteLlama(dir string, g Llama, seed uint64) error {
 	if !g.Tied {
 		add("lm_head.weight", 0.3, 0, V, D)
 	}
-	if err := hf.WriteSafetensors(filepath.Join(dir, hf.SingleFile), ts, map[string]string{"format": "pt"}); err != nil {
+	if err := hf.WriteSafetensors(filepath.Join(dir, hf.SingleFile), w.ts, map[string]string{"format": "pt"}); err != nil {
 		return err
 	}
 	cfg := map[string]any{
@@ -177,4 +157,24 @@ func writeJSON(path string, v any) error {
 		return err
 	}
 	return os.WriteFile(path, buf, 0o644)
+}
+
+// randomTensors collects float32 tensors of Gaussian values.
+type randomTensors struct {
+	rng *rand.Rand
+	ts  []hf.Tensor
+}
+
+// add appends a tensor of the given shape with values drawn from
+// N(mean, std²).
+func (w *randomTensors) add(name string, std, mean float64, shape ...int) {
+	n := 1
+	for _, s := range shape {
+		n *= s
+	}
+	v := make([]float32, n)
+	for i := range v {
+		v[i] = float32(mean + std*w.rng.NormFloat64())
+	}
+	w.ts = append(w.ts, hf.Tensor{Name: name, DType: hf.F32, Shape: shape, Raw: hf.Float32Bytes(v)})
 }
