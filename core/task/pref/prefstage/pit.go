@@ -17,23 +17,26 @@ import (
 	"github.com/pit-lab/pit/plugins/sdk"
 )
 
-// SFTFile is what pref_sft and pref_pit_sft publish (SFTReport).
-const SFTFile = "pref_sft.json"
+// What pref_sft and pref_pit_sft publish (SFTReport).
+const (
+	SFTFile    = "pref_sft.json"
+	PITSFTFile = "pref_pit_sft.json"
+)
 
 // The PIT stages on preference data. Without the synthetic task's oracle,
 // reward models stand in as judges (pref_eval).
 func init() {
 	for _, k := range []struct {
-		name, doc string
-		improver  bool
+		name, doc, file string
+		improver        bool
 	}{
-		{"pref_sft", "policy SFT on the chosen responses of the training split (BOS x SEP y_w EOS), from [model]", false},
-		{"pref_pit_sft", "PIT improver SFT on the training split: from (x, y_l) to y_w (BOS x SEP y_l REF y_w EOS), from [model]", true},
+		{"pref_sft", "policy SFT on the chosen responses of the training split (BOS x SEP y_w EOS), from [model]", SFTFile, false},
+		{"pref_pit_sft", "PIT improver SFT on the training split: from (x, y_l) to y_w (BOS x SEP y_l REF y_w EOS), from [model]", PITSFTFile, true},
 	} {
 		runner.Register(runner.Kind{
 			Name: k.name, Doc: k.doc, Needs: []string{"pref_data"},
 			Settings: func() any { s := DefaultSettings(); return &s },
-			Publish:  []string{SFTFile}, Version: "1", Run: sftRunner(k.improver),
+			Publish:  []string{k.file}, Version: "1", Run: sftRunner(k.improver, k.file),
 		})
 	}
 	runner.Register(runner.Kind{
@@ -59,7 +62,7 @@ func init() {
 	})
 }
 
-// SFTReport is pref_sft.json.
+// SFTReport is pref_sft.json (pref_pit_sft.json for the improver).
 type SFTReport struct {
 	Improver      bool    `json:"improver"`
 	TrainExamples int     `json:"train_examples"`
@@ -114,7 +117,7 @@ func heldOutLoss(ctx context.Context, m *nn.Model, v pref.Vocab, ex []pref.Examp
 	return sum / max(n, 1), nil
 }
 
-func sftRunner(improver bool) func(c *runner.Context) error {
+func sftRunner(improver bool, file string) func(c *runner.Context) error {
 	return func(c *runner.Context) error {
 		t, err := startTraining(c)
 		if err != nil {
@@ -162,7 +165,7 @@ func sftRunner(improver bool) func(c *runner.Context) error {
 			return err
 		}
 		c.Log.Info("held-out loss", "before", rep.HeldOutLossBefore, "after", rep.HeldOutLoss)
-		if err := results.WriteJSON(filepath.Join(c.Out, SFTFile), rep); err != nil {
+		if err := results.WriteJSON(filepath.Join(c.Out, file), rep); err != nil {
 			return err
 		}
 		if err := t.m.Save(filepath.Join(c.Out, ModelFile)); err != nil {

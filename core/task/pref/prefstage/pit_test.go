@@ -90,21 +90,13 @@ func TestPITOnPreferenceData(t *testing.T) {
 		}
 		t.Fatalf("summary %+v", sum)
 	}
-	for _, stage := range []string{"pref_sft", "pref_pit_sft"} {
+	for stage, file := range map[string]string{"pref_sft": SFTFile, "pref_pit_sft": PITSFTFile} {
 		var rep SFTReport
-		files := findFiles(t, dir, SFTFile)
-		found := false
-		for _, f := range files {
-			if err := results.ReadJSON(f, &rep); err != nil {
-				t.Fatal(err)
-			}
-			if rep.Improver == (stage == "pref_pit_sft") {
-				found = true
-				break
-			}
+		if err := results.ReadJSON(filepath.Join(out, "seed=1", file), &rep); err != nil {
+			t.Fatal(err)
 		}
-		if !found {
-			t.Fatalf("no %s report among %v", stage, files)
+		if rep.Improver != (stage == "pref_pit_sft") {
+			t.Errorf("%s: improver %v", stage, rep.Improver)
 		}
 		t.Logf("%s: held-out loss %.3f -> %.3f", stage, rep.HeldOutLossBefore, rep.HeldOutLoss)
 		if !(rep.HeldOutLoss < 0.8*rep.HeldOutLossBefore) {
