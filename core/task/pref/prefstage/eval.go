@@ -4,7 +4,10 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"maps"
 	"path/filepath"
+	"slices"
+	"strings"
 
 	"github.com/pit-lab/pit/core/experiment"
 	"github.com/pit-lab/pit/core/model"
@@ -12,10 +15,14 @@ import (
 	"github.com/pit-lab/pit/core/results"
 	"github.com/pit-lab/pit/core/runner"
 	"github.com/pit-lab/pit/core/task/pref"
+	"github.com/pit-lab/pit/internal/atomicfile"
 )
 
-// EvalFile is what pref_eval publishes (EvalReport).
-const EvalFile = "pref_eval.json"
+// What pref_eval publishes: the report (EvalReport) and its table.
+const (
+	EvalFile  = "pref_eval.json"
+	EvalTable = "pref_eval.md"
+)
 
 // EvalSettings configure pref_eval.
 type EvalSettings struct {
@@ -247,7 +254,44 @@ func runEval(c *runner.Context) error {
 	}
 	c.Log.Info("improvement", "pit_rl/rm", rep.Improvers["pit_rl"]["rm"].Gain.String(), "pit_rl/judge", rep.Improvers["pit_rl"]["judge"].Gain.String(),
 		"pit_sft/judge", rep.Improvers["pit_sft"]["judge"].Gain.String(), "rl_over_sft/judge", rep.RLOverSFT["judge"].String())
-	return results.WriteJSON(filepath.Join(c.Out, EvalFile), rep)
+	if err := results.WriteJSON(filepath.Join(c.Out, EvalFile), rep); err != nil {
+		return err
+	}
+	return atomicfile.Write(filepath.Join(c.Out, EvalTable), []byte(rep.Table()))
+}
+
+// Table renders the report as a Markdown table: each improver's gain and
+// win rate under each judge, what RL added, and the response lengths.
+func (r *EvalReport) Table() string {
+	var b strings.Builder
+	fmt.Fprintf(&b, "Rewrites y_1 of the policy's answers y_0 on %d held-out prompts (%d draws each, temperature %g); 95%% bootstrap intervals over prompts. ", r.Prompts, r.Draws, r.Temperature)
+	b.WriteString("Gain: the judge's r(x, y_1) − r(x, y_0) (Bradley–Terry) or g(x, y_0 → y_1) − g(x, y_1 → y_0) (gap model); leaving y_0 unchanged scores 0.\n\n")
+	judges := slices.Sorted(maps.Keys(r.Judges))
+	b.WriteString("| improver |")
+	for _, j := range judges {
+		info := r.Judges[j]
+		fmt.Fprintf(&b, " %s: %s (%s, held-out acc. %.3f) gain | win rate |", j, info.Stage, info.Plugin, info.HeldOutAccuracy.Point)
+	}
+	b.WriteString("\n|---|")
+	for range judges {
+		b.WriteString("---|---|")
+	}
+	b.WriteString("\n")
+	for _, name := range []string{"pit_rl", "pit_sft"} {
+		fmt.Fprintf(&b, "| %s |", name)
+		for _, j := range judges {
+			jd := r.Improvers[name][j]
+			fmt.Fprintf(&b, " %+.4g [%+.4g, %+.4g] | %.3f |", jd.Gain.Point, jd.Gain.Lo, jd.Gain.Hi, jd.WinRate.Point)
+		}
+		b.WriteString("\n")
+	}
+	b.WriteString("| RL − SFT (paired) |")
+	for _, j := range judges {
+		d := r.RLOverSFT[j]
+		fmt.Fprintf(&b, " %+.4g [%+.4g, %+.4g] | |", d.Point, d.Lo, d.Hi)
+	}
+	fmt.Fprintf(&b, "\n\nMean length in tokens: y_0 %.1f, pit_rl %.1f, pit_sft %.1f.\n", r.Length["policy"], r.Length["pit_rl"], r.Length["pit_sft"])
+	return b.String()
 }
 
 func meanLen(ys [][]int) float64 {

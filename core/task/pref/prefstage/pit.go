@@ -36,7 +36,7 @@ func init() {
 		runner.Register(runner.Kind{
 			Name: k.name, Doc: k.doc, Needs: []string{"pref_data"},
 			Settings: func() any { s := DefaultSettings(); return &s },
-			Publish:  []string{k.file}, Version: "1", Run: sftRunner(k.improver, k.file),
+			Publish:  []string{k.file}, Version: "2", Run: sftRunner(k.improver, k.file),
 		})
 	}
 	runner.Register(runner.Kind{
@@ -56,8 +56,8 @@ func init() {
 		Doc:      "improvement of the pref_sft policy's answers on held-out prompts by the RL and the SFT improvers, judged by pref_rm and by the held-out judge pref_judge",
 		Needs:    []string{"pref_data", "pref_sft", "pref_pit_sft", "pref_pit_rl", "pref_rm", "pref_judge"},
 		Settings: func() any { s := DefaultEvalSettings(); return &s },
-		Publish:  []string{EvalFile},
-		Version:  "1",
+		Publish:  []string{EvalFile, EvalTable},
+		Version:  "2",
 		Run:      runEval,
 	})
 }

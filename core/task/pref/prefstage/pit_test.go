@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"strings"
 	"testing"
 
 	"github.com/pit-lab/pit/core/results"
@@ -116,6 +117,15 @@ func TestPITOnPreferenceData(t *testing.T) {
 	}
 	if !rep.Judges["rm"].ReferenceConditioned {
 		t.Errorf("the rm judge should be the gap model")
+	}
+	table, err := os.ReadFile(filepath.Join(out, "seed=1", EvalTable))
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, want := range []string{"| pit_rl |", "| pit_sft |", "RL − SFT", "pref_judge (bradley-terry", "pref_rm (pit-gap"} {
+		if !strings.Contains(string(table), want) {
+			t.Errorf("the eval table lacks %q:\n%s", want, table)
+		}
 	}
 	// Both reward models publish pref_rm.json; the judge's is prefixed.
 	var rmRep, judgeRep Report
