@@ -268,3 +268,30 @@ func (m *Model) checkSeqs(seqs [][]int) (maxLen int, err error) {
 	}
 	return maxLen, nil
 }
+
+// StepBytes estimates the peak memory of one step of a model of cfg on B
+// sequences of T tokens: the weights and the graph's buffers, and for a
+// training step also the gradients and AdamW's two moments (float32, four
+// bytes each). It is an estimate for refusing what cannot fit before any
+// work starts (pit validate), not an accounting.
+func StepBytes(cfg Config, B, T int, training bool) int64 {
+	cfg = cfg.WithDefaults()
+	var params int64
+	for _, p := range ParamShapes(cfg) {
+		n := int64(1)
+		for _, d := range p.Shape {
+			n *= int64(d)
+		}
+		params += n
+	}
+	w := int64(4)
+	if cfg.DType == "float64" {
+		w = 8
+	}
+	kind := kindEvalReward
+	perParam := w
+	if training {
+		kind, perParam = kindSFT, 2*w+8
+	}
+	return params*perParam + graphBytes(cfg, graphKey{kind: kind, B: B, T: T})
+}

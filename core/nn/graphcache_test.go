@@ -42,3 +42,27 @@ func TestGraphCacheBudget(t *testing.T) {
 		}
 	}
 }
+
+// StepBytes counts the weights once, grows with the batch and the length
+// (the attention weights quadratically), and a training step costs more
+// than a scoring pass.
+func TestStepBytes(t *testing.T) {
+	cfg := smallConfig(1)
+	var params int64
+	for _, p := range ParamShapes(cfg.WithDefaults()) {
+		n := int64(1)
+		for _, d := range p.Shape {
+			n *= int64(d)
+		}
+		params += n
+	}
+	one := StepBytes(cfg, 1, 1, false)
+	if one <= 4*params || one > 4*params+1<<20 {
+		t.Errorf("one token scored: %d bytes for %d float32 parameters", one, params)
+	}
+	b1, b2 := StepBytes(cfg, 4, 32, true), StepBytes(cfg, 8, 32, true)
+	t1, t2 := StepBytes(cfg, 4, 64, true)-4*params*4, StepBytes(cfg, 4, 32, true)-4*params*4
+	if !(b2 > b1) || !(t1 > 2*t2) || !(StepBytes(cfg, 4, 32, true) > StepBytes(cfg, 4, 32, false)) {
+		t.Errorf("batch %d -> %d, length 32 -> 64: %d -> %d, training vs scoring", b1, b2, t2, t1)
+	}
+}
