@@ -125,7 +125,7 @@ func TestExternalPluginByPathWithChecksum(t *testing.T) {
 	// kills it again.
 	before := len(m.Plugins())
 	errs := m.Validate(ctx, host.Spec{Kind: sdk.KindReward, Name: "clipped-difference", Path: exe}, map[string]any{"clip": "big", "clp": 1.0})
-	if len(errs) != 2 || !strings.Contains(fmt.Sprint(errs), `unknown key "clp"`) || !strings.Contains(fmt.Sprint(errs), `key "clip"`) {
+	if len(errs) != 2 || !strings.Contains(fmt.Sprint(errs), `key "clp": unknown key`) || !strings.Contains(fmt.Sprint(errs), `key "clip"`) {
 		t.Errorf("Validate: %v", errs)
 	}
 	if errs := m.Validate(ctx, host.Spec{Kind: sdk.KindReward, Path: exe}, map[string]any{"clip": 3.0}); errs != nil {
