@@ -17,6 +17,9 @@ const (
 // training reports whether graphs of this kind compute gradients.
 func (k graphKind) training() bool { return k == kindSFT || k == kindCompare || k == kindPG }
 
+// lmHead reports whether graphs of this kind compute the LM head's logits.
+func (k graphKind) lmHead() bool { return k == kindSFT || k == kindPG || k == kindEvalPolicy }
+
 func (k graphKind) String() string {
 	return [...]string{"sft", "compare", "pg", "eval-policy", "eval-reward"}[k]
 }
@@ -84,15 +87,19 @@ func newGraphCache(max int, size func(graphKey) int64) *graphCache {
 
 // graphBytes estimates the buffers of a graph of cfg for B sequences of T
 // tokens: per layer about 16·D + 3·M values per token plus 3·H·T attention
-// weights, and the heads' 3·(V+1); doubled for a training graph's
-// gradients.
+// weights, and the LM head's 3·(V+1) where the graph has it (the reward
+// graphs do not); doubled for a training graph's gradients.
 func graphBytes(cfg Config, k graphKey) int64 {
 	w := int64(4)
 	if cfg.DType == "float64" {
 		w = 8
 	}
 	B, T, L, D, M, H, V := int64(k.B), int64(k.T), int64(cfg.Layers), int64(cfg.DModel), int64(cfg.MLP), int64(cfg.Heads), int64(cfg.Vocab)
-	n := w * B * T * (L*(16*D+3*M+3*H*T) + 3*(V+1))
+	var head int64 // the LM head's logits, probabilities and their gradient
+	if k.kind.lmHead() {
+		head = 3 * (V + 1)
+	}
+	n := w * B * T * (L*(16*D+3*M+3*H*T) + head)
 	if k.kind.training() {
 		n *= 2
 	}
@@ -272,9 +279,12 @@ func (m *Model) checkSeqs(seqs [][]int) (maxLen int, err error) {
 // StepBytes estimates the peak memory of one step of a model of cfg on B
 // sequences of T tokens: the weights and the graph's buffers, and for a
 // training step also the gradients and AdamW's two moments (float32, four
-// bytes each). It is an estimate for refusing what cannot fit before any
-// work starts (pit validate), not an accounting.
-func StepBytes(cfg Config, B, T int, training bool) int64 {
+// bytes each). lmHead says whether the step computes the LM head (SFT,
+// policy gradient, token scoring) or only the reward head (comparisons,
+// rewards), which at a large vocabulary is most of the difference. It is
+// an estimate for refusing what cannot fit before any work starts (pit
+// validate), not an accounting.
+func StepBytes(cfg Config, B, T int, training, lmHead bool) int64 {
 	cfg = cfg.WithDefaults()
 	var params int64
 	for _, p := range ParamShapes(cfg) {
@@ -288,10 +298,14 @@ func StepBytes(cfg Config, B, T int, training bool) int64 {
 	if cfg.DType == "float64" {
 		w = 8
 	}
-	kind := kindEvalReward
-	perParam := w
-	if training {
+	kind, perParam := kindEvalReward, w
+	switch {
+	case training && lmHead:
 		kind, perParam = kindSFT, 2*w+8
+	case training:
+		kind, perParam = kindCompare, 2*w+8
+	case lmHead:
+		kind = kindEvalPolicy
 	}
 	return params*perParam + graphBytes(cfg, graphKey{kind: kind, B: B, T: T})
 }

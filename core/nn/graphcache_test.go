@@ -44,8 +44,8 @@ func TestGraphCacheBudget(t *testing.T) {
 }
 
 // StepBytes counts the weights once, grows with the batch and the length
-// (the attention weights quadratically), and a training step costs more
-// than a scoring pass.
+// (the attention weights quadratically), a training step costs more than a
+// scoring pass, and the LM head more than the reward head alone.
 func TestStepBytes(t *testing.T) {
 	cfg := smallConfig(1)
 	var params int64
@@ -56,13 +56,16 @@ func TestStepBytes(t *testing.T) {
 		}
 		params += n
 	}
-	one := StepBytes(cfg, 1, 1, false)
+	one := StepBytes(cfg, 1, 1, false, false)
 	if one <= 4*params || one > 4*params+1<<20 {
 		t.Errorf("one token scored: %d bytes for %d float32 parameters", one, params)
 	}
-	b1, b2 := StepBytes(cfg, 4, 32, true), StepBytes(cfg, 8, 32, true)
-	t1, t2 := StepBytes(cfg, 4, 64, true)-4*params*4, StepBytes(cfg, 4, 32, true)-4*params*4
-	if !(b2 > b1) || !(t1 > 2*t2) || !(StepBytes(cfg, 4, 32, true) > StepBytes(cfg, 4, 32, false)) {
+	b1, b2 := StepBytes(cfg, 4, 32, true, true), StepBytes(cfg, 8, 32, true, true)
+	t1, t2 := StepBytes(cfg, 4, 64, true, true)-4*params*4, StepBytes(cfg, 4, 32, true, true)-4*params*4
+	if !(b2 > b1) || !(t1 > 2*t2) || !(StepBytes(cfg, 4, 32, true, true) > StepBytes(cfg, 4, 32, false, true)) {
 		t.Errorf("batch %d -> %d, length 32 -> 64: %d -> %d, training vs scoring", b1, b2, t2, t1)
+	}
+	if !(StepBytes(cfg, 4, 32, true, true) > StepBytes(cfg, 4, 32, true, false)) {
+		t.Error("the LM head's logits cost nothing")
 	}
 }

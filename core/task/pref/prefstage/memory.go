@@ -51,6 +51,7 @@ func checkMemory(_ context.Context, arm *experiment.Arm, env experiment.CheckEnv
 	for _, st := range arm.Config.Stages {
 		var seqs, models int
 		var key string
+		lmHead := true
 		switch s := st.Settings.(type) {
 		case *Settings:
 			per := 1 // SFT: one sequence a pair
@@ -60,7 +61,7 @@ func checkMemory(_ context.Context, arm *experiment.Arm, env experiment.CheckEnv
 					per = 4
 				}
 			}
-			seqs, models, key = per*s.BatchSize, 1, "batch_size"
+			seqs, models, key, lmHead = per*s.BatchSize, 1, "batch_size", st.Kind != "pref_rm"
 		case *PITRLSettings:
 			k := 4
 			if ref, ok := st.Plugin("algorithm"); ok {
@@ -74,7 +75,7 @@ func checkMemory(_ context.Context, arm *experiment.Arm, env experiment.CheckEnv
 		default:
 			continue
 		}
-		need := uint64(nn.StepBytes(nc, seqs, ps.GapContext(), true)) + uint64(models-1)*uint64(nn.StepBytes(nc, 1, 1, false))
+		need := uint64(nn.StepBytes(nc, seqs, ps.GapContext(), true, lmHead)) + uint64(models-1)*uint64(nn.StepBytes(nc, 1, 1, false, false))
 		if need <= env.MemAvailable {
 			continue
 		}
