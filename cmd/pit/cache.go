@@ -6,19 +6,21 @@ import (
 	"text/tabwriter"
 	"time"
 
+	"github.com/pit-lab/pit/core/checkpoint"
+
 	"context"
 	"errors"
 	"flag"
 	"fmt"
-	"github.com/pit-lab/pit/core/results"
 	"io"
 	"io/fs"
 	"os"
 	"path/filepath"
 	"strings"
 
+	"github.com/pit-lab/pit/core/results"
+
 	"github.com/pit-lab/pit/core/cache"
-	"github.com/pit-lab/pit/core/pipeline"
 	"github.com/pit-lab/pit/core/runner"
 )
 
@@ -119,7 +121,7 @@ func cacheVerify(ctx context.Context, dirs []string, stdout io.Writer) error {
 			}
 			ok++
 		}, func(dir string) {
-			if err := pipeline.VerifyCheckpoints(dir); err != nil {
+			if err := checkpoint.Verify(dir); err != nil {
 				bad++
 				fmt.Fprintf(stdout, "CORRUPT checkpoint: %v\n", err)
 				return

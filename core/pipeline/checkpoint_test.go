@@ -12,6 +12,8 @@ import (
 	"sync"
 	"testing"
 
+	"github.com/pit-lab/pit/core/checkpoint"
+
 	"github.com/pit-lab/pit/core/cache"
 	"github.com/pit-lab/pit/core/results"
 	"github.com/pit-lab/pit/core/runner"
@@ -79,7 +81,7 @@ func TestTrainingStagesResume(t *testing.T) {
 	// run 5 finishes. Each run records the first step each stage
 	// checkpoints.
 	dir := t.TempDir()
-	defer func() { afterCheckpoint = nil }()
+	defer func() { checkpoint.AfterCheckpoint = nil }()
 	stops := []struct {
 		stage string
 		step  int
@@ -89,7 +91,7 @@ func TestTrainingStagesResume(t *testing.T) {
 		var mu sync.Mutex
 		first := map[string]int{}
 		ctx, cancel := context.WithCancel(context.Background())
-		afterCheckpoint = func(stage string, step int) {
+		checkpoint.AfterCheckpoint = func(stage string, step int) {
 			mu.Lock()
 			defer mu.Unlock()
 			if _, ok := first[stage]; !ok {
@@ -152,7 +154,7 @@ func undisturbedRun(t *testing.T, file string) string {
 	if testing.Short() {
 		t.Skip("trains; skipped with -short")
 	}
-	t.Setenv(CheckpointEveryEnv, "1ns") // a checkpoint after every step
+	t.Setenv(checkpoint.EveryEnv, "1ns") // a checkpoint after every step
 	whole := t.TempDir()
 	if _, err := execute(t, context.Background(), file, whole, inProcessHost{}); err != nil {
 		t.Fatal(err)

@@ -9,6 +9,8 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/pit-lab/pit/core/checkpoint"
+
 	"github.com/pit-lab/pit/core/cache"
 	"github.com/pit-lab/pit/core/runner"
 )
@@ -37,8 +39,8 @@ func TestCorruptionRecovers(t *testing.T) {
 	whole := undisturbedRun(t, file)
 	dir := t.TempDir()
 	ctx, cancel := context.WithCancel(context.Background())
-	defer func() { afterCheckpoint = nil }()
-	afterCheckpoint = func(stage string, step int) {
+	defer func() { checkpoint.AfterCheckpoint = nil }()
+	checkpoint.AfterCheckpoint = func(stage string, step int) {
 		if stage == "sft" && step == 13 {
 			cancel()
 		}
@@ -47,7 +49,7 @@ func TestCorruptionRecovers(t *testing.T) {
 		t.Fatalf("stopping sft after step 13: %v", err)
 	}
 	cancel()
-	afterCheckpoint = nil
+	checkpoint.AfterCheckpoint = nil
 	cacheDir := filepath.Join(dir, "resume", runner.CacheDir)
 	scratch, _ := filepath.Glob(filepath.Join(cacheDir, "sft", ".scratch-*"))
 	if len(scratch) != 1 {

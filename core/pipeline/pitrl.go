@@ -7,6 +7,8 @@ import (
 	"path/filepath"
 	"slices"
 
+	"github.com/pit-lab/pit/core/checkpoint"
+
 	"github.com/pit-lab/pit/core/experiment"
 	"github.com/pit-lab/pit/core/model"
 	"github.com/pit-lab/pit/core/nn"
@@ -167,7 +169,7 @@ func runPITRL(c *runner.Context) error {
 	lastRound := 0
 
 	var cp pitCheckpoint
-	ck, done, err := startLoopCheckpoints(loop, c, &cp)
+	ck, done, err := checkpoint.StartLoop(loop, c, &cp)
 	if err != nil {
 		return err
 	}
@@ -233,14 +235,14 @@ func runPITRL(c *runner.Context) error {
 			if !ok {
 				continue
 			}
-			if err := ck.metric(step, "reward/"+string(src), stats.Mean(v[0])); err != nil {
+			if err := ck.Metric(step, "reward/"+string(src), stats.Mean(v[0])); err != nil {
 				return err
 			}
-			if err := ck.metric(step, "oracle_gain/"+string(src), stats.Mean(v[1])); err != nil {
+			if err := ck.Metric(step, "oracle_gain/"+string(src), stats.Mean(v[1])); err != nil {
 				return err
 			}
 		}
-		if err := ck.metric(step, "round", float64(plan.Round)); err != nil {
+		if err := ck.Metric(step, "round", float64(plan.Round)); err != nil {
 			return err
 		}
 		var copies float64
@@ -249,7 +251,7 @@ func runPITRL(c *runner.Context) error {
 				copies++
 			}
 		}
-		if err := ck.metric(step, "copy_rate", copies/float64(len(res.Queries))); err != nil {
+		if err := ck.Metric(step, "copy_rate", copies/float64(len(res.Queries))); err != nil {
 			return err
 		}
 		obs = map[string]float64{"reward": stats.Mean(res.Rewards), "oracle_gain": stats.Mean(res.Oracle), "round": float64(plan.Round)}
@@ -271,7 +273,7 @@ func runPITRL(c *runner.Context) error {
 			}
 			break
 		}
-		if err := ck.maybeSaveWith(loop.Trainer, step, s.Steps, save); err != nil {
+		if err := ck.MaybeSaveWith(loop.Trainer, step, s.Steps, save); err != nil {
 			return err
 		}
 	}
@@ -564,7 +566,7 @@ func (st *pitState) save(dir string, step int, pickSrc, refSrc *rand.PCG, alg sd
 }
 
 // restore puts pit_rl's state back from a checkpoint.
-func (st *pitState) restore(cp *pitCheckpoint, ck *checkpointer, pickSrc, refSrc *rand.PCG, alg sdk.Algorithm, cur sdk.Curriculum) error {
+func (st *pitState) restore(cp *pitCheckpoint, ck *checkpoint.Checkpointer, pickSrc, refSrc *rand.PCG, alg sdk.Algorithm, cur sdk.Curriculum) error {
 	st.loop.Hack.Restore(cp.Hack)
 	if err := host.RestoreState(st.c, alg, cp.Algorithm); err != nil {
 		return fmt.Errorf("algorithm state: %w", err)
@@ -585,7 +587,7 @@ func (st *pitState) restore(cp *pitCheckpoint, ck *checkpointer, pickSrc, refSrc
 	}
 	st.refreshes = cp.Refreshes
 	if cp.RewardModel != "" {
-		tr, err := nn.LoadTrainer(ck.path(cp.RewardModel))
+		tr, err := nn.LoadTrainer(ck.Path(cp.RewardModel))
 		if err != nil {
 			return err
 		}

@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"math/rand/v2"
 
+	"github.com/pit-lab/pit/core/checkpoint"
 	"github.com/pit-lab/pit/core/model"
 	"github.com/pit-lab/pit/core/rl"
 	"github.com/pit-lab/pit/core/runner"
@@ -71,7 +72,7 @@ func runRLHF(c *runner.Context) error {
 	}
 	defer loop.Close()
 	var cp rlCheckpoint
-	ck, done, err := startLoopCheckpoints(loop, c, &cp)
+	ck, done, err := checkpoint.StartLoop(loop, c, &cp)
 	if err != nil {
 		return err
 	}
@@ -108,7 +109,7 @@ func runRLHF(c *runner.Context) error {
 			return fmt.Errorf("%w", err)
 		}
 		c.Progress(step, s.Steps)
-		if err := ck.maybeSaveWith(loop.Trainer, step, s.Steps, save); err != nil {
+		if err := ck.MaybeSaveWith(loop.Trainer, step, s.Steps, save); err != nil {
 			return err
 		}
 	}

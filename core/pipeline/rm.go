@@ -7,6 +7,8 @@ import (
 	"maps"
 	"slices"
 
+	"github.com/pit-lab/pit/core/checkpoint"
+
 	"github.com/pit-lab/pit/core/experiment"
 	"github.com/pit-lab/pit/core/model"
 	"github.com/pit-lab/pit/core/nn"
@@ -83,7 +85,7 @@ func runRM(c *runner.Context) error {
 	if len(d.RM) == 0 {
 		return fmt.Errorf("the rm split is empty")
 	}
-	ck, tr, done, err := startCheckpoints(c, nil)
+	ck, tr, done, err := checkpoint.Start(c, nil)
 	if err != nil {
 		return err
 	}
@@ -139,10 +141,10 @@ func runRM(c *runner.Context) error {
 		if err != nil {
 			return fmt.Errorf("step %d: %w", step, err)
 		}
-		if err := ck.metric(step, "loss", st.Loss); err != nil {
+		if err := ck.Metric(step, "loss", st.Loss); err != nil {
 			return err
 		}
-		if err := ck.metric(step, "accuracy", st.Accuracy); err != nil {
+		if err := ck.Metric(step, "accuracy", st.Accuracy); err != nil {
 			return err
 		}
 		if step == s.Steps || (s.EvalEvery > 0 && step%s.EvalEvery == 0) {
@@ -150,13 +152,13 @@ func runRM(c *runner.Context) error {
 				return err
 			}
 			for _, k := range slices.Sorted(maps.Keys(last)) {
-				if err := ck.metric(step, "heldout_"+k, last[k]); err != nil {
+				if err := ck.Metric(step, "heldout_"+k, last[k]); err != nil {
 					return err
 				}
 			}
 		}
 		c.Progress(step, s.Steps)
-		if err := ck.maybeSave(tr, step, s.Steps); err != nil {
+		if err := ck.MaybeSave(tr, step, s.Steps); err != nil {
 			return err
 		}
 	}

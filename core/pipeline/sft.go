@@ -7,6 +7,8 @@ import (
 	"math/rand/v2"
 	"slices"
 
+	"github.com/pit-lab/pit/core/checkpoint"
+
 	"github.com/pit-lab/pit/core/experiment"
 	"github.com/pit-lab/pit/core/model"
 	"github.com/pit-lab/pit/core/nn"
@@ -96,7 +98,7 @@ func runSFT(c *runner.Context, improver bool) error {
 	if len(d.SFT) == 0 {
 		return fmt.Errorf("the sft split is empty")
 	}
-	ck, tr, done, err := startCheckpoints(c, nil)
+	ck, tr, done, err := checkpoint.Start(c, nil)
 	if err != nil {
 		return err
 	}
@@ -146,7 +148,7 @@ func runSFT(c *runner.Context, improver bool) error {
 		if err != nil {
 			return fmt.Errorf("step %d: %w", step, err)
 		}
-		if err := ck.metric(step, "loss", loss); err != nil {
+		if err := ck.Metric(step, "loss", loss); err != nil {
 			return err
 		}
 		if len(heldEx) > 0 && (step == s.Steps || (s.EvalEvery > 0 && step%s.EvalEvery == 0)) {
@@ -154,12 +156,12 @@ func runSFT(c *runner.Context, improver bool) error {
 			if err != nil {
 				return err
 			}
-			if err := ck.metric(step, "heldout_loss", hl); err != nil {
+			if err := ck.Metric(step, "heldout_loss", hl); err != nil {
 				return err
 			}
 		}
 		c.Progress(step, s.Steps)
-		if err := ck.maybeSave(tr, step, s.Steps); err != nil {
+		if err := ck.MaybeSave(tr, step, s.Steps); err != nil {
 			return err
 		}
 	}

@@ -1,4 +1,9 @@
-package pipeline
+// Package checkpoint saves and restores a training stage's progress, so
+// that a stage that is killed or interrupted resumes where it was when the
+// same pit run command runs again, and ends with the same artefacts as an
+// uninterrupted run. The synthetic pipeline's stages (core/pipeline) and
+// the preference stages (core/task/pref/prefstage) use it.
+package checkpoint
 
 import (
 	"bytes"
@@ -14,12 +19,14 @@ import (
 	"time"
 
 	"github.com/pit-lab/pit/core/cache"
+	"github.com/pit-lab/pit/core/model"
 	"github.com/pit-lab/pit/core/nn"
 	"github.com/pit-lab/pit/core/results"
 	"github.com/pit-lab/pit/core/runner"
 )
 
-// Training stages (sft, pit_sft, rm, pit_rm, rlhf, pit_rl) save checkpoints now and then
+// Training stages (sft, pit_sft, rm, pit_rm, rlhf, pit_rl and the pref_
+// stages) save checkpoints now and then
 // into the stage's checkpoint directory (runner.Context.CheckpointDir), so
 // that a stage that is killed or interrupted resumes where it was when the
 // same pit run command runs again, and ends with the same artefacts as an
@@ -30,14 +37,14 @@ import (
 // Batch orders are replayed from the stage's seed and rollouts are seeded
 // per step.
 
-// CheckpointEveryEnv names the environment variable that sets how often
+// EveryEnv names the environment variable that sets how often
 // training stages checkpoint, as a Go duration of wall time (default
-// DefaultCheckpointEvery; "0" turns checkpoints off).
-const CheckpointEveryEnv = "PIT_CHECKPOINT_EVERY"
+// DefaultEvery; "0" turns checkpoints off).
+const EveryEnv = "PIT_CHECKPOINT_EVERY"
 
-// DefaultCheckpointEvery is how often training stages checkpoint unless
-// CheckpointEveryEnv says otherwise.
-const DefaultCheckpointEvery = time.Minute
+// DefaultEvery is how often training stages checkpoint unless EveryEnv
+// says otherwise.
+const DefaultEvery = time.Minute
 
 // A checkpoint's state is written as an envelope that carries the SHA-256
 // of the state itself; the state carries the SHA-256 of every file it
@@ -55,15 +62,15 @@ type ckptEnvelope struct {
 	State  json.RawMessage `json:"state"`
 }
 
-// checkpointEvery reads CheckpointEveryEnv.
+// checkpointEvery reads EveryEnv.
 func checkpointEvery() (time.Duration, error) {
-	v := os.Getenv(CheckpointEveryEnv)
+	v := os.Getenv(EveryEnv)
 	if v == "" {
-		return DefaultCheckpointEvery, nil
+		return DefaultEvery, nil
 	}
 	d, err := time.ParseDuration(v)
 	if err != nil || d < 0 {
-		return 0, fmt.Errorf("%s=%q: want a duration such as 30s, or 0 for no checkpoints", CheckpointEveryEnv, v)
+		return 0, fmt.Errorf("%s=%q: want a duration such as 30s, or 0 for no checkpoints", EveryEnv, v)
 	}
 	return d, nil
 }
@@ -86,8 +93,8 @@ type checkpointState struct {
 	Sums map[string]string `json:"sums"`
 }
 
-// checkpointer saves and restores one training stage's progress.
-type checkpointer struct {
+// Checkpointer saves and restores one training stage's progress.
+type Checkpointer struct {
 	c     *runner.Context
 	dir   string
 	every time.Duration
@@ -95,10 +102,10 @@ type checkpointer struct {
 	state checkpointState
 }
 
-// afterCheckpoint, when set (tests), is called after each checkpoint.
-var afterCheckpoint func(stage string, step int)
+// AfterCheckpoint, when set (tests), is called after each checkpoint.
+var AfterCheckpoint func(stage string, step int)
 
-func newCheckpointer(c *runner.Context) (*checkpointer, error) {
+func newCheckpointer(c *runner.Context) (*Checkpointer, error) {
 	every, err := checkpointEvery()
 	if err != nil {
 		return nil, err
@@ -107,14 +114,14 @@ func newCheckpointer(c *runner.Context) (*checkpointer, error) {
 	if err != nil {
 		return nil, err
 	}
-	return &checkpointer{c: c, dir: dir, every: every, last: time.Now()}, nil
+	return &Checkpointer{c: c, dir: dir, every: every, last: time.Now()}, nil
 }
 
-// startCheckpoints makes a stage's checkpointer and loads its checkpoint,
+// Start makes a stage's checkpointer and loads its checkpoint,
 // if there is one: the trainer (nil without one), the steps done (0
 // without one) and, into extra when it is not nil, the stage's own state.
 // The metrics and warnings the checkpoint covers are logged again.
-func startCheckpoints(c *runner.Context, extra any) (*checkpointer, *nn.Trainer, int, error) {
+func Start(c *runner.Context, extra any) (*Checkpointer, *nn.Trainer, int, error) {
 	k, err := newCheckpointer(c)
 	if err != nil {
 		return nil, nil, 0, err
@@ -126,7 +133,7 @@ func startCheckpoints(c *runner.Context, extra any) (*checkpointer, *nn.Trainer,
 	return k, tr, done, nil
 }
 
-func (k *checkpointer) resume(extra any) (*nn.Trainer, int, error) {
+func (k *Checkpointer) resume(extra any) (*nn.Trainer, int, error) {
 	for _, name := range []string{ckptStateFile, ckptPrevFile} {
 		if _, err := os.Stat(k.path(name)); errors.Is(err, fs.ErrNotExist) {
 			continue // no such checkpoint (a missing file it names is damage)
@@ -156,7 +163,7 @@ func (k *checkpointer) resume(extra any) (*nn.Trainer, int, error) {
 
 // load reads the checkpoint whose state file is name: the envelope's and
 // every file's checksum must match before anything is decoded.
-func (k *checkpointer) load(name string, extra any) (*nn.Trainer, checkpointState, error) {
+func (k *Checkpointer) load(name string, extra any) (*nn.Trainer, checkpointState, error) {
 	st, err := verifyState(k.dir, name)
 	if err != nil {
 		return nil, st, err
@@ -209,11 +216,11 @@ func verifyState(dir, name string) (checkpointState, error) {
 	return st, nil
 }
 
-// VerifyCheckpoints checks the checkpoints in a stage's checkpoint
+// Verify checks the checkpoints in a stage's checkpoint
 // directory (a cache's <stage>/.scratch-<key>/) as a resume would, without
 // decoding or changing anything: it returns the first problem found, nil
 // when every checkpoint there matches its checksums (or there is none).
-func VerifyCheckpoints(dir string) error {
+func Verify(dir string) error {
 	for _, name := range []string{ckptStateFile, ckptPrevFile} {
 		if _, err := os.Stat(filepath.Join(dir, name)); errors.Is(err, fs.ErrNotExist) {
 			continue
@@ -229,7 +236,7 @@ func VerifyCheckpoints(dir string) error {
 // into the stage's quarantine directory (beside the checkpoint directory,
 // which is removed when the stage commits), with a REASON file, and says so
 // in the stage's log and warnings.
-func (k *checkpointer) quarantine(name string, why error) {
+func (k *Checkpointer) quarantine(name string, why error) {
 	files := []string{name}
 	if b, err := os.ReadFile(k.path(name)); err == nil {
 		var env ckptEnvelope
@@ -254,44 +261,48 @@ func (k *checkpointer) quarantine(name string, why error) {
 	k.c.Warn("checkpoint %s failed its checks (%v); moved to %s; resuming from the checkpoint before it, or from the start", k.path(name), why, to)
 }
 
-// metric logs a metric (as pipeline's metric does) and keeps it for the
-// next checkpoint.
-func (k *checkpointer) metric(step int, name string, v float64) error {
-	if err := metric(k.c, step, name, v); err != nil {
+// Metric logs a metric (as model.Metric does) and keeps it for the next
+// checkpoint.
+func (k *Checkpointer) Metric(step int, name string, v float64) error {
+	if err := model.Metric(k.c, step, name, v); err != nil {
 		return err
 	}
 	k.state.Metrics = append(k.state.Metrics, metricRecord{step, name, v})
 	return nil
 }
 
-// warn records a warning in the manifest (as runner.Context.Warn does) and
+// Warn records a warning in the manifest (as runner.Context.Warn does) and
 // keeps it for the next checkpoint.
-func (k *checkpointer) warn(format string, args ...any) {
+func (k *Checkpointer) Warn(format string, args ...any) {
 	msg := fmt.Sprintf(format, args...)
 	k.c.Warn("%s", msg)
 	k.state.Warnings = append(k.state.Warnings, msg)
 }
 
-// saveExtra returns a stage's own state for a checkpoint after step, and
+// SaveExtra returns a stage's own state for a checkpoint after step, and
 // the names of any files it wrote into dir for it (name them by step: a
 // checkpoint's files must not overwrite the previous checkpoint's).
-type saveExtra func(dir string, step int) (state any, files []string, err error)
+type SaveExtra func(dir string, step int) (state any, files []string, err error)
 
 // path is the path of a file of the checkpoint.
-func (k *checkpointer) path(name string) string { return filepath.Join(k.dir, name) }
+func (k *Checkpointer) path(name string) string { return filepath.Join(k.dir, name) }
 
-// maybeSave saves a checkpoint after step when the interval has passed
+// Path is the path of a file a stage saved with its state (SaveExtra's
+// files).
+func (k *Checkpointer) Path(name string) string { return k.path(name) }
+
+// MaybeSave saves a checkpoint after step when the interval has passed
 // (never after the last step: the stage's artefacts follow at once). The
 // trainer goes to a file named by its step and the state file, written
 // atomically after it, names that file; so a kill at any moment leaves a
 // state whose trainer is complete and at the state's step.
-func (k *checkpointer) maybeSave(tr *nn.Trainer, step, total int) error {
-	return k.maybeSaveWith(tr, step, total, nil)
+func (k *Checkpointer) MaybeSave(tr *nn.Trainer, step, total int) error {
+	return k.MaybeSaveWith(tr, step, total, nil)
 }
 
-// maybeSaveWith is maybeSave for a stage with state of its own: extra,
+// MaybeSaveWith is MaybeSave for a stage with state of its own: extra,
 // when not nil, returns it (JSON-encoded into the checkpoint).
-func (k *checkpointer) maybeSaveWith(tr *nn.Trainer, step, total int, extra saveExtra) error {
+func (k *Checkpointer) MaybeSaveWith(tr *nn.Trainer, step, total int, extra SaveExtra) error {
 	if k.every == 0 || step == total || time.Since(k.last) < k.every {
 		return nil
 	}
@@ -333,8 +344,8 @@ func (k *checkpointer) maybeSaveWith(tr *nn.Trainer, step, total int, extra save
 	}
 	k.removeUnreferenced()
 	k.last = time.Now()
-	if afterCheckpoint != nil {
-		afterCheckpoint(k.c.Stage, step)
+	if AfterCheckpoint != nil {
+		AfterCheckpoint(k.c.Stage, step)
 	}
 	return nil
 }
@@ -343,7 +354,7 @@ func (k *checkpointer) maybeSaveWith(tr *nn.Trainer, step, total int, extra save
 // in the directory that neither the state just written nor the previous
 // one names. A leftover (after a kill between the two) only wastes disk
 // until the next save.
-func (k *checkpointer) removeUnreferenced() {
+func (k *Checkpointer) removeUnreferenced() {
 	keep := map[string]bool{ckptStateFile: true, ckptPrevFile: true}
 	for f := range k.state.Sums {
 		keep[f] = true

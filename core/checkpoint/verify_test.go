@@ -1,4 +1,4 @@
-package pipeline
+package checkpoint
 
 import (
 	"crypto/sha256"
@@ -13,7 +13,7 @@ import (
 	"github.com/pit-lab/pit/core/results"
 )
 
-// writeTestCheckpoint writes a checkpoint state file as maybeSaveWith
+// writeTestCheckpoint writes a checkpoint state file as MaybeSaveWith
 // does: the files, then the envelope naming them with their SHA-256.
 func writeTestCheckpoint(t *testing.T, dir, name string, files map[string]string) {
 	t.Helper()
@@ -41,7 +41,7 @@ func writeTestCheckpoint(t *testing.T, dir, name string, files map[string]string
 	}
 }
 
-func TestVerifyCheckpoints(t *testing.T) {
+func TestVerify(t *testing.T) {
 	tests := []struct {
 		name   string
 		damage func(dir string)
@@ -61,12 +61,12 @@ func TestVerifyCheckpoints(t *testing.T) {
 			dir := t.TempDir()
 			writeTestCheckpoint(t, dir, ckptStateFile, map[string]string{"trainer-3.bin": "weights", "plugin-3.state": "s"})
 			tt.damage(dir)
-			err := VerifyCheckpoints(dir)
+			err := Verify(dir)
 			switch {
 			case tt.want == "" && err != nil:
-				t.Errorf("VerifyCheckpoints = %v, want nil", err)
+				t.Errorf("Verify = %v, want nil", err)
 			case tt.want != "" && (err == nil || !strings.Contains(err.Error(), tt.want) || !strings.Contains(err.Error(), dir)):
-				t.Errorf("VerifyCheckpoints = %v, want an error in %s saying %q", err, dir, tt.want)
+				t.Errorf("Verify = %v, want an error in %s saying %q", err, dir, tt.want)
 			}
 		})
 	}
