@@ -7,6 +7,7 @@ import (
 	"path/filepath"
 	"time"
 
+	"github.com/pit-lab/pit/core/checkpoint"
 	"github.com/pit-lab/pit/core/experiment"
 	"github.com/pit-lab/pit/core/model"
 	"github.com/pit-lab/pit/core/nn"
@@ -14,6 +15,7 @@ import (
 	"github.com/pit-lab/pit/core/rl"
 	"github.com/pit-lab/pit/core/runner"
 	"github.com/pit-lab/pit/core/task/pref"
+	"github.com/pit-lab/pit/plugins/host"
 	"github.com/pit-lab/pit/plugins/sdk"
 )
 
@@ -76,6 +78,11 @@ type SFTReport struct {
 	HeldOutLoss       float64 `json:"heldout_loss"`
 }
 
+// sftCheckpoint is the SFT stages' own state in their checkpoints.
+type sftCheckpoint struct {
+	HeldOutLossBefore float64 `json:"heldout_loss_before"`
+}
+
 // sftExample lays out e for SFT with the loss on the target y_w and EOS:
 // the policy's input or, for the improver, the one starting from y_l.
 func sftExample(v pref.Vocab, e pref.Example, improver bool) ([]int, []bool) {
@@ -119,31 +126,39 @@ func heldOutLoss(ctx context.Context, m *nn.Model, v pref.Vocab, ex []pref.Examp
 
 func sftRunner(improver bool, file string) func(c *runner.Context) error {
 	return func(c *runner.Context) error {
-		t, err := startTraining(c)
+		var saved sftCheckpoint
+		t, err := startTraining(c, &saved)
 		if err != nil {
 			return err
 		}
 		defer t.tr.Close()
 		s, v := t.s, t.d.Vocab
 		rep := SFTReport{Improver: improver, TrainExamples: len(t.train), Steps: s.Steps, Params: t.m.NumParams()}
-		if rep.HeldOutLossBefore, err = heldOutLoss(c, t.m, v, t.out, improver, s.EvalBatch); err != nil {
+		if t.done > 0 {
+			rep.HeldOutLossBefore = saved.HeldOutLossBefore
+		} else if rep.HeldOutLossBefore, err = heldOutLoss(c, t.m, v, t.out, improver, s.EvalBatch); err != nil {
 			return err
 		}
+		save := func(string, int) (any, []string, error) { return sftCheckpoint{rep.HeldOutLossBefore}, nil, nil }
 		start := time.Now()
 		next := t.batches(c, s.BatchSize)
 		for step := 1; step <= s.Steps; step++ {
 			if err := c.Err(); err != nil {
 				return err
 			}
+			examples := next()
+			if step <= t.done {
+				continue // resumed: the checkpoint covers this step
+			}
 			var b nn.Batch
-			for _, e := range next() {
+			for _, e := range examples {
 				seq, mask := sftExample(v, e, improver)
 				b.Seqs, b.Mask = append(b.Seqs, seq), append(b.Mask, mask)
 			}
 			if rep.TrainLoss, err = t.tr.SFTStep(b); err != nil {
 				return fmt.Errorf("step %d: %w", step, err)
 			}
-			if err := c.Metric(step, "loss", rep.TrainLoss); err != nil {
+			if err := t.ck.Metric(step, "loss", rep.TrainLoss); err != nil {
 				return err
 			}
 			if s.EvalEvery > 0 && step%s.EvalEvery == 0 && step < s.Steps {
@@ -151,11 +166,14 @@ func sftRunner(improver bool, file string) func(c *runner.Context) error {
 				if err != nil {
 					return err
 				}
-				if err := c.Metric(step, "heldout_loss", l); err != nil {
+				if err := t.ck.Metric(step, "heldout_loss", l); err != nil {
 					return err
 				}
 			}
 			c.Progress(step, s.Steps)
+			if err := t.ck.MaybeSaveWith(t.tr, step, s.Steps, save); err != nil {
+				return err
+			}
 		}
 		rep.TrainSeconds = time.Since(start).Seconds()
 		if rep.HeldOutLoss, err = heldOutLoss(c, t.m, v, t.out, improver, s.EvalBatch); err != nil {
@@ -290,6 +308,23 @@ func runPITRL(c *runner.Context) error {
 		return err
 	}
 	defer loop.Close()
+	var cp rlCheckpoint
+	ck, done, err := checkpoint.StartLoop(loop, c, &cp)
+	if err != nil {
+		return err
+	}
+	if done > 0 {
+		if err := host.RestoreState(c, alg, cp.Algorithm); err != nil {
+			return fmt.Errorf("checkpoint: algorithm state: %w", err)
+		}
+	}
+	save := func(string, int) (any, []string, error) {
+		a, err := host.SaveState(c, alg)
+		if err != nil {
+			return nil, nil, fmt.Errorf("algorithm state: %w", err)
+		}
+		return rlCheckpoint{Algorithm: a}, nil, nil
+	}
 	if frozen := model.Frozen(c.Model); frozen != nil {
 		loop.Trainer.Freeze(frozen)
 	}
@@ -302,6 +337,9 @@ func runPITRL(c *runner.Context) error {
 		ex := make([]pref.Example, s.Prompts)
 		for i := range ex {
 			ex[i] = train[rng.IntN(len(train))]
+		}
+		if step <= done {
+			continue // resumed: the checkpoint covers this step
 		}
 		qs := make([]rl.Query, len(ex))
 		if s.Reference == "rejected" {
@@ -328,7 +366,7 @@ func runPITRL(c *runner.Context) error {
 				}
 				qs[i] = rl.Query{Prompt: tokens(e.Prompt), Ref: nonNil(ref)}
 			}
-			if err := c.Metric(step, "empty_references", float64(empty)/float64(len(ex))); err != nil {
+			if err := ck.Metric(step, "empty_references", float64(empty)/float64(len(ex))); err != nil {
 				return err
 			}
 		}
@@ -340,11 +378,19 @@ func runPITRL(c *runner.Context) error {
 			return fmt.Errorf("%w", err)
 		}
 		c.Progress(step, s.Steps)
+		if err := ck.MaybeSaveWith(loop.Trainer, step, s.Steps, save); err != nil {
+			return err
+		}
 	}
 	if err := loop.Policy.Save(filepath.Join(c.Out, ModelFile)); err != nil {
 		return fmt.Errorf("save model: %w", err)
 	}
 	return nil
+}
+
+// rlCheckpoint is pref_pit_rl's own state in its checkpoints.
+type rlCheckpoint struct {
+	Algorithm []byte `json:"algorithm"` // the algorithm plugin's SaveState
 }
 
 // nonNil keeps an empty reference a reference (the loop reads a nil one as

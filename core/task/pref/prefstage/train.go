@@ -6,6 +6,8 @@ import (
 	"path/filepath"
 	"time"
 
+	"github.com/pit-lab/pit/core/checkpoint"
+
 	"github.com/pit-lab/pit/core/model"
 	"github.com/pit-lab/pit/core/nn"
 	"github.com/pit-lab/pit/core/results"
@@ -53,9 +55,14 @@ type training struct {
 	train, out []pref.Example // the split trained on, the held-out one
 	m          *nn.Model
 	tr         *nn.Trainer
+	ck         *checkpoint.Checkpointer
+	done       int // steps a checkpoint covers: the loop replays their batches and skips them
 }
 
-func startTraining(c *runner.Context) (*training, error) {
+// startTraining sets a training stage up and resumes it from its
+// checkpoint when there is one, decoding the stage's own state into extra
+// (when not nil).
+func startTraining(c *runner.Context, extra any) (*training, error) {
 	s := c.Settings.(*Settings)
 	ps, err := settingsOf(c)
 	if err != nil {
@@ -77,6 +84,16 @@ func startTraining(c *runner.Context) (*training, error) {
 	if err != nil {
 		return nil, fmt.Errorf("trainer: %w", err)
 	}
+	ck, tr, done, err := checkpoint.Start(c, extra)
+	if err != nil {
+		t.tr.Close()
+		return nil, err
+	}
+	if tr != nil {
+		t.tr.Close()
+		t.tr, t.m = tr, tr.Model()
+	}
+	t.ck, t.done = ck, done
 	if frozen := model.Frozen(c.Model); frozen != nil {
 		c.Log.Info("frozen", "parameters", t.tr.Freeze(frozen))
 	}
@@ -118,7 +135,7 @@ func (t *training) batches(c *runner.Context, n int) func() []pref.Example {
 }
 
 func runRM(c *runner.Context) error {
-	t, err := startTraining(c)
+	t, err := startTraining(c, nil)
 	if err != nil {
 		return err
 	}
@@ -141,6 +158,9 @@ func runRM(c *runner.Context) error {
 			return err
 		}
 		batch := next()
+		if step <= t.done {
+			continue // resumed: the checkpoint covers this step
+		}
 		seqs, cmp, err := comparisons(c, rew, layout, batch)
 		if err != nil {
 			return fmt.Errorf("step %d: %w", step, err)
@@ -148,10 +168,10 @@ func runRM(c *runner.Context) error {
 		if last, err = tr.ComparisonStep(seqs, cmp); err != nil {
 			return fmt.Errorf("step %d: %w", step, err)
 		}
-		if err := c.Metric(step, "loss", last.Loss); err != nil {
+		if err := t.ck.Metric(step, "loss", last.Loss); err != nil {
 			return err
 		}
-		if err := c.Metric(step, "accuracy", last.Accuracy); err != nil {
+		if err := t.ck.Metric(step, "accuracy", last.Accuracy); err != nil {
 			return err
 		}
 		if s.EvalEvery > 0 && step%s.EvalEvery == 0 && step < s.Steps {
@@ -159,11 +179,14 @@ func runRM(c *runner.Context) error {
 			if err != nil {
 				return err
 			}
-			if err := c.Metric(step, "heldout_accuracy", sc.accuracy()); err != nil {
+			if err := t.ck.Metric(step, "heldout_accuracy", sc.accuracy()); err != nil {
 				return err
 			}
 		}
 		c.Progress(step, s.Steps)
+		if err := t.ck.MaybeSave(tr, step, s.Steps); err != nil {
+			return err
+		}
 	}
 	trainSec := time.Since(start).Seconds()
 
