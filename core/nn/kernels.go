@@ -2,8 +2,6 @@ package nn
 
 import (
 	"math"
-	"runtime"
-	"sync"
 
 	"github.com/pit-lab/pit/core/nn/internal/f32"
 )
@@ -13,27 +11,11 @@ import (
 type float interface{ ~float32 | ~float64 }
 
 // parallelFor runs body(lo, hi) over [0, n) split into at most
-// runtime.GOMAXPROCS(0) contiguous chunks. Small n runs inline.
+// runtime.GOMAXPROCS(0) contiguous chunks of at least minChunk indices, on
+// internal/f32's persistent worker pool. Small n runs inline. body must
+// give the same results for any split (each index's work independent).
 func parallelFor(n, minChunk int, body func(lo, hi int)) {
-	workers := runtime.GOMAXPROCS(0)
-	if workers > n/minChunk {
-		workers = n / minChunk
-	}
-	if workers <= 1 {
-		body(0, n)
-		return
-	}
-	var wg sync.WaitGroup
-	step := (n + workers - 1) / workers
-	for lo := 0; lo < n; lo += step {
-		hi := min(lo+step, n)
-		wg.Add(1)
-		go func(lo, hi int) {
-			defer wg.Done()
-			body(lo, hi)
-		}(lo, hi)
-	}
-	wg.Wait()
+	f32.ParallelFor(n, minChunk, body)
 }
 
 // ---- layer norm ----

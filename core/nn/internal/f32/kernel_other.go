@@ -2,18 +2,12 @@
 
 package f32
 
-const (
-	haveKernel = false
-	have512    = false
-)
+const haveKernel = false
 
-func block4x16(k int, a []float32, ai, ap int, b []float32, ldb int, c []float32, ldc int, acc bool) {
-	panic("f32: no kernel")
-}
+// kernelSets lists the kernel sets this build can run.
+func kernelSets() []*kernelSet { return []*kernelSet{goKernels} }
 
-func block4x32(k int, a []float32, ai, ap int, b []float32, ldb int, c []float32, ldc int, acc bool) {
-	panic("f32: no kernel")
-}
+func defaultKernels() *kernelSet { return goKernels }
 
 func geluSigVec(u, s []float32) int { return 0 }
 
