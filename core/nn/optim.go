@@ -215,12 +215,18 @@ func (o *adamW) update(params []*param, grads []array, norm float64) {
 // float64 arithmetic whatever the storage; large parameters are split
 // between the pool's workers.
 func adamKernel[T, M float](w, g []T, m, v []M, st adamStep) {
-	if len(w) >= 1<<14 {
-		parallelFor(len(w), 1<<13, func(lo, hi int) {
-			adamKernel(w[lo:hi], g[lo:hi], m[lo:hi], v[lo:hi], st)
-		})
+	if len(w) < 1<<14 {
+		adamRange(w, g, m, v, st)
 		return
 	}
+	parallelFor(len(w), 1<<13, func(lo, hi int) {
+		adamRange(w[lo:hi], g[lo:hi], m[lo:hi], v[lo:hi], st)
+	})
+}
+
+// adamRange is adamKernel on one goroutine. (It is separate so that a
+// single worker, GOMAXPROCS=1, does not recurse.)
+func adamRange[T, M float](w, g []T, m, v []M, st adamStep) {
 	g, m, v = g[:len(w)], m[:len(w)], v[:len(w)]
 	for j := range w {
 		gj := float64(g[j]) * st.scale

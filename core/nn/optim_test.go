@@ -4,6 +4,7 @@ import (
 	"math"
 	"math/rand/v2"
 	"path/filepath"
+	"runtime"
 	"slices"
 	"testing"
 )
@@ -146,5 +147,28 @@ func TestCheckpointMomentShape(t *testing.T) {
 	}
 	if _, err := LoadTrainer(path); err == nil {
 		t.Fatal("LoadTrainer accepted a moment of the wrong size")
+	}
+}
+
+// TestAdamWOneWorker updates a parameter large enough to be split between
+// workers with GOMAXPROCS=1 (where the split used to recurse without end)
+// and with the default workers: the results agree bit for bit.
+func TestAdamWOneWorker(t *testing.T) {
+	n := 1 << 15
+	run := func() []float32 {
+		w := make([]float32, n)
+		g := make([]float32, n)
+		for i := range w {
+			w[i], g[i] = float32(i%7)/7, float32(i%5)-2
+		}
+		p := &param{name: "w", shape: []int{n}, decay: true, t: tensorOf(w)}
+		o := newAdamW(OptimConfig{LR: 0.1, WeightDecay: 0.1}.WithDefaults(), []*param{p})
+		o.update([]*param{p}, []array{tensorOf(g)}, 1)
+		return w
+	}
+	par := run()
+	defer runtime.GOMAXPROCS(runtime.GOMAXPROCS(1))
+	if one := run(); !slices.Equal(one, par) {
+		t.Fatal("one worker and several give different updates")
 	}
 }
