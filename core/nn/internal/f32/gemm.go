@@ -93,14 +93,14 @@ func gemm(ks *kernelSet, m, n, k int, a, b operand, c []float32, ldc int, acc bo
 		}
 		return
 	}
-	g := &gemmJob{ks: ks, m: m, n: n, k: k, a: a, b: b, c: c, ldc: ldc, acc: acc}
+	g := gemmJob{ks: ks, m: m, n: n, k: k, a: a, b: b, c: c, ldc: ldc, acc: acc}
 	rowTiles, colTiles := ceilDiv(m, ks.mr), ceilDiv(n, ks.nr)
 	// The kernels read a row-major A (NN, NT) and a small row-major B in
 	// place. Pack A when it is transposed (TN) and several column tiles
 	// reuse it; pack B when it is transposed (NT), or large (its rows far
 	// apart, where the panel would thrash L1) and reused by enough row
 	// tiles to pay for the copy.
-	g.packA = a.cs != 1 && colTiles >= 2
+	g.packA = a.cs != 1 && colTiles >= 3
 	g.packB = b.cs != 1 || (rowTiles >= 3 && min(k, kcBlock)*n >= packBMin)
 	w := 1
 	if m*n*k >= parallelFlops {
@@ -113,20 +113,25 @@ func gemm(ks *kernelSet, m, n, k int, a, b operand, c []float32, ldc int, acc bo
 	if byRows {
 		tiles = rowTiles
 	}
-	w = min(w, tiles)
-	part := func(i int) {
-		lo, hi := i*tiles/w, (i+1)*tiles/w
-		if byRows {
-			g.run(lo*ks.mr, min(hi*ks.mr, m), 0, n)
-		} else {
-			g.run(0, m, lo*ks.nr, min(hi*ks.nr, n))
-		}
-	}
-	if w <= 1 {
-		part(0)
+	if w = min(w, tiles); w <= 1 {
+		g.run(0, m, 0, n) // no closure: g stays on the stack
 		return
 	}
-	Run(w, part)
+	g.parallel(w, tiles, byRows)
+}
+
+// parallel runs g on w workers, each on a static range of tiles (of
+// rows when byRows, else of columns).
+func (g gemmJob) parallel(w, tiles int, byRows bool) {
+	mr, nr := g.ks.mr, g.ks.nr
+	Run(w, func(i int) {
+		lo, hi := i*tiles/w, (i+1)*tiles/w
+		if byRows {
+			g.run(lo*mr, min(hi*mr, g.m), 0, g.n)
+		} else {
+			g.run(0, g.m, lo*nr, min(hi*nr, g.n))
+		}
+	})
 }
 
 type gemmJob struct {
@@ -155,7 +160,8 @@ func (g *gemmJob) run(r0, r1, c0, c1 int) {
 	if g.packB {
 		nb = kc * nc
 	}
-	buf := getScratch(na + nb + mr*kc + kc*nr + mr*nr)
+	bp := getScratch(na + nb + mr*kc + kc*nr + mr*nr)
+	buf := *bp
 	abuf, rest := buf[:na], buf[na:]
 	bbuf, rest := rest[:nb], rest[nb:]
 	atail, rest := rest[:mr*kc], rest[mr*kc:]
@@ -228,7 +234,7 @@ func (g *gemmJob) run(r0, r1, c0, c1 int) {
 			}
 		}
 	}
-	putScratch(buf)
+	putScratch(bp)
 }
 
 // packA copies A[i0:i0+rows, p0:p0+kb] into dst as consecutive panels of mr
@@ -246,16 +252,30 @@ func packA(a operand, i0, rows, p0, kb, mr int, dst []float32) {
 					panel[p*mr+i] = v
 				}
 			}
+		} else if a.rs == 1 && h == mr {
+			// Transposed A (TN): each p is mr consecutive values. The
+			// fixed-size copies compile to a few moves, not memmove calls.
+			src := a.s[(i0+t)+p0*a.cs:]
+			switch mr {
+			case 8:
+				for p := 0; p < kb; p++ {
+					*(*[8]float32)(panel[p*8:]) = *(*[8]float32)(src[p*a.cs:])
+				}
+			case 6:
+				for p := 0; p < kb; p++ {
+					*(*[6]float32)(panel[p*6:]) = *(*[6]float32)(src[p*a.cs:])
+				}
+			default:
+				for p := 0; p < kb; p++ {
+					copy(panel[p*mr:p*mr+mr], src[p*a.cs:])
+				}
+			}
 		} else {
 			for p := 0; p < kb; p++ {
 				src := a.s[(i0+t)*a.rs+(p0+p)*a.cs:]
 				row := panel[p*mr : p*mr+h]
-				if a.rs == 1 {
-					copy(row, src[:h])
-				} else {
-					for i := range row {
-						row[i] = src[i*a.rs]
-					}
+				for i := range row {
+					row[i] = src[i*a.rs]
 				}
 			}
 		}
@@ -302,11 +322,15 @@ func roundUp(a, b int) int { return ceilDiv(a, b) * b }
 
 var scratch sync.Pool
 
-func getScratch(n int) []float32 {
-	if s, ok := scratch.Get().(*[]float32); ok && cap(*s) >= n {
-		return (*s)[:n]
+// getScratch returns a buffer of n floats (contents undefined) from the
+// pool of scratch buffers; putScratch returns it.
+func getScratch(n int) *[]float32 {
+	if p, ok := scratch.Get().(*[]float32); ok && cap(*p) >= n {
+		*p = (*p)[:n]
+		return p
 	}
-	return make([]float32, n)
+	s := make([]float32, n)
+	return &s
 }
 
-func putScratch(s []float32) { scratch.Put(&s) }
+func putScratch(p *[]float32) { scratch.Put(p) }

@@ -309,3 +309,17 @@ func BenchmarkMulNN(b *testing.B) {
 	}
 	b.ReportMetric(2*float64(m*n*k)*float64(b.N)/b.Elapsed().Seconds()/1e9, "GFLOP/s")
 }
+
+// TestMulSmallNoAllocs checks that a product too small to be split (the
+// attention's per-head products) allocates nothing once the scratch pool
+// is warm.
+func TestMulSmallNoAllocs(t *testing.T) {
+	rng := rand.New(rand.NewPCG(1, 1))
+	for _, mode := range []string{"NN", "TN", "NT"} {
+		tc := mulCase{mode: mode, m: 32, n: 32, k: 16}
+		a, lda, b, ldb, c, ldc := tc.operands(rng)
+		if n := testing.AllocsPerRun(100, func() { tc.run(active, a, lda, b, ldb, c, ldc) }); n != 0 {
+			t.Errorf("%s: %v allocations per product", mode, n)
+		}
+	}
+}

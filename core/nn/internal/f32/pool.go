@@ -7,9 +7,9 @@ import (
 	"time"
 )
 
-// The worker pool: GOMAXPROCS−1 goroutines started on first use and kept
-// for the life of the process, so that a parallel kernel costs a channel
-// send per worker instead of starting goroutines. Work is split into
+// The worker pool: max(GOMAXPROCS, NumCPU)−1 goroutines started on first
+// use and kept for the life of the process, so that a parallel kernel
+// costs a channel send per worker instead of starting goroutines. Work is split into
 // static contiguous ranges (chunk w of W is always [w·n/W, (w+1)·n/W)
 // rounded to whole chunks), so which worker runs which range never
 // changes what is computed. One parallel call runs at a time; a call made
@@ -40,7 +40,9 @@ var pool workerPool
 
 func (p *workerPool) init() {
 	p.start.Do(func() {
-		n := runtime.GOMAXPROCS(0) - 1
+		// Enough workers for GOMAXPROCS up to the number of CPUs (an
+		// idle worker only waits on its channel).
+		n := max(runtime.GOMAXPROCS(0), runtime.NumCPU()) - 1
 		p.done = make(chan struct{}, 1)
 		p.queues = make([]chan task, n)
 		for i := range p.queues {
