@@ -103,6 +103,13 @@ func colSum[T float](x, out []T, d int) {
 	parallelFor(d, chunk, func(lo, hi int) {
 		o := out[lo:hi]
 		clear(o)
+		if o32, ok := any(o).([]float32); ok {
+			x32 := any(x).([]float32)
+			for r := 0; r < n; r++ {
+				f32.AddTo(o32, x32[r*d+lo:r*d+hi])
+			}
+			return
+		}
 		for r := 0; r < n; r++ {
 			row := x[r*d+lo : r*d+hi]
 			for i, v := range row {

@@ -67,6 +67,20 @@ func defaultKernels() *kernelSet {
 func geluSig8(u, s *float32, n int)
 
 //go:noescape
+func addVec8(dst, a, b *float32, n int)
+
+// addVec handles the first n8 elements (the largest multiple of 8 ≤
+// len(out)) of Add and returns n8.
+func addVec(out, a, b []float32) int {
+	n8 := len(out) / 8 * 8
+	if !haveKernel || n8 == 0 {
+		return 0
+	}
+	addVec8(&out[0], &a[0], &b[0], n8)
+	return n8
+}
+
+//go:noescape
 func expShift8(x *float32, n int, shift float32)
 
 // expShiftVec handles x[:n8] for the largest multiple of 8 n8 ≤ len(x) and
