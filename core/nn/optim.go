@@ -3,6 +3,8 @@ package nn
 import (
 	"fmt"
 	"math"
+
+	"github.com/pit-lab/pit/core/nn/internal/f32"
 )
 
 // Schedule kinds for the learning rate.
@@ -227,6 +229,15 @@ func adamKernel[T, M float](w, g []T, m, v []M, st adamStep) {
 // adamRange is adamKernel on one goroutine. (It is separate so that a
 // single worker, GOMAXPROCS=1, does not recurse.)
 func adamRange[T, M float](w, g []T, m, v []M, st adamStep) {
+	if w32, ok := any(w).([]float32); ok {
+		if m32, ok := any(m).([]float32); ok {
+			// The default: float32 weights and moments, vectorised.
+			f32.Adam(w32, any(g).([]float32), m32, any(v).([]float32), &f32.AdamConsts{
+				Scale: st.scale, B1: st.b1, C1: 1 - st.b1, B2: st.b2, C2: 1 - st.b2,
+				BC1: st.bc1, BC2: st.bc2, Eps: st.eps, LR: st.lr, Decay: st.decay})
+			return
+		}
+	}
 	g, m, v = g[:len(w)], m[:len(w)], v[:len(w)]
 	for j := range w {
 		gj := float64(g[j]) * st.scale

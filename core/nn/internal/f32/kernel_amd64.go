@@ -69,6 +69,20 @@ func geluSig8(u, s *float32, n int)
 //go:noescape
 func addVec8(dst, a, b *float32, n int)
 
+//go:noescape
+func adamVec4(w, gr, m, v *float32, n int, c *AdamConsts)
+
+// adamVec handles the first n4 elements (the largest multiple of 4 ≤
+// len(w)) of Adam and returns n4.
+func adamVec(w, g, m, v []float32, c *AdamConsts) int {
+	n4 := len(w) / 4 * 4
+	if !haveKernel || n4 == 0 {
+		return 0
+	}
+	adamVec4(&w[0], &g[0], &m[0], &v[0], n4, c)
+	return n4
+}
+
 // addVec handles the first n8 elements (the largest multiple of 8 ≤
 // len(out)) of Add and returns n8.
 func addVec(out, a, b []float32) int {

@@ -14,3 +14,5 @@ func geluSigVec(u, s []float32) int { return 0 }
 func expShiftVec(x []float32, shift float32) int { return 0 }
 
 func addVec(out, a, b []float32) int { return 0 }
+
+func adamVec(w, g, m, v []float32, c *AdamConsts) int { return 0 }
