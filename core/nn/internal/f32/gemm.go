@@ -253,17 +253,20 @@ func packA(a operand, i0, rows, p0, kb, mr int, dst []float32) {
 				}
 			}
 		} else if a.rs == 1 && h == mr {
-			// Transposed A (TN): each p is mr consecutive values. The
-			// fixed-size copies compile to a few moves, not memmove calls.
+			// Transposed A (TN): each p is mr consecutive values, copied
+			// element by element (a memmove call per 8 floats cost more
+			// than the copy).
 			src := a.s[(i0+t)+p0*a.cs:]
 			switch mr {
 			case 8:
 				for p := 0; p < kb; p++ {
-					*(*[8]float32)(panel[p*8:]) = *(*[8]float32)(src[p*a.cs:])
+					d, s := panel[p*8:p*8+8:p*8+8], src[p*a.cs:p*a.cs+8:p*a.cs+8]
+					d[0], d[1], d[2], d[3], d[4], d[5], d[6], d[7] = s[0], s[1], s[2], s[3], s[4], s[5], s[6], s[7]
 				}
 			case 6:
 				for p := 0; p < kb; p++ {
-					*(*[6]float32)(panel[p*6:]) = *(*[6]float32)(src[p*a.cs:])
+					d, s := panel[p*6:p*6+6:p*6+6], src[p*a.cs:p*a.cs+6:p*a.cs+6]
+					d[0], d[1], d[2], d[3], d[4], d[5] = s[0], s[1], s[2], s[3], s[4], s[5]
 				}
 			default:
 				for p := 0; p < kb; p++ {
