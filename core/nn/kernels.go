@@ -245,13 +245,9 @@ func biasGeluForward[T float](x, b, y []T, d int, sig []float32) {
 		parallelFor(n, 64, func(lo, hi int) {
 			for r := lo; r < hi; r++ {
 				xr, yr, sr := x32[r*d:(r+1)*d], y32[r*d:(r+1)*d], sig[r*d:(r+1)*d]
-				for i, v := range xr {
-					yr[i] = v + b32[i]
-				}
+				f32.Add(yr, xr, b32)
 				f32.GeluSig(yr, sr)
-				for i, s := range sr {
-					yr[i] *= s
-				}
+				f32.Mul(yr, yr, sr)
 			}
 		})
 		return
@@ -272,9 +268,7 @@ func biasGeluBackward[T float](x, b, dy, dx []T, d int, sig []float32) {
 		parallelFor(n, 64, func(lo, hi int) {
 			for r := lo; r < hi; r++ {
 				xr, gr, dr, sr := x32[r*d:(r+1)*d], dy32[r*d:(r+1)*d], dx32[r*d:(r+1)*d], sig[r*d:(r+1)*d]
-				for i, v := range xr {
-					dr[i] = geluGradFromSig(v+b32[i], sr[i]) * gr[i]
-				}
+				f32.GeluBackward(dr, xr, b32, sr, gr)
 			}
 		})
 		return

@@ -70,6 +70,30 @@ func geluSig8(u, s *float32, n int)
 func addVec8(dst, a, b *float32, n int)
 
 //go:noescape
+func mulVec8(dst, a, b *float32, n int)
+
+//go:noescape
+func geluBack8(dx, x, b, s, dy *float32, n int)
+
+func mulVec(out, a, b []float32) int {
+	n8 := len(out) / 8 * 8
+	if !haveKernel || n8 == 0 {
+		return 0
+	}
+	mulVec8(&out[0], &a[0], &b[0], n8)
+	return n8
+}
+
+func geluBackVec(dx, x, b, s, dy []float32) int {
+	n8 := len(dx) / 8 * 8
+	if !haveKernel || n8 == 0 {
+		return 0
+	}
+	geluBack8(&dx[0], &x[0], &b[0], &s[0], &dy[0], n8)
+	return n8
+}
+
+//go:noescape
 func adamVec4(w, gr, m, v *float32, n int, c *AdamConsts)
 
 // adamVec handles the first n4 elements (the largest multiple of 4 ≤

@@ -16,3 +16,7 @@ func expShiftVec(x []float32, shift float32) int { return 0 }
 func addVec(out, a, b []float32) int { return 0 }
 
 func adamVec(w, g, m, v []float32, c *AdamConsts) int { return 0 }
+
+func mulVec(out, a, b []float32) int { return 0 }
+
+func geluBackVec(dx, x, b, s, dy []float32) int { return 0 }

@@ -1,0 +1,73 @@
+//go:build !purego
+
+#include "textflag.h"
+
+// func mulVec8(dst, a, b *float32, n int)
+//
+// dst[i] = a[i]·b[i] for i < n, n a positive multiple of 8 (AVX).
+TEXT ·mulVec8(SB), NOSPLIT, $0-32
+	MOVQ dst+0(FP), DI
+	MOVQ a+8(FP), SI
+	MOVQ b+16(FP), DX
+	MOVQ n+24(FP), CX
+
+loop:
+	VMOVUPS (SI), Y0
+	VMULPS  (DX), Y0, Y0
+	VMOVUPS Y0, (DI)
+	ADDQ    $32, SI
+	ADDQ    $32, DX
+	ADDQ    $32, DI
+	SUBQ    $8, CX
+	JNE     loop
+	VZEROUPPER
+	RET
+
+DATA gelubk<>+0(SB)/4, $0x40000000  // 2
+DATA gelubk<>+4(SB)/4, $0x3f800000  // 1
+DATA gelubk<>+8(SB)/4, $0x3f4c422a  // c = sqrt(2/π)
+DATA gelubk<>+12(SB)/4, $0x3e095d4f // 3a = 3·0.044715
+GLOBL gelubk<>(SB), RODATA|NOPTR, $16
+
+// func geluBack8(dx, x, b, s, dy *float32, n int)
+//
+// dx[i] = g(x[i] + b[i], s[i])·dy[i] with g(u, s) = s + 2·u·s·(1−s)·c·(1 + 3a·u·u),
+// each operation rounded to float32 in the order written, for i < n, n a
+// positive multiple of 8 (AVX, no FMA).
+TEXT ·geluBack8(SB), NOSPLIT, $0-48
+	MOVQ dx+0(FP), DI
+	MOVQ x+8(FP), SI
+	MOVQ b+16(FP), R8
+	MOVQ s+24(FP), R9
+	MOVQ dy+32(FP), R10
+	MOVQ n+40(FP), CX
+	VBROADCASTSS gelubk<>+0(SB), Y12
+	VBROADCASTSS gelubk<>+4(SB), Y13
+	VBROADCASTSS gelubk<>+8(SB), Y14
+	VBROADCASTSS gelubk<>+12(SB), Y15
+
+loop:
+	VMOVUPS (SI), Y0
+	VADDPS  (R8), Y0, Y0  // u = x + b
+	VMOVUPS (R9), Y1      // s
+	VMULPS  Y12, Y0, Y2   // 2·u
+	VMULPS  Y1, Y2, Y2    // ·s
+	VSUBPS  Y1, Y13, Y3   // 1 − s
+	VMULPS  Y3, Y2, Y2    // ·(1 − s)
+	VMULPS  Y14, Y2, Y2   // ·c
+	VMULPS  Y15, Y0, Y4   // 3a·u
+	VMULPS  Y0, Y4, Y4    // ·u
+	VADDPS  Y4, Y13, Y4   // 1 + 3a·u·u
+	VMULPS  Y4, Y2, Y2    // ·(1 + 3a·u·u)
+	VADDPS  Y2, Y1, Y2    // s + …
+	VMULPS  (R10), Y2, Y2 // ·dy
+	VMOVUPS Y2, (DI)
+	ADDQ    $32, SI
+	ADDQ    $32, R8
+	ADDQ    $32, R9
+	ADDQ    $32, R10
+	ADDQ    $32, DI
+	SUBQ    $8, CX
+	JNE     loop
+	VZEROUPPER
+	RET
