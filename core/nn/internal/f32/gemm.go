@@ -298,6 +298,9 @@ func packB(b operand, p0, kb, j0, cols, nr int, dst []float32) {
 		panel := dst[t*kb : t*kb+kb*nr]
 		w := min(nr, cols-t)
 		if b.cs == 1 {
+			if w == nr && packRowsVec(panel, b.s[p0*b.rs+j0+t:], b.rs, kb, nr) {
+				continue
+			}
 			for p := 0; p < kb; p++ {
 				row := panel[p*nr : p*nr+nr]
 				copy(row[:w], b.s[(p0+p)*b.rs+j0+t:])

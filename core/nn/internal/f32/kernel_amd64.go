@@ -70,6 +70,22 @@ func geluSig8(u, s *float32, n int)
 func addVec8(dst, a, b *float32, n int)
 
 //go:noescape
+func copyRows8(dst, src *float32, stride uintptr, rows, vecs int)
+
+// packRowsVec copies kb full rows of nr floats of a row-major B (rows ldb
+// apart) into panel, nr apart, when nr is 8, 16 or 32 and the CPU has AVX,
+// and reports whether it did.
+func packRowsVec(panel, src []float32, ldb, kb, nr int) bool {
+	if !haveKernel || kb == 0 || (nr != 8 && nr != 16 && nr != 32) {
+		return false
+	}
+	_ = panel[kb*nr-1]
+	_ = src[(kb-1)*ldb+nr-1]
+	copyRows8(&panel[0], &src[0], uintptr(ldb*4), kb, nr/8)
+	return true
+}
+
+//go:noescape
 func mulVec8(dst, a, b *float32, n int)
 
 //go:noescape

@@ -20,3 +20,5 @@ func adamVec(w, g, m, v []float32, c *AdamConsts) int { return 0 }
 func mulVec(out, a, b []float32) int { return 0 }
 
 func geluBackVec(dx, x, b, s, dy []float32) int { return 0 }
+
+func packRowsVec(panel, src []float32, ldb, kb, nr int) bool { return false }
