@@ -173,11 +173,7 @@ func lnForward32(x, g, b, y, stats []float32, d int, eps float64) {
 			xr, yr := x[r*d:(r+1)*d], y[r*d:(r+1)*d]
 			m, s := lnStats32(xr, eps)
 			stats[2*r], stats[2*r+1] = m, s
-			g, b := g[:len(xr)], b[:len(xr)]
-			yr = yr[:len(xr)]
-			for i, v := range xr {
-				yr[i] = (v-m)*s*g[i] + b[i]
-			}
+			f32.NormForward(yr, xr, g, b, m, s)
 		}
 	})
 }
@@ -199,25 +195,27 @@ func lnBackwardX32(x, g, dy, dx, stats []float32, d int) {
 			inv := 1 / float32(d)
 			sumG *= inv
 			sumGX *= inv
-			for i, v := range xr {
-				dxr[i] = s * (dyr[i]*g[i] - sumG - (v-m)*s*sumGX)
-			}
+			f32.NormBackwardX(dxr, xr, g, dyr, m, s, sumG, sumGX)
 		}
 	})
 }
 
+// lnBackwardG32 is lnBackwardG for float32 from the cached row statistics;
+// large inputs split the columns between workers (each column still sums
+// its rows in order, so the result does not depend on the split).
 func lnBackwardG32(x, dy, dg, stats []float32, d int) {
-	clear(dg)
 	n := len(x) / d
-	for r := 0; r < n; r++ {
-		xr, dyr := x[r*d:(r+1)*d], dy[r*d:(r+1)*d]
-		m, s := stats[2*r], stats[2*r+1]
-		dg := dg[:len(xr)]
-		dyr = dyr[:len(xr)]
-		for i, v := range xr {
-			dg[i] += (v - m) * s * dyr[i]
-		}
+	chunk := 16
+	if n*d < 1<<16 {
+		chunk = d
 	}
+	parallelFor(d, chunk, func(lo, hi int) {
+		g := dg[lo:hi]
+		clear(g)
+		for r := 0; r < n; r++ {
+			f32.NormGradAcc(g, x[r*d+lo:r*d+hi], dy[r*d+lo:r*d+hi], stats[2*r], stats[2*r+1])
+		}
+	})
 }
 
 // ---- GELU (tanh approximation) ----

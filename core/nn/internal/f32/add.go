@@ -44,3 +44,37 @@ func geluBackScalar(u, s float32) float32 {
 	w := 1 + float32(float32(3*geluA*u)*u)
 	return s + float32(t*w)
 }
+
+// NormGradAcc adds one row's contribution to a layer norm's gain gradient:
+// dg[i] += ((x[i] − mean)·rstd)·dy[i] for i < len(dg), eight at a time
+// where the CPU has AVX2, with the same float32 operations as the scalar
+// loop.
+func NormGradAcc(dg, x, dy []float32, mean, rstd float32) {
+	x, dy = x[:len(dg)], dy[:len(dg)]
+	for i := normGradAccVec(dg, x, dy, mean, rstd); i < len(dg); i++ {
+		dg[i] += float32((x[i] - mean) * rstd * dy[i])
+	}
+}
+
+// NormForward writes one row of a layer norm with known statistics:
+// y[i] = ((x[i] − mean)·rstd)·g[i] + b[i] for i < len(y), eight at a time
+// where the CPU has AVX2, with the same float32 operations as the scalar
+// loop.
+func NormForward(y, x, g, b []float32, mean, rstd float32) {
+	x, g, b = x[:len(y)], g[:len(y)], b[:len(y)]
+	for i := normFwdVec(y, x, g, b, mean, rstd); i < len(y); i++ {
+		y[i] = float32((x[i]-mean)*rstd*g[i]) + b[i]
+	}
+}
+
+// NormBackwardX writes one row of a layer norm's input gradient:
+// dx[i] = rstd·((dy[i]·g[i] − sumG) − ((x[i] − mean)·rstd)·sumGX), with
+// sumG and sumGX the row's means of dy·g and dy·g·x̂, for i < len(dx); eight
+// at a time where the CPU has AVX2, with the same float32 operations as
+// the scalar loop.
+func NormBackwardX(dx, x, g, dy []float32, mean, rstd, sumG, sumGX float32) {
+	x, g, dy = x[:len(dx)], g[:len(dx)], dy[:len(dx)]
+	for i := normBackXVec(dx, x, g, dy, mean, rstd, sumG, sumGX); i < len(dx); i++ {
+		dx[i] = rstd * (float32(dy[i]*g[i]) - sumG - float32((x[i]-mean)*rstd*sumGX))
+	}
+}

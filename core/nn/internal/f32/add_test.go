@@ -69,3 +69,44 @@ func TestGeluBackward(t *testing.T) {
 		}
 	}
 }
+
+// TestNormGradAcc checks the vector layer-norm gain gradient bit for bit
+// against the scalar loop.
+func TestNormGradAcc(t *testing.T) {
+	rng := rand.New(rand.NewPCG(9, 9))
+	for _, n := range []int{1, 7, 8, 9, 64, 1001} {
+		x, dy, dg := randm(rng, n), randm(rng, n), randm(rng, n)
+		want := append([]float32(nil), dg...)
+		for i := range want {
+			want[i] += float32((x[i] - 0.25) * 1.5 * dy[i])
+		}
+		NormGradAcc(dg, x, dy, 0.25, 1.5)
+		for i := range dg {
+			if dg[i] != want[i] {
+				t.Fatalf("n=%d: element %d: %v, want %v", n, i, dg[i], want[i])
+			}
+		}
+	}
+}
+
+// TestNormRows checks the vector layer-norm rows (forward, input gradient)
+// bit for bit against the scalar formulas.
+func TestNormRows(t *testing.T) {
+	rng := rand.New(rand.NewPCG(10, 11))
+	const mean, rstd, sumG, sumGX = 0.125, 1.75, -0.3, 0.07
+	for _, n := range []int{1, 7, 8, 9, 64, 1001} {
+		x, g, b, dy := randm(rng, n), randm(rng, n), randm(rng, n), randm(rng, n)
+		y, dx := make([]float32, n), make([]float32, n)
+		NormForward(y, x, g, b, mean, rstd)
+		NormBackwardX(dx, x, g, dy, mean, rstd, sumG, sumGX)
+		for i := range y {
+			var m, s, sg, sgx float32 = mean, rstd, sumG, sumGX
+			if want := float32((x[i]-m)*s*g[i]) + b[i]; y[i] != want {
+				t.Fatalf("n=%d: y[%d] = %v, want %v", n, i, y[i], want)
+			}
+			if want := s * (float32(dy[i]*g[i]) - sg - float32((x[i]-m)*s*sgx)); dx[i] != want {
+				t.Fatalf("n=%d: dx[%d] = %v, want %v", n, i, dx[i], want)
+			}
+		}
+	}
+}

@@ -71,3 +71,94 @@ loop:
 	JNE     loop
 	VZEROUPPER
 	RET
+
+// func normGradAcc8(dg, x, dy *float32, n int, mean, rstd float32)
+//
+// dg[i] += ((x[i] − mean)·rstd)·dy[i] for i < n, n a positive multiple of
+// 8 (AVX, no FMA).
+TEXT ·normGradAcc8(SB), NOSPLIT, $0-40
+	MOVQ         dg+0(FP), DI
+	MOVQ         x+8(FP), SI
+	MOVQ         dy+16(FP), DX
+	MOVQ         n+24(FP), CX
+	VBROADCASTSS mean+32(FP), Y14
+	VBROADCASTSS rstd+36(FP), Y15
+
+loop:
+	VMOVUPS (SI), Y0
+	VSUBPS  Y14, Y0, Y0 // x − mean
+	VMULPS  Y15, Y0, Y0 // ·rstd
+	VMULPS  (DX), Y0, Y0 // ·dy
+	VADDPS  (DI), Y0, Y0 // dg + …
+	VMOVUPS Y0, (DI)
+	ADDQ    $32, SI
+	ADDQ    $32, DX
+	ADDQ    $32, DI
+	SUBQ    $8, CX
+	JNE     loop
+	VZEROUPPER
+	RET
+
+// func normFwd8(y, x, gain, b *float32, n int, mean, rstd float32)
+//
+// y[i] = ((x[i] − mean)·rstd)·gain[i] + b[i] for i < n, n a positive multiple
+// of 8 (AVX, no FMA).
+TEXT ·normFwd8(SB), NOSPLIT, $0-48
+	MOVQ         y+0(FP), DI
+	MOVQ         x+8(FP), SI
+	MOVQ         gain+16(FP), DX
+	MOVQ         b+24(FP), R8
+	MOVQ         n+32(FP), CX
+	VBROADCASTSS mean+40(FP), Y14
+	VBROADCASTSS rstd+44(FP), Y15
+
+loop:
+	VMOVUPS (SI), Y0
+	VSUBPS  Y14, Y0, Y0  // x − mean
+	VMULPS  Y15, Y0, Y0  // ·rstd
+	VMULPS  (DX), Y0, Y0 // ·g
+	VADDPS  (R8), Y0, Y0 // + b
+	VMOVUPS Y0, (DI)
+	ADDQ    $32, SI
+	ADDQ    $32, DX
+	ADDQ    $32, R8
+	ADDQ    $32, DI
+	SUBQ    $8, CX
+	JNE     loop
+	VZEROUPPER
+	RET
+
+// func normBackX8(dx, x, gain, dy *float32, n int, mean, rstd, sumG, sumGX float32)
+//
+// dx[i] = rstd·((dy[i]·gain[i] − sumG) − ((x[i] − mean)·rstd)·sumGX) for i < n,
+// n a positive multiple of 8 (AVX, no FMA).
+TEXT ·normBackX8(SB), NOSPLIT, $0-56
+	MOVQ         dx+0(FP), DI
+	MOVQ         x+8(FP), SI
+	MOVQ         gain+16(FP), DX
+	MOVQ         dy+24(FP), R8
+	MOVQ         n+32(FP), CX
+	VBROADCASTSS mean+40(FP), Y12
+	VBROADCASTSS rstd+44(FP), Y13
+	VBROADCASTSS sumG+48(FP), Y14
+	VBROADCASTSS sumGX+52(FP), Y15
+
+loop:
+	VMOVUPS (R8), Y0
+	VMULPS  (DX), Y0, Y0 // dy·g
+	VSUBPS  Y14, Y0, Y0  // − sumG
+	VMOVUPS (SI), Y1
+	VSUBPS  Y12, Y1, Y1  // x − mean
+	VMULPS  Y13, Y1, Y1  // ·rstd
+	VMULPS  Y15, Y1, Y1  // ·sumGX
+	VSUBPS  Y1, Y0, Y0
+	VMULPS  Y13, Y0, Y0  // rstd·(…)
+	VMOVUPS Y0, (DI)
+	ADDQ    $32, SI
+	ADDQ    $32, DX
+	ADDQ    $32, R8
+	ADDQ    $32, DI
+	SUBQ    $8, CX
+	JNE     loop
+	VZEROUPPER
+	RET

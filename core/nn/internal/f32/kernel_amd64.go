@@ -86,6 +86,42 @@ func packRowsVec(panel, src []float32, ldb, kb, nr int) bool {
 }
 
 //go:noescape
+func normGradAcc8(dg, x, dy *float32, n int, mean, rstd float32)
+
+func normGradAccVec(dg, x, dy []float32, mean, rstd float32) int {
+	n8 := len(dg) / 8 * 8
+	if !haveKernel || n8 == 0 {
+		return 0
+	}
+	normGradAcc8(&dg[0], &x[0], &dy[0], n8, mean, rstd)
+	return n8
+}
+
+//go:noescape
+func normFwd8(y, x, gain, b *float32, n int, mean, rstd float32)
+
+//go:noescape
+func normBackX8(dx, x, gain, dy *float32, n int, mean, rstd, sumG, sumGX float32)
+
+func normFwdVec(y, x, g, b []float32, mean, rstd float32) int {
+	n8 := len(y) / 8 * 8
+	if !haveKernel || n8 == 0 {
+		return 0
+	}
+	normFwd8(&y[0], &x[0], &g[0], &b[0], n8, mean, rstd)
+	return n8
+}
+
+func normBackXVec(dx, x, g, dy []float32, mean, rstd, sumG, sumGX float32) int {
+	n8 := len(dx) / 8 * 8
+	if !haveKernel || n8 == 0 {
+		return 0
+	}
+	normBackX8(&dx[0], &x[0], &g[0], &dy[0], n8, mean, rstd, sumG, sumGX)
+	return n8
+}
+
+//go:noescape
 func mulVec8(dst, a, b *float32, n int)
 
 //go:noescape

@@ -22,3 +22,9 @@ func mulVec(out, a, b []float32) int { return 0 }
 func geluBackVec(dx, x, b, s, dy []float32) int { return 0 }
 
 func packRowsVec(panel, src []float32, ldb, kb, nr int) bool { return false }
+
+func normGradAccVec(dg, x, dy []float32, mean, rstd float32) int { return 0 }
+
+func normFwdVec(y, x, g, b []float32, mean, rstd float32) int { return 0 }
+
+func normBackXVec(dx, x, g, dy []float32, mean, rstd, sumG, sumGX float32) int { return 0 }
