@@ -52,6 +52,9 @@ const (
 	parallelFlops = 1 << 18
 	// packBMin is the smallest panel of B (kc×n elements) worth packing.
 	packBMin = 1 << 15
+	// packBTiles is the fewest row tiles (on one worker) that pack a
+	// row-major B.
+	packBTiles = 16
 )
 
 // operand is a matrix whose element (r, c) is s[r·rs + c·cs].
@@ -101,7 +104,7 @@ func gemm(ks *kernelSet, m, n, k int, a, b operand, c []float32, ldc int, acc bo
 	// apart, where the panel would thrash L1) and reused by enough row
 	// tiles to pay for the copy.
 	g.packA = a.cs != 1 && colTiles >= 3
-	g.packB = b.cs != 1 || (rowTiles >= 3 && min(k, kcBlock)*n >= packBMin)
+	g.packB = b.cs != 1 || (rowTiles >= packBTiles && min(k, kcBlock)*n >= packBMin)
 	w := 1
 	if m*n*k >= parallelFlops {
 		w = Workers()
@@ -146,6 +149,12 @@ type gemmJob struct {
 
 // run computes C[r0:r1, c0:c1]; r0 and c0 are tile-aligned.
 func (g *gemmJob) run(r0, r1, c0, c1 int) {
+	if g.packB && g.b.cs == 1 && ceilDiv(r1-r0, g.ks.mr) < packBTiles {
+		// This worker's rows reuse B too little to pay for packing it.
+		h := *g
+		h.packB = false
+		g = &h
+	}
 	ks := g.ks
 	mr, nr := ks.mr, ks.nr
 	kc := min(kcBlock, g.k)

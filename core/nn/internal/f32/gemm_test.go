@@ -106,7 +106,7 @@ var testShapes = [][3]int{
 }
 
 var bigShapes = [][3]int{
-	{257, 65, 63}, {1024, 192, 64}, {256, 64, 1024}, {64, 41, 1536}, {130, 300, 520},
+	{257, 65, 63}, {1024, 192, 64}, {256, 64, 1024}, {64, 41, 1536}, {130, 300, 520}, {300, 129, 260},
 }
 
 // TestMul checks every kernel set against a float64 reference, and the
