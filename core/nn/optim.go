@@ -32,8 +32,10 @@ type OptimConfig struct {
 	// bytes of optimiser state per parameter). By default a float32
 	// model's moments are float32; a float64 model's are always float64.
 	// Either way the update's arithmetic is float64; only the moments'
-	// storage differs. A checkpoint written with one setting resumes with
-	// the other (the moments are converted).
+	// storage differs. Trainer.Save keeps the setting and the moments as
+	// they are; LoadTrainer converts saved moments to the precision the
+	// saved setting asks for, so a checkpoint from before float32 moments
+	// (float64 moments, no Moments64) resumes with float32 moments.
 	Moments64 bool `json:"moments64,omitempty" toml:"moments64"`
 }
 
