@@ -23,7 +23,11 @@ type checkpoint struct {
 	HasOpt bool
 	Optim  OptimConfig
 	Step   int
-	M, V   [][]float64
+	// Moments per parameter: M, V hold float64 moments (every checkpoint
+	// before issue 17, Moments64, float64 models), M32, V32 float32 ones;
+	// a parameter's entry is empty in the pair it does not use.
+	M, V     [][]float64
+	M32, V32 [][]float32
 }
 
 func (m *Model) toCheckpoint() *checkpoint {
@@ -97,7 +101,11 @@ func (t *Trainer) Save(path string) error {
 	c.HasOpt = true
 	c.Optim = t.opt.cfg
 	c.Step = t.opt.step
-	c.M, c.V = t.opt.m, t.opt.v
+	for i := range t.opt.m {
+		m, v := t.opt.m[i], t.opt.v[i]
+		c.M, c.V = append(c.M, m.f64), append(c.V, v.f64)
+		c.M32, c.V32 = append(c.M32, m.f32), append(c.V32, v.f32)
+	}
 	return writeCheckpoint(path, c)
 }
 
@@ -132,16 +140,45 @@ func LoadTrainer(path string) (*Trainer, error) {
 	if err != nil {
 		return nil, fmt.Errorf("nn: load %s: %w", path, err)
 	}
-	if len(c.M) != len(t.opt.m) || len(c.V) != len(t.opt.v) {
-		return nil, fmt.Errorf("nn: load %s: optimiser state has the wrong shape", path)
-	}
-	for i := range c.M {
-		if len(c.M[i]) != len(t.opt.m[i]) || len(c.V[i]) != len(t.opt.v[i]) {
-			return nil, fmt.Errorf("nn: load %s: optimiser state has the wrong shape", path)
+	for i := range t.opt.m {
+		if err := loadMoment(t.opt.m[i], c.M, c.M32, i); err != nil {
+			return nil, fmt.Errorf("nn: load %s: first moment of %q: %w", path, m.params[i].name, err)
+		}
+		if err := loadMoment(t.opt.v[i], c.V, c.V32, i); err != nil {
+			return nil, fmt.Errorf("nn: load %s: second moment of %q: %w", path, m.params[i].name, err)
 		}
 	}
-	t.opt.m, t.opt.v, t.opt.step = c.M, c.V, c.Step
+	t.opt.step = c.Step
 	return t, nil
+}
+
+// loadMoment fills dst from parameter i's saved moment, float64 (f64[i])
+// or float32 (f32[i]), converting when the saved precision is not dst's.
+func loadMoment(dst moment, f64 [][]float64, f32 [][]float32, i int) error {
+	n := dst.len()
+	switch {
+	case i < len(f64) && len(f64[i]) == n && n > 0:
+		src := f64[i]
+		if dst.f64 != nil {
+			copy(dst.f64, src)
+		} else {
+			for j, x := range src {
+				dst.f32[j] = float32(x)
+			}
+		}
+	case i < len(f32) && len(f32[i]) == n && n > 0:
+		src := f32[i]
+		if dst.f32 != nil {
+			copy(dst.f32, src)
+		} else {
+			for j, x := range src {
+				dst.f64[j] = float64(x)
+			}
+		}
+	default:
+		return fmt.Errorf("optimiser state has the wrong shape (want %d values)", n)
+	}
+	return nil
 }
 
 func writeCheckpoint(path string, c *checkpoint) error {

@@ -41,12 +41,13 @@ func weightsHash(m *Model) string {
 // trainReference runs every kind of training step pit has (SFT,
 // comparison, policy gradient with a value head, KL and entropy) and
 // sampling on the reference shape, and returns the weights' hash.
-func trainReference(t *testing.T, dtype string) string {
+// With moments64 AdamW keeps float64 moments (OptimConfig.Moments64).
+func trainReference(t *testing.T, dtype string, moments64 bool) string {
 	cfg := refConfig()
 	cfg.DType = dtype
 	m := mustModel(t, cfg)
 	ref := m.Copy()
-	tr := mustTrainer(t, m, OptimConfig{LR: 1e-3, WarmupSteps: 2, ClipNorm: 1, TotalSteps: 10, Schedule: ScheduleCosine, WeightDecay: 0.01})
+	tr := mustTrainer(t, m, OptimConfig{LR: 1e-3, WarmupSteps: 2, ClipNorm: 1, TotalSteps: 10, Schedule: ScheduleCosine, WeightDecay: 0.01, Moments64: moments64})
 	defer tr.Close()
 	rng := rand.New(rand.NewPCG(3, 3))
 	for range 2 {
@@ -120,14 +121,18 @@ func goldenVariant() string {
 // TestWeightsGolden pins the weights after a few steps of every kind of
 // training on the reference shape, bit for bit: a refactor of core/nn
 // must leave them unchanged. testdata/weights.sha256 holds one line per
-// model dtype and variant (goldenVariant); a variant without lines is
+// model dtype (float32 with float32 or float64 AdamW moments, float64) and
+// variant (goldenVariant); a variant without lines is
 // skipped. go test -run WeightsGolden -update rewrites this variant's
 // lines when a change of numbers is intended.
 func TestWeightsGolden(t *testing.T) {
 	variant := goldenVariant()
 	var got []string
-	for _, dt := range []string{"float32", "float64"} {
-		got = append(got, fmt.Sprintf("%s %s %s", trainReference(t, dt), dt, variant))
+	// float32+moments64: float32 weights with float64 AdamW moments (a
+	// float64 model's moments are float64 anyway). In the file's order.
+	for _, dt := range []string{"float32", "float32+moments64", "float64"} {
+		dtype, m64 := strings.CutSuffix(dt, "+moments64")
+		got = append(got, fmt.Sprintf("%s %s %s", trainReference(t, dtype, m64), dt, variant))
 	}
 	path := filepath.Join("testdata", "weights.sha256")
 	old, err := os.ReadFile(path)

@@ -2,8 +2,6 @@ package nn
 
 import (
 	"math"
-	"runtime"
-	"sync"
 
 	"github.com/pit-lab/pit/core/nn/internal/f32"
 )
@@ -13,27 +11,11 @@ import (
 type float interface{ ~float32 | ~float64 }
 
 // parallelFor runs body(lo, hi) over [0, n) split into at most
-// runtime.GOMAXPROCS(0) contiguous chunks. Small n runs inline.
+// runtime.GOMAXPROCS(0) contiguous chunks of at least minChunk indices, on
+// internal/f32's persistent worker pool. Small n runs inline. body must
+// give the same results for any split (each index's work independent).
 func parallelFor(n, minChunk int, body func(lo, hi int)) {
-	workers := runtime.GOMAXPROCS(0)
-	if workers > n/minChunk {
-		workers = n / minChunk
-	}
-	if workers <= 1 {
-		body(0, n)
-		return
-	}
-	var wg sync.WaitGroup
-	step := (n + workers - 1) / workers
-	for lo := 0; lo < n; lo += step {
-		hi := min(lo+step, n)
-		wg.Add(1)
-		go func(lo, hi int) {
-			defer wg.Done()
-			body(lo, hi)
-		}(lo, hi)
-	}
-	wg.Wait()
+	f32.ParallelFor(n, minChunk, body)
 }
 
 // ---- layer norm ----
@@ -121,6 +103,13 @@ func colSum[T float](x, out []T, d int) {
 	parallelFor(d, chunk, func(lo, hi int) {
 		o := out[lo:hi]
 		clear(o)
+		if o32, ok := any(o).([]float32); ok {
+			x32 := any(x).([]float32)
+			for r := 0; r < n; r++ {
+				f32.AddTo(o32, x32[r*d+lo:r*d+hi])
+			}
+			return
+		}
 		for r := 0; r < n; r++ {
 			row := x[r*d+lo : r*d+hi]
 			for i, v := range row {
@@ -184,11 +173,7 @@ func lnForward32(x, g, b, y, stats []float32, d int, eps float64) {
 			xr, yr := x[r*d:(r+1)*d], y[r*d:(r+1)*d]
 			m, s := lnStats32(xr, eps)
 			stats[2*r], stats[2*r+1] = m, s
-			g, b := g[:len(xr)], b[:len(xr)]
-			yr = yr[:len(xr)]
-			for i, v := range xr {
-				yr[i] = (v-m)*s*g[i] + b[i]
-			}
+			f32.NormForward(yr, xr, g, b, m, s)
 		}
 	})
 }
@@ -210,25 +195,27 @@ func lnBackwardX32(x, g, dy, dx, stats []float32, d int) {
 			inv := 1 / float32(d)
 			sumG *= inv
 			sumGX *= inv
-			for i, v := range xr {
-				dxr[i] = s * (dyr[i]*g[i] - sumG - (v-m)*s*sumGX)
-			}
+			f32.NormBackwardX(dxr, xr, g, dyr, m, s, sumG, sumGX)
 		}
 	})
 }
 
+// lnBackwardG32 is lnBackwardG for float32 from the cached row statistics;
+// large inputs split the columns between workers (each column still sums
+// its rows in order, so the result does not depend on the split).
 func lnBackwardG32(x, dy, dg, stats []float32, d int) {
-	clear(dg)
 	n := len(x) / d
-	for r := 0; r < n; r++ {
-		xr, dyr := x[r*d:(r+1)*d], dy[r*d:(r+1)*d]
-		m, s := stats[2*r], stats[2*r+1]
-		dg := dg[:len(xr)]
-		dyr = dyr[:len(xr)]
-		for i, v := range xr {
-			dg[i] += (v - m) * s * dyr[i]
-		}
+	chunk := 16
+	if n*d < 1<<16 {
+		chunk = d
 	}
+	parallelFor(d, chunk, func(lo, hi int) {
+		g := dg[lo:hi]
+		clear(g)
+		for r := 0; r < n; r++ {
+			f32.NormGradAcc(g, x[r*d+lo:r*d+hi], dy[r*d+lo:r*d+hi], stats[2*r], stats[2*r+1])
+		}
+	})
 }
 
 // ---- GELU (tanh approximation) ----
@@ -256,13 +243,9 @@ func biasGeluForward[T float](x, b, y []T, d int, sig []float32) {
 		parallelFor(n, 64, func(lo, hi int) {
 			for r := lo; r < hi; r++ {
 				xr, yr, sr := x32[r*d:(r+1)*d], y32[r*d:(r+1)*d], sig[r*d:(r+1)*d]
-				for i, v := range xr {
-					yr[i] = v + b32[i]
-				}
+				f32.Add(yr, xr, b32)
 				f32.GeluSig(yr, sr)
-				for i, s := range sr {
-					yr[i] *= s
-				}
+				f32.Mul(yr, yr, sr)
 			}
 		})
 		return
@@ -283,9 +266,7 @@ func biasGeluBackward[T float](x, b, dy, dx []T, d int, sig []float32) {
 		parallelFor(n, 64, func(lo, hi int) {
 			for r := lo; r < hi; r++ {
 				xr, gr, dr, sr := x32[r*d:(r+1)*d], dy32[r*d:(r+1)*d], dx32[r*d:(r+1)*d], sig[r*d:(r+1)*d]
-				for i, v := range xr {
-					dr[i] = geluGradFromSig(v+b32[i], sr[i]) * gr[i]
-				}
+				f32.GeluBackward(dr, xr, b32, sr, gr)
 			}
 		})
 		return

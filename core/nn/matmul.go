@@ -151,6 +151,10 @@ func addForward(dt dtype) func(out array, v []value) (float64, error) {
 }
 
 func addInto[T float](a, b, out []T) {
+	if o32, ok := any(out).([]float32); ok {
+		f32.Add(o32, any(a).([]float32), any(b).([]float32))
+		return
+	}
 	for i := range out {
 		out[i] = a[i] + b[i]
 	}

@@ -1,196 +1,353 @@
 // Package f32 holds core/nn's float32 kernels: row-major matrix products
-// and the GELU gate. It uses register-blocked AVX2/FMA assembly on amd64
-// CPUs that have it, and gonum's pure-Go BLAS and plain Go everywhere else
-// (and under the purego build tag).
+// (a packed, cache-blocked GEMM with AVX-512 or AVX2/FMA micro-kernels in
+// assembly on amd64 and a pure-Go micro-kernel elsewhere and under the
+// purego build tag), the GELU gate, elementwise kernels (elem.go: adds,
+// bias + GELU backward, layer-norm rows; adam.go: AdamW) that vectorise
+// their Go loops without changing a bit, and the worker pool every
+// parallel kernel of core/nn runs on (pool.go).
+//
+// Every element of a product is computed the same way whatever the kernel,
+// blocking, packing or thread count: c = c₀ + a₀b₀ + a₁b₁ + … accumulated
+// in k order with one fused multiply-add per term (c₀ = 0 unless the call
+// accumulates). The assembly kernels therefore agree bit for bit with each
+// other; the pure-Go kernel rounds each product separately where the
+// compiler does not fuse it, and so may differ in the last bits.
 package f32
 
-import (
-	"runtime"
-	"sync"
+import "sync"
 
-	"gonum.org/v1/gonum/blas"
-	"gonum.org/v1/gonum/blas/gonum"
+//go:generate go run gemm_gen.go
+
+// Accelerated reports whether an assembly kernel is in use.
+func Accelerated() bool { return active != goKernels }
+
+// KernelName names the micro-kernel set in use: "avx512", "avx2" or "go".
+func KernelName() string { return active.name }
+
+// tileKernel computes one mr×w tile of C (w = the set's nr for wide, nr/2
+// for narrow): C(i, j) = (load ? C(i, j) : 0) + Σ_p A(i, p)·B(p, j) for
+// p = 0…k−1 in order, with A(i, p) = a[i·ai + p·ap], B(p, j) = b[p·ldb + j]
+// and C(i, j) = c[i·ldc + j]. k may be 0. All mr rows and w columns of a,
+// b and c must be addressable.
+type tileKernel func(k int, a []float32, ai, ap int, b []float32, ldb int, c []float32, ldc int, load bool)
+
+// kernelSet is a family of micro-kernels with mr rows.
+type kernelSet struct {
+	name         string
+	mr, nr       int
+	wide, narrow tileKernel // nr and nr/2 columns
+}
+
+// active is the kernel set MulNN, MulTN and MulNT use.
+var active = defaultKernels()
+
+// Blocking. kcBlock bounds the k extent of a packed panel, so that a B
+// micro-panel (kc×nr, 32 KiB for nr = 32) stays in L1 while the kernel
+// walks down a block of A; mcBlock rows of packed A (128 KiB) stay in L2;
+// ncBlock columns of packed B (4 MiB at kc) bound the B buffer. The k
+// blocks reload C, so the blocking does not change any result.
+const (
+	kcBlock = 256
+	mcBlock = 128
+	ncBlock = 4096
+	// parallelFlops is the smallest m·n·k that is split between workers.
+	parallelFlops = 1 << 18
+	// packBMin is the smallest panel of B (kc×n elements) worth packing.
+	packBMin = 1 << 15
+	// packBTiles is the fewest row tiles (on one worker) that pack a
+	// row-major B.
+	packBTiles = 16
 )
 
-// Accelerated reports whether the assembly kernel is in use.
-func Accelerated() bool { return haveKernel }
+// operand is a matrix whose element (r, c) is s[r·rs + c·cs].
+type operand struct {
+	s      []float32
+	rs, cs int
+}
 
-var impl gonum.Implementation
+func (o operand) at(r, c int) float32 { return o.s[r*o.rs+c*o.cs] }
 
 // MulNN computes C = A·B (or C += A·B when acc), with A [m×k], B [k×n] and
 // C [m×n], all row-major with leading dimensions lda, ldb, ldc.
 func MulNN(m, n, k int, a []float32, lda int, b []float32, ldb int, c []float32, ldc int, acc bool) {
-	if m == 0 || n == 0 || k == 0 {
-		zeroUnlessAcc(m, n, c, ldc, acc)
-		return
-	}
-	if !haveKernel {
-		impl.Sgemm(blas.NoTrans, blas.NoTrans, m, n, k, 1, a, lda, b, ldb, beta(acc), c, ldc)
-		return
-	}
-	mul(m, n, k, a, lda, 1, b, ldb, c, ldc, acc)
+	gemm(active, m, n, k, operand{a, lda, 1}, operand{b, ldb, 1}, c, ldc, acc)
 }
 
 // MulTN computes C = Aᵀ·B (or C += Aᵀ·B when acc), with A [k×m], B [k×n]
 // and C [m×n].
 func MulTN(m, n, k int, a []float32, lda int, b []float32, ldb int, c []float32, ldc int, acc bool) {
-	if m == 0 || n == 0 || k == 0 {
-		zeroUnlessAcc(m, n, c, ldc, acc)
-		return
-	}
-	if !haveKernel {
-		impl.Sgemm(blas.Trans, blas.NoTrans, m, n, k, 1, a, lda, b, ldb, beta(acc), c, ldc)
-		return
-	}
-	mul(m, n, k, a, 1, lda, b, ldb, c, ldc, acc)
+	gemm(active, m, n, k, operand{a, 1, lda}, operand{b, ldb, 1}, c, ldc, acc)
 }
 
 // MulNT computes C = A·Bᵀ (or C += A·Bᵀ when acc), with A [m×k], B [n×k]
 // and C [m×n].
 func MulNT(m, n, k int, a []float32, lda int, b []float32, ldb int, c []float32, ldc int, acc bool) {
-	if m == 0 || n == 0 || k == 0 {
-		zeroUnlessAcc(m, n, c, ldc, acc)
+	gemm(active, m, n, k, operand{a, lda, 1}, operand{b, 1, ldb}, c, ldc, acc)
+}
+
+// gemm computes C (+)= A·B for A [m×k], B [k×n] with kernel set ks.
+func gemm(ks *kernelSet, m, n, k int, a, b operand, c []float32, ldc int, acc bool) {
+	if m == 0 || n == 0 {
 		return
 	}
-	if !haveKernel {
-		impl.Sgemm(blas.NoTrans, blas.Trans, m, n, k, 1, a, lda, b, ldb, beta(acc), c, ldc)
+	if k == 0 {
+		if !acc {
+			for i := 0; i < m; i++ {
+				clear(c[i*ldc : i*ldc+n])
+			}
+		}
 		return
 	}
-	// Transpose B (a weight matrix, small) so the kernel streams rows.
-	bt := getScratch(k * n)
-	for j := 0; j < n; j++ {
-		row := b[j*ldb : j*ldb+k]
-		for p, v := range row {
-			bt[p*n+j] = v
+	g := gemmJob{ks: ks, m: m, n: n, k: k, a: a, b: b, c: c, ldc: ldc, acc: acc}
+	rowTiles, colTiles := ceilDiv(m, ks.mr), ceilDiv(n, ks.nr)
+	// The kernels read a row-major A (NN, NT) and a small row-major B in
+	// place. Pack A when it is transposed (TN) and several column tiles
+	// reuse it; pack B when it is transposed (NT), or large (its rows far
+	// apart, where the panel would thrash L1) and reused by enough row
+	// tiles to pay for the copy.
+	g.packA = a.cs != 1 && colTiles >= 3
+	g.packB = b.cs != 1 || (rowTiles >= packBTiles && min(k, kcBlock)*n >= packBMin)
+	w := 1
+	if m*n*k >= parallelFlops {
+		w = Workers()
+	}
+	// Split the larger tile dimension between the workers, in static
+	// ranges of whole tiles.
+	byRows := rowTiles >= w && (rowTiles >= colTiles || colTiles < w)
+	tiles := colTiles
+	if byRows {
+		tiles = rowTiles
+	}
+	if w = min(w, tiles); w <= 1 {
+		g.run(0, m, 0, n) // no closure: g stays on the stack
+		return
+	}
+	g.parallel(w, tiles, byRows)
+}
+
+// parallel runs g on w workers, each on a static range of tiles (of
+// rows when byRows, else of columns).
+func (g gemmJob) parallel(w, tiles int, byRows bool) {
+	mr, nr := g.ks.mr, g.ks.nr
+	Run(w, func(i int) {
+		lo, hi := i*tiles/w, (i+1)*tiles/w
+		if byRows {
+			g.run(lo*mr, min(hi*mr, g.m), 0, g.n)
+		} else {
+			g.run(0, g.m, lo*nr, min(hi*nr, g.n))
+		}
+	})
+}
+
+type gemmJob struct {
+	ks           *kernelSet
+	m, n, k      int
+	a, b         operand
+	c            []float32
+	ldc          int
+	acc          bool
+	packA, packB bool
+}
+
+// run computes C[r0:r1, c0:c1]; r0 and c0 are tile-aligned.
+func (g *gemmJob) run(r0, r1, c0, c1 int) {
+	if g.packB && g.b.cs == 1 && ceilDiv(r1-r0, g.ks.mr) < packBTiles {
+		// This worker's rows reuse B too little to pay for packing it.
+		h := *g
+		h.packB = false
+		g = &h
+	}
+	ks := g.ks
+	mr, nr := ks.mr, ks.nr
+	kc := min(kcBlock, g.k)
+	mc := max(mcBlock/mr, 1) * mr
+	nc := min(ncBlock, roundUp(c1-c0, nr))
+	// One scratch buffer: packed A (mc×kc), packed B (kc×nc), a packed
+	// tail of A (mr×kc), a packed tail of B (kc×nr) and a tile of C.
+	na, nb := 0, 0
+	if g.packA {
+		na = min(mc, roundUp(r1-r0, mr)) * kc
+	}
+	if g.packB {
+		nb = kc * nc
+	}
+	bp := getScratch(na + nb + mr*kc + kc*nr + mr*nr)
+	buf := *bp
+	abuf, rest := buf[:na], buf[na:]
+	bbuf, rest := rest[:nb], rest[nb:]
+	atail, rest := rest[:mr*kc], rest[mr*kc:]
+	btail, ctile := rest[:kc*nr], rest[kc*nr:]
+
+	for jc := c0; jc < c1; jc += nc {
+		nb := min(nc, c1-jc)
+		for pc := 0; pc < g.k; pc += kc {
+			kb := min(kc, g.k-pc)
+			load := g.acc || pc > 0
+			if g.packB {
+				packB(g.b, pc, kb, jc, nb, nr, bbuf)
+			}
+			for ic := r0; ic < r1; ic += mc {
+				mb := min(mc, r1-ic)
+				if g.packA {
+					packA(g.a, ic, mb, pc, kb, mr, abuf)
+				} else if mb%mr != 0 {
+					// The last row tile reads mr rows of A: pack it padded.
+					packA(g.a, ic+mb/mr*mr, mb%mr, pc, kb, mr, atail)
+				}
+				for jr := 0; jr < nb; jr += nr {
+					j := jc + jr
+					cols := min(nr, nb-jr)
+					kern, kw := ks.wide, nr
+					if cols <= nr/2 {
+						kern, kw = ks.narrow, nr/2
+					}
+					var bs []float32
+					ldb := nr
+					switch {
+					case g.packB:
+						bs = bbuf[jr*kb:]
+					case cols < kw:
+						// B's last columns, padded to the kernel's width.
+						packB(g.b, pc, kb, j, cols, nr, btail)
+						bs = btail
+					default:
+						bs, ldb = g.b.s[pc*g.b.rs+j:], g.b.rs
+					}
+					for ir := 0; ir < mb; ir += mr {
+						i := ic + ir
+						rows := min(mr, mb-ir)
+						var as []float32
+						ai, ap := 1, mr
+						switch {
+						case g.packA:
+							as = abuf[ir*kb:]
+						case rows < mr:
+							as = atail
+						default:
+							as, ai, ap = g.a.s[i*g.a.rs+pc*g.a.cs:], g.a.rs, g.a.cs
+						}
+						if rows == mr && cols == kw {
+							kern(kb, as, ai, ap, bs, ldb, g.c[i*g.ldc+j:], g.ldc, load)
+							continue
+						}
+						// A partial tile: compute it in ctile.
+						if load {
+							for r := 0; r < rows; r++ {
+								copy(ctile[r*kw:r*kw+cols], g.c[(i+r)*g.ldc+j:])
+							}
+						}
+						kern(kb, as, ai, ap, bs, ldb, ctile, kw, load)
+						for r := 0; r < rows; r++ {
+							copy(g.c[(i+r)*g.ldc+j:(i+r)*g.ldc+j+cols], ctile[r*kw:])
+						}
+					}
+				}
+			}
 		}
 	}
-	mul(m, n, k, a, lda, 1, bt, n, c, ldc, acc)
-	putScratch(bt)
+	putScratch(bp)
 }
 
-func zeroUnlessAcc(m, n int, c []float32, ldc int, acc bool) {
-	if acc {
-		return
-	}
-	for i := 0; i < m; i++ {
-		clear(c[i*ldc : i*ldc+n])
+// packA copies A[i0:i0+rows, p0:p0+kb] into dst as consecutive panels of mr
+// rows, each stored p-major (dst[t·mr·kb + p·mr + i]); rows of the last
+// panel beyond the matrix are zero.
+func packA(a operand, i0, rows, p0, kb, mr int, dst []float32) {
+	for t := 0; t < rows; t += mr {
+		panel := dst[t*kb : t*kb+mr*kb]
+		h := min(mr, rows-t)
+		if a.cs == 1 {
+			for i := 0; i < h; i++ {
+				src := a.s[(i0+t+i)*a.rs+p0:]
+				src = src[:kb]
+				for p, v := range src {
+					panel[p*mr+i] = v
+				}
+			}
+		} else if a.rs == 1 && h == mr {
+			// Transposed A (TN): each p is mr consecutive values, copied
+			// element by element (a memmove call per 8 floats cost more
+			// than the copy).
+			src := a.s[(i0+t)+p0*a.cs:]
+			switch mr {
+			case 8:
+				for p := 0; p < kb; p++ {
+					d, s := panel[p*8:p*8+8:p*8+8], src[p*a.cs:p*a.cs+8:p*a.cs+8]
+					d[0], d[1], d[2], d[3], d[4], d[5], d[6], d[7] = s[0], s[1], s[2], s[3], s[4], s[5], s[6], s[7]
+				}
+			case 6:
+				for p := 0; p < kb; p++ {
+					d, s := panel[p*6:p*6+6:p*6+6], src[p*a.cs:p*a.cs+6:p*a.cs+6]
+					d[0], d[1], d[2], d[3], d[4], d[5] = s[0], s[1], s[2], s[3], s[4], s[5]
+				}
+			default:
+				for p := 0; p < kb; p++ {
+					copy(panel[p*mr:p*mr+mr], src[p*a.cs:])
+				}
+			}
+		} else {
+			for p := 0; p < kb; p++ {
+				src := a.s[(i0+t)*a.rs+(p0+p)*a.cs:]
+				row := panel[p*mr : p*mr+h]
+				for i := range row {
+					row[i] = src[i*a.rs]
+				}
+			}
+		}
+		if h < mr {
+			for p := 0; p < kb; p++ {
+				clear(panel[p*mr+h : p*mr+mr])
+			}
+		}
 	}
 }
 
-func beta(acc bool) float32 {
-	if acc {
-		return 1
+// packB copies B[p0:p0+kb, j0:j0+cols] into dst as consecutive panels of nr
+// columns, each stored row by row (dst[t·kb·nr + p·nr + j]); columns of the
+// last panel beyond cols are zero.
+func packB(b operand, p0, kb, j0, cols, nr int, dst []float32) {
+	for t := 0; t < cols; t += nr {
+		panel := dst[t*kb : t*kb+kb*nr]
+		w := min(nr, cols-t)
+		if b.cs == 1 {
+			if w == nr && packRowsVec(panel, b.s[p0*b.rs+j0+t:], b.rs, kb, nr) {
+				continue
+			}
+			for p := 0; p < kb; p++ {
+				row := panel[p*nr : p*nr+nr]
+				copy(row[:w], b.s[(p0+p)*b.rs+j0+t:])
+				clear(row[w:])
+			}
+			continue
+		}
+		for j := 0; j < w; j++ {
+			src := b.s[(j0+t+j)*b.cs+p0*b.rs:]
+			for p := 0; p < kb; p++ {
+				panel[p*nr+j] = src[p*b.rs]
+			}
+		}
+		if w < nr {
+			for p := 0; p < kb; p++ {
+				clear(panel[p*nr+w : p*nr+nr])
+			}
+		}
 	}
-	return 0
 }
+
+func ceilDiv(a, b int) int { return (a + b - 1) / b }
+
+func roundUp(a, b int) int { return ceilDiv(a, b) * b }
 
 var scratch sync.Pool
 
-func getScratch(n int) []float32 {
-	if s, ok := scratch.Get().(*[]float32); ok && cap(*s) >= n {
-		return (*s)[:n]
+// getScratch returns a buffer of n floats (contents undefined) from the
+// pool of scratch buffers; putScratch returns it.
+func getScratch(n int) *[]float32 {
+	if p, ok := scratch.Get().(*[]float32); ok && cap(*p) >= n {
+		*p = (*p)[:n]
+		return p
 	}
-	return make([]float32, n)
+	s := make([]float32, n)
+	return &s
 }
 
-func putScratch(s []float32) { scratch.Put(&s) }
-
-// mul computes C (+)= A·B where A(i, p) = a[i·ai + p·ap]; k > 0.
-func mul(m, n, k int, a []float32, ai, ap int, b []float32, ldb int, c []float32, ldc int, acc bool) {
-	m4 := m / 4 * 4
-	blocks := m4 / 4
-	workers := runtime.GOMAXPROCS(0)
-	if m*n*k < 1<<19 || blocks < 2 {
-		workers = 1
-	}
-	workers = min(workers, blocks)
-	if workers <= 1 {
-		mulRows(0, m4, n, k, a, ai, ap, b, ldb, c, ldc, acc)
-	} else {
-		var wg sync.WaitGroup
-		per := (blocks + workers - 1) / workers
-		for w := 0; w < workers; w++ {
-			lo, hi := w*per*4, min((w+1)*per*4, m4)
-			if lo >= hi {
-				break
-			}
-			wg.Add(1)
-			go func() {
-				defer wg.Done()
-				mulRows(lo, hi, n, k, a, ai, ap, b, ldb, c, ldc, acc)
-			}()
-		}
-		wg.Wait()
-	}
-	if m4 < m {
-		edge(m4, m, 0, n, k, a, ai, ap, b, ldb, c, ldc, acc)
-	}
-}
-
-// mulRows handles rows [lo, hi) (a multiple of 4 apart): 32- and
-// 16-column blocks with the kernels, the remaining columns in Go.
-func mulRows(lo, hi, n, k int, a []float32, ai, ap int, b []float32, ldb int, c []float32, ldc int, acc bool) {
-	j := 0
-	if have512 {
-		for ; j+32 <= n; j += 32 {
-			for i := lo; i < hi; i += 4 {
-				block4x32(k, a[i*ai:], ai, ap, b[j:], ldb, c[i*ldc+j:], ldc, acc)
-			}
-		}
-	}
-	for ; j+16 <= n; j += 16 {
-		for i := lo; i < hi; i += 4 {
-			block4x16(k, a[i*ai:], ai, ap, b[j:], ldb, c[i*ldc+j:], ldc, acc)
-		}
-	}
-	if j < n {
-		tail(lo, hi, j, n, k, a, ai, ap, b, ldb, c, ldc, acc)
-	}
-}
-
-// tail handles the last n−j0 (< 16) columns with the 16-column kernel on a
-// zero-padded copy of B's columns and a scratch block of C.
-func tail(lo, hi, j0, n, k int, a []float32, ai, ap int, b []float32, ldb int, c []float32, ldc int, acc bool) {
-	w := n - j0
-	if w <= 2 || k < 8 {
-		edge(lo, hi, j0, n, k, a, ai, ap, b, ldb, c, ldc, acc)
-		return
-	}
-	buf := getScratch(k*16 + 64)
-	bp, tmp := buf[:k*16], buf[k*16:]
-	for p := 0; p < k; p++ {
-		row := bp[p*16 : p*16+16]
-		copy(row, b[p*ldb+j0:p*ldb+n])
-		clear(row[w:])
-	}
-	for i := lo; i < hi; i += 4 {
-		block4x16(k, a[i*ai:], ai, ap, bp, 16, tmp, 16, false)
-		for r := 0; r < 4; r++ {
-			dst, src := c[(i+r)*ldc+j0:(i+r)*ldc+n], tmp[r*16:r*16+w]
-			if acc {
-				for q, v := range src {
-					dst[q] += v
-				}
-			} else {
-				copy(dst, src)
-			}
-		}
-	}
-	putScratch(buf)
-}
-
-func edge(i0, i1, j0, j1, k int, a []float32, ai, ap int, b []float32, ldb int, c []float32, ldc int, acc bool) {
-	for i := i0; i < i1; i++ {
-		for j := j0; j < j1; j++ {
-			var s float32
-			for p := 0; p < k; p++ {
-				s += a[i*ai+p*ap] * b[p*ldb+j]
-			}
-			if acc {
-				c[i*ldc+j] += s
-			} else {
-				c[i*ldc+j] = s
-			}
-		}
-	}
-}
+func putScratch(p *[]float32) { scratch.Put(p) }

@@ -3,31 +3,91 @@ package f32
 import (
 	"fmt"
 	"math"
+	"math/big"
 	"math/rand/v2"
+	"runtime"
+	"slices"
 	"testing"
 )
 
-func naive(tA, tB bool, m, n, k int, a []float32, lda int, b []float32, ldb int, c []float64, ldc int) {
-	for i := 0; i < m; i++ {
-		for j := 0; j < n; j++ {
-			var s float64
-			for p := 0; p < k; p++ {
-				var av, bv float32
-				if tA {
-					av = a[p*lda+i]
-				} else {
-					av = a[i*lda+p]
-				}
-				if tB {
-					bv = b[j*ldb+p]
-				} else {
-					bv = b[p*ldb+j]
-				}
-				s += float64(av) * float64(bv)
-			}
-			c[i*ldc+j] += s
+// mulCase is one product C (+)= op(A)·op(B) with padded leading dimensions.
+type mulCase struct {
+	mode    string // NN, TN or NT
+	m, n, k int
+	pad     int // extra columns in every leading dimension
+	acc     bool
+}
+
+func (tc mulCase) String() string {
+	return fmt.Sprintf("%s/%dx%dx%d/pad=%d/acc=%v", tc.mode, tc.m, tc.n, tc.k, tc.pad, tc.acc)
+}
+
+// operands returns A and B as stored (A [m×k] or [k×m] for TN, B [k×n] or
+// [n×k] for NT), their leading dimensions, and C [m×ldc].
+func (tc mulCase) operands(rng *rand.Rand) (a []float32, lda int, b []float32, ldb int, c []float32, ldc int) {
+	ra, ca := tc.m, tc.k
+	if tc.mode == "TN" {
+		ra, ca = tc.k, tc.m
+	}
+	rb, cb := tc.k, tc.n
+	if tc.mode == "NT" {
+		rb, cb = tc.n, tc.k
+	}
+	lda, ldb, ldc = ca+tc.pad, cb+tc.pad, tc.n+tc.pad
+	// The last row is unpadded: a kernel must not read past it.
+	a = randm(rng, max(ra*lda-tc.pad, 0))
+	b = randm(rng, max(rb*ldb-tc.pad, 0))
+	c = randm(rng, tc.m*ldc)
+	return a, lda, b, ldb, c, ldc
+}
+
+// elems returns A(i, ·) and B(·, j) as stored in a and b.
+func (tc mulCase) row(a []float32, lda, i int) []float32 {
+	r := make([]float32, tc.k)
+	for p := range r {
+		if tc.mode == "TN" {
+			r[p] = a[p*lda+i]
+		} else {
+			r[p] = a[i*lda+p]
 		}
 	}
+	return r
+}
+
+func (tc mulCase) col(b []float32, ldb, j int) []float32 {
+	r := make([]float32, tc.k)
+	for p := range r {
+		if tc.mode == "NT" {
+			r[p] = b[j*ldb+p]
+		} else {
+			r[p] = b[p*ldb+j]
+		}
+	}
+	return r
+}
+
+func (tc mulCase) run(ks *kernelSet, a []float32, lda int, b []float32, ldb int, c []float32, ldc int) {
+	switch tc.mode {
+	case "NN":
+		gemm(ks, tc.m, tc.n, tc.k, operand{a, lda, 1}, operand{b, ldb, 1}, c, ldc, tc.acc)
+	case "TN":
+		gemm(ks, tc.m, tc.n, tc.k, operand{a, 1, lda}, operand{b, ldb, 1}, c, ldc, tc.acc)
+	case "NT":
+		gemm(ks, tc.m, tc.n, tc.k, operand{a, lda, 1}, operand{b, 1, ldb}, c, ldc, tc.acc)
+	}
+}
+
+// fmaChain is the exact result every assembly kernel must produce: s = s₀,
+// then s = round32(a_p·b_p + s) for p in order, each step rounded once.
+func fmaChain(s float32, a, b []float32) float32 {
+	var x, y big.Float
+	for p := range a {
+		x.SetPrec(100).SetFloat64(float64(a[p]) * float64(b[p])) // exact: 24+24 bits
+		y.SetPrec(100).SetFloat64(float64(s))
+		x.Add(&x, &y)
+		s, _ = x.Float32()
+	}
+	return s
 }
 
 func randm(rng *rand.Rand, n int) []float32 {
@@ -38,59 +98,228 @@ func randm(rng *rand.Rand, n int) []float32 {
 	return s
 }
 
+var testShapes = [][3]int{
+	{1, 1, 1}, {1, 3, 17}, {3, 1, 63}, {3, 17, 65}, {17, 3, 1}, {4, 16, 8}, {7, 33, 5},
+	{8, 32, 256}, {8, 32, 257}, {6, 16, 16}, {9, 47, 9}, {12, 41, 64}, {17, 63, 65},
+	{63, 65, 17}, {65, 63, 3}, {40, 40, 16}, {64, 65, 64}, {5, 1, 64}, {8, 16, 0},
+	{257, 17, 3}, {3, 257, 63}, {33, 48, 600}, {1, 257, 257}, {9, 20, 700},
+}
+
+var bigShapes = [][3]int{
+	{257, 65, 63}, {1024, 192, 64}, {256, 64, 1024}, {64, 41, 1536}, {130, 300, 520}, {300, 129, 260},
+}
+
+// TestMul checks every kernel set against a float64 reference, and the
+// assembly kernels bit for bit against the fused multiply-add chain (on
+// the smaller shapes; on the larger ones against each other), for every
+// transpose, accumulate or not, packed leading dimensions or padded ones.
 func TestMul(t *testing.T) {
 	rng := rand.New(rand.NewPCG(1, 2))
-	shapes := [][3]int{{1, 1, 1}, {4, 16, 8}, {7, 33, 5}, {64, 65, 64}, {1024, 192, 64}, {5, 1, 64}, {8, 16, 0}, {256, 64, 1024},
-		{12, 41, 64}, {64, 41, 1536}, {40, 40, 16}, {9, 47, 9}}
-	for _, sh := range shapes {
-		m, n, k := sh[0], sh[1], sh[2]
-		for _, acc := range []bool{false, true} {
-			for _, mode := range []string{"NN", "TN", "NT"} {
-				t.Run(fmt.Sprintf("%s/%dx%dx%d/acc=%v", mode, m, n, k, acc), func(t *testing.T) {
-					tA, tB := mode == "TN", mode == "NT"
-					lda, ldb := k, n
-					if tA {
-						lda = m
-					}
-					if tB {
-						ldb = k
-					}
-					a := randm(rng, max(m*k, 1))
-					b := randm(rng, max(k*n, 1))
-					c := randm(rng, m*n)
-					want := make([]float64, m*n)
-					if acc {
-						for i, v := range c {
-							want[i] = float64(v)
-						}
-					}
-					naive(tA, tB, m, n, k, a, lda, b, ldb, want, n)
-					switch mode {
-					case "NN":
-						MulNN(m, n, k, a, lda, b, ldb, c, n, acc)
-					case "TN":
-						MulTN(m, n, k, a, lda, b, ldb, c, n, acc)
-					case "NT":
-						MulNT(m, n, k, a, lda, b, ldb, c, n, acc)
-					}
-					for i := range want {
-						if d := math.Abs(float64(c[i]) - want[i]); d > 1e-4*(1+math.Abs(want[i]))*math.Sqrt(float64(k+1)) {
-							t.Fatalf("c[%d] = %v, want %v", i, c[i], want[i])
-						}
-					}
-				})
+	sets := kernelSets()
+	var cases []mulCase
+	for _, sh := range append(slices.Clone(testShapes), bigShapes...) {
+		for _, mode := range []string{"NN", "TN", "NT"} {
+			for _, acc := range []bool{false, true} {
+				for _, pad := range []int{0, 3} {
+					cases = append(cases, mulCase{mode, sh[0], sh[1], sh[2], pad, acc})
+				}
 			}
+		}
+	}
+	for _, tc := range cases {
+		t.Run(tc.String(), func(t *testing.T) {
+			a, lda, b, ldb, c0, ldc := tc.operands(rng)
+			want, tol, chain := tc.reference(a, lda, b, ldb, c0, ldc, tc.m*tc.n*tc.k <= 1<<17)
+			var asm []float32 // the first assembly set's result
+			for _, ks := range sets {
+				c := slices.Clone(c0)
+				tc.run(ks, a, lda, b, ldb, c, ldc)
+				for i := 0; i < tc.m; i++ {
+					for j := 0; j < tc.n; j++ {
+						got, e := c[i*ldc+j], i*tc.n+j
+						if math.Abs(float64(got)-want[e]) > tol[e] {
+							t.Fatalf("%s: C[%d,%d] = %v, want %v", ks.name, i, j, got, want[e])
+						}
+						if ks != goKernels && chain != nil && math.Float32bits(chain[e]) != math.Float32bits(got) {
+							t.Fatalf("%s: C[%d,%d] = %v, want the FMA chain's %v", ks.name, i, j, got, chain[e])
+						}
+					}
+					// The padding of C is left alone.
+					for j := tc.n; j < ldc; j++ {
+						if c[i*ldc+j] != c0[i*ldc+j] {
+							t.Fatalf("%s: wrote C's padding at [%d,%d]", ks.name, i, j)
+						}
+					}
+				}
+				if ks == goKernels {
+					continue
+				}
+				if asm == nil {
+					asm = c
+				} else if !slices.Equal(asm, c) {
+					t.Fatalf("kernel set %s differs from %s", ks.name, sets[0].name)
+				}
+			}
+		})
+	}
+}
+
+// reference returns C's expected elements in float64 (m×n), a tolerance
+// for each (1e-6·(k+1) times the sum of the terms' magnitudes), and with
+// exact the FMA chain's float32 results.
+func (tc mulCase) reference(a []float32, lda int, b []float32, ldb int, c0 []float32, ldc int, exact bool) (want, tol []float64, chain []float32) {
+	want, tol = make([]float64, tc.m*tc.n), make([]float64, tc.m*tc.n)
+	if exact {
+		chain = make([]float32, tc.m*tc.n)
+	}
+	cols := make([][]float32, tc.n)
+	for j := range cols {
+		cols[j] = tc.col(b, ldb, j)
+	}
+	for i := 0; i < tc.m; i++ {
+		ar := tc.row(a, lda, i)
+		for j, bc := range cols {
+			var s0 float32
+			if tc.acc {
+				s0 = c0[i*ldc+j]
+			}
+			w, mag := float64(s0), math.Abs(float64(s0))
+			for p, av := range ar {
+				t := float64(av) * float64(bc[p])
+				w += t
+				mag += math.Abs(t)
+			}
+			e := i*tc.n + j
+			want[e], tol[e] = w, 1e-6*mag*float64(tc.k+1)
+			if exact {
+				chain[e] = fmaChain(s0, ar, bc)
+			}
+		}
+	}
+	return want, tol, chain
+}
+
+// TestMulThreads checks that results do not depend on the number of
+// workers: a product large enough to be split gives the same bits on one
+// worker.
+func TestMulThreads(t *testing.T) {
+	if Workers() < 2 {
+		t.Skip("one worker: nothing to compare")
+	}
+	rng := rand.New(rand.NewPCG(5, 6))
+	for _, tc := range []mulCase{{"NN", 512, 96, 300, 0, true}, {"TN", 40, 256, 2048, 0, false}, {"NT", 3, 2000, 64, 1, false}} {
+		a, lda, b, ldb, c0, ldc := tc.operands(rng)
+		par := slices.Clone(c0)
+		tc.run(active, a, lda, b, ldb, par, ldc)
+		prev := runtime.GOMAXPROCS(1)
+		ser := slices.Clone(c0)
+		tc.run(active, a, lda, b, ldb, ser, ldc)
+		runtime.GOMAXPROCS(prev)
+		if !slices.Equal(par, ser) {
+			t.Fatalf("%v: parallel and serial results differ", tc)
 		}
 	}
 }
 
+// FuzzMul compares every kernel set with the float64 reference and the
+// assembly sets with each other on fuzzed shapes.
+func FuzzMul(f *testing.F) {
+	f.Add(uint8(17), uint8(33), uint16(65), uint8(0), uint8(1), false)
+	f.Add(uint8(1), uint8(1), uint16(300), uint8(2), uint8(0), true)
+	f.Fuzz(func(t *testing.T, m, n uint8, k uint16, mode, pad uint8, acc bool) {
+		tc := mulCase{[]string{"NN", "TN", "NT"}[mode%3], int(m), int(n), int(k % 700), int(pad % 5), acc}
+		rng := rand.New(rand.NewPCG(uint64(m), uint64(k)))
+		a, lda, b, ldb, c0, ldc := tc.operands(rng)
+		var first []float32
+		for _, ks := range kernelSets() {
+			c := slices.Clone(c0)
+			tc.run(ks, a, lda, b, ldb, c, ldc)
+			for i := 0; i < tc.m; i++ {
+				ar := tc.row(a, lda, i)
+				for j := 0; j < tc.n; j++ {
+					want, mag := 0.0, 0.0
+					if tc.acc {
+						want = float64(c0[i*ldc+j])
+						mag = math.Abs(want)
+					}
+					bc := tc.col(b, ldb, j)
+					for p := range ar {
+						want += float64(ar[p]) * float64(bc[p])
+						mag += math.Abs(float64(ar[p]) * float64(bc[p]))
+					}
+					if d := math.Abs(float64(c[i*ldc+j]) - want); d > 1e-6*mag*float64(tc.k+1) {
+						t.Fatalf("%v %s: C[%d,%d] = %v, want %v", tc, ks.name, i, j, c[i*ldc+j], want)
+					}
+				}
+			}
+			if ks == goKernels {
+				continue
+			}
+			if first == nil {
+				first = c
+			} else if !slices.Equal(first, c) {
+				t.Fatalf("%v: kernel set %s differs", tc, ks.name)
+			}
+		}
+	})
+}
+
+// The benchmarks report GFLOP/s (2·m·n·k per product) at the model's
+// shapes: batch·context rows and d_model or MLP columns (Linear forward,
+// NN; input gradient, NT; weight gradient, TN), square sizes for comparing
+// with a BLAS, and one attention-sized product. scripts/bench/compare.sh
+// and BENCHMARKS.md say how to compare them with OpenBLAS.
+func BenchmarkGEMM(b *testing.B) {
+	shapes := []struct {
+		name    string
+		mode    string
+		m, n, k int
+	}{
+		{"fwd-d64", "NN", 1024, 192, 64},
+		{"fwd-mlp-d256", "NN", 4096, 1024, 256},
+		{"fwd-mlpdown-d256", "NN", 4096, 256, 1024},
+		{"gradx-d256", "NT", 4096, 256, 1024},
+		{"gradw-d256", "TN", 256, 1024, 4096},
+		{"fwd-d768", "NN", 8192, 768, 768},
+		{"attn-T128-dh64", "NN", 128, 128, 64},
+		{"square-256", "NN", 256, 256, 256},
+		{"square-1024", "NN", 1024, 1024, 1024},
+	}
+	for _, sh := range shapes {
+		b.Run(sh.name, func(b *testing.B) {
+			tc := mulCase{mode: sh.mode, m: sh.m, n: sh.n, k: sh.k}
+			a, lda, bb, ldb, c, ldc := tc.operands(rand.New(rand.NewPCG(1, 2)))
+			b.ResetTimer()
+			for b.Loop() {
+				tc.run(active, a, lda, bb, ldb, c, ldc)
+			}
+			b.ReportMetric(2*float64(sh.m*sh.n*sh.k)*float64(b.N)/b.Elapsed().Seconds()/1e9, "GFLOP/s")
+		})
+	}
+}
+
+// BenchmarkMulNN is the product BenchmarkGEMM/fwd-d64 measures, kept under
+// its old name for comparison with earlier runs.
 func BenchmarkMulNN(b *testing.B) {
 	rng := rand.New(rand.NewPCG(1, 2))
 	m, n, k := 1024, 192, 64
 	x, w, c := randm(rng, m*k), randm(rng, k*n), make([]float32, m*n)
-	b.ResetTimer()
-	for i := 0; i < b.N; i++ {
+	for b.Loop() {
 		MulNN(m, n, k, x, k, w, n, c, n, false)
 	}
 	b.ReportMetric(2*float64(m*n*k)*float64(b.N)/b.Elapsed().Seconds()/1e9, "GFLOP/s")
+}
+
+// TestMulSmallNoAllocs checks that a product too small to be split (the
+// attention's per-head products) allocates nothing once the scratch pool
+// is warm.
+func TestMulSmallNoAllocs(t *testing.T) {
+	rng := rand.New(rand.NewPCG(1, 1))
+	for _, mode := range []string{"NN", "TN", "NT"} {
+		tc := mulCase{mode: mode, m: 32, n: 32, k: 16}
+		a, lda, b, ldb, c, ldc := tc.operands(rng)
+		if n := testing.AllocsPerRun(100, func() { tc.run(active, a, lda, b, ldb, c, ldc) }); n != 0 {
+			t.Errorf("%s: %v allocations per product", mode, n)
+		}
+	}
 }

@@ -2,19 +2,29 @@
 
 package f32
 
-const (
-	haveKernel = false
-	have512    = false
-)
+const haveKernel = false
 
-func block4x16(k int, a []float32, ai, ap int, b []float32, ldb int, c []float32, ldc int, acc bool) {
-	panic("f32: no kernel")
-}
+// kernelSets lists the kernel sets this build can run.
+func kernelSets() []*kernelSet { return []*kernelSet{goKernels} }
 
-func block4x32(k int, a []float32, ai, ap int, b []float32, ldb int, c []float32, ldc int, acc bool) {
-	panic("f32: no kernel")
-}
+func defaultKernels() *kernelSet { return goKernels }
 
 func geluSigVec(u, s []float32) int { return 0 }
 
 func expShiftVec(x []float32, shift float32) int { return 0 }
+
+func addVec(out, a, b []float32) int { return 0 }
+
+func adamVec(w, g, m, v []float32, c *AdamConsts) int { return 0 }
+
+func mulVec(out, a, b []float32) int { return 0 }
+
+func geluBackVec(dx, x, b, s, dy []float32) int { return 0 }
+
+func packRowsVec(panel, src []float32, ldb, kb, nr int) bool { return false }
+
+func normGradAccVec(dg, x, dy []float32, mean, rstd float32) int { return 0 }
+
+func normFwdVec(y, x, g, b []float32, mean, rstd float32) int { return 0 }
+
+func normBackXVec(dx, x, g, dy []float32, mean, rstd, sumG, sumGX float32) int { return 0 }
