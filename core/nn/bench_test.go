@@ -5,6 +5,7 @@ import (
 	"math/rand/v2"
 	"os"
 	"runtime"
+	"strconv"
 	"testing"
 	"time"
 )
@@ -17,8 +18,24 @@ func refConfig() Config {
 
 const refBatch = 32
 
-func refBatchData(rng *rand.Rand, cfg Config) Batch {
-	b := Batch{Seqs: make([][]int, refBatch)}
+// benchBatch is the batch of BenchmarkTrainStep and BenchmarkSample: 32, or
+// PIT_BENCH_BATCH (compare.sh's largest shape uses fewer sequences).
+func benchBatch(b testing.TB) int {
+	s := os.Getenv("PIT_BENCH_BATCH")
+	if s == "" {
+		return refBatch
+	}
+	n, err := strconv.Atoi(s)
+	if err != nil || n < 1 {
+		b.Fatalf("PIT_BENCH_BATCH=%q: want a positive number of sequences", s)
+	}
+	return n
+}
+
+func refBatchData(rng *rand.Rand, cfg Config) Batch { return batchData(rng, cfg, refBatch) }
+
+func batchData(rng *rand.Rand, cfg Config, n int) Batch {
+	b := Batch{Seqs: make([][]int, n)}
 	for i := range b.Seqs {
 		s := make([]int, cfg.Context)
 		for j := range s {
@@ -54,7 +71,7 @@ func benchTrainStep(b *testing.B, cfg Config) {
 	m := mustModel(b, cfg)
 	tr := mustTrainer(b, m, OptimConfig{LR: 1e-4})
 	defer tr.Close()
-	batch := refBatchData(rand.New(rand.NewPCG(1, 1)), cfg)
+	batch := batchData(rand.New(rand.NewPCG(1, 1)), cfg, benchBatch(b))
 	if _, err := tr.SFTStep(batch); err != nil { // build the graph outside the timer
 		b.Fatal(err)
 	}
@@ -65,7 +82,7 @@ func benchTrainStep(b *testing.B, cfg Config) {
 			b.Fatal(err)
 		}
 	}
-	reportTokens(b, refBatch*cfg.Context, c0)
+	reportTokens(b, len(batch.Seqs)*cfg.Context, c0)
 	b.ReportMetric(float64(m.NumParams()), "params")
 	b.ReportMetric(float64(peakRSS())/(1<<20), "peak-RSS-MiB")
 }
@@ -78,7 +95,7 @@ func BenchmarkSample(b *testing.B) { benchSample(b, benchShape(b)) }
 // cfg's context length.
 func benchSample(b *testing.B, cfg Config) {
 	m := mustModel(b, cfg)
-	prompts := make([][]int, refBatch)
+	prompts := make([][]int, benchBatch(b))
 	for i := range prompts {
 		prompts[i] = []int{1}
 	}
@@ -94,7 +111,7 @@ func benchSample(b *testing.B, cfg Config) {
 			b.Fatal(err)
 		}
 	}
-	reportTokens(b, refBatch*(cfg.Context-1), c0)
+	reportTokens(b, len(prompts)*(cfg.Context-1), c0)
 	b.ReportMetric(float64(peakRSS())/(1<<20), "peak-RSS-MiB")
 }
 

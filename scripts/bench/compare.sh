@@ -22,8 +22,10 @@
 #
 # Usage: scripts/bench/compare.sh [rounds] [shapes...]
 #   rounds  default 3
-#   shapes  d_model/layers/heads/context, default the sweep
-#           64/2/4/32 128/4/4/64 256/4/8/128 512/6/8/128 768/12/12/256
+#   shapes  d_model/layers/heads/context[/batch] (batch default 32), default
+#           the sweep 64/2/4/32 128/4/4/64 256/4/8/128 512/6/8/128
+#           768/12/12/256/8 (GPT-2 small's width and depth at 8 sequences:
+#           at 32, pit's training process needs more than 24 GiB)
 #   PIT_THREADS (default 2) threads per side.
 # Needs Debian's python3-torch and python3-threadpoolctl; installs them when
 # missing and run as root.
@@ -32,7 +34,7 @@ cd "$(dirname "$0")/../.."
 rounds=${1:-3}
 shift || true
 shapes=("$@")
-[ ${#shapes[@]} -gt 0 ] || shapes=(64/2/4/32 128/4/4/64 256/4/8/128 512/6/8/128 768/12/12/256)
+[ ${#shapes[@]} -gt 0 ] || shapes=(64/2/4/32 128/4/4/64 256/4/8/128 512/6/8/128 768/12/12/256/8)
 T=${PIT_THREADS:-2}
 
 if ! /usr/bin/python3 -c 'import torch, threadpoolctl' 2>/dev/null; then
@@ -58,7 +60,7 @@ go test -c -o "$out/nn.test" ./core/nn
 omp_wait=${PIT_TORCH_OMP_WAIT:-PASSIVE}
 echo "PyTorch side: OMP_WAIT_POLICY=$omp_wait"
 torch() { env -u OPENBLAS_CORETYPE -u OPENBLAS_L2_SIZE OPENBLAS_NUM_THREADS="$T" OMP_NUM_THREADS="$T" OMP_WAIT_POLICY="$omp_wait" /usr/bin/python3 scripts/bench/torch_compare.py --threads "$T" "$@"; }
-gobench() { GOMAXPROCS="$T" PIT_BENCH_SHAPE="$1" "$out/nn.test" -test.run '^$' -test.bench "^Benchmark$2\$" -test.benchtime "$3"; }
+gobench() { GOMAXPROCS="$T" PIT_BENCH_SHAPE="$1" PIT_BENCH_BATCH="$B" "$out/nn.test" -test.run '^$' -test.bench "^Benchmark$2\$" -test.benchtime "$3"; }
 # field VALUE-of UNIT in a Go benchmark line
 gofield() { awk -v u="$1" '/^Benchmark/ { for (i = 2; i < NF; i++) if ($(i+1) == u) print $i }'; }
 tfield() { awk -v k="$1" '$1 == k { print $2 }'; }
@@ -67,22 +69,24 @@ summary() { sort -g | awk '{ v[NR] = $1; s += $1 } END { if (NR == 0) { print "-
 
 blas_shown=""
 for shape in "${shapes[@]}"; do
-	IFS=/ read -r d l h c <<<"$shape"
+	IFS=/ read -r d l h c B <<<"$shape"
+	B=${B:-32}
+	shape="$d/$l/$h/$c"
 	# Steps per round: fewer for the big shapes (a d768 step takes seconds).
 	steps=$((d >= 512 ? 2 : (d >= 256 ? 5 : 20)))
 	: >"$out/go_train" ; : >"$out/go_sample" ; : >"$out/t_train" ; : >"$out/t_sample"
 	: >"$out/go_rss" ; : >"$out/t_rss"
 	for r in $(seq "$rounds"); do
-		g=$(gobench "$shape" TrainStep "${steps}x")
+		g=$(gobench "$shape" TrainStep "${steps}x") || { echo "  pit's training benchmark failed at d$d (exit $?: 137 is a kill, e.g. out of memory)" >&2; g=""; }
 		echo "$g" | gofield tokens/s >>"$out/go_train"
 		echo "$g" | gofield peak-RSS-MiB >>"$out/go_rss"
-		t=$(torch --d-model "$d" --layers "$l" --heads "$h" --context "$c" --mlp $((4 * d)) --repeats "$steps" --only train)
+		t=$(torch --d-model "$d" --layers "$l" --heads "$h" --context "$c" --mlp $((4 * d)) --batch "$B" --repeats "$steps" --only train)
 		[ -n "$blas_shown" ] || { echo "PyTorch: $(echo "$t" | tfield torch_version), BLAS $(echo "$t" | cut -d' ' -f2- | grep -m1 -o 'openblas:[^ ]*' || echo '?')"; blas_shown=1; }
 		echo "$t" | tfield torch_train_tokens_per_s >>"$out/t_train"
 		echo "$t" | tfield torch_train_peak_rss_mib >>"$out/t_rss"
-		g=$(gobench "$shape" Sample "$((steps > 5 ? 5 : steps))x")
+		g=$(gobench "$shape" Sample "$((steps > 5 ? 5 : steps))x") || { echo "  pit's sampling benchmark failed at d$d (exit $?)" >&2; g=""; }
 		echo "$g" | gofield tokens/s >>"$out/go_sample"
-		t=$(torch --d-model "$d" --layers "$l" --heads "$h" --context "$c" --mlp $((4 * d)) --repeats "$((steps > 5 ? 5 : steps))" --only sample)
+		t=$(torch --d-model "$d" --layers "$l" --heads "$h" --context "$c" --mlp $((4 * d)) --batch "$B" --repeats "$((steps > 5 ? 5 : steps))" --only sample --no-full)
 		echo "$t" | tfield torch_sample_kv_tokens_per_s >>"$out/t_sample"
 	done
 	read -r gtm gtmin gtmed gtmax < <(summary <"$out/go_train")
@@ -91,7 +95,7 @@ for shape in "${shapes[@]}"; do
 	read -r tsm tsmin tsmed tsmax < <(summary <"$out/t_sample")
 	read -r grss _ _ _ < <(summary <"$out/go_rss")
 	read -r trss _ _ _ < <(summary <"$out/t_rss")
-	echo "== d$d/L$l/h$h/ctx$c, $rounds rounds (tokens/s: mean [min median max]; peak RSS of a training process, MiB)"
+	echo "== d$d/L$l/h$h/ctx$c, batch $B, $rounds rounds (tokens/s: mean [min median max]; peak RSS of a training process, MiB)"
 	awk -v a="$gtm" -v b="$ttm" -v c="$gsm" -v e="$tsm" -v s1="$gtmin $gtmed $gtmax" -v s2="$ttmin $ttmed $ttmax" -v s3="$gsmin $gsmed $gsmax" -v s4="$tsmin $tsmed $tsmax" -v r1="$grss" -v r2="$trss" 'BEGIN {
 		printf "  training  pit %8d [%s]  torch %8d [%s]  ratio %.2f\n", a, s1, b, s2, (b > 0 ? a / b : 0)
 		printf "  sampling  pit %8d [%s]  torch %8d [%s]  ratio %.2f\n", c, s3, e, s4, (e > 0 ? c / e : 0)
