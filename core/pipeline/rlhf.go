@@ -8,7 +8,6 @@ import (
 	"github.com/pit-lab/pit/core/model"
 	"github.com/pit-lab/pit/core/rl"
 	"github.com/pit-lab/pit/core/runner"
-	"github.com/pit-lab/pit/plugins/host"
 	"github.com/pit-lab/pit/plugins/sdk"
 )
 
@@ -71,23 +70,9 @@ func runRLHF(c *runner.Context) error {
 		return err
 	}
 	defer loop.Close()
-	var cp rlCheckpoint
-	ck, done, err := checkpoint.StartLoop(loop, c, &cp)
+	ck, done, save, err := checkpoint.StartRL(loop, c, alg)
 	if err != nil {
 		return err
-	}
-	if done > 0 {
-		loop.Hack.Restore(cp.Hack)
-		if err := host.RestoreState(c, alg, cp.Algorithm); err != nil {
-			return fmt.Errorf("checkpoint: algorithm state: %w", err)
-		}
-	}
-	save := func(string, int) (any, []string, error) {
-		a, err := host.SaveState(c, alg)
-		if err != nil {
-			return nil, nil, fmt.Errorf("algorithm state: %w", err)
-		}
-		return rlCheckpoint{Hack: loop.Hack.Save(), Algorithm: a}, nil, nil
 	}
 	pick := newPicker(len(d.RL), c.Rand("prompts"))
 	for step := 1; step <= s.Steps; step++ {
@@ -114,12 +99,6 @@ func runRLHF(c *runner.Context) error {
 		}
 	}
 	return saveModel(c, loop.Policy)
-}
-
-// rlCheckpoint is rlhf's own state in its checkpoints.
-type rlCheckpoint struct {
-	Hack      rl.HackState `json:"hack"`
-	Algorithm []byte       `json:"algorithm"` // the algorithm plugin's SaveState
 }
 
 // picker draws indices without replacement, reshuffling when it runs out.

@@ -15,7 +15,6 @@ import (
 	"github.com/pit-lab/pit/core/rl"
 	"github.com/pit-lab/pit/core/runner"
 	"github.com/pit-lab/pit/core/task/pref"
-	"github.com/pit-lab/pit/plugins/host"
 	"github.com/pit-lab/pit/plugins/sdk"
 )
 
@@ -308,22 +307,9 @@ func runPITRL(c *runner.Context) error {
 		return err
 	}
 	defer loop.Close()
-	var cp rlCheckpoint
-	ck, done, err := checkpoint.StartLoop(loop, c, &cp)
+	ck, done, save, err := checkpoint.StartRL(loop, c, alg)
 	if err != nil {
 		return err
-	}
-	if done > 0 {
-		if err := host.RestoreState(c, alg, cp.Algorithm); err != nil {
-			return fmt.Errorf("checkpoint: algorithm state: %w", err)
-		}
-	}
-	save := func(string, int) (any, []string, error) {
-		a, err := host.SaveState(c, alg)
-		if err != nil {
-			return nil, nil, fmt.Errorf("algorithm state: %w", err)
-		}
-		return rlCheckpoint{Algorithm: a}, nil, nil
 	}
 	if frozen := model.Frozen(c.Model); frozen != nil {
 		loop.Trainer.Freeze(frozen)
@@ -386,11 +372,6 @@ func runPITRL(c *runner.Context) error {
 		return fmt.Errorf("save model: %w", err)
 	}
 	return nil
-}
-
-// rlCheckpoint is pref_pit_rl's own state in its checkpoints.
-type rlCheckpoint struct {
-	Algorithm []byte `json:"algorithm"` // the algorithm plugin's SaveState
 }
 
 // nonNil keeps an empty reference a reference (the loop reads a nil one as
