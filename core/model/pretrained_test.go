@@ -191,3 +191,47 @@ func TestFrozen(t *testing.T) {
 		t.Error("freeze_layers = 1 alone")
 	}
 }
+
+// A Llama folder starts a model the same way: its sizes, its tokenizer,
+// added tokens that leave its own logits alone.
+func TestPretrainedLlama(t *testing.T) {
+	dir := t.TempDir()
+	if err := hftest.WriteLlama(dir, hftest.Llama{DModel: 16, Layers: 2, Heads: 4, KVHeads: 2, MLP: 32, Context: 64}, 3); err != nil {
+		t.Fatal(err)
+	}
+	p, err := OpenPretrained(dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if p.Arch() != "llama" || p.Vocab() != hftest.Vocab {
+		t.Fatalf("arch %q vocab %d", p.Arch(), p.Vocab())
+	}
+	plain, _, err := hf.LoadModel(dir, hf.ImportOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	m, err := p.Load(2, "cpu", 1)
+	if err != nil {
+		t.Fatal(err)
+	}
+	bos, _, _ := p.Specials()
+	seq := append([]int{bos}, p.Tokenizer.Encode("the weather is fine")...)
+	a, err := plain.Logits(context.Background(), seq)
+	if err != nil {
+		t.Fatal(err)
+	}
+	b, err := m.Logits(context.Background(), seq)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for i := range a {
+		for v := range hftest.Vocab {
+			if d := a[i][v] - b[i][v]; d > 1e-4 || d < -1e-4 {
+				t.Fatalf("logit [%d][%d] moved from %v to %v", i, v, a[i][v], b[i][v])
+			}
+		}
+	}
+	if m.Config().Arch != "llama" || m.Config().Vocab != hftest.Vocab+2 {
+		t.Errorf("config %+v", m.Config())
+	}
+}
