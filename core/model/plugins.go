@@ -3,6 +3,7 @@ package model
 import (
 	"fmt"
 
+	"github.com/pit-lab/pit/core/experiment"
 	"github.com/pit-lab/pit/core/runner"
 	"github.com/pit-lab/pit/plugins/sdk"
 )
@@ -107,4 +108,25 @@ func reportFaults(c *runner.Context, p runner.Plugin) {
 	if fr, ok := p.(faultReporter); ok {
 		fr.OnFault(func(msg string) { c.Warn("plugin fault: %s", msg) })
 	}
+}
+
+// SamplesPerPrompt reads an RL stage's samples per prompt from its
+// algorithm plugin's config (the built-ins call it k or group_size; the
+// largest of the known names wins); 4 when it names none. Memory estimates
+// use it before any plugin runs.
+func SamplesPerPrompt(st experiment.Stage) int {
+	ref, ok := st.Plugin("algorithm")
+	if !ok {
+		return 4
+	}
+	n := 0
+	for _, k := range []string{"k", "group_size", "samples_per_prompt", "samples"} {
+		if v, ok := ref.Config[k].(int64); ok && int(v) > n {
+			n = int(v)
+		}
+	}
+	if n == 0 {
+		return 4
+	}
+	return n
 }

@@ -85,23 +85,45 @@ func newGraphCache(max int, size func(graphKey) int64) *graphCache {
 	return &graphCache{max: max, budget: GraphCacheBytes, size: size, m: map[graphKey]*graph{}, bytes: map[graphKey]int64{}}
 }
 
-// graphBytes estimates the buffers of a graph of cfg for B sequences of T
-// tokens: per layer about 16·D + 3·M values per token plus 3·H·T attention
-// weights, and the LM head's 3·(V+1) where the graph has it (the reward
-// graphs do not); doubled for a training graph's gradients.
+// graphBytes estimates the buffers of a graph of cfg for the shape of k
+// (ActivationBytes, with the LM head where the kind has it), doubled for a
+// training graph's gradients.
 func graphBytes(cfg Config, k graphKey) int64 {
+	n := ActivationBytes(cfg, k.B, k.T, k.kind.lmHead())
+	if k.kind.training() {
+		n *= 2
+	}
+	return n
+}
+
+// ActivationBytes estimates the values a forward pass of cfg keeps for B
+// sequences of T tokens: per layer about 16·D + 3·M values per token plus
+// 3·H·T attention weights, and with lmHead the LM head's 3·(V+1) logits,
+// probabilities and their gradient (a reward-only pass has none).
+func ActivationBytes(cfg Config, B, T int, lmHead bool) int64 {
+	cfg = cfg.WithDefaults()
 	w := int64(4)
 	if cfg.DType == "float64" {
 		w = 8
 	}
-	B, T, L, D, M, H, V := int64(k.B), int64(k.T), int64(cfg.Layers), int64(cfg.DModel), int64(cfg.MLP), int64(cfg.Heads), int64(cfg.Vocab)
-	var head int64 // the LM head's logits, probabilities and their gradient
-	if k.kind.lmHead() {
+	L, D, M, H, V := int64(cfg.Layers), int64(cfg.DModel), int64(cfg.MLP), int64(cfg.Heads), int64(cfg.Vocab)
+	var head int64
+	if lmHead {
 		head = 3 * (V + 1)
 	}
-	n := w * B * T * (L*(16*D+3*M+3*H*T) + head)
-	if k.kind.training() {
-		n *= 2
+	return w * int64(B) * int64(T) * (L*(16*D+3*M+3*H*int64(T)) + head)
+}
+
+// CountParams is the number of parameters a model of cfg has (the sum of
+// ParamShapes), without building it.
+func CountParams(cfg Config) int64 {
+	var n int64
+	for _, p := range ParamShapes(cfg.WithDefaults()) {
+		size := int64(1)
+		for _, d := range p.Shape {
+			size *= int64(d)
+		}
+		n += size
 	}
 	return n
 }
@@ -286,14 +308,6 @@ func (m *Model) checkSeqs(seqs [][]int) (maxLen int, err error) {
 // validate), not an accounting.
 func StepBytes(cfg Config, B, T int, training, lmHead bool) int64 {
 	cfg = cfg.WithDefaults()
-	var params int64
-	for _, p := range ParamShapes(cfg) {
-		n := int64(1)
-		for _, d := range p.Shape {
-			n *= int64(d)
-		}
-		params += n
-	}
 	w := int64(4)
 	if cfg.DType == "float64" {
 		w = 8
@@ -307,5 +321,5 @@ func StepBytes(cfg Config, B, T int, training, lmHead bool) int64 {
 	case lmHead:
 		kind = kindEvalPolicy
 	}
-	return params*perParam + graphBytes(cfg, graphKey{kind: kind, B: B, T: T})
+	return CountParams(cfg)*perParam + graphBytes(cfg, graphKey{kind: kind, B: B, T: T})
 }

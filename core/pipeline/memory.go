@@ -6,6 +6,7 @@ import (
 	"strings"
 
 	"github.com/pit-lab/pit/core/experiment"
+	"github.com/pit-lab/pit/core/model"
 	"github.com/pit-lab/pit/core/nn"
 	"github.com/pit-lab/pit/core/task/synth"
 )
@@ -54,14 +55,6 @@ type memEstimate struct {
 	BatchKey string // the setting that sets Batch, for the suggestion
 }
 
-// modelParams is the exact parameter count of an nn model of cfg (the
-// layout of nn.New).
-func modelParams(c nn.Config) int {
-	D, V, T, M, L := c.DModel, c.Vocab, c.Context, c.MLP, c.Layers
-	perLayer := 2*D + D*3*D + 3*D + D*D + D + 2*D + D*M + M + M*D + D
-	return V*D + T*D + L*perLayer + 2*D + D*(V+1) + (V + 1) + D + 1
-}
-
 // estimateStage estimates the peak memory of one stage of an arm; ok is
 // false for stages with no model.
 func estimateStage(cfg *experiment.Config, st experiment.Stage) (memEstimate, bool) {
@@ -77,7 +70,7 @@ func estimateStage(cfg *experiment.Config, st experiment.Stage) (memEstimate, bo
 	if err != nil {
 		return memEstimate{}, false // the model's own validation reports it
 	}
-	e := memEstimate{Params: modelParams(nc), Context: nc.Context}
+	e := memEstimate{Params: int(nn.CountParams(nc)), Context: nc.Context}
 	trained, frozen := 1, 0
 	frozenActs := uint64(0) // forward graphs of frozen models alive at once
 	switch s := st.Settings.(type) {
@@ -96,7 +89,7 @@ func estimateStage(cfg *experiment.Config, st experiment.Stage) (memEstimate, bo
 		if p, ok := s.(*PITRLSettings); ok {
 			rl = &p.RLSettings
 		}
-		e.Batch, e.BatchKey = rl.Prompts*samplesPerPrompt(st), "prompts_per_step"
+		e.Batch, e.BatchKey = rl.Prompts*model.SamplesPerPrompt(st), "prompts_per_step"
 		frozen = 2 // the KL reference and the reward model
 		if st.Kind == "pit_rl" {
 			frozen = 3 // and the rlhf policy that writes round-1 references
@@ -116,8 +109,7 @@ func estimateStage(cfg *experiment.Config, st experiment.Stage) (memEstimate, bo
 	}
 	const w = 4 // float32; the pipeline's models are never float64
 	P := uint64(e.Params)
-	B, T, L, D, M, H, V := uint64(e.Batch), uint64(nc.Context), uint64(nc.Layers), uint64(nc.DModel), uint64(nc.MLP), uint64(nc.Heads), uint64(nc.Vocab)
-	act := w * B * T * (L*(16*D+3*M+3*H*T) + 3*(V+1))
+	act := uint64(nn.ActivationBytes(nc, e.Batch, nc.Context, true))
 	tr, fr := uint64(trained), uint64(frozen)
 	e.Bytes = memBase + tr*(w*P*memTrainedCopies+act*memActTrained) + fr*w*P*memFrozenCopies + frozenActs*act*memActFrozen
 	var parts []string
@@ -129,25 +121,6 @@ func estimateStage(cfg *experiment.Config, st experiment.Stage) (memEstimate, bo
 	}
 	e.Models = strings.Join(parts, " + ")
 	return e, true
-}
-
-// samplesPerPrompt reads the RL algorithm's samples per prompt from its
-// config (the built-ins call it k or group_size); 4 when it names none.
-func samplesPerPrompt(st experiment.Stage) int {
-	ref, ok := st.Plugin("algorithm")
-	if !ok {
-		return 4
-	}
-	n := 0
-	for _, k := range []string{"k", "group_size", "samples_per_prompt", "samples"} {
-		if v, ok := ref.Config[k].(int64); ok && int(v) > n {
-			n = int(v)
-		}
-	}
-	if n == 0 {
-		return 4
-	}
-	return n
 }
 
 // checkMemory refuses, before any work, a stage whose estimated peak

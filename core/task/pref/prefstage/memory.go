@@ -63,15 +63,7 @@ func checkMemory(_ context.Context, arm *experiment.Arm, env experiment.CheckEnv
 			}
 			seqs, models, key, lmHead = per*s.BatchSize, 1, "batch_size", st.Kind != "pref_rm"
 		case *PITRLSettings:
-			k := 4
-			if ref, ok := st.Plugin("algorithm"); ok {
-				for _, name := range []string{"k", "group_size"} {
-					if v, ok := ref.Config[name].(int64); ok {
-						k = int(v)
-					}
-				}
-			}
-			seqs, models, key = s.Prompts*k, 4, "prompts_per_step" // the improver, its reference, the policy, the reward model
+			seqs, models, key = s.Prompts*model.SamplesPerPrompt(st), 4, "prompts_per_step" // the improver, its reference, the policy, the reward model
 		default:
 			continue
 		}
