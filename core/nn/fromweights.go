@@ -22,11 +22,10 @@ type ParamShape struct {
 // attn_norm.g, qkv.w, o.w, mlp_norm.g, gate_up.w, down.w (addLlamaBody),
 // norm.g, then the same heads.
 func ParamShapes(cfg Config) []ParamShape {
-	m := newShell(cfg.WithDefaults())
-	out := make([]ParamShape, len(m.params))
-	for i, p := range m.params {
-		out[i] = ParamShape{Name: p.name, Shape: slices.Clone([]int(p.shape))}
-	}
+	var out []ParamShape
+	layout(cfg.WithDefaults(), func(name string, _ bool, dims ...int) {
+		out = append(out, ParamShape{Name: name, Shape: slices.Clone(dims)})
+	})
 	return out
 }
 

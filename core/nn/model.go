@@ -57,13 +57,22 @@ func newShell(cfg Config) *Model {
 	if cfg.DType == "float64" {
 		m.dtype = dtFloat64
 	}
-	D, V, C, M := cfg.DModel, cfg.Vocab, cfg.Context, cfg.MLP
-	add := func(name string, decay bool, dims ...int) {
+	layout(cfg, func(name string, decay bool, dims ...int) {
 		p := &param{name: name, shape: shape(dims), decay: decay, idx: len(m.params),
 			t: newArray(m.dtype, dims...)}
 		m.params = append(m.params, p)
 		m.byName[name] = p
-	}
+	})
+	m.eval = newGraphCache(8, func(k graphKey) int64 { return graphBytes(m.cfg, k) })
+	return m
+}
+
+// layout calls add for each parameter of a model of cfg, in order, with
+// its name, whether weight decay applies and its dimensions (see
+// ParamShapes). It allocates nothing, so shapes and counts of models too
+// large to build can be known.
+func layout(cfg Config, add func(name string, decay bool, dims ...int)) {
+	D, V, C, M := cfg.DModel, cfg.Vocab, cfg.Context, cfg.MLP
 	add("wte", true, V, D)
 	if cfg.llama() {
 		addLlamaBody(cfg, add)
@@ -91,8 +100,6 @@ func newShell(cfg Config) *Model {
 	add("head.b", false, V+1)
 	add("rm.w", true, D, 1)
 	add("rm.b", false, 1)
-	m.eval = newGraphCache(8, func(k graphKey) int64 { return graphBytes(m.cfg, k) })
-	return m
 }
 
 func (m *Model) init() {
