@@ -80,3 +80,23 @@ func Example() {
 	// same log-probs after reload: true
 	// BT loss at init: 0.6931
 }
+
+// The memory estimates of the shipped GPT-2 small experiment files
+// (experiments/hh-rlhf-gpt2.toml, tldr-gpt2.toml): GPT-2 small with the
+// two added tokens, the gap model's training step on 4 pairs × 4 inputs,
+// and pref_pit_rl's on 4 prompts × 4 samples, at the longest input each
+// task allows (388 and 516 tokens).
+func ExampleStepBytes() {
+	gpt2 := nn.Config{Vocab: 50257 + 2, Context: 1024, DModel: 768, Layers: 12, Heads: 12, MLP: 3072}
+	gib := func(b int64) float64 { return float64(b) / (1 << 30) }
+	for _, task := range []struct {
+		name string
+		T    int
+	}{{"HH", 388}, {"TL;DR", 516}} {
+		fmt.Printf("%s: gap model %.0f GiB, pref_pit_rl %.0f GiB\n", task.name,
+			gib(nn.StepBytes(gpt2, 16, task.T, true, false)), gib(nn.StepBytes(gpt2, 16, task.T, true, true)))
+	}
+	// Output:
+	// HH: gap model 22 GiB, pref_pit_rl 29 GiB
+	// TL;DR: gap model 32 GiB, pref_pit_rl 41 GiB
+}
