@@ -6,6 +6,7 @@ import (
 	"io/fs"
 	"os"
 	"path/filepath"
+	"strconv"
 	"strings"
 
 	"github.com/pit-lab/pit/core/experiment"
@@ -152,11 +153,11 @@ func Frozen(settings any) func(name string) bool {
 		if name == "wte" || name == "wpe" {
 			return m.FreezeEmbeddings
 		}
-		var l int
-		if _, err := fmt.Sscanf(name, "h%d.", &l); err == nil && strings.HasPrefix(name, fmt.Sprintf("h%d.", l)) {
-			return l < m.FreezeLayers
-		}
-		return false
+		// Block parameters are named "h<layer>.<name>" (nn.ParamShapes).
+		rest, ok := strings.CutPrefix(name, "h")
+		layer, _, ok2 := strings.Cut(rest, ".")
+		l, err := strconv.Atoi(layer)
+		return ok && ok2 && err == nil && l < m.FreezeLayers
 	}
 }
 
