@@ -170,80 +170,7 @@ func TestGPT2MatchesPyTorch(t *testing.T) {
 			if c := m.Config(); c.Vocab != g.V || c.Context != g.C || c.DModel != g.D || c.Layers != g.L || c.Heads != g.H || c.MLP != g.M || mc.GPT2 == nil {
 				t.Fatalf("imported config %+v", c)
 			}
-			rng := rand.New(rand.NewPCG(2, 3))
-			var seqs [][]int
-			for _, n := range []int{g.C, 5, g.C - 3} {
-				s := make([]int, n)
-				for i := range s {
-					s[i] = rng.IntN(g.V)
-				}
-				seqs = append(seqs, s)
-			}
-			ref := runReference(t, python, dir, seqs)
-			ctx := context.Background()
-			scores, err := m.ScoreTokens(ctx, seqs, 1)
-			if err != nil {
-				t.Fatal(err)
-			}
-			var worst, scale float64
-			for i, s := range seqs {
-				logits, err := m.Logits(ctx, s)
-				if err != nil {
-					t.Fatal(err)
-				}
-				for p := range s {
-					for v := range g.V {
-						worst = max(worst, math.Abs(logits[p][v]-ref.Logits[i][p][v]))
-						scale = max(scale, math.Abs(ref.Logits[i][p][v]))
-					}
-				}
-				var nll float64
-				for _, lp := range scores.LogProbs[i][1:] {
-					nll -= lp
-				}
-				nll /= float64(len(s) - 1)
-				if rel := math.Abs(nll-ref.Loss[i]) / ref.Loss[i]; rel > 1e-5 {
-					t.Errorf("sequence %d: loss %.7f, PyTorch %.7f (relative error %.2g)", i, nll, ref.Loss[i], rel)
-				}
-			}
-			if scale < 1 {
-				t.Fatalf("reference logits are too small (max |logit| %g) to test anything", scale)
-			}
-			if worst/scale > 1e-5 {
-				t.Errorf("max |logit − PyTorch| = %.3g, %.3g relative to the largest logit %.3g", worst, worst/scale, scale)
-			}
-			t.Logf("max logit error %.3g relative to max |logit| %.3g; loss %.5f", worst/scale, scale, ref.Loss[0])
-
-			// The training graph sees the same model: the SFT loss of the
-			// batch (mean over its predicted tokens) is PyTorch's, and a
-			// few steps lower it.
-			var want, n float64
-			for i, s := range seqs {
-				want += ref.Loss[i] * float64(len(s)-1)
-				n += float64(len(s) - 1)
-			}
-			want /= n
-			tr, err := nn.NewTrainer(m, nn.OptimConfig{LR: 1e-3})
-			if err != nil {
-				t.Fatal(err)
-			}
-			defer tr.Close()
-			first, err := tr.SFTStep(nn.Batch{Seqs: seqs})
-			if err != nil {
-				t.Fatal(err)
-			}
-			if rel := math.Abs(first-want) / want; rel > 1e-5 {
-				t.Errorf("SFT loss %.7f, PyTorch %.7f (relative error %.2g)", first, want, rel)
-			}
-			last := first
-			for range 5 {
-				if last, err = tr.SFTStep(nn.Batch{Seqs: seqs}); err != nil {
-					t.Fatal(err)
-				}
-			}
-			if !(last < first) {
-				t.Errorf("SFT loss did not fall on the imported model: %.5f → %.5f", first, last)
-			}
+			matchPyTorch(t, python, dir, m, g.V, []int{g.C, 5, g.C - 3}, 2, 3)
 		})
 	}
 }
@@ -362,4 +289,87 @@ func TestGPT2ImportHeads(t *testing.T) {
 	}
 	_, _, err = LoadModel(dir, ImportOptions{Context: 7})
 	wantErr(t, err, ConfigFile, "context 7 exceeds n_positions 6")
+}
+
+// matchPyTorch checks an imported model against reference.py's
+// independent PyTorch forward of the same folder, on random sequences of
+// the given lengths (drawn from seed s1, s2): logits within 1e-5 of the
+// largest, each sequence's next-token loss within 1e-5 relative, the first
+// SFT step's loss equal to PyTorch's batch loss, and five steps lowering it.
+func matchPyTorch(t *testing.T, python, dir string, m *nn.Model, V int, lens []int, s1, s2 uint64) {
+	t.Helper()
+	rng := rand.New(rand.NewPCG(s1, s2))
+	var seqs [][]int
+	for _, n := range lens {
+		s := make([]int, n)
+		for i := range s {
+			s[i] = rng.IntN(V)
+		}
+		seqs = append(seqs, s)
+	}
+	ref := runReference(t, python, dir, seqs)
+	ctx := context.Background()
+	scores, err := m.ScoreTokens(ctx, seqs, 1)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var worst, scale float64
+	for i, s := range seqs {
+		logits, err := m.Logits(ctx, s)
+		if err != nil {
+			t.Fatal(err)
+		}
+		for p := range s {
+			for v := range V {
+				worst = max(worst, math.Abs(logits[p][v]-ref.Logits[i][p][v]))
+				scale = max(scale, math.Abs(ref.Logits[i][p][v]))
+			}
+		}
+		var nll float64
+		for _, lp := range scores.LogProbs[i][1:] {
+			nll -= lp
+		}
+		nll /= float64(len(s) - 1)
+		if rel := math.Abs(nll-ref.Loss[i]) / ref.Loss[i]; rel > 1e-5 {
+			t.Errorf("sequence %d: loss %.7f, PyTorch %.7f (relative error %.2g)", i, nll, ref.Loss[i], rel)
+		}
+	}
+	if scale < 1 {
+		t.Fatalf("reference logits are too small (max |logit| %g) to test anything", scale)
+	}
+	if worst/scale > 1e-5 {
+		t.Errorf("max |logit − PyTorch| = %.3g, %.3g relative to the largest logit %.3g", worst, worst/scale, scale)
+	}
+	t.Logf("max logit error %.3g relative to max |logit| %.3g; loss %.5f", worst/scale, scale, ref.Loss[0])
+
+	// The training graph sees the same model: the SFT loss of the batch
+	// (mean over its predicted tokens) is PyTorch's, and a few steps lower
+	// it.
+	var want, n float64
+	for i, s := range seqs {
+		want += ref.Loss[i] * float64(len(s)-1)
+		n += float64(len(s) - 1)
+	}
+	want /= n
+	tr, err := nn.NewTrainer(m, nn.OptimConfig{LR: 1e-3})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer tr.Close()
+	first, err := tr.SFTStep(nn.Batch{Seqs: seqs})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if rel := math.Abs(first-want) / want; rel > 1e-5 {
+		t.Errorf("SFT loss %.7f, PyTorch %.7f (relative error %.2g)", first, want, rel)
+	}
+	last := first
+	for range 5 {
+		if last, err = tr.SFTStep(nn.Batch{Seqs: seqs}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if !(last < first) {
+		t.Errorf("SFT loss did not fall on the imported model: %.5f → %.5f", first, last)
+	}
 }
