@@ -146,7 +146,7 @@ func (l *Loop) rollout(step int, qs []Query, k int) (*batch, error) {
 	var groups []int
 	var prefixes [][]int
 	for i, q := range qs {
-		p := l.task.Prefix(q.Prompt.Tokens(), q.Ref)
+		p := l.Prefix(q)
 		for j := 0; j < k; j++ {
 			seqQ = append(seqQ, q)
 			groups = append(groups, i)
@@ -433,7 +433,7 @@ func (l *Loop) scoreItems(qs []Query, ys [][]int) ([]float64, map[string][]float
 func (l *Loop) greedyRewards(qs []Query, k int) ([]float64, error) {
 	prefixes := make([][]int, len(qs))
 	for i, q := range qs {
-		prefixes[i] = l.task.Prefix(q.Prompt.Tokens(), q.Ref)
+		prefixes[i] = l.Prefix(q)
 	}
 	g, err := l.sample(prefixes, 0, nil)
 	if err != nil {

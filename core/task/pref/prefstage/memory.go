@@ -23,9 +23,13 @@ func modelFor(cfg *experiment.Config, ps *pref.Settings) (nn.Config, bool) {
 		ms = cfg.Model.Settings
 	}
 	if m, ok := ms.(*model.Settings); ok && m.Pretrained() != nil {
+		tok, err := tokenizerFor(m) // the checkpoint's vocabulary and the added tokens
+		if err != nil {
+			return nn.Config{}, false
+		}
 		p := m.Pretrained()
 		d, l, h, mlp := p.Sizes()
-		return nn.Config{Vocab: p.Vocab() + 2, Context: p.Context(), DModel: d, Layers: l, Heads: h, MLP: mlp}, true
+		return nn.Config{Vocab: tok.Vocab.Size, Context: p.Context(), DModel: d, Layers: l, Heads: h, MLP: mlp}, true
 	}
 	c, err := model.NNConfig(ms, pref.VocabSize, ps.GapContext(), pref.PAD, 0)
 	return c, err == nil
