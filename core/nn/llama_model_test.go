@@ -115,49 +115,6 @@ func numel(s []int) int {
 	return n
 }
 
-// A tiny Llama learns the copy task with SFT, and greedy sampling (with
-// the key/value cache) then copies held-out prompts.
-func TestLlamaSFTCopyTask(t *testing.T) {
-	cfg := llamaConfig(1)
-	m := mustModel(t, cfg)
-	tr := mustTrainer(t, m, OptimConfig{LR: 3e-3, WarmupSteps: 20, ClipNorm: 1})
-	defer tr.Close()
-	rng := rand.New(rand.NewPCG(1, 2))
-	const k = 5
-	first, err := tr.SFTStep(copyBatch(rng, 16, k))
-	if err != nil {
-		t.Fatal(err)
-	}
-	var last float64
-	for step := 0; step < 250; step++ {
-		if last, err = tr.SFTStep(copyBatch(rng, 16, k)); err != nil {
-			t.Fatal(err)
-		}
-	}
-	t.Logf("loss %.3f -> %.4f", first, last)
-	if first < 2 || last > 0.05 {
-		t.Fatalf("copy-task loss went %.3f -> %.4f, want from > 2 to < 0.05", first, last)
-	}
-	held := copyBatch(rand.New(rand.NewPCG(99, 99)), 32, k)
-	prompts := make([][]int, len(held.Seqs))
-	for i, s := range held.Seqs {
-		prompts[i] = s[:k+2]
-	}
-	gens, err := m.Sample(t.Context(), prompts, SampleOptions{Greedy: true, MaxNew: k, EOS: -1}, nil)
-	if err != nil {
-		t.Fatal(err)
-	}
-	right := 0
-	for i, g := range gens {
-		if reflect.DeepEqual(g.Tokens, held.Seqs[i]) {
-			right++
-		}
-	}
-	if right < 30 {
-		t.Fatalf("greedy copies right on %d of 32 held-out prompts", right)
-	}
-}
-
 // A Llama reward model learns the ranking task through ComparisonStep and
 // Rewards.
 func TestLlamaComparisonLearnsRanking(t *testing.T) {

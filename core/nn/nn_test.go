@@ -141,8 +141,20 @@ func TestSameSeedSameNumbers(t *testing.T) {
 }
 
 func TestSFTCopyTask(t *testing.T) {
-	m := mustModel(t, smallConfig(1))
+	for _, tc := range []struct {
+		arch string
+		cfg  Config
+	}{{"gpt", smallConfig(1)}, {"llama", llamaConfig(1)}} {
+		t.Run(tc.arch, func(t *testing.T) { testSFTCopyTask(t, tc.cfg) })
+	}
+}
+
+// testSFTCopyTask: a model of cfg learns the copy task with SFT, and
+// greedy sampling (with the key/value cache) then copies held-out prompts.
+func testSFTCopyTask(t *testing.T, cfg Config) {
+	m := mustModel(t, cfg)
 	tr := mustTrainer(t, m, OptimConfig{LR: 3e-3, WarmupSteps: 20, ClipNorm: 1})
+	defer tr.Close()
 	rng := rand.New(rand.NewPCG(1, 2))
 	const k = 5
 	first, err := tr.SFTStep(copyBatch(rng, 16, k))
