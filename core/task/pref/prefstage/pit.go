@@ -195,7 +195,8 @@ func sftRunner(improver bool, file string) func(c *runner.Context) error {
 // PITRLSettings configure pref_pit_rl.
 type PITRLSettings struct {
 	rl.Settings `toml:",squash"`
-	// Reference is where y_ref comes from: "policy" (a sample of the
+	// Reference is where y_ref comes from (never empty: pref_data keeps no
+	// pair with an empty response): "policy" (a sample of the
 	// pref_sft policy at the rollout temperature, as PIT's second
 	// curriculum round; an empty sample falls back to the rejected
 	// response, counted by the metric empty_references) or "rejected"
@@ -330,7 +331,7 @@ func runPITRL(c *runner.Context) error {
 		qs := make([]rl.Query, len(ex))
 		if s.Reference == "rejected" {
 			for i, e := range ex {
-				qs[i] = rl.Query{Prompt: tokens(e.Prompt), Ref: nonNil(e.Rejected)}
+				qs[i] = rl.Query{Prompt: tokens(e.Prompt), Ref: e.Rejected}
 			}
 		} else {
 			prefixes := make([][]int, len(ex))
@@ -350,7 +351,7 @@ func runPITRL(c *runner.Context) error {
 					// pair's rejected response, and is counted.
 					ref, empty = e.Rejected, empty+1
 				}
-				qs[i] = rl.Query{Prompt: tokens(e.Prompt), Ref: nonNil(ref)}
+				qs[i] = rl.Query{Prompt: tokens(e.Prompt), Ref: ref}
 			}
 			if err := ck.Metric(step, "empty_references", float64(empty)/float64(len(ex))); err != nil {
 				return err
@@ -372,13 +373,4 @@ func runPITRL(c *runner.Context) error {
 		return fmt.Errorf("save model: %w", err)
 	}
 	return nil
-}
-
-// nonNil keeps an empty reference a reference (the loop reads a nil one as
-// a policy query).
-func nonNil(ids []int) []int {
-	if ids == nil {
-		return []int{}
-	}
-	return ids
 }
