@@ -8,6 +8,9 @@ const cudaBuilt = false
 // newGraph makes an empty graph for one of the model's graphs.
 func (m *Model) newGraph() *exprGraph { return newExprGraph() }
 
+// startMachine compiles a tape machine; a CPU build needs nothing around it.
+func startMachine(start func() machine) machine { return start() }
+
 // placeOp returns the op to apply: in a CPU-only build, always op itself.
 func placeOp(op *kernelOp, _ []*node) runOp {
 	if emulateGPU != nil && op.dev.kind != devNone && op.dtype == dtFloat32 {

@@ -109,6 +109,59 @@ func tryLoadPTX(funcs []string) error {
 	return nil
 }
 
+// startMachine compiles a tape machine (start) and makes its CUDA state
+// safe to use from any goroutine. Gorgonia's CUDA machine assumes a CUDA
+// context stays current on the goroutine that creates it, which Go does
+// not promise: between two cgo calls a goroutine can move to another OS
+// thread, one where another machine's context is current or where a
+// collected machine's destroyed context still is. On a real GPU (an H200,
+// 2026-12-04) that made the second and later machines of a process fail:
+// loading the kernels gave InvalidContext, kernel launches InvalidHandle,
+// and cuBLAS NotInitialized, because each engine's cuBLAS handle is made
+// on its worker thread before any context is set there. So:
+//   - the compilation (which creates the context and loads the kernels)
+//     runs with the goroutine locked to its thread;
+//   - each engine's cuBLAS handle is made again on the engine's worker
+//     thread, after making the engine's context current there (gemm also
+//     sets it before every product);
+//   - the thread is left with no current context, so that no later code
+//     on it can reach a context that a collected machine destroyed.
+func startMachine(start func() machine) machine {
+	runtime.LockOSThread()
+	defer runtime.UnlockOSThread()
+	m := start()
+	defer cu.SetCurrentContext(cu.CUContext{})
+	cm, ok := m.(cudaMachine)
+	if !ok {
+		return m
+	}
+	engines := cm.Engines()
+	for i := range engines {
+		e := &engines[i]
+		ctx := e.Context()
+		// The function returns its error through err, never to Do: the
+		// engine's worker stops for good at the first error a function
+		// returns, and every later Do would then wait for ever.
+		var err error
+		ctx.Do(func() error {
+			if err = cu.SetCurrentContext(ctx.CUDAContext()); err != nil {
+				err = fmt.Errorf("setting the engine's context: %w", err)
+				return nil
+			}
+			err = remakeBLAS(e)
+			return nil
+		})
+		if err != nil {
+			blasInitErr.Store(e.BLASContext(), err)
+		}
+	}
+	return m
+}
+
+// blasInitErr holds, per cuBLAS handle (*cublas.Standard), the error of
+// making it in startMachine; gemm reports it.
+var blasInitErr sync.Map
+
 // cudaGraphs holds the graphs of CUDA models, weakly: a graph leaves the
 // set when it is collected.
 var cudaGraphs sync.Map // weak.Pointer[exprGraph] -> struct{}
@@ -269,12 +322,22 @@ func (l *launcher) gemm(g gemm, a, b, c value) error {
 		return blas.NoTrans
 	}
 	bl := l.e.BLASContext()
+	if err, ok := blasInitErr.Load(bl); ok {
+		return fmt.Errorf("cuBLAS could not start: %w", err.(error))
+	}
 	l.ctx.DoWork()
-	if err := l.ctx.Do(func() error {
+	var ctxErr error
+	if err := l.ctx.Do(func() error { // errors through ctxErr: see startMachine
+		if ctxErr = cu.SetCurrentContext(l.ctx.CUDAContext()); ctxErr != nil {
+			return nil
+		}
 		bl.Sgemm(tr(g.transA), tr(g.transB), g.M, g.N, g.K, 1, A, g.lda, B, g.ldb, 0, C, g.ldc)
 		return nil
 	}); err != nil {
 		return fmt.Errorf("cuBLAS Sgemm: %w", err)
+	}
+	if ctxErr != nil {
+		return fmt.Errorf("cuBLAS Sgemm: setting the engine's context: %w", ctxErr)
 	}
 	if err := bl.Err(); err != nil {
 		return fmt.Errorf("cuBLAS Sgemm: %w", err)

@@ -79,8 +79,12 @@ func newArray(dt dtype, dims ...int) *dense {
 // newExprGraph makes an empty graph.
 func newExprGraph() *exprGraph { return G.NewGraph() }
 
-// newTapeMachine compiles g into a machine that runs it.
-func newTapeMachine(g *exprGraph) machine { return G.NewTapeMachine(g) }
+// newTapeMachine compiles g into a machine that runs it. In a CUDA build,
+// startMachine keeps the compilation on one OS thread and repairs what
+// Gorgonia's CUDA machine leaves to chance (device_cuda.go).
+func newTapeMachine(g *exprGraph) machine {
+	return startMachine(func() machine { return G.NewTapeMachine(g) })
+}
 
 // sharedNode makes a graph node named name that holds t itself (not a
 // copy): a weight of the model, which the optimiser updates in place

@@ -8,6 +8,7 @@ package nn
 // gorgonia.org/cu, a plain binding of the CUDA driver API.
 
 import (
+	cublas "gorgonia.org/cu/blas"
 	G "gorgonia.org/gorgonia"
 	"gorgonia.org/gorgonia/cuda"
 )
@@ -31,4 +32,14 @@ type (
 // kernels funcs of ptx, as functions module.name.
 func registerKernels(module, ptx string, funcs []string) {
 	G.AddToStdLib(module, ptx, funcs)
+}
+
+// remakeBLAS replaces e's cuBLAS handle by one made now, bound to e's
+// context. It must run on e's worker thread with that context current
+// (startMachine does so): the handle Gorgonia makes when the engine starts
+// is made before any context is set on that thread.
+func remakeBLAS(e *cudaEngine) error {
+	bl := e.BLASContext()
+	bl.Close() // the first handle, if it was made at all
+	return bl.Init(cublas.WithContext(e.Context()))
 }

@@ -46,7 +46,7 @@ func (c Config) gqa(B, T int) gqaShape {
 // buildLlamaTrunk is buildTrunk for the Llama family.
 func (m *Model) buildLlamaTrunk(B, T int, ids *[]int) (*trunk, error) {
 	a := m.cfg.gqa(B, T)
-	return m.buildLlamaBlocks(
+	return m.buildLlamaBlocks(m.newGraph(),
 		func(wte *node) (*node, error) { return tokenEmbed(wte, ids) },
 		func(qkv *node, _ int) (*node, error) {
 			r, err := rope(qkv, a, m.cfg.RopeTheta)
@@ -57,13 +57,13 @@ func (m *Model) buildLlamaTrunk(B, T int, ids *[]int) (*trunk, error) {
 		})
 }
 
-// buildLlamaBlocks builds the Llama body around the given embedding and
+// buildLlamaBlocks builds the Llama body in g around the given embedding and
 // attention (which takes the un-rotated fused qkv matrix and applies the
 // rotary positions itself): full sequences for training and scoring, one
 // position for decoding, a prompt prefix for prefill.
-func (m *Model) buildLlamaBlocks(emb func(wte *node) (*node, error), attn func(qkv *node, layer int) (*node, error)) (*trunk, error) {
+func (m *Model) buildLlamaBlocks(g *exprGraph, emb func(wte *node) (*node, error), attn func(qkv *node, layer int) (*node, error)) (*trunk, error) {
 	cfg := m.cfg
-	tr := &trunk{g: m.newGraph(), nodes: map[string]*node{}}
+	tr := &trunk{g: g, nodes: map[string]*node{}}
 	x, err := emb(tr.p(m, "wte"))
 	if err != nil {
 		return nil, err
@@ -131,7 +131,7 @@ func (m *Model) llamaDecoder(d *decoder) (*trunk, error) {
 	cfg := m.cfg
 	a := cfg.gqa(d.B, 1)
 	rt := newRopeTable(cfg.Context, a.Dh, cfg.RopeTheta)
-	return m.buildLlamaBlocks(
+	return m.buildLlamaBlocks(samplingGraph(),
 		func(wte *node) (*node, error) { return decTokenEmbed(wte, d) },
 		func(qkv *node, layer int) (*node, error) { return decGQAttention(qkv, d, layer, a, cfg.Context, rt) })
 }
@@ -140,7 +140,7 @@ func (m *Model) llamaDecoder(d *decoder) (*trunk, error) {
 func (m *Model) llamaPrefill(d *decoder, pf *prefiller, P int) (*trunk, error) {
 	cfg := m.cfg
 	a := cfg.gqa(d.B, P)
-	return m.buildLlamaBlocks(
+	return m.buildLlamaBlocks(samplingGraph(),
 		func(wte *node) (*node, error) { return tokenEmbed(wte, &pf.ids) },
 		func(qkv *node, layer int) (*node, error) {
 			r, err := rope(qkv, a, cfg.RopeTheta)

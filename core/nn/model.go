@@ -256,16 +256,16 @@ func (m *Model) buildTrunk(B, T int, ids *[]int) (*trunk, error) {
 		return m.buildLlamaTrunk(B, T, ids)
 	}
 	a := attnShape{B: B, T: T, H: m.cfg.Heads, D: m.cfg.DModel}
-	return m.buildBlocks(
+	return m.buildBlocks(m.newGraph(),
 		func(wte, wpe *node) (*node, error) { return embed(wte, wpe, ids, T) },
 		func(qkv *node, _ int) (*node, error) { return attention(qkv, a) })
 }
 
-// buildBlocks builds the transformer around the given embedding and
+// buildBlocks builds the transformer in g around the given embedding and
 // attention ops (full sequences for training, one position for decoding).
-func (m *Model) buildBlocks(emb func(wte, wpe *node) (*node, error), attn func(qkv *node, layer int) (*node, error)) (*trunk, error) {
+func (m *Model) buildBlocks(g *exprGraph, emb func(wte, wpe *node) (*node, error), attn func(qkv *node, layer int) (*node, error)) (*trunk, error) {
 	cfg := m.cfg
-	tr := &trunk{g: m.newGraph(), nodes: map[string]*node{}}
+	tr := &trunk{g: g, nodes: map[string]*node{}}
 	x, err := emb(tr.p(m, "wte"), tr.p(m, "wpe"))
 	if err != nil {
 		return nil, err

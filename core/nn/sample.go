@@ -76,6 +76,17 @@ func prefillLen(minLen int) int {
 	return p
 }
 
+// samplingGraph makes the graph of a decoder or a prefiller: a host graph
+// on every device. On a GPU model too, sampling runs on the CPU, because
+// there it was 45 times faster. Measured on an H200 (BENCHMARKS.md, "GPU"),
+// decoding on the device took 477 ms per sampling call at the reference
+// shape against 11 ms on the host: Gorgonia copies the weights up for
+// every run of a graph, the KV cache and decode attention live on the
+// host, so each position crossed the bus several times per layer, and
+// each prompt length compiled a prefill graph with a CUDA context of its
+// own. Training and scoring, full-sequence work, stay on the GPU.
+func samplingGraph() *exprGraph { return newExprGraph() }
+
 func (m *Model) prefiller(d *decoder, P int) (*prefiller, error) {
 	if pf, ok := d.prefill[P]; ok {
 		return pf, nil
@@ -88,7 +99,7 @@ func (m *Model) prefiller(d *decoder, P int) (*prefiller, error) {
 		tr, err = m.llamaPrefill(d, pf, P)
 	} else {
 		a := attnShape{B: d.B, T: P, H: cfg.Heads, D: cfg.DModel}
-		tr, err = m.buildBlocks(
+		tr, err = m.buildBlocks(samplingGraph(),
 			func(wte, wpe *node) (*node, error) { return embed(wte, wpe, &pf.ids, P) },
 			func(qkv *node, layer int) (*node, error) {
 				return prefillAttention(qkv, a, d.kc[layer], d.vc[layer], cfg.Context)
@@ -156,7 +167,7 @@ func (m *Model) decoder(B, slot int) (*decoder, error) {
 	if cfg.llama() {
 		tr, err = m.llamaDecoder(d)
 	} else {
-		tr, err = m.buildBlocks(
+		tr, err = m.buildBlocks(samplingGraph(),
 			func(wte, wpe *node) (*node, error) { return decEmbed(wte, wpe, d) },
 			func(qkv *node, layer int) (*node, error) { return decAttention(qkv, d, layer, B, C, H, D) })
 	}
