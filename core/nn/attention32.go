@@ -2,6 +2,7 @@ package nn
 
 import (
 	"math"
+	"sync"
 
 	"github.com/pit-lab/pit/core/nn/internal/f32"
 )
@@ -12,12 +13,30 @@ import (
 // (probs, [B·H·T·T]) for the backward pass, which always follows the
 // forward pass of the same run.
 
+// f32Scratch holds the workers' scratch rows of the attention kernels, so
+// that a step allocates none.
+var f32Scratch sync.Pool // *[]float32
+
+// getF32 returns scratch of n float32s (contents undefined).
+func getF32(n int) *[]float32 {
+	if p, ok := f32Scratch.Get().(*[]float32); ok && cap(*p) >= n {
+		*p = (*p)[:n]
+		return p
+	}
+	s := make([]float32, n)
+	return &s
+}
+
+func putF32(p *[]float32) { f32Scratch.Put(p) }
+
 func attnForward32(qkv, out, probs []float32, a attnShape) {
 	dh, D, T := a.dh(), a.D, a.T
 	D3 := 3 * D
 	scale := float32(1 / math.Sqrt(float64(dh)))
 	parallelFor(a.B*a.H, 1, func(lo, hi int) {
-		kt := make([]float32, dh*T)
+		ktp := getF32(dh * T)
+		defer putF32(ktp)
+		kt := *ktp
 		for bh := lo; bh < hi; bh++ {
 			b, h := bh/a.H, bh%a.H
 			base := b * T
@@ -65,7 +84,9 @@ func attnBackward32(qkv, dy, dqkv, probs []float32, a attnShape) {
 	D3 := 3 * D
 	scale := float32(1 / math.Sqrt(float64(dh)))
 	parallelFor(a.B*a.H, 1, func(lo, hi int) {
-		ds := make([]float32, T*T)
+		dsp := getF32(T * T)
+		defer putF32(dsp)
+		ds := *dsp
 		for bh := lo; bh < hi; bh++ {
 			b, h := bh/a.H, bh%a.H
 			base := b * T

@@ -79,6 +79,25 @@ func newArray(dt dtype, dims ...int) *dense {
 // newExprGraph makes an empty graph.
 func newExprGraph() *exprGraph { return G.NewGraph() }
 
+// graphOps returns the ops of g (pit's kernelOps; for a GPU form, its
+// kernelOp), in the order the nodes were added.
+func graphOps(g *exprGraph) []*kernelOp {
+	var ops []*kernelOp
+	for _, n := range g.AllNodes() {
+		if op := producer(n); op != nil {
+			ops = append(ops, op)
+		}
+	}
+	return ops
+}
+
+// reshape gives d the shape s (the same number of elements).
+func reshape(d *dense, s shape) {
+	if err := d.Reshape(s...); err != nil {
+		panic(fmt.Sprintf("nn: reshape %v to %v: %v", d.Shape(), s, err))
+	}
+}
+
 // newTapeMachine compiles g into a machine that runs it. In a CUDA build,
 // startMachine keeps the compilation on one OS thread and repairs what
 // Gorgonia's CUDA machine leaves to chance (device_cuda.go).
@@ -180,29 +199,39 @@ func (op *kernelOp) InferShape(...G.DimSizer) (tensor.Shape, error) {
 	return op.out.Clone(), nil
 }
 
-// Do runs the op's forward pass into its output buffer (made on the first
-// run, then reused) or, for a scalar op, into a new scalar.
+// Do runs the op's forward pass into its output array (from the graph's
+// arena, arena.go; or without one, made on the first run and then reused)
+// or, for a scalar op, into a new scalar.
 func (op *kernelOp) Do(in ...G.Value) (G.Value, error) {
 	if len(in) != len(op.inDims) {
 		return nil, fmt.Errorf("nn: op %s wants %d inputs, got %d", op.name, len(op.inDims), len(in))
 	}
-	if len(op.out) == 0 {
-		v, err := op.forward(nil, in)
-		if err != nil {
-			return nil, err
+	var out array
+	switch {
+	case op.ar != nil:
+		if d := op.ar.start(op); d != nil {
+			out = d
 		}
-		if op.dtype == tensor.Float64 {
-			return G.NewF64(v), nil
+	case len(op.out) > 0:
+		if op.buf == nil {
+			op.buf = tensor.New(tensor.Of(op.dtype), tensor.WithShape(op.out.Clone()...))
 		}
-		return G.NewF32(float32(v)), nil
+		out = op.buf
 	}
-	if op.buf == nil {
-		op.buf = tensor.New(tensor.Of(op.dtype), tensor.WithShape(op.out.Clone()...))
+	v, err := op.forward(out, in)
+	if op.ar != nil {
+		op.ar.ran(op)
 	}
-	if _, err := op.forward(op.buf, in); err != nil {
+	if err != nil {
 		return nil, err
 	}
-	return op.buf, nil
+	if len(op.out) > 0 {
+		return out, nil
+	}
+	if op.dtype == tensor.Float64 {
+		return G.NewF64(v), nil
+	}
+	return G.NewF32(float32(v)), nil
 }
 
 func (op *kernelOp) ReturnsPtr() bool     { return false }

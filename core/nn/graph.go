@@ -60,6 +60,28 @@ type graph struct {
 	vm     machine
 	pnodes []*node // parameter nodes (training graphs), parallel to tr.order
 	grads  []array // their gradients after a run, parallel to pnodes
+	ar     *arena  // the ops' arrays (nil on a CUDA model: one per op)
+}
+
+// close releases the graph's machine and hands its arrays on (arena.go);
+// the graph must not run again. Gorgonia's tape machine has a finalizer,
+// so a dropped graph outlives one more garbage collection: close also
+// drops what its ops hold (their arrays, the closures over the step's
+// data and the gradients' host arrays), so that only the graph's
+// skeleton waits for the next collection.
+func (gr *graph) close() {
+	if gr.vm != nil {
+		gr.vm.Close()
+	}
+	if gr.ar != nil {
+		gr.ar.release()
+	}
+	if gr.tr != nil {
+		for _, op := range graphOps(gr.tr.g) {
+			op.drop()
+		}
+	}
+	gr.st, gr.grads = nil, nil
 }
 
 // graphCache keeps the most recently used graphs up to a number and up to
@@ -147,8 +169,8 @@ func (c *graphCache) get(k graphKey, build func() (*graph, error)) (*graph, erro
 	for len(c.order) > 0 && (len(c.order) >= c.max || c.total+n > c.budget) {
 		old := c.order[0]
 		c.order = c.order[1:]
-		if og := c.m[old]; og != nil && og.vm != nil {
-			og.vm.Close()
+		if og := c.m[old]; og != nil {
+			og.close()
 		}
 		c.total -= c.bytes[old]
 		delete(c.m, old)
@@ -167,9 +189,7 @@ func (c *graphCache) get(k graphKey, build func() (*graph, error)) (*graph, erro
 
 func (c *graphCache) close() {
 	for _, g := range c.m {
-		if g.vm != nil {
-			g.vm.Close()
-		}
+		g.close()
 	}
 	c.m = map[graphKey]*graph{}
 	c.bytes = map[graphKey]int64{}
@@ -237,6 +257,7 @@ func (m *Model) buildGraph(k graphKey) (*graph, error) {
 			return nil, err
 		}
 		gr.vm = newTapeMachine(tr.g)
+		gr.planBuffers(m)
 		return gr, nil
 	}
 	for _, p := range tr.order {
@@ -246,12 +267,23 @@ func (m *Model) buildGraph(k graphKey) (*graph, error) {
 		return nil, fmt.Errorf("nn: %v graph gradients: %w", k.kind, err)
 	}
 	gr.vm = newTapeMachine(tr.g)
+	gr.planBuffers(m)
 	return gr, nil
+}
+
+// planBuffers gives the graph of a CPU model an arena (arena.go).
+func (gr *graph) planBuffers(m *Model) {
+	if m.cfg.Device != "cuda" {
+		gr.ar = planBuffers(gr.tr.g, m.dtype)
+	}
 }
 
 // run executes the graph once.
 func (gr *graph) run() error {
 	defer gr.vm.Reset()
+	if gr.ar != nil {
+		gr.ar.begin()
+	}
 	if err := gr.vm.RunAll(); err != nil {
 		return fmt.Errorf("nn: run %v graph: %w", gr.key.kind, err)
 	}

@@ -234,15 +234,19 @@ func geluGrad(x float64) float64 {
 	return 0.5*(1+th) + 0.5*x*(1-th*th)*geluC*(1+3*geluA*x*x)
 }
 
-// biasGeluForward computes y = gelu(x + b) row-wise. For float32 it keeps
-// s = σ(2y) of every element in sig (len(x) of them) for the backward pass.
-func biasGeluForward[T float](x, b, y []T, d int, sig []float32) {
+// biasGeluForward computes y = gelu(x + b) row-wise. For float32 it
+// computes the gate s = σ(2c(u + a·u³)) of each row into scratch and
+// y = u·s.
+func biasGeluForward[T float](x, b, y []T, d int) {
 	n := len(x) / d
 	if x32, ok := any(x).([]float32); ok {
 		b32, y32 := any(b).([]float32), any(y).([]float32)
 		parallelFor(n, 64, func(lo, hi int) {
+			sp := getF32(d)
+			defer putF32(sp)
+			sr := *sp
 			for r := lo; r < hi; r++ {
-				xr, yr, sr := x32[r*d:(r+1)*d], y32[r*d:(r+1)*d], sig[r*d:(r+1)*d]
+				xr, yr := x32[r*d:(r+1)*d], y32[r*d:(r+1)*d]
 				f32.Add(yr, xr, b32)
 				f32.GeluSig(yr, sr)
 				f32.Mul(yr, yr, sr)
@@ -257,15 +261,24 @@ func biasGeluForward[T float](x, b, y []T, d int, sig []float32) {
 	})
 }
 
-// biasGeluBackward computes dx = gelu'(x + b) * dy, for float32 from the
-// s values the forward pass kept.
-func biasGeluBackward[T float](x, b, dy, dx []T, d int, sig []float32) {
+// biasGeluBackward computes dx = gelu'(x + b) * dy. For float32 it
+// recomputes each row's gate s exactly as the forward pass did (the same
+// float32 operations on the same inputs, so the same bits) instead of
+// keeping an array of them from the forward pass: that array would be the
+// size of the MLP's activations, and recomputing costs one exponential
+// per element.
+func biasGeluBackward[T float](x, b, dy, dx []T, d int) {
 	n := len(x) / d
 	if x32, ok := any(x).([]float32); ok {
 		b32, dy32, dx32 := any(b).([]float32), any(dy).([]float32), any(dx).([]float32)
 		parallelFor(n, 64, func(lo, hi int) {
+			sp := getF32(2 * d)
+			defer putF32(sp)
+			ur, sr := (*sp)[:d], (*sp)[d:]
 			for r := lo; r < hi; r++ {
-				xr, gr, dr, sr := x32[r*d:(r+1)*d], dy32[r*d:(r+1)*d], dx32[r*d:(r+1)*d], sig[r*d:(r+1)*d]
+				xr, gr, dr := x32[r*d:(r+1)*d], dy32[r*d:(r+1)*d], dx32[r*d:(r+1)*d]
+				f32.Add(ur, xr, b32)
+				f32.GeluSig(ur, sr)
 				f32.GeluBackward(dr, xr, b32, sr, gr)
 			}
 		})

@@ -32,6 +32,26 @@ type kernelOp struct {
 	dev devSpec
 	// inputs are the nodes the op was applied to (backprop.go).
 	inputs nodes
+
+	// Buffers of a graph with an arena (arena.go): ar hands out cur, the
+	// output array of this run; readers ops of the graph read it, left of
+	// them are still to run; inOps are the ops whose outputs inputs are
+	// (nil for weights and inputs); keeps are the arrays the forward pass
+	// fills for the gradient ops, frees those of another op this op reads.
+	ar            *arena
+	cur           *dense
+	readers, left int
+	inOps         []*kernelOp
+	keeps, frees  []*kept
+}
+
+// drop lets go of what the op holds once its graph is closed.
+func (op *kernelOp) drop() {
+	op.forward, op.grad = nil, nil
+	op.buf, op.cur, op.ar = nil, nil, nil
+	op.inputs, op.inOps = nil, nil
+	op.keeps, op.frees = nil, nil
+	op.dev = devSpec{}
 }
 
 func newKernelOp(name string, dtype dtype, out shape, inDims ...int) *kernelOp {
@@ -144,15 +164,11 @@ func biasGelu(x, b *node) (*node, error) {
 	d := x.Shape()[1]
 	op := newKernelOp("BiasGelu", dt, x.Shape(), 2, 1)
 	op.dev = devSpec{kind: devBiasGelu, n: x.Shape()[0], k: d}
-	var sig []float32 // float32: σ(2y) kept for the backward pass
-	if dt == dtFloat32 {
-		sig = make([]float32, x.Shape().TotalSize())
-	}
 	op.forward = func(out array, in []value) (float64, error) {
 		if dt == dtFloat64 {
-			biasGeluForward(data[float64](in[0]), data[float64](in[1]), data[float64](out), d, nil)
+			biasGeluForward(data[float64](in[0]), data[float64](in[1]), data[float64](out), d)
 		} else {
-			biasGeluForward(data[float32](in[0]), data[float32](in[1]), data[float32](out), d, sig)
+			biasGeluForward(data[float32](in[0]), data[float32](in[1]), data[float32](out), d)
 		}
 		return 0, nil
 	}
@@ -161,9 +177,9 @@ func biasGelu(x, b *node) (*node, error) {
 		gop.dev = devSpec{kind: devBiasGeluGrad, n: x.Shape()[0], k: d}
 		gop.forward = func(out array, in []value) (float64, error) {
 			if dt == dtFloat64 {
-				biasGeluBackward(data[float64](in[0]), data[float64](in[1]), data[float64](in[2]), data[float64](out), d, nil)
+				biasGeluBackward(data[float64](in[0]), data[float64](in[1]), data[float64](in[2]), data[float64](out), d)
 			} else {
-				biasGeluBackward(data[float32](in[0]), data[float32](in[1]), data[float32](in[2]), data[float32](out), d, sig)
+				biasGeluBackward(data[float32](in[0]), data[float32](in[1]), data[float32](in[2]), data[float32](out), d)
 			}
 			return 0, nil
 		}
@@ -242,15 +258,15 @@ func attention(qkv *node, a attnShape) (*node, error) {
 	dt := qkv.Dtype()
 	op := newKernelOp("CausalAttention", dt, shape{a.B * a.T, a.D}, 2)
 	op.dev = devSpec{kind: devAttention, a: a}
-	var probs []float32 // float32: softmax kept for the backward pass
+	var probs *kept // float32: softmax kept for the backward pass
 	if dt == dtFloat32 {
-		probs = make([]float32, a.B*a.H*a.T*a.T)
+		probs = op.keep(a.B * a.H * a.T * a.T)
 	}
 	op.forward = func(out array, in []value) (float64, error) {
 		if dt == dtFloat64 {
 			attnForward(data[float64](in[0]), data[float64](out), a)
 		} else {
-			attnForward32(data[float32](in[0]), data[float32](out), probs, a)
+			attnForward32(data[float32](in[0]), data[float32](out), probs.f32(), a)
 		}
 		return 0, nil
 	}
@@ -261,9 +277,12 @@ func attention(qkv *node, a attnShape) (*node, error) {
 			if dt == dtFloat64 {
 				attnBackward(data[float64](in[0]), data[float64](in[1]), data[float64](out), a)
 			} else {
-				attnBackward32(data[float32](in[0]), data[float32](in[1]), data[float32](out), probs, a)
+				attnBackward32(data[float32](in[0]), data[float32](in[1]), data[float32](out), probs.f32(), a)
 			}
 			return 0, nil
+		}
+		if probs != nil {
+			gop.use(probs)
 		}
 		d, err := apply(gop, inputs[0], grad)
 		if err != nil {
@@ -284,24 +303,25 @@ type lossFunc[T float] func(x []T, grad []T) (float64, error)
 func lossNode(name string, x *node, f32 lossFunc[float32], f64 lossFunc[float64]) (*node, error) {
 	dt := x.Dtype()
 	op := newKernelOp(name, dt, nil, 2)
-	cached := newArray(dt, x.Shape().Clone()...)
+	cached := op.keep(x.Shape().TotalSize()) // dloss/dx
 	op.forward = func(_ array, in []value) (float64, error) {
 		if dt == dtFloat64 {
-			return f64(data[float64](in[0]), data[float64](cached))
+			return f64(data[float64](in[0]), data[float64](cached.array()))
 		}
-		return f32(data[float32](in[0]), data[float32](cached))
+		return f32(data[float32](in[0]), data[float32](cached.array()))
 	}
 	op.grad = func(_ nodes, _, grad *node) (nodes, error) {
 		gop := newKernelOp(name+"Grad", dt, x.Shape(), 0)
 		gop.forward = func(out array, in []value) (float64, error) {
 			s := scalarOf(in[0])
 			if dt == dtFloat64 {
-				scaleInto(data[float64](cached), data[float64](out), s)
+				scaleInto(data[float64](cached.array()), data[float64](out), s)
 			} else {
-				scaleInto(data[float32](cached), data[float32](out), s)
+				scaleInto(data[float32](cached.array()), data[float32](out), s)
 			}
 			return 0, nil
 		}
+		gop.use(cached)
 		d, err := apply(gop, grad)
 		if err != nil {
 			return nil, err
