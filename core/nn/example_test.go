@@ -97,6 +97,6 @@ func ExampleStepBytes() {
 			gib(nn.StepBytes(gpt2, 16, task.T, true, false)), gib(nn.StepBytes(gpt2, 16, task.T, true, true)))
 	}
 	// Output:
-	// HH: gap model 22 GiB, pref_pit_rl 29 GiB
-	// TL;DR: gap model 32 GiB, pref_pit_rl 41 GiB
+	// HH: gap model 8 GiB, pref_pit_rl 12 GiB
+	// TL;DR: gap model 11 GiB, pref_pit_rl 15 GiB
 }

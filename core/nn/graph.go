@@ -86,8 +86,9 @@ func (gr *graph) close() {
 
 // graphCache keeps the most recently used graphs up to a number and up to
 // an estimated size in bytes (GraphCacheBytes), whichever comes first; the
-// graph in use is always kept. A graph holds every activation and gradient
-// buffer of its shape, so at long sequences a few of them are gigabytes.
+// graph in use is always kept. A graph holds the arrays of its peak of
+// live values (arena.go), so at long sequences a few of them are
+// gigabytes.
 type graphCache struct {
 	max    int
 	budget int64
@@ -107,33 +108,58 @@ func newGraphCache(max int, size func(graphKey) int64) *graphCache {
 	return &graphCache{max: max, budget: GraphCacheBytes, size: size, m: map[graphKey]*graph{}, bytes: map[graphKey]int64{}}
 }
 
-// graphBytes estimates the buffers of a graph of cfg for the shape of k
-// (ActivationBytes, with the LM head where the kind has it), doubled for a
-// training graph's gradients.
+// graphBytes estimates the arrays of a graph of cfg for the shape of k:
+// ActivationBytes for a training graph, forwardBytes for a forward-only
+// one.
 func graphBytes(cfg Config, k graphKey) int64 {
-	n := ActivationBytes(cfg, k.B, k.T, k.kind.lmHead())
 	if k.kind.training() {
-		n *= 2
+		return ActivationBytes(cfg, k.B, k.T, k.kind.lmHead())
 	}
-	return n
+	return forwardBytes(cfg, k.B, k.T, k.kind.lmHead())
 }
 
-// ActivationBytes estimates the values a forward pass of cfg keeps for B
-// sequences of T tokens: per layer about 16·D + 3·M values per token plus
-// 3·H·T attention weights, and with lmHead the LM head's 3·(V+1) logits,
-// probabilities and their gradient (a reward-only pass has none).
+// ActivationBytes estimates the arrays a training step of cfg holds at its
+// peak for B sequences of T tokens: the values the forward pass keeps for
+// the backward pass, per layer and token about 8·D + 3·M values (the
+// layer's input, normalised inputs, qkv, attention output, MLP hidden
+// values) and H·T attention weights, and the backward pass's transient
+// gradients (4·D + 3·M a token); with lmHead, also the LM head's logits,
+// their gradient and the loss's copy of it, 3·(V+1) a token (a reward-only
+// step has none). Arrays are shared by liveness (arena.go): a value is
+// dropped once its last reader (usually its gradient) has run, so this is
+// a bound on the peak, not the sum of every value (TestArenaBytes).
 func ActivationBytes(cfg Config, B, T int, lmHead bool) int64 {
 	cfg = cfg.WithDefaults()
-	w := int64(4)
-	if cfg.DType == "float64" {
-		w = 8
-	}
 	L, D, M, H, V := int64(cfg.Layers), int64(cfg.DModel), int64(cfg.MLP), int64(cfg.Heads), int64(cfg.Vocab)
 	var head int64
 	if lmHead {
 		head = 3 * (V + 1)
 	}
-	return w * int64(B) * int64(T) * (L*(16*D+3*M+3*H*int64(T)) + head)
+	return elemBytes(cfg) * int64(B) * int64(T) * (L*(8*D+3*M+H*int64(T)) + 4*D + 3*M + head)
+}
+
+// forwardBytes estimates the arrays of a forward-only graph (scoring,
+// rewards): values are dropped as soon as the next layer has read them, so
+// only a layer's worth is live at once, whatever the depth: about
+// 4·D + 3·M values and 2·H·T attention weights a token, and with lmHead
+// 3·(V+1) for the logits and what is read from them.
+func forwardBytes(cfg Config, B, T int, lmHead bool) int64 {
+	cfg = cfg.WithDefaults()
+	D, M, H, V := int64(cfg.DModel), int64(cfg.MLP), int64(cfg.Heads), int64(cfg.Vocab)
+	var head int64
+	if lmHead {
+		head = 3 * (V + 1)
+	}
+	return elemBytes(cfg) * int64(B) * int64(T) * (4*D + 3*M + 2*H*int64(T) + head)
+}
+
+// elemBytes is the size of one value of a model of cfg (defaults filled
+// in).
+func elemBytes(cfg Config) int64 {
+	if cfg.DType == "float64" {
+		return 8
+	}
+	return 4
 }
 
 // CountParams is the number of parameters a model of cfg has (the sum of
