@@ -2,6 +2,8 @@ package nn
 
 import (
 	"math"
+	"runtime"
+	"runtime/metrics"
 	"sync"
 )
 
@@ -295,4 +297,46 @@ func fillNaN(d *dense) {
 	for i := range x {
 		x[i] = nan
 	}
+}
+
+// Garbage between collections.
+//
+// Go collects when the heap has grown by GOGC percent (default 100) over
+// what was live after the last collection. A trainer's live heap is mostly
+// its arena and weights, pointer-free arrays that cost a collection almost
+// nothing to scan, while a step leaves a little garbage (a few MiB: the
+// tape machine's and the kernels' small allocations). With the default
+// pacing that garbage would pile up, over hundreds of steps, to as much
+// again as the arrays themselves before the first collection, and the
+// resident set with it. So after each step the trainer collects once the
+// heap has grown by more than stepSlack since the last collection: a
+// collection every few dozen to few hundred steps, which costs about a
+// millisecond, and a resident set that stays within stepSlack of what is
+// live. GOGC and GOMEMLIMIT still apply on top.
+
+// stepSlack returns how much garbage may pile up over a live heap of live
+// bytes: an eighth of it, at least 64 MiB.
+func stepSlack(live uint64) uint64 { return max(64<<20, live/8) }
+
+// heapSamples are the runtime metrics collectGarbage reads.
+var heapSamples = []string{"/gc/heap/live:bytes", "/memory/classes/heap/objects:bytes"}
+
+// collectGarbage runs a collection when the heap has grown by more than
+// stepSlack over what was live after the last one, and reports whether it
+// did.
+func collectGarbage() bool {
+	s := make([]metrics.Sample, len(heapSamples))
+	for i, name := range heapSamples {
+		s[i].Name = name
+	}
+	metrics.Read(s)
+	if s[0].Value.Kind() != metrics.KindUint64 || s[1].Value.Kind() != metrics.KindUint64 {
+		return false
+	}
+	live, objects := s[0].Value.Uint64(), s[1].Value.Uint64()
+	if objects <= live+stepSlack(live) {
+		return false
+	}
+	runtime.GC()
+	return true
 }

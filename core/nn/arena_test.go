@@ -3,6 +3,8 @@ package nn
 import (
 	"math"
 	"math/rand/v2"
+	"runtime"
+	"runtime/debug"
 	"testing"
 )
 
@@ -181,4 +183,29 @@ func TestArenaBytes(t *testing.T) {
 			}
 		})
 	}
+}
+
+// A trainer collects once the heap has grown by more than its slack since
+// the last collection, and not before.
+func TestCollectGarbage(t *testing.T) {
+	defer debug.SetGCPercent(debug.SetGCPercent(-1)) // only explicit collections
+	runtime.GC()
+	var sink [][]byte
+	for range 8 {
+		sink = append(sink, make([]byte, 1<<20))
+	}
+	if collectGarbage() {
+		t.Fatal("collected after 8 MiB")
+	}
+	for range 80 {
+		sink = append(sink, make([]byte, 1<<20))
+	}
+	sink = nil
+	if !collectGarbage() {
+		t.Fatal("88 MiB over a small heap left alone")
+	}
+	if collectGarbage() {
+		t.Fatal("collected twice")
+	}
+	_ = sink
 }

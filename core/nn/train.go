@@ -87,6 +87,7 @@ func (t *Trainer) step(gr *graph) error {
 		return err
 	}
 	t.opt.update(t.model.params, grads, norm)
+	collectGarbage() // arena.go: garbage between collections
 	return nil
 }
 

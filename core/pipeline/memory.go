@@ -22,38 +22,29 @@ import (
 //	P      parameters of one model, exactly as nn.New lays them out:
 //	       V·D + T·D + L·(12·D² + 2·D·M + 13·D + M) + (D+1)·(V+1) + 3·D + 1
 //	w      4 bytes (float32)
-//	act    w·B·T·(L·(16·D + 3·M + 3·H·T) + 3·(V+1)): the forward graph's
-//	       values for B sequences of T tokens (attention scores are H·T² a
-//	       sequence, the logits V+1 a token)
+//	act    nn.ActivationBytes: w·B·T·(L·(8·D + 3·M + H·T) + 4·D + 3·M +
+//	       3·(V+1)), the arrays a training graph holds at its peak for B
+//	       sequences of T tokens (the activations its backward pass needs,
+//	       attention weights H·T² a sequence, the logits V+1 a token)
 //
 // A trainer compiles a graph per sequence-length bucket (8, 16, … tokens,
-// up to 8 kept) and each graph holds its own copy of the weights and
-// gradients, so a stage whose batches vary in length holds several. Fitted
-// to the peak RSS of one step at every bucket (the worst case), models of
-// 0.1M to 3.2M parameters (d_model 64 to 256, 2 to 4 layers, 16 to 32
-// sequences of 48 tokens), the measure is about 13 MiB + 17·w·P + 4.7·act;
-// the constants below round that up, so the estimate is 1.3 to 1.6 times
-// the measure. Frozen models (the KL reference, reward models, the eval's
+// up to 8 kept) and each graph holds its own arrays, so a stage whose
+// batches vary in length holds several. Fitted to the peak RSS of one step
+// at every bucket (the worst case), models of 0.1M to 3.2M parameters
+// (d_model 64 to 256, 2 to 4 layers, 16 to 32 sequences of 48 tokens), the
+// measure is about 25 MiB + 14·w·P + 2.8·act (arrays shared by liveness,
+// issue 17); the constants below round that up, so the estimate is 1.5 to
+// 1.8 times the measure. Frozen models (the KL reference, reward models, the eval's
 // policies) only score and sample: their weights, and a forward graph
 // without gradients for each used at the same time (frozenGraphs),
 // calibrated only through whole runs (docs/memory.md).
 const (
 	memBase          = 64 << 20
 	memTrainedCopies = 20
-	memActTrained    = 6
+	memActTrained    = 4
 	memFrozenCopies  = 4
 	memActFrozen     = 1
 )
-
-// actBytes is act above. It was nn.ActivationBytes before graphs shared
-// arrays by liveness (issue 17, core/nn/arena.go), which made a step's
-// real peak smaller; the constants were fitted to this measure and are
-// kept with it until they are refitted, so the estimate errs high.
-func actBytes(nc nn.Config, B, T int) uint64 {
-	nc = nc.WithDefaults()
-	L, D, M, H, V := uint64(nc.Layers), uint64(nc.DModel), uint64(nc.MLP), uint64(nc.Heads), uint64(nc.Vocab)
-	return 4 * uint64(B) * uint64(T) * (L*(16*D+3*M+3*H*uint64(T)) + 3*(V+1))
-}
 
 // memEstimate is a stage's estimated peak and what it is made of.
 type memEstimate struct {
@@ -119,7 +110,7 @@ func estimateStage(cfg *experiment.Config, st experiment.Stage) (memEstimate, bo
 	}
 	const w = 4 // float32; the pipeline's models are never float64
 	P := uint64(e.Params)
-	act := actBytes(nc, e.Batch, nc.Context)
+	act := uint64(nn.ActivationBytes(nc, e.Batch, nc.Context, true))
 	tr, fr := uint64(trained), uint64(frozen)
 	e.Bytes = memBase + tr*(w*P*memTrainedCopies+act*memActTrained) + fr*w*P*memFrozenCopies + frozenActs*act*memActFrozen
 	var parts []string

@@ -237,8 +237,8 @@ func TestCheckMemory(t *testing.T) {
 	cfg := &experiment.Config{Task: experiment.Section{Kind: TaskKind, Settings: ptr(synth.DefaultSettings())}, Model: &experiment.Section{Kind: model.Kind, Settings: ms},
 		Stages: []experiment.Stage{{Name: "data", Kind: "data"}, {Name: "sft", Kind: "sft", Settings: &SFTSettings{BatchSize: 64}}}}
 	arm := &experiment.Arm{Label: "baseline", Baseline: true, Config: cfg}
-	probs := checkMemory(context.Background(), arm, experiment.CheckEnv{MemAvailable: 64 << 30})
-	if len(probs) != 1 || probs[0].Key != "stages.sft" || !strings.Contains(probs[0].Msg, "GiB at its peak") || !strings.Contains(probs[0].Msg, "64.0 GiB available") {
+	probs := checkMemory(context.Background(), arm, experiment.CheckEnv{MemAvailable: 32 << 30})
+	if len(probs) != 1 || probs[0].Key != "stages.sft" || !strings.Contains(probs[0].Msg, "GiB at its peak") || !strings.Contains(probs[0].Msg, "32.0 GiB available") {
 		t.Fatalf("problems %+v", probs)
 	}
 	if !strings.Contains(probs[0].Hint, "stages.sft.batch_size = ") {
@@ -254,7 +254,7 @@ func TestCheckMemory(t *testing.T) {
 		st := cfg.Stages[1]
 		st.Settings = &SFTSettings{BatchSize: b}
 		e, _ := estimateStage(cfg, st)
-		if (e.Bytes <= 64<<30) != (b == fit) {
+		if (e.Bytes <= 32<<30) != (b == fit) {
 			t.Errorf("batch %d: estimate %d MiB", b, e.Bytes>>20)
 		}
 	}
