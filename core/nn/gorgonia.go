@@ -9,7 +9,9 @@ package nn
 //     and batch shape is built once, as nodes that hold the weights'
 //     arrays and the ops applied to them, and reused for every step;
 //   - the tape machine (machine): it compiles a graph once into a linear
-//     program with its buffers allocated, and runs it again and again;
+//     program and runs it again and again (on the CPU it leaves an op's
+//     output memory to the op: pit's ops take theirs from the graph's
+//     arena, arena.go, which shares arrays by liveness);
 //   - the CUDA machine (a -tags cuda build, gorgonia_cuda.go): the same
 //     tape machine placing ops that have a GPU form on the GPU, with the
 //     device memory, the host/device copies and cuBLAS handled for pit;
@@ -21,8 +23,8 @@ package nn
 // kernel in cuda/kernels.cu), gradients are built by pit (backprop.go), and
 // training, sampling and checkpoints never reach into Gorgonia. pit keeps
 // Gorgonia for the graph compiler and the CUDA machine: writing a tape
-// compiler with buffer reuse and a CUDA executor with its memory manager
-// would be more code than the model itself, and both are well tested there.
+// compiler and a CUDA executor with its memory manager would be more code
+// than the model itself, and both are well tested there.
 // Gorgonia's own ops, its symbolic differentiation and its dual values are
 // not used (gorgonia_traps_test.go records why). A newcomer reading the
 // rest of the package sees pit's op system only: kernelOp, apply,
