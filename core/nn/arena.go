@@ -30,10 +30,10 @@ import (
 // (TestArenaMatchesPrivateBuffers checks that on poisoned arrays).
 //
 // Besides its output, an op may fill a kept array in its forward pass for
-// its gradient ops (attention probabilities, GELU's sigmoids, a loss's
-// gradient): keep declares one, and the gradient ops that read it declare
-// so with use; it returns to the arena once they have all run, right
-// after the forward pass when the graph computes no gradient.
+// its gradient ops (attention probabilities, a loss's gradient): keep
+// declares one, and the gradient ops that read it declare so with use; it
+// returns to the arena once they have all run, right after the forward
+// pass when the graph computes no gradient.
 //
 // When a graph is dropped (evicted from a cache, its trainer closed), its
 // arrays go to a process-wide spare pool, where the next graph of the same
