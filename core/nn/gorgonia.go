@@ -35,6 +35,7 @@ import (
 	"fmt"
 	"hash"
 	"hash/fnv"
+	"runtime"
 
 	"github.com/chewxy/hm"
 	G "gorgonia.org/gorgonia"
@@ -105,6 +106,16 @@ func reshape(d *dense, s shape) {
 // Gorgonia's CUDA machine leaves to chance (device_cuda.go).
 func newTapeMachine(g *exprGraph) machine {
 	return startMachine(func() machine { return G.NewTapeMachine(g) })
+}
+
+// closeMachine releases vm. Gorgonia sets a finalizer on every tape
+// machine that does what Close does (on a CUDA build, destroying its
+// contexts); left in place, it would keep a closed machine, its graph and
+// everything the graph holds (the model's weights among them) alive until
+// one more garbage collection, and run the release a second time.
+func closeMachine(vm machine) {
+	vm.Close()
+	runtime.SetFinalizer(vm, nil)
 }
 
 // sharedNode makes a graph node named name that holds t itself (not a

@@ -64,14 +64,13 @@ type graph struct {
 }
 
 // close releases the graph's machine and hands its arrays on (arena.go);
-// the graph must not run again. Gorgonia's tape machine has a finalizer,
-// so a dropped graph outlives one more garbage collection: close also
-// drops what its ops hold (their arrays, the closures over the step's
-// data and the gradients' host arrays), so that only the graph's
-// skeleton waits for the next collection.
+// the graph must not run again. It also drops what the ops hold (their
+// arrays, the closures over the step's data and the gradients' host
+// arrays), so that nothing large waits on whatever still references the
+// graph.
 func (gr *graph) close() {
 	if gr.vm != nil {
-		gr.vm.Close()
+		closeMachine(gr.vm)
 	}
 	if gr.ar != nil {
 		gr.ar.release()
