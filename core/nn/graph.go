@@ -121,8 +121,9 @@ func graphBytes(cfg Config, k graphKey) int64 {
 // peak for B sequences of T tokens: the values the forward pass keeps for
 // the backward pass, per layer and token about 8·D + 3·M values (the
 // layer's input, normalised inputs, qkv, attention output, MLP hidden
-// values) and H·T attention weights, and the backward pass's transient
-// gradients (4·D + 3·M a token); with lmHead, also the LM head's logits,
+// values; 10·D for Llama, whose rotary and grouped-query layout keep
+// more) and H·T attention weights, and the backward pass's transient
+// gradients (6·D + 3·M a token); with lmHead, also the LM head's logits,
 // their gradient and the loss's copy of it, 3·(V+1) a token (a reward-only
 // step has none). Arrays are shared by liveness (arena.go): a value is
 // dropped once its last reader (usually its gradient) has run, so this is
@@ -134,14 +135,18 @@ func ActivationBytes(cfg Config, B, T int, lmHead bool) int64 {
 	if lmHead {
 		head = 3 * (V + 1)
 	}
-	return elemBytes(cfg) * int64(B) * int64(T) * (L*(8*D+3*M+H*int64(T)) + 4*D + 3*M + head)
+	kept := int64(8)
+	if cfg.llama() {
+		kept = 10
+	}
+	return elemBytes(cfg) * int64(B) * int64(T) * (L*(kept*D+3*M+H*int64(T)) + 6*D + 3*M + head)
 }
 
 // forwardBytes estimates the arrays of a forward-only graph (scoring,
 // rewards): values are dropped as soon as the next layer has read them, so
 // only a layer's worth is live at once, whatever the depth: about
-// 4·D + 3·M values and 2·H·T attention weights a token, and with lmHead
-// 3·(V+1) for the logits and what is read from them.
+// 4·D + 3·M values (8·D for Llama) and 2·H·T attention weights a token,
+// and with lmHead 3·(V+1) for the logits and what is read from them.
 func forwardBytes(cfg Config, B, T int, lmHead bool) int64 {
 	cfg = cfg.WithDefaults()
 	D, M, H, V := int64(cfg.DModel), int64(cfg.MLP), int64(cfg.Heads), int64(cfg.Vocab)
@@ -149,7 +154,11 @@ func forwardBytes(cfg Config, B, T int, lmHead bool) int64 {
 	if lmHead {
 		head = 3 * (V + 1)
 	}
-	return elemBytes(cfg) * int64(B) * int64(T) * (4*D + 3*M + 2*H*int64(T) + head)
+	live := int64(4)
+	if cfg.llama() {
+		live = 8
+	}
+	return elemBytes(cfg) * int64(B) * int64(T) * (live*D + 3*M + 2*H*int64(T) + head)
 }
 
 // elemBytes is the size of one value of a model of cfg (defaults filled

@@ -22,7 +22,7 @@ import (
 //	P      parameters of one model, exactly as nn.New lays them out:
 //	       V·D + T·D + L·(12·D² + 2·D·M + 13·D + M) + (D+1)·(V+1) + 3·D + 1
 //	w      4 bytes (float32)
-//	act    nn.ActivationBytes: w·B·T·(L·(8·D + 3·M + H·T) + 4·D + 3·M +
+//	act    nn.ActivationBytes: w·B·T·(L·(8·D + 3·M + H·T) + 6·D + 3·M +
 //	       3·(V+1)), the arrays a training graph holds at its peak for B
 //	       sequences of T tokens (the activations its backward pass needs,
 //	       attention weights H·T² a sequence, the logits V+1 a token)
@@ -34,10 +34,11 @@ import (
 // (d_model 64 to 256, 2 to 4 layers, 16 to 32 sequences of 48 tokens), the
 // measure is about 25 MiB + 14·w·P + 2.8·act (arrays shared by liveness,
 // issue 17); the constants below round that up, so the estimate is 1.5 to
-// 1.8 times the measure. Frozen models (the KL reference, reward models, the eval's
-// policies) only score and sample: their weights, and a forward graph
-// without gradients for each used at the same time (frozenGraphs),
-// calibrated only through whole runs (docs/memory.md).
+// 1.8 times the measure. Frozen models (the KL reference, reward models,
+// the eval's policies) only score and sample: their weights, and a
+// forward graph without gradients for each used at the same time
+// (frozenGraphs, counted as act although a forward graph now holds much
+// less), calibrated only through whole runs (docs/memory.md).
 const (
 	memBase          = 64 << 20
 	memTrainedCopies = 20
