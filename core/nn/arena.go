@@ -19,8 +19,10 @@ import (
 // a forward activation lives until its gradient is taken, a gradient until
 // it has been propagated to the op's inputs. The arena keeps the arrays
 // it has made, by size, and hands them out again within the run and in
-// later runs, so a graph's memory is its peak of simultaneously live
-// arrays, not their sum, and a step allocates nothing new.
+// later runs (an array of up to maxWaste times the size asked for serves
+// as a view of its first elements when none of the size is free), so a
+// graph's memory is about its peak of simultaneously live arrays, not
+// their sum, and a step allocates nothing new.
 //
 // Reference counts, not a precomputed schedule: planBuffers counts, once,
 // how many ops read each op's output; when an op has run, the arena counts
@@ -51,6 +53,9 @@ type arena struct {
 	kept []*kept
 	all  map[int][]*dense // every array made, by number of elements
 	free map[int][]*dense // those not in use in this run
+	// views are the arrays handed out over the first elements of a larger
+	// free array, by that array and shape (made once, reused every run).
+	views map[viewKey]*dense
 	// live and peak count the bytes in use in this run and the most in use
 	// at once over the arena's life; made counts all the arena has made.
 	live, peak, made int64
@@ -61,8 +66,24 @@ type kept struct {
 	n       int // elements
 	dt      dtype
 	buf     *dense
-	readers int // ops that read it (use)
-	left    int // readers still to run in this run
+	slot    slot // the arena's array under buf while the graph runs
+	readers int  // ops that read it (use)
+	left    int  // readers still to run in this run
+}
+
+// slot is one of the arena's arrays in use: base, of n elements, is what
+// returns to the free list; the op sees base itself or a view of its first
+// elements.
+type slot struct {
+	base *dense
+	n    int
+}
+
+// viewKey names a view: its array and its shape (at most 3 dimensions).
+type viewKey struct {
+	base       *dense
+	nd         int
+	d0, d1, d2 int
 }
 
 // arenaReuse off (tests) gives every op and kept array its own array, as
@@ -106,7 +127,7 @@ func (k *kept) array() *dense {
 // planBuffers gives the ops of g an arena: it counts the readers of each
 // op's output and of each kept array.
 func planBuffers(g *exprGraph, dt dtype) *arena {
-	ar := &arena{dt: dt, all: map[int][]*dense{}, free: map[int][]*dense{}}
+	ar := &arena{dt: dt, all: map[int][]*dense{}, free: map[int][]*dense{}, views: map[viewKey]*dense{}}
 	ar.ops = graphOps(g)
 	for _, op := range ar.ops {
 		op.ar = ar
@@ -160,33 +181,84 @@ func (ar *arena) begin() {
 	}
 }
 
-// get returns an array of shape s (n elements) for this run.
-func (ar *arena) get(s shape, n int) *dense {
+// maxWaste bounds how much larger than asked a free array may be for the
+// arena to hand out a view of it rather than make a new one: up to twice
+// the size (a [B·T, 3·D] gradient in a freed [B·T, 4·D] activation), not a
+// logits array for a bias gradient.
+const maxWaste = 2
+
+// get returns an array of shape s (n elements) for this run: a free array
+// of n elements, else a view of the smallest free one of up to maxWaste·n,
+// else a new one.
+func (ar *arena) get(s shape, n int) (*dense, slot) {
 	var d *dense
+	var sl slot
 	if f := ar.free[n]; len(f) > 0 {
 		d = f[len(f)-1]
 		ar.free[n] = f[:len(f)-1]
 		if !d.Shape().Eq(s) {
 			reshape(d, s)
 		}
+		sl = slot{d, n}
+	} else if nb := ar.bestFit(n); nb > 0 && arenaReuse {
+		f := ar.free[nb]
+		base := f[len(f)-1]
+		ar.free[nb] = f[:len(f)-1]
+		d, sl = ar.view(base, s, n), slot{base, nb}
 	} else {
 		d = takeSpare(ar.dt, s, n)
 		ar.all[n] = append(ar.all[n], d)
 		ar.made += int64(n) * int64(ar.dt.Size())
+		sl = slot{d, n}
 	}
-	ar.live += int64(n) * int64(ar.dt.Size())
+	ar.live += int64(sl.n) * int64(ar.dt.Size())
 	ar.peak = max(ar.peak, ar.live)
 	if arenaPoison {
 		fillNaN(d)
 	}
-	return d
+	return d, sl
+}
+
+// bestFit returns the smallest size in (n, maxWaste·n] with a free array,
+// or 0.
+func (ar *arena) bestFit(n int) int {
+	best := 0
+	for nb, f := range ar.free {
+		if len(f) > 0 && nb > n && nb <= maxWaste*n && (best == 0 || nb < best) {
+			best = nb
+		}
+	}
+	return best
+}
+
+// view returns an array of shape s over the first n elements of base.
+func (ar *arena) view(base *dense, s shape, n int) *dense {
+	k := viewKey{base: base, nd: len(s)}
+	for i, d := range s {
+		switch i {
+		case 0:
+			k.d0 = d
+		case 1:
+			k.d1 = d
+		case 2:
+			k.d2 = d
+		default:
+			return viewOf(base, s, n) // not cached: pit's arrays have at most 3 dimensions
+		}
+	}
+	v, ok := ar.views[k]
+	if !ok {
+		v = viewOf(base, s, n)
+		ar.views[k] = v
+	}
+	return v
 }
 
 // put returns an array to the free list.
-func (ar *arena) put(d *dense, n int) {
-	ar.live -= int64(n) * int64(ar.dt.Size())
+func (ar *arena) put(sl slot) {
+	ar.live -= int64(sl.n) * int64(ar.dt.Size())
 	if arenaReuse {
-		ar.free[n] = append(ar.free[n], d)
+		ar.free[sl.n] = append(ar.free[sl.n], sl.base)
 	}
 }
 
@@ -194,12 +266,12 @@ func (ar *arena) put(d *dense, n int) {
 // array (nil for an op with a scalar output).
 func (ar *arena) start(op *kernelOp) *dense {
 	for _, k := range op.keeps {
-		k.buf = ar.get(shape{k.n}, k.n)
+		k.buf, k.slot = ar.get(shape{k.n}, k.n)
 	}
 	if len(op.out) == 0 {
 		return nil
 	}
-	op.cur = ar.get(op.out, op.out.TotalSize())
+	op.cur, op.slot = ar.get(op.out, op.out.TotalSize())
 	op.left = op.readers
 	return op.cur
 }
@@ -212,7 +284,7 @@ func (ar *arena) ran(op *kernelOp) {
 			continue
 		}
 		if p.left--; p.left == 0 {
-			ar.put(p.cur, p.out.TotalSize())
+			ar.put(p.slot)
 			p.cur = nil
 		}
 	}
@@ -221,13 +293,13 @@ func (ar *arena) ran(op *kernelOp) {
 			continue
 		}
 		if k.left--; k.left == 0 {
-			ar.put(k.buf, k.n)
+			ar.put(k.slot)
 			k.buf = nil
 		}
 	}
 	for _, k := range op.keeps {
 		if k.readers == 0 && k.buf != nil {
-			ar.put(k.buf, k.n)
+			ar.put(k.slot)
 			k.buf = nil
 		}
 	}
@@ -241,7 +313,7 @@ func (ar *arena) release() {
 			putSpare(ar.dt, n, d)
 		}
 	}
-	ar.all, ar.free = map[int][]*dense{}, map[int][]*dense{}
+	ar.all, ar.free, ar.views = map[int][]*dense{}, map[int][]*dense{}, map[viewKey]*dense{}
 	for _, op := range ar.ops {
 		op.cur = nil
 	}

@@ -153,6 +153,8 @@ func TestArenaBytes(t *testing.T) {
 	}{
 		{"gpt", Config{Vocab: 64, Context: 32, DModel: 64, Layers: 4, Heads: 4, Seed: 1}},
 		{"llama", Config{Arch: ArchLlama, Vocab: 64, Context: 32, DModel: 64, Layers: 4, Heads: 4, KVHeads: 2, Seed: 1}},
+		{"gpt-narrow-mlp", Config{Vocab: 64, Context: 32, DModel: 128, Layers: 3, Heads: 8, MLP: 64, Seed: 1}},
+		{"llama-narrow-mlp", Config{Arch: ArchLlama, Vocab: 64, Context: 32, DModel: 128, Layers: 2, Heads: 2, KVHeads: 2, MLP: 128, Seed: 1}},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			const B, T = 8, 32

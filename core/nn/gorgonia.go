@@ -94,6 +94,14 @@ func graphOps(g *exprGraph) []*kernelOp {
 	return ops
 }
 
+// viewOf returns an array of shape s over the first n elements of base.
+func viewOf(base *dense, s shape, n int) *dense {
+	if base.Dtype() == dtFloat64 {
+		return tensor.New(tensor.WithShape(s.Clone()...), tensor.WithBacking(data[float64](base)[:n]))
+	}
+	return tensor.New(tensor.WithShape(s.Clone()...), tensor.WithBacking(data[float32](base)[:n]))
+}
+
 // reshape gives d the shape s (the same number of elements).
 func reshape(d *dense, s shape) {
 	if err := d.Reshape(s...); err != nil {

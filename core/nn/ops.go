@@ -40,6 +40,7 @@ type kernelOp struct {
 	// fills for the gradient ops, frees those of another op this op reads.
 	ar            *arena
 	cur           *dense
+	slot          slot
 	readers, left int
 	inOps         []*kernelOp
 	keeps, frees  []*kept
@@ -48,7 +49,7 @@ type kernelOp struct {
 // drop lets go of what the op holds once its graph is closed.
 func (op *kernelOp) drop() {
 	op.forward, op.grad = nil, nil
-	op.buf, op.cur, op.ar = nil, nil, nil
+	op.buf, op.cur, op.ar, op.slot = nil, nil, nil, slot{}
 	op.inputs, op.inOps = nil, nil
 	op.keeps, op.frees = nil, nil
 	op.dev = devSpec{}

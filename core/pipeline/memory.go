@@ -32,9 +32,9 @@ import (
 // batches vary in length holds several. Fitted to the peak RSS of one step
 // at every bucket (the worst case), models of 0.1M to 3.2M parameters
 // (d_model 64 to 256, 2 to 4 layers, 16 to 32 sequences of 48 tokens), the
-// measure is about 25 MiB + 14·w·P + 2.8·act (arrays shared by liveness,
-// issue 17); the constants below round that up, so the estimate is 1.5 to
-// 1.8 times the measure. Frozen models (the KL reference, reward models,
+// measure is about 25 MiB + 14·w·P + 2.6·act (arrays shared by liveness,
+// issue 17); the constants below round that up, so the estimate is 1.6 to
+// 1.9 times the measure. Frozen models (the KL reference, reward models,
 // the eval's policies) only score and sample: their weights, and a
 // forward graph without gradients for each used at the same time
 // (frozenGraphs, counted as act although a forward graph now holds much
