@@ -85,8 +85,81 @@ func MulNT(m, n, k int, a []float32, lda int, b []float32, ldb int, c []float32,
 	gemm(active, m, n, k, operand{a, lda, 1}, operand{b, 1, ldb}, c, ldc, acc)
 }
 
+// PackedB is a k×n matrix B packed once into the column panels the
+// micro-kernels read (PackB), for products that reuse the same B many
+// times with few rows of A each: the weights of a decode step. A product
+// with a PackedB gives the same bits as MulNN with the unpacked B.
+//
+// Layout: k is cut into blocks of kcBlock rows; block pc (its first row)
+// starts at pc·roundUp(n, nr) and holds roundUp(n, nr)/nr panels of kb×nr
+// floats (kb the block's rows), panel j/nr at pc·roundUp(n, nr) + j·kb,
+// row by row, columns beyond n zero.
+type PackedB struct {
+	ks   *kernelSet
+	k, n int
+	s    []float32
+}
+
+// K and N return the packed matrix's dimensions.
+func (p *PackedB) K() int { return p.k }
+
+// N returns the packed matrix's number of columns.
+func (p *PackedB) N() int { return p.n }
+
+// PackB packs the row-major B [k×n] (leading dimension ldb) for the kernel
+// set in use, into p's buffer when it is large enough.
+func PackB(p *PackedB, k, n int, b []float32, ldb int) {
+	packBFor(active, p, k, n, b, ldb)
+}
+
+func packBFor(ks *kernelSet, p *PackedB, k, n int, b []float32, ldb int) {
+	np := roundUp(n, ks.nr)
+	size := k * np
+	if cap(p.s) < size {
+		p.s = make([]float32, size)
+	}
+	p.ks, p.k, p.n, p.s = ks, k, n, p.s[:size]
+	if n == 0 {
+		return
+	}
+	src := operand{b, ldb, 1}
+	// The blocks are independent: pack them on the worker pool.
+	blocks := ceilDiv(k, kcBlock)
+	pack := func(lo, hi int) {
+		for blk := lo; blk < hi; blk++ {
+			pc := blk * kcBlock
+			kb := min(kcBlock, k-pc)
+			packB(src, pc, kb, 0, n, ks.nr, p.s[pc*np:])
+		}
+	}
+	if k*n < parallelFlops/16 {
+		pack(0, blocks)
+		return
+	}
+	ParallelFor(blocks, 1, pack)
+}
+
+// MulPacked computes C = A·B (or C += A·B when acc) for a row-major A
+// [m×k] (leading dimension lda), B packed by PackB and C [m×n].
+func MulPacked(m int, a []float32, lda int, b *PackedB, c []float32, ldc int, acc bool) {
+	gemmPacked(b.ks, m, b.n, b.k, operand{a, lda, 1}, b, c, ldc, acc)
+}
+
+// gemmPacked is gemm with a B packed for ks.
+func gemmPacked(ks *kernelSet, m, n, k int, a operand, pb *PackedB, c []float32, ldc int, acc bool) {
+	if pb.ks != ks {
+		panic("f32: B packed for kernel set " + pb.ks.name + ", used with " + ks.name)
+	}
+	gemmWith(ks, m, n, k, a, operand{}, pb, c, ldc, acc)
+}
+
 // gemm computes C (+)= A·B for A [m×k], B [k×n] with kernel set ks.
 func gemm(ks *kernelSet, m, n, k int, a, b operand, c []float32, ldc int, acc bool) {
+	gemmWith(ks, m, n, k, a, b, nil, c, ldc, acc)
+}
+
+// gemmWith is gemm with B given either as an operand or packed (pb).
+func gemmWith(ks *kernelSet, m, n, k int, a, b operand, pb *PackedB, c []float32, ldc int, acc bool) {
 	if m == 0 || n == 0 {
 		return
 	}
@@ -98,7 +171,7 @@ func gemm(ks *kernelSet, m, n, k int, a, b operand, c []float32, ldc int, acc bo
 		}
 		return
 	}
-	g := gemmJob{ks: ks, m: m, n: n, k: k, a: a, b: b, c: c, ldc: ldc, acc: acc}
+	g := gemmJob{ks: ks, m: m, n: n, k: k, a: a, b: b, pre: pb, c: c, ldc: ldc, acc: acc}
 	rowTiles, colTiles := ceilDiv(m, ks.mr), ceilDiv(n, ks.nr)
 	// The kernels read a row-major A (NN, NT) and a small row-major B in
 	// place. Pack A when it is transposed (TN) and several column tiles
@@ -106,7 +179,7 @@ func gemm(ks *kernelSet, m, n, k int, a, b operand, c []float32, ldc int, acc bo
 	// apart, where the panel would thrash L1) and reused by enough row
 	// tiles to pay for the copy.
 	g.packA = a.cs != 1 && colTiles >= 3
-	g.packB = b.cs != 1 || (rowTiles >= packBTiles && min(k, kcBlock)*n >= packBMin)
+	g.packB = pb == nil && (b.cs != 1 || (rowTiles >= packBTiles && min(k, kcBlock)*n >= packBMin))
 	w := 1
 	if m*n*k >= parallelFlops {
 		w = Workers()
@@ -143,6 +216,7 @@ type gemmJob struct {
 	ks           *kernelSet
 	m, n, k      int
 	a, b         operand
+	pre          *PackedB // B packed beforehand (b unused), or nil
 	c            []float32
 	ldc          int
 	acc          bool
@@ -204,6 +278,8 @@ func (g *gemmJob) run(r0, r1, c0, c1 int) {
 					var bs []float32
 					ldb := nr
 					switch {
+					case g.pre != nil:
+						bs = g.pre.s[pc*roundUp(g.n, nr)+j*kb:]
 					case g.packB:
 						bs = bbuf[jr*kb:]
 					case cols < kw:
