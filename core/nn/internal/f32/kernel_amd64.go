@@ -194,3 +194,31 @@ func geluSigVec(u, s []float32) int {
 	geluSig8(&u[0], &s[0], n8)
 	return n8
 }
+
+//go:noescape
+func dotRows4(out, q, keys *float32, dh, n int, stride uintptr)
+
+//go:noescape
+func weightedRows8(o, v, w *float32, cols, n int, stride uintptr)
+
+// dotRowsVec runs DotRows on the AVX kernel when len(q) is a multiple of 4
+// and reports whether it did.
+func dotRowsVec(out, q, keys []float32, stride int) bool {
+	dh := len(q)
+	if !haveKernel || dh == 0 || dh%4 != 0 {
+		return false
+	}
+	dotRows4(&out[0], &q[0], &keys[0], dh, len(out), uintptr(stride*4))
+	return true
+}
+
+// weightedRowsVec fills o[:c] (c the largest multiple of 8 ≤ len(o)) for
+// WeightedRows on the AVX kernel, n = len(w) > 0, and returns c.
+func weightedRowsVec(o, v, w []float32, stride int) int {
+	c := len(o) / 8 * 8
+	if !haveKernel || c == 0 {
+		return 0
+	}
+	weightedRows8(&o[0], &v[0], &w[0], c, len(w), uintptr(stride*4))
+	return c
+}

@@ -28,3 +28,7 @@ func normGradAccVec(dg, x, dy []float32, mean, rstd float32) int { return 0 }
 func normFwdVec(y, x, g, b []float32, mean, rstd float32) int { return 0 }
 
 func normBackXVec(dx, x, g, dy []float32, mean, rstd, sumG, sumGX float32) int { return 0 }
+
+func dotRowsVec(out, q, keys []float32, stride int) bool { return false }
+
+func weightedRowsVec(o, v, w []float32, stride int) int { return 0 }
