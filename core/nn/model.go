@@ -30,6 +30,7 @@ type Model struct {
 	mu     sync.Mutex
 	eval   *graphCache // forward-only graphs, keyed by kind and shape
 	decode map[[2]int]*decoder
+	packs  weightPacks // decode steps' packed weights (sample.go)
 
 	noPrefill bool // tests: decode prompts token by token
 }
