@@ -8,6 +8,7 @@ import (
 	"runtime"
 	"slices"
 	"testing"
+	"time"
 )
 
 // mulCase is one product C (+)= op(A)·op(B) with padded leading dimensions.
@@ -290,11 +291,24 @@ func BenchmarkGEMM(b *testing.B) {
 			tc := mulCase{mode: sh.mode, m: sh.m, n: sh.n, k: sh.k}
 			a, lda, bb, ldb, c, ldc := tc.operands(rand.New(rand.NewPCG(1, 2)))
 			b.ResetTimer()
+			c0 := cpuTime()
 			for b.Loop() {
 				tc.run(active, a, lda, bb, ldb, c, ldc)
 			}
-			b.ReportMetric(2*float64(sh.m*sh.n*sh.k)*float64(b.N)/b.Elapsed().Seconds()/1e9, "GFLOP/s")
+			reportGFLOPs(b, sh.m, sh.n, sh.k, c0)
 		})
+	}
+}
+
+// reportGFLOPs reports GFLOP/s of b's m×n×k products by wall time and,
+// where the CPU time since c0 is known, by CPU time (cpu-GFLOP/s: with
+// GOMAXPROCS=1 the rate per core, steadier than wall time on a loaded
+// machine, where the process waits for a core).
+func reportGFLOPs(b *testing.B, m, n, k int, c0 time.Duration) {
+	flops := 2 * float64(m*n*k) * float64(b.N)
+	b.ReportMetric(flops/b.Elapsed().Seconds()/1e9, "GFLOP/s")
+	if c := cpuTime() - c0; c0 > 0 && c > 0 {
+		b.ReportMetric(flops/c.Seconds()/1e9, "cpu-GFLOP/s")
 	}
 }
 
@@ -391,11 +405,12 @@ func BenchmarkMulPacked(b *testing.B) {
 		name := fmt.Sprintf("%dx%dx%d", m, n, k)
 		b.Run(name+"/unpacked", func(b *testing.B) {
 			i := 0
+			c0 := cpuTime()
 			for b.Loop() {
 				MulNN(m, n, k, x, k, ws[i%len(ws)], n, c, n, false)
 				i++
 			}
-			b.ReportMetric(2*float64(m*n*k)*float64(b.N)/b.Elapsed().Seconds()/1e9, "GFLOP/s")
+			reportGFLOPs(b, m, n, k, c0)
 		})
 		b.Run(name+"/packed", func(b *testing.B) {
 			pbs := make([]PackedB, len(ws))
@@ -403,11 +418,12 @@ func BenchmarkMulPacked(b *testing.B) {
 				PackB(&pbs[i], k, n, w, n)
 			}
 			i := 0
+			c0 := cpuTime()
 			for b.Loop() {
 				MulPacked(m, x, k, &pbs[i%len(pbs)], c, n, false)
 				i++
 			}
-			b.ReportMetric(2*float64(m*n*k)*float64(b.N)/b.Elapsed().Seconds()/1e9, "GFLOP/s")
+			reportGFLOPs(b, m, n, k, c0)
 		})
 	}
 }
