@@ -52,12 +52,15 @@ const (
 	// decode step's), so C is reloaded little; fewer, longer k blocks
 	// measured faster at 32 rows (≈ 10 %) than kcBlock.
 	packedKC = 512
-	mcBlock = 128
-	ncBlock = 4096
+	mcBlock  = 128
+	ncBlock  = 4096
 	// parallelFlops is the smallest m·n·k that is split between workers.
 	parallelFlops = 1 << 18
 	// packBMin is the smallest panel of B (kc×n elements) worth packing.
 	packBMin = 1 << 15
+	// allKMax is the most floats of packed B (k × the column block) for
+	// which a product packs all its k blocks at once.
+	allKMax = 1 << 20
 	// packBTiles is the fewest row tiles (on one worker) that pack a
 	// row-major B.
 	packBTiles = 16
@@ -243,92 +246,131 @@ func (g *gemmJob) run(r0, r1, c0, c1 int) {
 	}
 	mc := max(mcBlock/mr, 1) * mr
 	nc := min(ncBlock, roundUp(c1-c0, nr))
-	// One scratch buffer: packed A (mc×kc), packed B (kc×nc), a packed
-	// tail of A (mr×kc), a packed tail of B (kc×nr) and a tile of C.
+	// With several k blocks and several row blocks, pack all of B's k
+	// blocks at once (when small enough) and walk the row blocks outside
+	// the k blocks: a row block's C then stays in cache between its k
+	// blocks instead of coming back from memory for each.
+	allK := g.packB && g.k > kc && r1-r0 > mc && g.k*nc <= allKMax
+	// One scratch buffer: packed A (mc×kc), packed B (kc×nc, or k×nc), a
+	// packed tail of A (mr×kc), a packed tail of B (kc×nr) and a tile of
+	// C.
 	na, nb := 0, 0
 	if g.packA {
 		na = min(mc, roundUp(r1-r0, mr)) * kc
 	}
 	if g.packB {
 		nb = kc * nc
+		if allK {
+			nb = g.k * nc
+		}
 	}
 	bp := getScratch(na + nb + mr*kc + kc*nr + mr*nr)
 	buf := *bp
-	abuf, rest := buf[:na], buf[na:]
-	bbuf, rest := rest[:nb], rest[nb:]
-	atail, rest := rest[:mr*kc], rest[mr*kc:]
-	btail, ctile := rest[:kc*nr], rest[kc*nr:]
+	sc := gemmScratch{}
+	sc.abuf, buf = buf[:na], buf[na:]
+	bbuf, buf := buf[:nb], buf[nb:]
+	sc.atail, buf = buf[:mr*kc], buf[mr*kc:]
+	sc.btail, sc.ctile = buf[:kc*nr], buf[kc*nr:]
 
 	for jc := c0; jc < c1; jc += nc {
 		nb := min(nc, c1-jc)
-		for pc := 0; pc < g.k; pc += kc {
-			kb := min(kc, g.k-pc)
-			load := g.acc || pc > 0
-			if g.packB {
-				packB(g.b, pc, kb, jc, nb, nr, bbuf)
+		if allK {
+			np := roundUp(nb, nr)
+			for pc := 0; pc < g.k; pc += kc {
+				packB(g.b, pc, min(kc, g.k-pc), jc, nb, nr, bbuf[pc*np:])
 			}
 			for ic := r0; ic < r1; ic += mc {
-				mb := min(mc, r1-ic)
-				if g.packA {
-					packA(g.a, ic, mb, pc, kb, mr, abuf)
-				} else if mb%mr != 0 {
-					// The last row tile reads mr rows of A: pack it padded.
-					packA(g.a, ic+mb/mr*mr, mb%mr, pc, kb, mr, atail)
+				for pc := 0; pc < g.k; pc += kc {
+					g.block(ic, min(mc, r1-ic), pc, min(kc, g.k-pc), jc, nb, bbuf[pc*np:], &sc)
 				}
-				for jr := 0; jr < nb; jr += nr {
-					j := jc + jr
-					cols := min(nr, nb-jr)
-					kern, kw := ks.wide, nr
-					if cols <= nr/2 {
-						kern, kw = ks.narrow, nr/2
-					}
-					var bs []float32
-					ldb := nr
-					switch {
-					case g.pre != nil:
-						bs = g.pre.s[pc*roundUp(g.n, nr)+j*kb:]
-					case g.packB:
-						bs = bbuf[jr*kb:]
-					case cols < kw:
-						// B's last columns, padded to the kernel's width.
-						packB(g.b, pc, kb, j, cols, nr, btail)
-						bs = btail
-					default:
-						bs, ldb = g.b.s[pc*g.b.rs+j:], g.b.rs
-					}
-					for ir := 0; ir < mb; ir += mr {
-						i := ic + ir
-						rows := min(mr, mb-ir)
-						var as []float32
-						ai, ap := 1, mr
-						switch {
-						case g.packA:
-							as = abuf[ir*kb:]
-						case rows < mr:
-							as = atail
-						default:
-							as, ai, ap = g.a.s[i*g.a.rs+pc*g.a.cs:], g.a.rs, g.a.cs
-						}
-						if rows == mr && cols == kw {
-							kern(kb, as, ai, ap, bs, ldb, g.c[i*g.ldc+j:], g.ldc, load)
-							continue
-						}
-						// A partial tile: compute it in ctile.
-						if load {
-							for r := 0; r < rows; r++ {
-								copy(ctile[r*kw:r*kw+cols], g.c[(i+r)*g.ldc+j:])
-							}
-						}
-						kern(kb, as, ai, ap, bs, ldb, ctile, kw, load)
-						for r := 0; r < rows; r++ {
-							copy(g.c[(i+r)*g.ldc+j:(i+r)*g.ldc+j+cols], ctile[r*kw:])
-						}
-					}
-				}
+			}
+			continue
+		}
+		for pc := 0; pc < g.k; pc += kc {
+			kb := min(kc, g.k-pc)
+			var bblk []float32
+			if g.packB {
+				packB(g.b, pc, kb, jc, nb, nr, bbuf)
+				bblk = bbuf
+			}
+			for ic := r0; ic < r1; ic += mc {
+				g.block(ic, min(mc, r1-ic), pc, kb, jc, nb, bblk, &sc)
 			}
 		}
 	}
 	putScratch(bp)
+}
+
+// gemmScratch is run's scratch: packed A, tails of A and B, a tile of C.
+type gemmScratch struct {
+	abuf, atail, btail, ctile []float32
+}
+
+// block computes C[ic:ic+mb, jc:jc+nb] (+)= A[ic:ic+mb, pc:pc+kb]·
+// B[pc:pc+kb, jc:jc+nb] (reloading C when accumulating or pc > 0), with
+// B's panels packed in bblk (jc's panels of this k block), in g.pre, or
+// read in place.
+func (g *gemmJob) block(ic, mb, pc, kb, jc, nb int, bblk []float32, sc *gemmScratch) {
+	ks := g.ks
+	mr, nr := ks.mr, ks.nr
+	load := g.acc || pc > 0
+	if g.packA {
+		packA(g.a, ic, mb, pc, kb, mr, sc.abuf)
+	} else if mb%mr != 0 {
+		// The last row tile reads mr rows of A: pack it padded.
+		packA(g.a, ic+mb/mr*mr, mb%mr, pc, kb, mr, sc.atail)
+	}
+	for jr := 0; jr < nb; jr += nr {
+		j := jc + jr
+		cols := min(nr, nb-jr)
+		kern, kw := ks.wide, nr
+		if cols <= nr/2 {
+			kern, kw = ks.narrow, nr/2
+		}
+		var bs []float32
+		ldb := nr
+		switch {
+		case g.pre != nil:
+			bs = g.pre.s[pc*roundUp(g.n, nr)+j*kb:]
+		case bblk != nil:
+			bs = bblk[jr*kb:]
+		case cols < kw:
+			// B's last columns, padded to the kernel's width.
+			packB(g.b, pc, kb, j, cols, nr, sc.btail)
+			bs = sc.btail
+		default:
+			bs, ldb = g.b.s[pc*g.b.rs+j:], g.b.rs
+		}
+		for ir := 0; ir < mb; ir += mr {
+			i := ic + ir
+			rows := min(mr, mb-ir)
+			var as []float32
+			ai, ap := 1, mr
+			switch {
+			case g.packA:
+				as = sc.abuf[ir*kb:]
+			case rows < mr:
+				as = sc.atail
+			default:
+				as, ai, ap = g.a.s[i*g.a.rs+pc*g.a.cs:], g.a.rs, g.a.cs
+			}
+			if rows == mr && cols == kw {
+				kern(kb, as, ai, ap, bs, ldb, g.c[i*g.ldc+j:], g.ldc, load)
+				continue
+			}
+			// A partial tile: compute it in ctile.
+			ctile := sc.ctile
+			if load {
+				for r := 0; r < rows; r++ {
+					copy(ctile[r*kw:r*kw+cols], g.c[(i+r)*g.ldc+j:])
+				}
+			}
+			kern(kb, as, ai, ap, bs, ldb, ctile, kw, load)
+			for r := 0; r < rows; r++ {
+				copy(g.c[(i+r)*g.ldc+j:(i+r)*g.ldc+j+cols], ctile[r*kw:])
+			}
+		}
+	}
 }
 
 // packA copies A[i0:i0+rows, p0:p0+kb] into dst as consecutive panels of mr

@@ -108,6 +108,7 @@ var testShapes = [][3]int{
 
 var bigShapes = [][3]int{
 	{257, 65, 63}, {1024, 192, 64}, {256, 64, 1024}, {64, 41, 1536}, {130, 300, 520}, {300, 129, 260},
+	{600, 200, 700}, // B packed for all k blocks at once (on one worker or two)
 }
 
 // TestMul checks every kernel set against a float64 reference, and the
@@ -208,7 +209,7 @@ func TestMulThreads(t *testing.T) {
 		t.Skip("one worker: nothing to compare")
 	}
 	rng := rand.New(rand.NewPCG(5, 6))
-	for _, tc := range []mulCase{{"NN", 512, 96, 300, 0, true}, {"TN", 40, 256, 2048, 0, false}, {"NT", 3, 2000, 64, 1, false}} {
+	for _, tc := range []mulCase{{"NN", 512, 96, 300, 0, true}, {"TN", 40, 256, 2048, 0, false}, {"NT", 3, 2000, 64, 1, false}, {"NN", 600, 200, 700, 0, false}, {"NN", 256, 96, 600, 2, true}} {
 		a, lda, b, ldb, c0, ldc := tc.operands(rng)
 		par := slices.Clone(c0)
 		tc.run(active, a, lda, b, ldb, par, ldc)
