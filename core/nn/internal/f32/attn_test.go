@@ -54,7 +54,7 @@ func refDot4(a, b []float32) float32 {
 // kernel's groups of 64 and 8.
 func TestWeightedRows(t *testing.T) {
 	rng := rand.New(rand.NewPCG(9, 10))
-	for _, dh := range []int{1, 7, 8, 16, 63, 64, 72, 100, 128, 130} {
+	for _, dh := range []int{1, 7, 8, 16, 32, 40, 63, 64, 72, 100, 128, 130} {
 		for _, n := range []int{0, 1, 2, 5, 37, 256} {
 			stride := dh + rng.IntN(3)
 			v, w := randm(rng, max(n-1, 0)*stride+dh), randm(rng, n)
