@@ -6,8 +6,6 @@ import (
 	"fmt"
 	"math"
 	"math/rand/v2"
-	"os"
-	"strconv"
 	"runtime"
 	"sort"
 	"sync"
@@ -438,15 +436,12 @@ func decAttnKernel[T float](qkv, out, kc, vc []T, p []float64, B, C, H, D, pos i
 }
 
 // splitDecodeMaxBytes is the largest model (bytes of weights) whose
-// sampling batches decode as two halves on two goroutines.
-var splitDecodeMaxBytes = envInt("PIT_SPLITMAX", 16<<20)
-
-func envInt(k string, d int) int {
-	if v, err := strconv.Atoi(os.Getenv(k)); err == nil {
-		return v
-	}
-	return d
-}
+// sampling batches decode as two halves on two goroutines: up to d256/L4
+// (12.6 MB) the weights stay in cache and the halves need no sync; from
+// d512/L6 (76 MB) one graph split across the workers streams them once
+// per step instead of twice, for ~15 % less CPU time. A variable for the
+// tests, which check that both ways sample the same bits.
+var splitDecodeMaxBytes = 16 << 20
 
 // Sample continues each prompt. Random choices come from rng only: each
 // prompt gets a generator seeded from two rng draws in prompt order, and
