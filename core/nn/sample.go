@@ -55,6 +55,11 @@ type decoder struct {
 	// every row in one full-sequence pass.
 	kc, vc  [][]float32
 	prefill map[int]*prefiller
+
+	// serial: this call decodes the batch in halves on several goroutines,
+	// which keep the cores busy; the products run on the caller's
+	// goroutine instead of the worker pool.
+	serial bool
 }
 
 // prefiller is a compiled full-sequence graph over the first P positions
@@ -183,7 +188,7 @@ func (m *Model) decoder(B, slot int) (*decoder, error) {
 	if _, err := capture(head, &d.out); err != nil {
 		return nil, err
 	}
-	m.packLinears(head)
+	m.packLinears(d, head)
 	d.vm = newTapeMachine(tr.g)
 	m.decode[key] = d
 	return d, nil
@@ -237,7 +242,7 @@ func decAttention(qkv *node, d *decoder, layer, B, C, H, D int) (*node, error) {
 		if dt == dtFloat64 {
 			decAttnKernel(data[float64](in[0]), data[float64](out), kc64, vc64, p, B, C, H, D, d.pos)
 		} else {
-			decAttn32(data[float32](in[0]), data[float32](out), kc32, vc32, sc, B, C, H, D, d.pos)
+			decAttn32(data[float32](in[0]), data[float32](out), kc32, vc32, sc, B, C, H, D, d.pos, d.serial)
 		}
 		return 0, nil
 	}
@@ -252,14 +257,18 @@ type decScratch struct {
 
 // decAttn32 is decAttnKernel for float32 (the same bits: Dot4 is dotT's
 // order, WeightedRows the weighted sum's), on internal/f32's vector kernels
-// and parallel over rows × heads.
-func decAttn32(qkv, out, kc, vc []float32, sc decScratch, B, C, H, D, pos int) {
+// and parallel over rows × heads unless serial.
+func decAttn32(qkv, out, kc, vc []float32, sc decScratch, B, C, H, D, pos int, serial bool) {
 	dh := D / H
 	scale := 1 / math.Sqrt(float64(dh))
 	n := pos + 1
 	// At least ~32k multiply-adds per part, so a short prefix on a small
 	// model runs inline.
-	parallelFor(B*H, max(1, (1<<15)/(n*dh)), func(lo, hi int) {
+	minChunk := max(1, (1<<15)/(n*dh))
+	if serial {
+		minChunk = B * H
+	}
+	parallelFor(B*H, minChunk, func(lo, hi int) {
 		for bh := lo; bh < hi; bh++ {
 			b, h := bh/H, bh%H
 			row := qkv[b*3*D : (b+1)*3*D]
@@ -342,7 +351,7 @@ func (wp *weightPacks) get(w []float32, k, n int) *f32.PackedB {
 // packLinears makes every float32 Linear op of a decode graph (those out
 // depends on) multiply by its weights as packed in m.packs. Not on a GPU
 // (real or emulated), whose Linear runs its own kernel.
-func (m *Model) packLinears(out *node) {
+func (m *Model) packLinears(d *decoder, out *node) {
 	if emulateGPU != nil || m.cfg.Device == "cuda" {
 		return
 	}
@@ -362,7 +371,7 @@ func (m *Model) packLinears(out *node) {
 			visit(in)
 		}
 		if op.dev.kind == devLinear && op.dtype == dtFloat32 && len(op.inputs) >= 2 {
-			m.usePacked(op)
+			m.usePacked(d, op)
 		}
 	}
 	visit(out)
@@ -370,7 +379,7 @@ func (m *Model) packLinears(out *node) {
 
 // usePacked replaces a float32 Linear op's forward pass by the same
 // product (bias rows, then C += x·w) on its packed weights.
-func (m *Model) usePacked(op *kernelOp) {
+func (m *Model) usePacked(d *decoder, op *kernelOp) {
 	rows, n, k, bias := op.dev.m, op.dev.n, op.dev.k, op.dev.bias
 	op.forward = func(out array, v []value) (float64, error) {
 		x, w, y := data[float32](v[0]), data[float32](v[1]), data[float32](out)
@@ -380,7 +389,7 @@ func (m *Model) usePacked(op *kernelOp) {
 				copy(y[i*n:(i+1)*n], b)
 			}
 		}
-		f32.MulPacked(rows, x, k, m.packs.get(w, k, n), y, n, bias)
+		f32.MulPacked(rows, x, k, m.packs.get(w, k, n), y, n, bias, d.serial)
 		return 0, nil
 	}
 }
@@ -500,6 +509,7 @@ func (m *Model) Sample(ctx context.Context, prompts [][]int, opts SampleOptions,
 			if err != nil {
 				return nil, err
 			}
+			d.serial = parts > 1
 			jobs = append(jobs, job{a, b, d})
 		}
 		errs := make([]error, len(jobs))

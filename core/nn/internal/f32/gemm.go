@@ -147,26 +147,29 @@ func packBFor(ks *kernelSet, p *PackedB, k, n int, b []float32, ldb int) {
 }
 
 // MulPacked computes C = A·B (or C += A·B when acc) for a row-major A
-// [m×k] (leading dimension lda), B packed by PackB and C [m×n].
-func MulPacked(m int, a []float32, lda int, b *PackedB, c []float32, ldc int, acc bool) {
-	gemmPacked(b.ks, m, b.n, b.k, operand{a, lda, 1}, b, c, ldc, acc)
+// [m×k] (leading dimension lda), B packed by PackB and C [m×n], on the
+// worker pool when large enough, or on the caller's goroutine only when
+// serial (a caller that already keeps every core busy).
+func MulPacked(m int, a []float32, lda int, b *PackedB, c []float32, ldc int, acc, serial bool) {
+	gemmPacked(b.ks, m, b.n, b.k, operand{a, lda, 1}, b, c, ldc, acc, serial)
 }
 
 // gemmPacked is gemm with a B packed for ks.
-func gemmPacked(ks *kernelSet, m, n, k int, a operand, pb *PackedB, c []float32, ldc int, acc bool) {
+func gemmPacked(ks *kernelSet, m, n, k int, a operand, pb *PackedB, c []float32, ldc int, acc, serial bool) {
 	if pb.ks != ks {
 		panic("f32: B packed for kernel set " + pb.ks.name + ", used with " + ks.name)
 	}
-	gemmWith(ks, m, n, k, a, operand{}, pb, c, ldc, acc)
+	gemmWith(ks, m, n, k, a, operand{}, pb, c, ldc, acc, serial)
 }
 
 // gemm computes C (+)= A·B for A [m×k], B [k×n] with kernel set ks.
 func gemm(ks *kernelSet, m, n, k int, a, b operand, c []float32, ldc int, acc bool) {
-	gemmWith(ks, m, n, k, a, b, nil, c, ldc, acc)
+	gemmWith(ks, m, n, k, a, b, nil, c, ldc, acc, false)
 }
 
-// gemmWith is gemm with B given either as an operand or packed (pb).
-func gemmWith(ks *kernelSet, m, n, k int, a, b operand, pb *PackedB, c []float32, ldc int, acc bool) {
+// gemmWith is gemm with B given either as an operand or packed (pb), on
+// one goroutine when serial.
+func gemmWith(ks *kernelSet, m, n, k int, a, b operand, pb *PackedB, c []float32, ldc int, acc, serial bool) {
 	if m == 0 || n == 0 {
 		return
 	}
@@ -188,7 +191,7 @@ func gemmWith(ks *kernelSet, m, n, k int, a, b operand, pb *PackedB, c []float32
 	g.packA = a.cs != 1 && colTiles >= 3
 	g.packB = pb == nil && (b.cs != 1 || (rowTiles >= packBTiles && min(k, kcBlock)*n >= packBMin))
 	w := 1
-	if m*n*k >= parallelFlops {
+	if m*n*k >= parallelFlops && !serial {
 		w = Workers()
 	}
 	// Split the larger tile dimension between the workers, in static

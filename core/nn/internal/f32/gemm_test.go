@@ -364,7 +364,7 @@ func TestMulPacked(t *testing.T) {
 						t.Fatalf("%s %v: packed %d×%d", ks.name, tc, pb.K(), pb.N())
 					}
 					got := slices.Clone(c0)
-					gemmPacked(ks, tc.m, tc.n, tc.k, operand{a, lda, 1}, &pb, got, ldc, acc)
+					gemmPacked(ks, tc.m, tc.n, tc.k, operand{a, lda, 1}, &pb, got, ldc, acc, tc.m%2 == 0)
 					if !slices.Equal(got, want) {
 						t.Fatalf("%s %v: packed product differs from the unpacked one", ks.name, tc)
 					}
@@ -384,7 +384,7 @@ func TestMulPacked(t *testing.T) {
 	}
 	want := slices.Clone(c)
 	MulNN(tc.m, tc.n, tc.k, a, lda, b, ldb, want, ldc, false)
-	MulPacked(tc.m, a, lda, &pb, c, ldc, false)
+	MulPacked(tc.m, a, lda, &pb, c, ldc, false, false)
 	if !slices.Equal(c, want) {
 		t.Error("MulPacked differs from MulNN")
 	}
@@ -421,7 +421,7 @@ func BenchmarkMulPacked(b *testing.B) {
 			i := 0
 			c0 := cpuTime()
 			for b.Loop() {
-				MulPacked(m, x, k, &pbs[i%len(pbs)], c, n, false)
+				MulPacked(m, x, k, &pbs[i%len(pbs)], c, n, false, false)
 				i++
 			}
 			reportGFLOPs(b, m, n, k, c0)
