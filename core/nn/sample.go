@@ -351,10 +351,11 @@ func (wp *weightPacks) get(w []float32, k, n int) *f32.PackedB {
 }
 
 // packLinears makes every float32 Linear op of a decode graph (those out
-// depends on) multiply by its weights as packed in m.packs. Not on a GPU
-// (real or emulated), whose Linear runs its own kernel.
+// depends on) that runs on the host multiply by its weights as packed in
+// m.packs. Not under the GPU emulation, whose Linear runs the emulated
+// kernel; a GPU-placed op (another type than *kernelOp) is left alone.
 func (m *Model) packLinears(d *decoder, out *node) {
-	if emulateGPU != nil || m.cfg.Device == "cuda" {
+	if emulateGPU != nil {
 		return
 	}
 	seen := map[*node]bool{}
@@ -372,7 +373,7 @@ func (m *Model) packLinears(d *decoder, out *node) {
 		for _, in := range op.inputs {
 			visit(in)
 		}
-		if op.dev.kind == devLinear && op.dtype == dtFloat32 && len(op.inputs) >= 2 {
+		if _, host := n.Op().(*kernelOp); host && op.dev.kind == devLinear && op.dtype == dtFloat32 && len(op.inputs) >= 2 {
 			m.usePacked(d, op)
 		}
 	}
