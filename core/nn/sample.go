@@ -64,6 +64,9 @@ type decoder struct {
 	serial bool
 }
 
+// prefillBuildMu serialises compiling prefill graphs (sampleChunk).
+var prefillBuildMu sync.Mutex
+
 // prefiller is a compiled full-sequence graph over the first P positions
 // that writes their keys and values into a decoder's cache.
 type prefiller struct {
@@ -570,7 +573,12 @@ func (m *Model) sampleChunk(ctx context.Context, d *decoder, prompts [][]int, op
 			minLen = min(minLen, len(p))
 		}
 		if P := prefillLen(minLen); P > 0 {
+			// The halves of a batch may each compile a prefill graph at
+			// once; compiling sets the engine of the weights' values they
+			// share (a data race), so one at a time.
+			prefillBuildMu.Lock()
 			pf, err := m.prefiller(d, P)
+			prefillBuildMu.Unlock()
 			if err != nil {
 				return err
 			}
