@@ -1,10 +1,12 @@
 // Package f32 holds core/nn's float32 kernels: row-major matrix products
 // (a packed, cache-blocked GEMM with AVX-512 or AVX2/FMA micro-kernels in
 // assembly on amd64 and a pure-Go micro-kernel elsewhere and under the
-// purego build tag), the GELU gate, elementwise kernels (elem.go: adds,
-// bias + GELU backward, layer-norm rows; adam.go: AdamW) that vectorise
-// their Go loops without changing a bit, and the worker pool every
-// parallel kernel of core/nn runs on (pool.go).
+// purego build tag; PackedB for a B packed once and multiplied many
+// times, as a decode step's weights are), the GELU gate, elementwise
+// kernels (elem.go: adds, bias + GELU backward, layer-norm rows; adam.go:
+// AdamW; attn.go: decode attention's query·key and weighted-value loops)
+// that vectorise their Go loops without changing a bit, and the worker
+// pool every parallel kernel of core/nn runs on (pool.go).
 //
 // Every element of a product is computed the same way whatever the kernel,
 // blocking, packing or thread count: c = c₀ + a₀b₀ + a₁b₁ + … accumulated
