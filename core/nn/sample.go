@@ -451,12 +451,17 @@ func decAttnKernel[T float](qkv, out, kc, vc []T, p []float64, B, C, H, D, pos i
 }
 
 // splitDecodeMaxBytes is the largest model (bytes of weights) whose
-// sampling batches decode as two halves on two goroutines: up to d256/L4
-// (12.6 MB) the weights stay in cache and the halves need no sync; from
-// d512/L6 (76 MB) one graph split across the workers streams them once
-// per step instead of twice, for ~10–15 % less CPU time. The environment
-// variable PIT_NN_DECODE_HALVES_MB overrides it (MiB; 0: always one graph),
-// for comparing the two ways on a given machine; both sample the same bits
+// sampling batches decode as two halves on two goroutines, each half
+// entirely on its own goroutine: no sync between the halves, which keeps
+// both cores busy on a loaded machine. Above it, one graph whose products
+// and attention are split across the workers, so that a step streams the
+// weights from memory once instead of once per half (≈ 10 % less CPU at
+// d512, but ~30 syncs per step). Measured at d512/L6 (76 MB) on the shared
+// 2-core machine, the halves were up to 10 % faster in wall time at load
+// average 2–3 and level at 3–4, so they go up to 128 MiB: d512 decodes in
+// halves, GPT-2 small's 340 MB in one graph. The environment variable
+// PIT_NN_DECODE_HALVES_MB overrides it (MiB; 0: always one graph), to
+// compare the two ways on a given machine; both sample the same bits
 // (TestSampleGolden checks it).
 var splitDecodeMaxBytes = decodeHalvesMax()
 
@@ -464,7 +469,7 @@ func decodeHalvesMax() int {
 	if v, err := strconv.Atoi(os.Getenv("PIT_NN_DECODE_HALVES_MB")); err == nil && v >= 0 {
 		return v << 20
 	}
-	return 16 << 20
+	return 128 << 20
 }
 
 // Sample continues each prompt. Random choices come from rng only: each
