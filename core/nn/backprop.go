@@ -75,8 +75,21 @@ func backprop(g *exprGraph, cost *node, params []*node) ([]array, error) {
 		if op.grad == nil {
 			return nil, fmt.Errorf("nn: backprop: op %s has no gradient", op.name)
 		}
-		ins, err := op.grad(op.inputs, n, gn)
-		if err != nil {
+		var ins nodes
+		if in0 := op.inputs[0]; op.gradInto != nil && len(pending[in0]) > 0 {
+			// Fold what in0 has received so far into this op's gradient
+			// for it (one pass instead of a GradSum after it): the sum is
+			// the same left to right as sumGrads would make.
+			acc, err := sumGrads(pending[in0])
+			if err != nil {
+				return nil, err
+			}
+			ins, err = op.gradInto(op.inputs, n, gn, acc)
+			if err != nil {
+				return nil, fmt.Errorf("nn: backprop through %s: %w", op.name, err)
+			}
+			pending[in0] = nil
+		} else if ins, err = op.grad(op.inputs, n, gn); err != nil {
 			return nil, fmt.Errorf("nn: backprop through %s: %w", op.name, err)
 		}
 		for j, in := range op.inputs {

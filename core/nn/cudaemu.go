@@ -38,6 +38,9 @@ static void emu_pit_ln_apply(int threads, const float* x, const float* g, const 
 static void emu_pit_ln_backward_x(int threads, const float* x, const float* g, const float* dy, const float* stats, float* dx, int n, int d) {
 	EMU_LAUNCH(threads, pit_ln_backward_x(x, g, dy, stats, dx, n, d));
 }
+static void emu_pit_ln_backward_x_acc(int threads, const float* x, const float* g, const float* dy, const float* acc, const float* stats, float* dx, int n, int d) {
+	EMU_LAUNCH(threads, pit_ln_backward_x_acc(x, g, dy, acc, stats, dx, n, d));
+}
 static void emu_pit_ln_backward_g(int threads, const float* x, const float* dy, const float* stats, float* dg, int n, int d) {
 	EMU_LAUNCH(threads, pit_ln_backward_g(x, dy, stats, dg, n, d));
 }
@@ -70,6 +73,9 @@ static void emu_pit_rms_apply(int threads, const float* x, const float* g, const
 }
 static void emu_pit_rms_backward_x(int threads, const float* x, const float* g, const float* dy, const float* rstd, float* dx, int n, int d) {
 	EMU_LAUNCH(threads, pit_rms_backward_x(x, g, dy, rstd, dx, n, d));
+}
+static void emu_pit_rms_backward_x_acc(int threads, const float* x, const float* g, const float* dy, const float* acc, const float* rstd, float* dx, int n, int d) {
+	EMU_LAUNCH(threads, pit_rms_backward_x_acc(x, g, dy, acc, rstd, dx, n, d));
 }
 static void emu_pit_rms_backward_g(int threads, const float* x, const float* dy, const float* rstd, float* dg, int n, int d) {
 	EMU_LAUNCH(threads, pit_rms_backward_g(x, dy, rstd, dg, n, d));
@@ -186,6 +192,8 @@ func (r *emuRunner) launch(name string, threads int, args ...any) error {
 		C.emu_pit_ln_apply(C.int(threads), a.f(0), a.f(1), a.f(2), a.f(3), a.f(4), a.i(5), a.i(6))
 	case "pit_ln_backward_x":
 		C.emu_pit_ln_backward_x(C.int(threads), a.f(0), a.f(1), a.f(2), a.f(3), a.f(4), a.i(5), a.i(6))
+	case "pit_ln_backward_x_acc":
+		C.emu_pit_ln_backward_x_acc(C.int(threads), a.f(0), a.f(1), a.f(2), a.f(3), a.f(4), a.f(5), a.i(6), a.i(7))
 	case "pit_ln_backward_g":
 		C.emu_pit_ln_backward_g(C.int(threads), a.f(0), a.f(1), a.f(2), a.f(3), a.i(4), a.i(5))
 	case "pit_embed":
@@ -208,6 +216,8 @@ func (r *emuRunner) launch(name string, threads int, args ...any) error {
 		C.emu_pit_rms_apply(C.int(threads), a.f(0), a.f(1), a.f(2), a.f(3), a.i(4), a.i(5))
 	case "pit_rms_backward_x":
 		C.emu_pit_rms_backward_x(C.int(threads), a.f(0), a.f(1), a.f(2), a.f(3), a.f(4), a.i(5), a.i(6))
+	case "pit_rms_backward_x_acc":
+		C.emu_pit_rms_backward_x_acc(C.int(threads), a.f(0), a.f(1), a.f(2), a.f(3), a.f(4), a.f(5), a.i(6), a.i(7))
 	case "pit_rms_backward_g":
 		C.emu_pit_rms_backward_g(C.int(threads), a.f(0), a.f(1), a.f(2), a.f(3), a.i(4), a.i(5))
 	case "pit_rope":

@@ -82,7 +82,8 @@ func TestEmulatedGPULlamaMatchesCPU(t *testing.T) {
 
 // TestEmulatedLlamaOps runs each Llama op and its gradient ops through the
 // Go kernels and through the emulated GPU kernels on the same random
-// inputs and compares every output.
+// inputs and compares every output; the residual chains also run the
+// norms' fused gradient ops (RMSNormGradXAcc, LayerNormGradXAcc).
 func TestEmulatedLlamaOps(t *testing.T) {
 	a := gqaShape{B: 3, T: 11, H: 6, KV: 2, Dh: 8}
 	ids := []int{0, 3, 19, 7, 7, 2}
@@ -92,6 +93,14 @@ func TestEmulatedLlamaOps(t *testing.T) {
 		build  func(in []*node) (*node, error)
 	}{
 		{"RMSNorm", [][]int{{33, 48}, {48}}, func(in []*node) (*node, error) { return rmsNorm(in[0], in[1], 1e-5) }},
+		{"ResidualRMSNorm", [][]int{{33, 48}, {48}, {48}}, func(in []*node) (*node, error) {
+			return residualNormChain(in[0], func(x *node, l int) (*node, error) { return rmsNorm(x, in[1+l], 1e-5) })
+		}},
+		{"ResidualLayerNorm", [][]int{{33, 48}, {48}, {48}, {48}, {48}}, func(in []*node) (*node, error) {
+			return residualNormChain(in[0], func(x *node, l int) (*node, error) {
+				return layerNorm(x, in[1+2*l], in[2+2*l], lnEps)
+			})
+		}},
 		{"RoPE", [][]int{{a.B * a.T, a.width()}}, func(in []*node) (*node, error) { return rope(in[0], a, 500000) }},
 		{"GQAttention", [][]int{{a.B * a.T, a.width()}}, func(in []*node) (*node, error) { return gqAttention(in[0], a) }},
 		{"SwiGLU", [][]int{{37, 2 * 30}}, func(in []*node) (*node, error) { return swiglu(in[0]) }},

@@ -32,6 +32,7 @@ const (
 	devResidual                     // y = a + b
 	devLayerNorm                    // layer norm forward
 	devLNGradX                      // layer norm, gradient wrt x
+	devLNGradXAcc                   // layer norm, gradient wrt x plus x's incoming gradient
 	devLNGradG                      // layer norm, gradient wrt the gain
 	devColSum                       // column sums
 	devBiasAdd                      // y = x + b (rows)
@@ -45,6 +46,7 @@ const (
 	devTokenEmbed                   // token embedding without positions (Llama)
 	devRMSNorm                      // RMSNorm forward
 	devRMSGradX                     // RMSNorm, gradient wrt x
+	devRMSGradXAcc                  // RMSNorm, gradient wrt x plus x's incoming gradient
 	devRMSGradG                     // RMSNorm, gradient wrt the gain
 	devRoPE                         // rotary positions (or back, for the gradient)
 	devGQA                          // causal grouped-query attention forward

@@ -47,7 +47,7 @@ func runDev(r devRunner, s devSpec, out value, in []value) error {
 		return r.launch("pit_bias_gelu", s.n*s.k, in[0], in[1], o, s.n, s.k)
 	case devBiasGeluGrad: // inputs x, b, dy
 		return r.launch("pit_bias_gelu_backward", s.n*s.k, in[0], in[1], in[2], o, s.n, s.k)
-	case devLayerNorm, devLNGradX, devLNGradG:
+	case devLayerNorm, devLNGradX, devLNGradXAcc, devLNGradG:
 		stats, err := r.scratch(int64(2 * s.n * 4))
 		if err != nil {
 			return err
@@ -61,6 +61,8 @@ func runDev(r devRunner, s devSpec, out value, in []value) error {
 			return r.launch("pit_ln_apply", s.n*s.k, x, in[1], in[2], stats, o, s.n, s.k)
 		case devLNGradX: // inputs x, g, dy
 			return r.launch("pit_ln_backward_x", s.n, x, in[1], in[2], stats, o, s.n, s.k)
+		case devLNGradXAcc: // inputs x, g, dy, acc
+			return r.launch("pit_ln_backward_x_acc", s.n, x, in[1], in[2], in[3], stats, o, s.n, s.k)
 		default: // inputs x, dy
 			return r.launch("pit_ln_backward_g", s.k, x, in[1], stats, o, s.n, s.k)
 		}
@@ -98,7 +100,7 @@ func runDev(r devRunner, s devSpec, out value, in []value) error {
 			return err
 		}
 		return r.launch("pit_token_embed", s.n*s.k, in[0], ids, o, s.n, s.k)
-	case devRMSNorm, devRMSGradX, devRMSGradG:
+	case devRMSNorm, devRMSGradX, devRMSGradXAcc, devRMSGradG:
 		rstd, err := r.scratch(int64(s.n * 4))
 		if err != nil {
 			return err
@@ -112,6 +114,8 @@ func runDev(r devRunner, s devSpec, out value, in []value) error {
 			return r.launch("pit_rms_apply", s.n*s.k, x, in[1], rstd, o, s.n, s.k)
 		case devRMSGradX: // inputs x, g, dy
 			return r.launch("pit_rms_backward_x", s.n, x, in[1], in[2], rstd, o, s.n, s.k)
+		case devRMSGradXAcc: // inputs x, g, dy, acc
+			return r.launch("pit_rms_backward_x_acc", s.n, x, in[1], in[2], in[3], rstd, o, s.n, s.k)
 		default: // inputs x, dy
 			return r.launch("pit_rms_backward_g", s.k, x, in[1], rstd, o, s.n, s.k)
 		}

@@ -26,6 +26,10 @@ type opCase struct {
 	shapes []tensor.Shape
 	build  func(in []*G.Node) (*G.Node, error)
 	init   func(i int, v []float64, rng *rand.Rand) // optional input init
+	// fused, when set, differentiates with pit's backprop instead of
+	// G.Grad (so that gradInto folds gradients) and names an op the
+	// gradient graph must hold; it must then hold no GradSum.
+	fused string
 }
 
 func dotLoss(y *G.Node, c []float64) (*G.Node, error) {
@@ -79,12 +83,30 @@ func checkOpGrad(t *testing.T, oc opCase) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if _, err := G.Grad(cost, nodes...); err != nil {
-		t.Fatal(err)
-	}
 	var lv G.Value
 	G.Read(cost, &lv)
-	vm := G.NewTapeMachine(g, G.BindDualValues(nodes...))
+	var pitGrads []array
+	var vm G.VM
+	if oc.fused == "" {
+		if _, err := G.Grad(cost, nodes...); err != nil {
+			t.Fatal(err)
+		}
+		vm = G.NewTapeMachine(g, G.BindDualValues(nodes...))
+	} else {
+		if pitGrads, err = backprop(g, cost, nodes); err != nil {
+			t.Fatal(err)
+		}
+		ops := map[string]int{}
+		for _, n := range g.AllNodes() {
+			if op, ok := n.Op().(*kernelOp); ok {
+				ops[op.name]++
+			}
+		}
+		if ops[oc.fused] == 0 || ops["GradSum"] > 0 {
+			t.Fatalf("%s: gradient graph has %d %s and %d GradSum ops, want some and none", oc.name, ops[oc.fused], oc.fused, ops["GradSum"])
+		}
+		vm = G.NewTapeMachine(g)
+	}
 	defer vm.Close()
 	run := func() float64 {
 		if err := vm.RunAll(); err != nil {
@@ -96,6 +118,10 @@ func checkOpGrad(t *testing.T, oc opCase) {
 	loss = run()
 	analytic := make([][]float64, len(nodes))
 	for i, n := range nodes {
+		if pitGrads != nil {
+			analytic[i] = toF64(pitGrads[i])
+			continue
+		}
 		gv, err := n.Grad()
 		if err != nil {
 			t.Fatal(err)
@@ -119,8 +145,9 @@ func checkOpGrad(t *testing.T, oc opCase) {
 			}
 		}
 		for _, n := range nodes {
-			gv, _ := n.Grad()
-			clear(gv.Data().([]float64))
+			if gv, err := n.Grad(); err == nil {
+				clear(gv.Data().([]float64))
+			}
 		}
 	}
 }
@@ -130,6 +157,12 @@ func TestOpGradients(t *testing.T) {
 	cases := []opCase{
 		{name: "LayerNorm", shapes: []tensor.Shape{{5, 6}, {6}, {6}},
 			build: func(in []*G.Node) (*G.Node, error) { return layerNorm(in[0], in[1], in[2], lnEps) }},
+		{name: "ResidualLayerNorm", shapes: []tensor.Shape{{5, 6}, {6}, {6}, {6}, {6}}, fused: "LayerNormGradXAcc",
+			build: func(in []*G.Node) (*G.Node, error) {
+				return residualNormChain(in[0], func(x *G.Node, l int) (*G.Node, error) {
+					return layerNorm(x, in[1+2*l], in[2+2*l], lnEps)
+				})
+			}},
 		{name: "Linear", shapes: []tensor.Shape{{5, 4}, {4, 3}, {3}},
 			build: func(in []*G.Node) (*G.Node, error) { return matmul(in[0], in[1], in[2]) }},
 		{name: "MatMul", shapes: []tensor.Shape{{5, 4}, {4, 3}},
@@ -150,6 +183,29 @@ func TestOpGradients(t *testing.T) {
 	for _, oc := range cases {
 		t.Run(oc.name, func(t *testing.T) { checkOpGrad(t, oc) })
 	}
+}
+
+// residualNormChain builds two residual steps on the stream x, each
+// adding a function of norm(x, step) (here GELU of it) as a block does:
+// the stream feeds both the norm and the next residual, so its gradient is
+// the norm's plus the residual's, which backprop folds into the norm's
+// gradient op.
+func residualNormChain(x *G.Node, norm func(x *G.Node, step int) (*G.Node, error)) (*G.Node, error) {
+	for step := 0; step < 2; step++ {
+		h, err := norm(x, step)
+		if err != nil {
+			return nil, err
+		}
+		zero := G.NewVector(x.Graph(), x.Dtype(), G.WithShape(x.Shape()[1]), G.WithName(fmt.Sprint("zero", step)),
+			G.WithValue(tensor.New(tensor.Of(x.Dtype()), tensor.WithShape(x.Shape()[1]))))
+		if h, err = biasGelu(h, zero); err != nil {
+			return nil, err
+		}
+		if x, err = residual(x, h); err != nil {
+			return nil, err
+		}
+	}
+	return x, nil
 }
 
 // ---- model-level checks of every loss (float64 model) ----

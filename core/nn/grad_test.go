@@ -285,7 +285,9 @@ func TestBiasGelu32MatchesReference(t *testing.T) {
 }
 
 // TestLayerNorm32MatchesReference checks the float32 layer norm (cached
-// statistics) against the float64 kernels.
+// statistics) against the float64 kernels, and the input gradient with an
+// incoming gradient (the fused residual-stream backward) bit for bit
+// against the plain gradient followed by the addition it replaces.
 func TestLayerNorm32MatchesReference(t *testing.T) {
 	rng := rand.New(rand.NewPCG(6, 6))
 	const n, d = 9, 13
@@ -305,12 +307,34 @@ func TestLayerNorm32MatchesReference(t *testing.T) {
 	}
 	y, dx, dg := make([]float64, n*d), make([]float64, n*d), make([]float64, d)
 	lnForward(x, g, b, y, d, lnEps)
-	lnBackwardX(x, g, dy, dx, d, lnEps)
+	lnBackwardX(x, g, dy, nil, dx, d, lnEps)
 	lnBackwardG(x, dy, dg, d, lnEps)
 	y32, dx32, dg32, st := make([]float32, n*d), make([]float32, n*d), make([]float32, d), make([]float32, 2*n)
 	lnForward32(f32(x), f32(g), f32(b), y32, st, d, lnEps)
-	lnBackwardX32(f32(x), f32(g), f32(dy), dx32, st, d)
+	lnBackwardX32(f32(x), f32(g), f32(dy), nil, dx32, st, d)
 	lnBackwardG32(f32(x), f32(dy), dg32, st, d)
+
+	acc := make([]float64, n*d)
+	for i := range acc {
+		acc[i] = rng.NormFloat64()
+	}
+	acc32 := f32(acc)
+	dxAcc, dxAcc32 := make([]float64, n*d), make([]float32, n*d)
+	lnBackwardX(x, g, dy, acc, dxAcc, d, lnEps)
+	lnBackwardX32(f32(x), f32(g), f32(dy), acc32, dxAcc32, st, d)
+	rmsX, rmsAcc := make([]float64, n*d), make([]float64, n*d)
+	rmsBackwardX(x, g, dy, nil, rmsX, d, 1e-6)
+	rmsBackwardX(x, g, dy, acc, rmsAcc, d, 1e-6)
+	rmsX32, rmsAcc32 := make([]float32, n*d), make([]float32, n*d)
+	rmsBackwardX(f32(x), f32(g), f32(dy), nil, rmsX32, d, 1e-6)
+	rmsBackwardX(f32(x), f32(g), f32(dy), acc32, rmsAcc32, d, 1e-6)
+	for i := range dxAcc {
+		if dxAcc[i] != acc[i]+dx[i] || dxAcc32[i] != acc32[i]+dx32[i] ||
+			rmsAcc[i] != acc[i]+rmsX[i] || rmsAcc32[i] != acc32[i]+rmsX32[i] {
+			t.Fatalf("element %d: fused gradients %v %v %v %v, unfused %v %v %v %v", i,
+				dxAcc[i], dxAcc32[i], rmsAcc[i], rmsAcc32[i], acc[i]+dx[i], acc32[i]+dx32[i], acc[i]+rmsX[i], acc32[i]+rmsX32[i])
+		}
+	}
 	for _, c := range []struct {
 		name string
 		a    []float64

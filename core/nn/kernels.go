@@ -51,8 +51,10 @@ func lnForward[T float](x, g, b, y []T, d int, eps float64) {
 	})
 }
 
-// lnBackwardX computes the gradient of layer norm with respect to x.
-func lnBackwardX[T float](x, g, dy, dx []T, d int, eps float64) {
+// lnBackwardX computes the gradient of layer norm with respect to x; with
+// acc (nil for none) it adds acc, the gradient x has received from
+// elsewhere, to each element as one more rounding (lnGradInto).
+func lnBackwardX[T float](x, g, dy, acc, dx []T, d int, eps float64) {
 	n := len(x) / d
 	parallelFor(n, 64, func(lo, hi int) {
 		for r := lo; r < hi; r++ {
@@ -71,6 +73,12 @@ func lnBackwardX[T float](x, g, dy, dx []T, d int, eps float64) {
 				xh := (float64(xr[i]) - mean) * rstd
 				gi := float64(dyr[i]) * float64(g[i])
 				dxr[i] = T(rstd * (gi - sumG - xh*sumGX))
+			}
+			if acc != nil {
+				ar := acc[r*d : (r+1)*d]
+				for i := range dxr {
+					dxr[i] = ar[i] + dxr[i]
+				}
 			}
 		}
 	})
@@ -178,7 +186,9 @@ func lnForward32(x, g, b, y, stats []float32, d int, eps float64) {
 	})
 }
 
-func lnBackwardX32(x, g, dy, dx, stats []float32, d int) {
+// lnBackwardX32 is lnBackwardX for float32 from the cached row statistics,
+// with acc as there.
+func lnBackwardX32(x, g, dy, acc, dx, stats []float32, d int) {
 	n := len(x) / d
 	parallelFor(n, 64, func(lo, hi int) {
 		for r := lo; r < hi; r++ {
@@ -195,7 +205,11 @@ func lnBackwardX32(x, g, dy, dx, stats []float32, d int) {
 			inv := 1 / float32(d)
 			sumG *= inv
 			sumGX *= inv
-			f32.NormBackwardX(dxr, xr, g, dyr, m, s, sumG, sumGX)
+			if acc != nil {
+				f32.NormBackwardXAcc(dxr, xr, g, dyr, acc[r*d:(r+1)*d], m, s, sumG, sumGX)
+			} else {
+				f32.NormBackwardX(dxr, xr, g, dyr, m, s, sumG, sumGX)
+			}
 		}
 	})
 }

@@ -23,6 +23,17 @@ func TestLlamaOpGradients(t *testing.T) {
 					v[j] = rng.NormFloat64() + float64(i) // gains near 1
 				}
 			}},
+		{name: "ResidualRMSNorm", shapes: []tensor.Shape{{5, 6}, {6}, {6}}, fused: "RMSNormGradXAcc",
+			build: func(in []*G.Node) (*G.Node, error) {
+				return residualNormChain(in[0], func(x *G.Node, l int) (*G.Node, error) {
+					return rmsNorm(x, in[1+l], 1e-5)
+				})
+			},
+			init: func(i int, v []float64, rng *rand.Rand) {
+				for j := range v {
+					v[j] = rng.NormFloat64() + float64(min(i, 1)) // gains near 1
+				}
+			}},
 		{name: "RoPE", shapes: []tensor.Shape{{gqa.B * gqa.T, gqa.width()}},
 			build: func(in []*G.Node) (*G.Node, error) { return rope(in[0], gqa, 10000) }},
 		{name: "RoPEBigTheta", shapes: []tensor.Shape{{mha.B * mha.T, mha.width()}},

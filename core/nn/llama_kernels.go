@@ -28,8 +28,10 @@ func rmsForward[T float](x, g, y []T, d int, eps float64) {
 	})
 }
 
-// rmsBackwardX: with u = g⊙dy, dx = rstd·u − x·rstd³·mean(u⊙x).
-func rmsBackwardX[T float](x, g, dy, dx []T, d int, eps float64) {
+// rmsBackwardX: with u = g⊙dy, dx = rstd·u − x·rstd³·mean(u⊙x); with acc
+// (nil for none) each element also adds acc, the gradient x has received
+// from elsewhere, as one more rounding (lnGradInto).
+func rmsBackwardX[T float](x, g, dy, acc, dx []T, d int, eps float64) {
 	parallelFor(len(x)/d, 16, func(lo, hi int) {
 		for r := lo; r < hi; r++ {
 			xr, dyr, dxr := x[r*d:(r+1)*d], dy[r*d:(r+1)*d], dx[r*d:(r+1)*d]
@@ -41,6 +43,12 @@ func rmsBackwardX[T float](x, g, dy, dx []T, d int, eps float64) {
 			c := rs * rs * rs * dot / float64(d)
 			for i := range xr {
 				dxr[i] = T(rs*float64(g[i])*float64(dyr[i]) - float64(xr[i])*c)
+			}
+			if acc != nil {
+				ar := acc[r*d : (r+1)*d]
+				for i := range dxr {
+					dxr[i] = ar[i] + dxr[i]
+				}
 			}
 		}
 	})

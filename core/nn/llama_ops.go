@@ -39,26 +39,43 @@ func rmsNorm(x, g *node, eps float64) (*node, error) {
 	op.forward = forEach(dt,
 		func(in [][]float64, out []float64) { rmsForward(in[0], in[1], out, d, eps) },
 		func(in [][]float32, out []float32) { rmsForward(in[0], in[1], out, d, eps) })
-	op.grad = func(inputs nodes, _, grad *node) (nodes, error) {
-		gx := newKernelOp("RMSNormGradX", dt, x.Shape(), 2, 1, 2)
-		gx.dev = devSpec{kind: devRMSGradX, n: x.Shape()[0], k: d, eps: eps}
+	// The gradient with respect to x, with acc the gradient x has
+	// received from elsewhere (nil: none) added in the same pass, as for
+	// layerNorm.
+	gradX := func(inputs nodes, grad, acc *node) (*node, error) {
+		if acc == nil {
+			gx := newKernelOp("RMSNormGradX", dt, x.Shape(), 2, 1, 2)
+			gx.dev = devSpec{kind: devRMSGradX, n: x.Shape()[0], k: d, eps: eps}
+			gx.forward = forEach(dt,
+				func(in [][]float64, out []float64) { rmsBackwardX(in[0], in[1], in[2], nil, out, d, eps) },
+				func(in [][]float32, out []float32) { rmsBackwardX(in[0], in[1], in[2], nil, out, d, eps) })
+			return apply(gx, inputs[0], inputs[1], grad)
+		}
+		gx := newKernelOp("RMSNormGradXAcc", dt, x.Shape(), 2, 1, 2, 2)
+		gx.dev = devSpec{kind: devRMSGradXAcc, n: x.Shape()[0], k: d, eps: eps}
 		gx.forward = forEach(dt,
-			func(in [][]float64, out []float64) { rmsBackwardX(in[0], in[1], in[2], out, d, eps) },
-			func(in [][]float32, out []float32) { rmsBackwardX(in[0], in[1], in[2], out, d, eps) })
+			func(in [][]float64, out []float64) { rmsBackwardX(in[0], in[1], in[2], in[3], out, d, eps) },
+			func(in [][]float32, out []float32) { rmsBackwardX(in[0], in[1], in[2], in[3], out, d, eps) })
+		return apply(gx, inputs[0], inputs[1], grad, acc)
+	}
+	op.gradInto = func(inputs nodes, _, grad, acc *node) (nodes, error) {
+		dx, err := gradX(inputs, grad, acc)
+		if err != nil {
+			return nil, err
+		}
 		gg := newKernelOp("RMSNormGradG", dt, g.Shape(), 2, 2)
 		gg.dev = devSpec{kind: devRMSGradG, n: x.Shape()[0], k: d, eps: eps}
 		gg.forward = forEach(dt,
 			func(in [][]float64, out []float64) { rmsBackwardG(in[0], in[1], out, d, eps) },
 			func(in [][]float32, out []float32) { rmsBackwardG(in[0], in[1], out, d, eps) })
-		dx, err := apply(gx, inputs[0], inputs[1], grad)
-		if err != nil {
-			return nil, err
-		}
 		dg, err := apply(gg, inputs[0], grad)
 		if err != nil {
 			return nil, err
 		}
 		return nodes{dx, dg}, nil
+	}
+	op.grad = func(inputs nodes, output, grad *node) (nodes, error) {
+		return op.gradInto(inputs, output, grad, nil)
 	}
 	return apply(op, x, g)
 }

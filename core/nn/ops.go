@@ -26,6 +26,13 @@ type kernelOp struct {
 	// grad builds the gradient nodes, one per input (nil where the op is
 	// not differentiable with respect to that input).
 	grad func(inputs nodes, output, grad *node) (nodes, error)
+	// gradInto, when set, is grad for an op that can fold into its
+	// gradient for inputs[0] the gradient inputs[0] has already received
+	// from the ops that read it after this one (acc, never nil): the node
+	// it returns for inputs[0] is that sum, computed in the same pass
+	// (backprop.go). The layer norms use it for the residual stream, whose
+	// gradient is the norm's plus the next residual's.
+	gradInto func(inputs nodes, output, grad, acc *node) (nodes, error)
 	// buf is the output buffer reused across runs of a graph.
 	buf array
 	// dev names the op's GPU kernel (device.go); zero keeps it on the CPU.
@@ -80,16 +87,38 @@ func layerNorm(x, g, b *node, eps float64) (*node, error) {
 		}
 		return 0, nil
 	}
-	op.grad = func(inputs nodes, _, grad *node) (nodes, error) {
-		gx := newKernelOp("LayerNormGradX", dt, x.Shape(), 2, 1, 2)
-		gx.dev = devSpec{kind: devLNGradX, n: x.Shape()[0], k: d, eps: eps}
+	// The gradient with respect to x, with acc the gradient x has
+	// received from elsewhere (nil: none) added in the same pass.
+	gradX := func(inputs nodes, grad, acc *node) (*node, error) {
+		if acc == nil {
+			gx := newKernelOp("LayerNormGradX", dt, x.Shape(), 2, 1, 2)
+			gx.dev = devSpec{kind: devLNGradX, n: x.Shape()[0], k: d, eps: eps}
+			gx.forward = func(out array, in []value) (float64, error) {
+				if dt == dtFloat64 {
+					lnBackwardX(data[float64](in[0]), data[float64](in[1]), data[float64](in[2]), nil, data[float64](out), d, eps)
+				} else {
+					lnBackwardX32(data[float32](in[0]), data[float32](in[1]), data[float32](in[2]), nil, data[float32](out), stats, d)
+				}
+				return 0, nil
+			}
+			return apply(gx, inputs[0], inputs[1], grad)
+		}
+		gx := newKernelOp("LayerNormGradXAcc", dt, x.Shape(), 2, 1, 2, 2)
+		gx.dev = devSpec{kind: devLNGradXAcc, n: x.Shape()[0], k: d, eps: eps}
 		gx.forward = func(out array, in []value) (float64, error) {
 			if dt == dtFloat64 {
-				lnBackwardX(data[float64](in[0]), data[float64](in[1]), data[float64](in[2]), data[float64](out), d, eps)
+				lnBackwardX(data[float64](in[0]), data[float64](in[1]), data[float64](in[2]), data[float64](in[3]), data[float64](out), d, eps)
 			} else {
-				lnBackwardX32(data[float32](in[0]), data[float32](in[1]), data[float32](in[2]), data[float32](out), stats, d)
+				lnBackwardX32(data[float32](in[0]), data[float32](in[1]), data[float32](in[2]), data[float32](in[3]), data[float32](out), stats, d)
 			}
 			return 0, nil
+		}
+		return apply(gx, inputs[0], inputs[1], grad, acc)
+	}
+	op.gradInto = func(inputs nodes, _, grad, acc *node) (nodes, error) {
+		dx, err := gradX(inputs, grad, acc)
+		if err != nil {
+			return nil, err
 		}
 		gg := newKernelOp("LayerNormGradG", dt, g.Shape(), 2, 2)
 		gg.dev = devSpec{kind: devLNGradG, n: x.Shape()[0], k: d, eps: eps}
@@ -101,10 +130,6 @@ func layerNorm(x, g, b *node, eps float64) (*node, error) {
 			}
 			return 0, nil
 		}
-		dx, err := apply(gx, inputs[0], inputs[1], grad)
-		if err != nil {
-			return nil, err
-		}
 		dg, err := apply(gg, inputs[0], grad)
 		if err != nil {
 			return nil, err
@@ -114,6 +139,9 @@ func layerNorm(x, g, b *node, eps float64) (*node, error) {
 			return nil, err
 		}
 		return nodes{dx, dg, db}, nil
+	}
+	op.grad = func(inputs nodes, output, grad *node) (nodes, error) {
+		return op.gradInto(inputs, output, grad, nil)
 	}
 	return apply(op, x, g, b)
 }

@@ -25,8 +25,12 @@
 #ifdef __CUDACC__
 #define KERNEL extern "C" __global__ void
 #define DEVFN __device__ static inline
+// ADD_RN(a, b) is a + b rounded on its own: nvcc does not contract it with
+// a product into a fused multiply-add.
+#define ADD_RN(a, b) __fadd_rn(a, b)
 #else
 #include "emu.h"
+#define ADD_RN(a, b) ((a) + (b))
 #endif
 
 #define PIT_MAX_DH 256 // largest head width the attention kernels take
@@ -119,11 +123,12 @@ KERNEL pit_ln_apply(const float* x, const float* g, const float* b, const float*
 	y[i] = (x[i] - stats[2 * r]) * stats[2 * r + 1] * g[c] + b[c];
 }
 
-// pit_ln_backward_x: dx of layer norm for row r (one thread per row).
-KERNEL pit_ln_backward_x(const float* x, const float* g, const float* dy, const float* stats, float* dx, int n,
-                         int d) {
-	int r = TID();
-	if (r >= n) return;
+// ln_backward_row: dx of layer norm for row r of x [n, d]; with acc (NULL
+// for none) each element adds acc, the gradient x has received from
+// elsewhere, after the norm's term is rounded (the fused residual-stream
+// backward: the same floats as pit_ln_backward_x followed by pit_add).
+DEVFN void ln_backward_row(const float* x, const float* g, const float* dy, const float* acc, const float* stats,
+                           float* dx, int r, int d) {
 	long long o = (long long)r * d;
 	float m = stats[2 * r], s = stats[2 * r + 1];
 	float sumG = 0.0f, sumGX = 0.0f;
@@ -136,8 +141,27 @@ KERNEL pit_ln_backward_x(const float* x, const float* g, const float* dy, const 
 	sumG *= inv;
 	sumGX *= inv;
 	for (int i = 0; i < d; i++) {
-		dx[o + i] = s * (dy[o + i] * g[i] - sumG - (x[o + i] - m) * s * sumGX);
+		float v = s * (dy[o + i] * g[i] - sumG - (x[o + i] - m) * s * sumGX);
+		dx[o + i] = acc ? ADD_RN(acc[o + i], v) : v;
 	}
+}
+
+// pit_ln_backward_x: dx of layer norm for row r (one thread per row).
+KERNEL pit_ln_backward_x(const float* x, const float* g, const float* dy, const float* stats, float* dx, int n,
+                         int d) {
+	int r = TID();
+	if (r >= n) return;
+	ln_backward_row(x, g, dy, 0, stats, dx, r, d);
+}
+
+// pit_ln_backward_x_acc: dx = acc + the layer norm's dx, for row r (one
+// thread per row): LayerNormGradXAcc, the norm's input gradient with the
+// residual stream's incoming gradient folded in. dx may alias acc.
+KERNEL pit_ln_backward_x_acc(const float* x, const float* g, const float* dy, const float* acc, const float* stats,
+                             float* dx, int n, int d) {
+	int r = TID();
+	if (r >= n) return;
+	ln_backward_row(x, g, dy, acc, stats, dx, r, d);
 }
 
 // pit_ln_backward_g: dg[c] = sum over rows of xhat[r, c] * dy[r, c]; one
@@ -343,18 +367,37 @@ KERNEL pit_rms_apply(const float* x, const float* g, const float* rstd, float* y
 	y[i] = x[i] * rstd[i / d] * g[i % d];
 }
 
-// pit_rms_backward_x: with u = g*dy, dx = rstd*u - x*rstd^3*mean(u*x); one
-// thread per row.
-KERNEL pit_rms_backward_x(const float* x, const float* g, const float* dy, const float* rstd, float* dx, int n,
-                          int d) {
-	int r = TID();
-	if (r >= n) return;
+// rms_backward_row: with u = g*dy, dx = rstd*u - x*rstd^3*mean(u*x) for
+// row r; with acc (NULL for none) each element adds acc after the norm's
+// term is rounded, as ln_backward_row does.
+DEVFN void rms_backward_row(const float* x, const float* g, const float* dy, const float* acc, const float* rstd,
+                            float* dx, int r, int d) {
 	long long o = (long long)r * d;
 	float s = rstd[r];
 	float dot = 0.0f;
 	for (int i = 0; i < d; i++) dot += g[i] * dy[o + i] * x[o + i];
 	float c = s * s * s * dot / (float)d;
-	for (int i = 0; i < d; i++) dx[o + i] = s * g[i] * dy[o + i] - x[o + i] * c;
+	for (int i = 0; i < d; i++) {
+		float v = s * g[i] * dy[o + i] - x[o + i] * c;
+		dx[o + i] = acc ? ADD_RN(acc[o + i], v) : v;
+	}
+}
+
+// pit_rms_backward_x: RMSNorm's dx; one thread per row.
+KERNEL pit_rms_backward_x(const float* x, const float* g, const float* dy, const float* rstd, float* dx, int n,
+                          int d) {
+	int r = TID();
+	if (r >= n) return;
+	rms_backward_row(x, g, dy, 0, rstd, dx, r, d);
+}
+
+// pit_rms_backward_x_acc: dx = acc + RMSNorm's dx (RMSNormGradXAcc); one
+// thread per row. dx may alias acc.
+KERNEL pit_rms_backward_x_acc(const float* x, const float* g, const float* dy, const float* acc, const float* rstd,
+                              float* dx, int n, int d) {
+	int r = TID();
+	if (r >= n) return;
+	rms_backward_row(x, g, dy, acc, rstd, dx, r, d);
 }
 
 // pit_rms_backward_g: dg[c] = sum over rows of dy[r, c] * x[r, c] * rstd[r];

@@ -163,6 +163,44 @@ loop:
 	VZEROUPPER
 	RET
 
+// func normBackXAcc8(dx, x, gain, dy, acc *float32, n int, mean, rstd, sumG, sumGX float32)
+//
+// dx[i] = acc[i] + rstd·((dy[i]·gain[i] − sumG) − ((x[i] − mean)·rstd)·sumGX)
+// for i < n, n a positive multiple of 8 (AVX, no FMA): normBackX8 with the
+// incoming gradient added last. dx may be acc.
+TEXT ·normBackXAcc8(SB), NOSPLIT, $0-64
+	MOVQ         dx+0(FP), DI
+	MOVQ         x+8(FP), SI
+	MOVQ         gain+16(FP), DX
+	MOVQ         dy+24(FP), R8
+	MOVQ         acc+32(FP), R9
+	MOVQ         n+40(FP), CX
+	VBROADCASTSS mean+48(FP), Y12
+	VBROADCASTSS rstd+52(FP), Y13
+	VBROADCASTSS sumG+56(FP), Y14
+	VBROADCASTSS sumGX+60(FP), Y15
+
+loop:
+	VMOVUPS (R8), Y0
+	VMULPS  (DX), Y0, Y0 // dy·g
+	VSUBPS  Y14, Y0, Y0  // − sumG
+	VMOVUPS (SI), Y1
+	VSUBPS  Y12, Y1, Y1  // x − mean
+	VMULPS  Y13, Y1, Y1  // ·rstd
+	VMULPS  Y15, Y1, Y1  // ·sumGX
+	VSUBPS  Y1, Y0, Y0
+	VMULPS  Y13, Y0, Y0  // rstd·(…)
+	VADDPS  (R9), Y0, Y0 // + acc
+	VMOVUPS Y0, (DI)
+	ADDQ    $32, SI
+	ADDQ    $32, DX
+	ADDQ    $32, R8
+	ADDQ    $32, R9
+	ADDQ    $32, DI
+	SUBQ    $8, CX
+	JNE     loop
+	VZEROUPPER
+	RET
 
 // func addVec8(dst, a, b *float32, n int)
 //

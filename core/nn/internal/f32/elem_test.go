@@ -110,3 +110,26 @@ func TestNormRows(t *testing.T) {
 		}
 	}
 }
+
+// TestNormBackwardXAcc checks the fused layer-norm input gradient with an
+// incoming gradient, on the vector path and its scalar tail, bit for bit
+// against NormBackwardX followed by Add (the unfused ops it replaces), also
+// in place (dx = acc).
+func TestNormBackwardXAcc(t *testing.T) {
+	rng := rand.New(rand.NewPCG(12, 13))
+	const mean, rstd, sumG, sumGX = -0.2, 2.25, 0.11, -0.04
+	for _, n := range []int{1, 7, 8, 9, 16, 64, 1001} {
+		x, g, dy, acc := randm(rng, n), randm(rng, n), randm(rng, n), randm(rng, n)
+		want := make([]float32, n)
+		NormBackwardX(want, x, g, dy, mean, rstd, sumG, sumGX)
+		Add(want, acc, want)
+		got := make([]float32, n)
+		NormBackwardXAcc(got, x, g, dy, acc, mean, rstd, sumG, sumGX)
+		NormBackwardXAcc(acc, x, g, dy, acc, mean, rstd, sumG, sumGX)
+		for i := range want {
+			if got[i] != want[i] || acc[i] != want[i] {
+				t.Fatalf("n=%d: dx[%d] = %v (in place %v), want %v", n, i, got[i], acc[i], want[i])
+			}
+		}
+	}
+}

@@ -122,6 +122,18 @@ func normBackXVec(dx, x, g, dy []float32, mean, rstd, sumG, sumGX float32) int {
 }
 
 //go:noescape
+func normBackXAcc8(dx, x, gain, dy, acc *float32, n int, mean, rstd, sumG, sumGX float32)
+
+func normBackXAccVec(dx, x, g, dy, acc []float32, mean, rstd, sumG, sumGX float32) int {
+	n8 := len(dx) / 8 * 8
+	if !haveKernel || n8 == 0 {
+		return 0
+	}
+	normBackXAcc8(&dx[0], &x[0], &g[0], &dy[0], &acc[0], n8, mean, rstd, sumG, sumGX)
+	return n8
+}
+
+//go:noescape
 func mulVec8(dst, a, b *float32, n int)
 
 //go:noescape

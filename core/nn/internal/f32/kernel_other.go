@@ -32,3 +32,5 @@ func normBackXVec(dx, x, g, dy []float32, mean, rstd, sumG, sumGX float32) int {
 func dotRowsVec(out, q, keys []float32, stride int) bool { return false }
 
 func weightedRowsVec(o, v, w []float32, stride int) int { return 0 }
+
+func normBackXAccVec(dx, x, g, dy, acc []float32, mean, rstd, sumG, sumGX float32) int { return 0 }
