@@ -81,8 +81,12 @@ func residualRMSNorm(x, o, g *node, eps float64) (s, y *node, err error) {
 	op := newKernelOp("ResidualRMSNorm", dt, x.Shape(), 2, 2, 1)
 	op.dev = devSpec{kind: devResidualRMS, n: n, k: d, eps: eps}
 	op.forward = forEach(dt,
-		func(in [][]float64, out []float64) { resRMSForward(in[0], in[1], in[2], data[float64](sum), out, d, eps) },
-		func(in [][]float32, out []float32) { resRMSForward(in[0], in[1], in[2], data[float32](sum), out, d, eps) })
+		func(in [][]float64, out []float64) {
+			resRMSForward(in[0], in[1], in[2], data[float64](sum), out, d, eps)
+		},
+		func(in [][]float32, out []float32) {
+			resRMSForward(in[0], in[1], in[2], data[float32](sum), out, d, eps)
+		})
 	rg := rmsGrads{dt: dt, n: n, d: d, eps: eps}
 	op.fold = []int{0, 1}
 	op.gradInto = func(inputs nodes, _, grad *node, acc []*node) (nodes, error) {
