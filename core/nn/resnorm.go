@@ -1,5 +1,7 @@
 package nn
 
+import "fmt"
+
 // Fused residual + norm. In a transformer block the residual stream x
 // takes the output o of an attention or MLP sublayer, s = x + o, and the
 // next sublayer reads norm(s), while s itself goes on to the next
@@ -11,8 +13,9 @@ package nn
 //   - forward: one op (ResidualLayerNorm, ResidualRMSNorm) adds and
 //     normalises row by row, the row still in cache, and outputs y =
 //     norm(s). Its ops have one output, so s is the output of a second op,
-//     ResidualSum, which on the CPU shares the sum buffer the first op
-//     wrote (no work) and on the GPU adds again;
+//     ResidualSum: on the CPU the first op writes the sum straight into
+//     ResidualSum's output array (kernelOp.output), which then has no work
+//     left; on the GPU ResidualSum adds again;
 //   - backward: the norm's input gradient folds in the gradient the
 //     stream has received from the next residual (gradInto,
 //     LayerNormGradXAcc / RMSNormGradXAcc), and the same node is the
@@ -30,16 +33,17 @@ func residualNorm(x, o, g, b *node, eps float64) (s, y *node, err error) {
 	if dt == dtFloat32 {
 		stats = make([]float32, 2*n)
 	}
-	sum := newArray(dt, n, d)
+	sum := &sumShare{}
 	op := newKernelOp("ResidualLayerNorm", dt, x.Shape(), 2, 2, 1, 1)
 	op.dev = devSpec{kind: devResidualLN, n: n, k: d, eps: eps}
 	op.forward = func(out array, in []value) (float64, error) {
+		dst := sum.target()
 		if dt == dtFloat64 {
 			resLNForward(data[float64](in[0]), data[float64](in[1]), data[float64](in[2]), data[float64](in[3]),
-				data[float64](sum), data[float64](out), d, eps)
+				data[float64](dst), data[float64](out), d, eps)
 		} else {
 			resLNForward32(data[float32](in[0]), data[float32](in[1]), data[float32](in[2]), data[float32](in[3]),
-				data[float32](sum), data[float32](out), stats, d, eps)
+				data[float32](dst), data[float32](out), stats, d, eps)
 		}
 		return 0, nil
 	}
@@ -77,15 +81,15 @@ func residualNorm(x, o, g, b *node, eps float64) (s, y *node, err error) {
 func residualRMSNorm(x, o, g *node, eps float64) (s, y *node, err error) {
 	dt := x.Dtype()
 	n, d := x.Shape()[0], x.Shape()[1]
-	sum := newArray(dt, n, d)
+	sum := &sumShare{}
 	op := newKernelOp("ResidualRMSNorm", dt, x.Shape(), 2, 2, 1)
 	op.dev = devSpec{kind: devResidualRMS, n: n, k: d, eps: eps}
 	op.forward = forEach(dt,
 		func(in [][]float64, out []float64) {
-			resRMSForward(in[0], in[1], in[2], data[float64](sum), out, d, eps)
+			resRMSForward(in[0], in[1], in[2], data[float64](sum.target()), out, d, eps)
 		},
 		func(in [][]float32, out []float32) {
-			resRMSForward(in[0], in[1], in[2], data[float32](sum), out, d, eps)
+			resRMSForward(in[0], in[1], in[2], data[float32](sum.target()), out, d, eps)
 		})
 	rg := rmsGrads{dt: dt, n: n, d: d, eps: eps}
 	op.fold = []int{0, 1}
@@ -130,20 +134,47 @@ func foldedNormGrad(acc []*node, gx func(acc *node) (*node, error)) (dx, do *nod
 	return dx, do, nil
 }
 
+// sumShare hands the sum of a fused residual norm from the op that
+// computes it to ResidualSum, whose output it is.
+type sumShare struct {
+	op    *kernelOp // ResidualSum
+	wrote *dense    // where the fused op wrote the sum in this run
+}
+
+// target returns the array the fused op writes the sum into:
+// ResidualSum's output array for this run.
+func (s *sumShare) target() *dense {
+	s.wrote = s.op.output()
+	return s.wrote
+}
+
+// output returns the array op's output goes to in this run, made on first
+// use (Do then runs the op into the same array). Another op may write it
+// before op runs: the fused residual norms do (sumShare).
+func (op *kernelOp) output() *dense {
+	if op.buf == nil {
+		op.buf = newArray(op.dtype, op.out...)
+	}
+	return op.buf.(*dense)
+}
+
 // residualSum is the stream s = x + o of a fused residual norm whose
-// output is y. On the CPU the fused op has already written s into sum,
-// which is this op's output buffer, so it does nothing (it copies only
-// should a machine have given it another buffer); it reads y so that it
-// runs after it. On the GPU (and in the emulation) it adds x and o itself.
-// Its gradient passes to x and o.
-func residualSum(y, x, o *node, sum *dense) (*node, error) {
+// output is y. On the CPU the fused op has already written s into this
+// op's output array (sum.target), so it does nothing (it copies only
+// should it run into another array than the one the fused op wrote); it
+// reads y so that it runs after it. On the GPU (and in the emulation) it
+// adds x and o itself. Its gradient passes to x and o.
+func residualSum(y, x, o *node, sum *sumShare) (*node, error) {
 	dt := x.Dtype()
 	op := newKernelOp("ResidualSum", dt, x.Shape(), 2, 2, 2)
 	op.dev = devSpec{kind: devResidualSum, n: x.Shape()[0], k: x.Shape()[1]}
-	op.buf = sum
+	sum.op = op
 	op.forward = func(out array, _ []value) (float64, error) {
-		if out != array(sum) {
-			copyData(out, sum)
+		if sum.wrote == nil {
+			return 0, fmt.Errorf("nn: ResidualSum ran before its fused residual norm")
+		}
+		if out != array(sum.wrote) {
+			copyData(out, sum.wrote)
 		}
 		return 0, nil
 	}

@@ -88,6 +88,9 @@ func TestResidualSumCopiesIntoAnotherBuffer(t *testing.T) {
 	if got := s.Value().Data().([]float32); fmt.Sprint(got) != "[11 22 33 44]" {
 		t.Fatalf("stream = %v, want [11 22 33 44]", got)
 	}
+	if s.Value() != array(op.output()) {
+		t.Fatal("ResidualSum's value is not the array the fused op wrote")
+	}
 	other := newArray(dtFloat32, 2, 2)
 	if _, err := op.forward(other, nil); err != nil {
 		t.Fatal(err)
