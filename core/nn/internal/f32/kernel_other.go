@@ -23,6 +23,8 @@ func geluBackVec(dx, x, b, s, dy []float32) int { return 0 }
 
 func packRowsVec(panel, src []float32, ldb, kb, nr int) bool { return false }
 
+func normBackXAccVec(dx, x, g, dy, acc []float32, mean, rstd, sumG, sumGX float32) int { return 0 }
+
 func normGradAccVec(dg, x, dy []float32, mean, rstd float32) int { return 0 }
 
 func normFwdVec(y, x, g, b []float32, mean, rstd float32) int { return 0 }
@@ -32,5 +34,3 @@ func normBackXVec(dx, x, g, dy []float32, mean, rstd, sumG, sumGX float32) int {
 func dotRowsVec(out, q, keys []float32, stride int) bool { return false }
 
 func weightedRowsVec(o, v, w []float32, stride int) int { return 0 }
-
-func normBackXAccVec(dx, x, g, dy, acc []float32, mean, rstd, sumG, sumGX float32) int { return 0 }
