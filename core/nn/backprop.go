@@ -2,7 +2,6 @@ package nn
 
 import (
 	"fmt"
-	"slices"
 )
 
 // pit builds its gradient graphs itself instead of calling Gorgonia's Grad. The
@@ -77,10 +76,19 @@ func backprop(g *exprGraph, cost *node, params []*node) ([]array, error) {
 			return nil, fmt.Errorf("nn: backprop: op %s has no gradient", op.name)
 		}
 		var ins nodes
-		if op.gradInto != nil {
-			if ins, err = foldGrads(op, n, gn, pending); err != nil {
+		if in0 := op.inputs[0]; op.gradInto != nil && len(pending[in0]) > 0 {
+			// Fold what in0 has received so far into this op's gradient
+			// for it (one pass instead of a GradSum after it): the sum is
+			// the same left to right as sumGrads would make.
+			acc, err := sumGrads(pending[in0])
+			if err != nil {
+				return nil, err
+			}
+			ins, err = op.gradInto(op.inputs, n, gn, acc)
+			if err != nil {
 				return nil, fmt.Errorf("nn: backprop through %s: %w", op.name, err)
 			}
+			pending[in0] = nil
 		} else if ins, err = op.grad(op.inputs, n, gn); err != nil {
 			return nil, fmt.Errorf("nn: backprop through %s: %w", op.name, err)
 		}
@@ -111,35 +119,6 @@ func backprop(g *exprGraph, cost *node, params []*node) ([]array, error) {
 		out[i] = buf
 	}
 	return out, nil
-}
-
-// foldGrads builds the gradient of an op with gradInto: the gradients its
-// fold inputs have received so far go into the op's own (one pass instead
-// of a GradSum after it), and the node it returns for such an input stands
-// for them in pending. The sums are the same, left to right, as sumGrads
-// would make.
-func foldGrads(op *kernelOp, n, gn *node, pending map[*node][]*node) (nodes, error) {
-	acc := make([]*node, len(op.inputs))
-	for _, i := range op.fold {
-		in := op.inputs[i]
-		if slices.Index(op.inputs, in) < i {
-			continue // the op reads in twice: fold it once
-		}
-		var err error
-		if acc[i], err = sumGrads(pending[in]); err != nil {
-			return nil, err
-		}
-	}
-	ins, err := op.gradInto(op.inputs, n, gn, acc)
-	if err != nil {
-		return nil, err
-	}
-	for i, a := range acc {
-		if a != nil {
-			pending[op.inputs[i]] = nil
-		}
-	}
-	return ins, nil
 }
 
 // sumGrads adds a node's gradient contributions, in the order they came.

@@ -35,12 +35,6 @@ static void emu_pit_ln_stats(int threads, const float* x, float* stats, int n, i
 static void emu_pit_ln_apply(int threads, const float* x, const float* g, const float* b, const float* stats, float* y, int n, int d) {
 	EMU_LAUNCH(threads, pit_ln_apply(x, g, b, stats, y, n, d));
 }
-static void emu_pit_add_ln_stats(int threads, const float* x, const float* o, float* stats, int n, int d, float eps) {
-	EMU_LAUNCH(threads, pit_add_ln_stats(x, o, stats, n, d, eps));
-}
-static void emu_pit_add_ln_apply(int threads, const float* x, const float* o, const float* g, const float* b, const float* stats, float* y, int n, int d) {
-	EMU_LAUNCH(threads, pit_add_ln_apply(x, o, g, b, stats, y, n, d));
-}
 static void emu_pit_ln_backward_x(int threads, const float* x, const float* g, const float* dy, const float* stats, float* dx, int n, int d) {
 	EMU_LAUNCH(threads, pit_ln_backward_x(x, g, dy, stats, dx, n, d));
 }
@@ -76,12 +70,6 @@ static void emu_pit_rms_stats(int threads, const float* x, float* rstd, int n, i
 }
 static void emu_pit_rms_apply(int threads, const float* x, const float* g, const float* rstd, float* y, int n, int d) {
 	EMU_LAUNCH(threads, pit_rms_apply(x, g, rstd, y, n, d));
-}
-static void emu_pit_add_rms_stats(int threads, const float* x, const float* o, float* rstd, int n, int d, float eps) {
-	EMU_LAUNCH(threads, pit_add_rms_stats(x, o, rstd, n, d, eps));
-}
-static void emu_pit_add_rms_apply(int threads, const float* x, const float* o, const float* g, const float* rstd, float* y, int n, int d) {
-	EMU_LAUNCH(threads, pit_add_rms_apply(x, o, g, rstd, y, n, d));
 }
 static void emu_pit_rms_backward_x(int threads, const float* x, const float* g, const float* dy, const float* rstd, float* dx, int n, int d) {
 	EMU_LAUNCH(threads, pit_rms_backward_x(x, g, dy, rstd, dx, n, d));
@@ -202,10 +190,6 @@ func (r *emuRunner) launch(name string, threads int, args ...any) error {
 		C.emu_pit_ln_stats(C.int(threads), a.f(0), a.f(1), a.i(2), a.i(3), a.x(4))
 	case "pit_ln_apply":
 		C.emu_pit_ln_apply(C.int(threads), a.f(0), a.f(1), a.f(2), a.f(3), a.f(4), a.i(5), a.i(6))
-	case "pit_add_ln_stats":
-		C.emu_pit_add_ln_stats(C.int(threads), a.f(0), a.f(1), a.f(2), a.i(3), a.i(4), a.x(5))
-	case "pit_add_ln_apply":
-		C.emu_pit_add_ln_apply(C.int(threads), a.f(0), a.f(1), a.f(2), a.f(3), a.f(4), a.f(5), a.i(6), a.i(7))
 	case "pit_ln_backward_x":
 		C.emu_pit_ln_backward_x(C.int(threads), a.f(0), a.f(1), a.f(2), a.f(3), a.f(4), a.i(5), a.i(6))
 	case "pit_ln_backward_x_acc":
@@ -230,10 +214,6 @@ func (r *emuRunner) launch(name string, threads int, args ...any) error {
 		C.emu_pit_rms_stats(C.int(threads), a.f(0), a.f(1), a.i(2), a.i(3), a.x(4))
 	case "pit_rms_apply":
 		C.emu_pit_rms_apply(C.int(threads), a.f(0), a.f(1), a.f(2), a.f(3), a.i(4), a.i(5))
-	case "pit_add_rms_stats":
-		C.emu_pit_add_rms_stats(C.int(threads), a.f(0), a.f(1), a.f(2), a.i(3), a.i(4), a.x(5))
-	case "pit_add_rms_apply":
-		C.emu_pit_add_rms_apply(C.int(threads), a.f(0), a.f(1), a.f(2), a.f(3), a.f(4), a.i(5), a.i(6))
 	case "pit_rms_backward_x":
 		C.emu_pit_rms_backward_x(C.int(threads), a.f(0), a.f(1), a.f(2), a.f(3), a.f(4), a.i(5), a.i(6))
 	case "pit_rms_backward_x_acc":

@@ -96,16 +96,6 @@ func TestEmulatedLlamaOps(t *testing.T) {
 		{"ResidualRMSNorm", [][]int{{33, 48}, {48}, {48}}, func(in []*node) (*node, error) {
 			return residualNormChain(in[0], func(x *node, l int) (*node, error) { return rmsNorm(x, in[1+l], 1e-5) })
 		}},
-		{"ResidualNormFused", [][]int{{33, 48}, {33, 48}, {48}, {48}, {48}, {48}}, func(in []*node) (*node, error) {
-			return fusedNormChain(in[0], in[1], func(x, o *node, l int) (*node, *node, error) {
-				return residualNorm(x, o, in[2+2*l], in[3+2*l], lnEps)
-			})
-		}},
-		{"ResidualRMSNormFused", [][]int{{33, 48}, {33, 48}, {48}, {48}}, func(in []*node) (*node, error) {
-			return fusedNormChain(in[0], in[1], func(x, o *node, l int) (*node, *node, error) {
-				return residualRMSNorm(x, o, in[2+l], 1e-5)
-			})
-		}},
 		{"ResidualLayerNorm", [][]int{{33, 48}, {48}, {48}, {48}, {48}}, func(in []*node) (*node, error) {
 			return residualNormChain(in[0], func(x *node, l int) (*node, error) {
 				return layerNorm(x, in[1+2*l], in[2+2*l], lnEps)

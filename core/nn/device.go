@@ -53,9 +53,6 @@ const (
 	devGQAGrad                      // causal grouped-query attention backward
 	devSwiGLU                       // silu(gate) ⊙ up
 	devSwiGLUGrad                   // SwiGLU backward
-	devResidualLN                   // layer norm of x + o (resnorm.go)
-	devResidualRMS                  // RMSNorm of x + o
-	devResidualSum                  // x + o of a fused residual norm (inputs y, x, o)
 )
 
 // devSpec tells the CUDA build which GPU kernel computes an op and the

@@ -66,26 +66,6 @@ func runDev(r devRunner, s devSpec, out value, in []value) error {
 		default: // inputs x, dy
 			return r.launch("pit_ln_backward_g", s.k, x, in[1], stats, o, s.n, s.k)
 		}
-	case devResidualSum: // inputs y (for the order only), x, o
-		return r.launch("pit_add", s.n*s.k, in[1], in[2], o, s.n*s.k)
-	case devResidualLN: // inputs x, o, g, b
-		stats, err := r.scratch(int64(2 * s.n * 4))
-		if err != nil {
-			return err
-		}
-		if err := r.launch("pit_add_ln_stats", s.n, in[0], in[1], stats, s.n, s.k, float32(s.eps)); err != nil {
-			return err
-		}
-		return r.launch("pit_add_ln_apply", s.n*s.k, in[0], in[1], in[2], in[3], stats, o, s.n, s.k)
-	case devResidualRMS: // inputs x, o, g
-		rstd, err := r.scratch(int64(s.n * 4))
-		if err != nil {
-			return err
-		}
-		if err := r.launch("pit_add_rms_stats", s.n, in[0], in[1], rstd, s.n, s.k, float32(s.eps)); err != nil {
-			return err
-		}
-		return r.launch("pit_add_rms_apply", s.n*s.k, in[0], in[1], in[2], rstd, o, s.n, s.k)
 	case devEmbed: // inputs wte, wpe
 		ids, err := devIDs(r, *s.ids, s.rows)
 		if err != nil {

@@ -163,12 +163,6 @@ func TestOpGradients(t *testing.T) {
 					return layerNorm(x, in[1+2*l], in[2+2*l], lnEps)
 				})
 			}},
-		{name: "ResidualNormFused", shapes: []tensor.Shape{{5, 6}, {5, 6}, {6}, {6}, {6}, {6}}, fused: "ResidualLayerNorm",
-			build: func(in []*G.Node) (*G.Node, error) {
-				return fusedNormChain(in[0], in[1], func(x, o *G.Node, l int) (*G.Node, *G.Node, error) {
-					return residualNorm(x, o, in[2+2*l], in[3+2*l], lnEps)
-				})
-			}},
 		{name: "Linear", shapes: []tensor.Shape{{5, 4}, {4, 3}, {3}},
 			build: func(in []*G.Node) (*G.Node, error) { return matmul(in[0], in[1], in[2]) }},
 		{name: "MatMul", shapes: []tensor.Shape{{5, 4}, {4, 3}},
@@ -212,27 +206,6 @@ func residualNormChain(x *G.Node, norm func(x *G.Node, step int) (*G.Node, error
 		}
 	}
 	return x, nil
-}
-
-// fusedNormChain builds two fused residual norms as in a block: s1, y1 =
-// norm(x + o), then s2, y2 = norm(s1 + GELU(y1)), and returns s2 + y2, so
-// that the streams, the sublayer output and the norms' outputs all reach
-// the loss.
-func fusedNormChain(x, o *G.Node, norm func(x, o *G.Node, step int) (s, y *G.Node, err error)) (*G.Node, error) {
-	s, y, err := norm(x, o, 0)
-	if err != nil {
-		return nil, err
-	}
-	zero := G.NewVector(x.Graph(), x.Dtype(), G.WithShape(x.Shape()[1]), G.WithName("zero"),
-		G.WithValue(tensor.New(tensor.Of(x.Dtype()), tensor.WithShape(x.Shape()[1]))))
-	h, err := biasGelu(y, zero)
-	if err != nil {
-		return nil, err
-	}
-	if s, y, err = norm(s, h, 1); err != nil {
-		return nil, err
-	}
-	return residual(s, y)
 }
 
 // ---- model-level checks of every loss (float64 model) ----

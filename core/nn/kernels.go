@@ -41,31 +41,12 @@ func lnForward[T float](x, g, b, y []T, d int, eps float64) {
 	n := len(x) / d
 	parallelFor(n, 64, func(lo, hi int) {
 		for r := lo; r < hi; r++ {
-			lnRow(x[r*d:(r+1)*d], g, b, y[r*d:(r+1)*d], eps)
-		}
-	})
-}
-
-// lnRow is lnForward of one row.
-func lnRow[T float](xr, g, b, yr []T, eps float64) {
-	mean, rstd := lnStats(xr, eps)
-	m, s := T(mean), T(rstd)
-	for i := range xr {
-		yr[i] = (xr[i]-m)*s*g[i] + b[i]
-	}
-}
-
-// resLNForward is the fused residual layer norm (residualNorm): row by row
-// it adds o to the stream x into sum and normalises that row of sum into
-// y while it is in cache; the same operations as the residual add
-// followed by lnForward.
-func resLNForward[T float](x, o, g, b, sum, y []T, d int, eps float64) {
-	n := len(x) / d
-	parallelFor(n, 64, func(lo, hi int) {
-		for r := lo; r < hi; r++ {
-			sr := sum[r*d : (r+1)*d]
-			addInto(x[r*d:(r+1)*d], o[r*d:(r+1)*d], sr)
-			lnRow(sr, g, b, y[r*d:(r+1)*d], eps)
+			xr, yr := x[r*d:(r+1)*d], y[r*d:(r+1)*d]
+			mean, rstd := lnStats(xr, eps)
+			m, s := T(mean), T(rstd)
+			for i := range xr {
+				yr[i] = (xr[i]-m)*s*g[i] + b[i]
+			}
 		}
 	})
 }
@@ -197,27 +178,10 @@ func lnForward32(x, g, b, y, stats []float32, d int, eps float64) {
 	n := len(x) / d
 	parallelFor(n, 64, func(lo, hi int) {
 		for r := lo; r < hi; r++ {
-			lnRow32(x[r*d:(r+1)*d], g, b, y[r*d:(r+1)*d], stats[2*r:2*r+2], eps)
-		}
-	})
-}
-
-// lnRow32 is lnForward32 of one row, its statistics kept in st[0:2].
-func lnRow32(xr, g, b, yr, st []float32, eps float64) {
-	m, s := lnStats32(xr, eps)
-	st[0], st[1] = m, s
-	f32.NormForward(yr, xr, g, b, m, s)
-}
-
-// resLNForward32 is resLNForward for float32, keeping the row statistics
-// of the sum in stats as lnForward32 does.
-func resLNForward32(x, o, g, b, sum, y, stats []float32, d int, eps float64) {
-	n := len(x) / d
-	parallelFor(n, 64, func(lo, hi int) {
-		for r := lo; r < hi; r++ {
-			sr := sum[r*d : (r+1)*d]
-			f32.Add(sr, x[r*d:(r+1)*d], o[r*d:(r+1)*d])
-			lnRow32(sr, g, b, y[r*d:(r+1)*d], stats[2*r:2*r+2], eps)
+			xr, yr := x[r*d:(r+1)*d], y[r*d:(r+1)*d]
+			m, s := lnStats32(xr, eps)
+			stats[2*r], stats[2*r+1] = m, s
+			f32.NormForward(yr, xr, g, b, m, s)
 		}
 	})
 }

@@ -68,15 +68,12 @@ func (m *Model) buildLlamaBlocks(g *exprGraph, emb func(wte *node) (*node, error
 	if err != nil {
 		return nil, err
 	}
-	// Each residual add is fused with the RMSNorm after it
-	// (residualRMSNorm): x is the residual stream, h the normalised input
-	// of the next sublayer.
-	h, err := rmsNorm(x, tr.p(m, "h0.attn_norm.g"), cfg.RMSEps)
-	if err != nil {
-		return nil, err
-	}
 	for l := 0; l < cfg.Layers; l++ {
 		p := fmt.Sprintf("h%d.", l)
+		h, err := rmsNorm(x, tr.p(m, p+"attn_norm.g"), cfg.RMSEps)
+		if err != nil {
+			return nil, err
+		}
 		qkv, err := matmul(h, tr.p(m, p+"qkv.w"), nil)
 		if err != nil {
 			return nil, err
@@ -89,7 +86,10 @@ func (m *Model) buildLlamaBlocks(g *exprGraph, emb func(wte *node) (*node, error
 		if err != nil {
 			return nil, err
 		}
-		if x, h, err = residualRMSNorm(x, o, tr.p(m, p+"mlp_norm.g"), cfg.RMSEps); err != nil {
+		if x, err = residual(x, o); err != nil {
+			return nil, err
+		}
+		if h, err = rmsNorm(x, tr.p(m, p+"mlp_norm.g"), cfg.RMSEps); err != nil {
 			return nil, err
 		}
 		gu, err := matmul(h, tr.p(m, p+"gate_up.w"), nil)
@@ -103,13 +103,13 @@ func (m *Model) buildLlamaBlocks(g *exprGraph, emb func(wte *node) (*node, error
 		if o, err = matmul(u, tr.p(m, p+"down.w"), nil); err != nil {
 			return nil, err
 		}
-		next := fmt.Sprintf("h%d.attn_norm.g", l+1) // the next block's first norm, or the final one
-		if l == cfg.Layers-1 {
-			next = "norm.g"
-		}
-		if x, h, err = residualRMSNorm(x, o, tr.p(m, next), cfg.RMSEps); err != nil {
+		if x, err = residual(x, o); err != nil {
 			return nil, err
 		}
+	}
+	h, err := rmsNorm(x, tr.p(m, "norm.g"), cfg.RMSEps)
+	if err != nil {
+		return nil, err
 	}
 	tr.hidden = h
 	return tr, nil

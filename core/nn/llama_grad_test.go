@@ -34,17 +34,6 @@ func TestLlamaOpGradients(t *testing.T) {
 					v[j] = rng.NormFloat64() + float64(min(i, 1)) // gains near 1
 				}
 			}},
-		{name: "ResidualRMSNormFused", shapes: []tensor.Shape{{5, 6}, {5, 6}, {6}, {6}}, fused: "ResidualRMSNorm",
-			build: func(in []*G.Node) (*G.Node, error) {
-				return fusedNormChain(in[0], in[1], func(x, o *G.Node, l int) (*G.Node, *G.Node, error) {
-					return residualRMSNorm(x, o, in[2+l], 1e-5)
-				})
-			},
-			init: func(i int, v []float64, rng *rand.Rand) {
-				for j := range v {
-					v[j] = rng.NormFloat64() + float64(i/2) // gains near 1
-				}
-			}},
 		{name: "RoPE", shapes: []tensor.Shape{{gqa.B * gqa.T, gqa.width()}},
 			build: func(in []*G.Node) (*G.Node, error) { return rope(in[0], gqa, 10000) }},
 		{name: "RoPEBigTheta", shapes: []tensor.Shape{{mha.B * mha.T, mha.width()}},

@@ -19,29 +19,11 @@ func rmsRstd[T float](row []T, eps float64) float64 {
 func rmsForward[T float](x, g, y []T, d int, eps float64) {
 	parallelFor(len(x)/d, 16, func(lo, hi int) {
 		for r := lo; r < hi; r++ {
-			rmsRow(x[r*d:(r+1)*d], g, y[r*d:(r+1)*d], eps)
-		}
-	})
-}
-
-// rmsRow is rmsForward of one row.
-func rmsRow[T float](xr, g, yr []T, eps float64) {
-	rs := rmsRstd(xr, eps)
-	for i := range xr {
-		yr[i] = T(float64(xr[i]) * rs * float64(g[i]))
-	}
-}
-
-// resRMSForward is the fused residual RMSNorm (residualRMSNorm): row by
-// row it adds o to the stream x into sum and normalises that row of sum
-// into y while it is in cache; the same operations as the residual add
-// followed by rmsForward.
-func resRMSForward[T float](x, o, g, sum, y []T, d int, eps float64) {
-	parallelFor(len(x)/d, 16, func(lo, hi int) {
-		for r := lo; r < hi; r++ {
-			sr := sum[r*d : (r+1)*d]
-			addInto(x[r*d:(r+1)*d], o[r*d:(r+1)*d], sr)
-			rmsRow(sr, g, y[r*d:(r+1)*d], eps)
+			xr, yr := x[r*d:(r+1)*d], y[r*d:(r+1)*d]
+			rs := rmsRstd(xr, eps)
+			for i := range xr {
+				yr[i] = T(float64(xr[i]) * rs * float64(g[i]))
+			}
 		}
 	})
 }

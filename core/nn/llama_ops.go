@@ -39,75 +39,45 @@ func rmsNorm(x, g *node, eps float64) (*node, error) {
 	op.forward = forEach(dt,
 		func(in [][]float64, out []float64) { rmsForward(in[0], in[1], out, d, eps) },
 		func(in [][]float32, out []float32) { rmsForward(in[0], in[1], out, d, eps) })
-	rg := rmsGrads{dt: dt, n: x.Shape()[0], d: d, eps: eps}
-	op.fold = []int{0}
-	op.gradInto = func(inputs nodes, _, grad *node, acc []*node) (nodes, error) {
-		dx, err := rg.x(inputs[0], inputs[1], grad, acc[0])
+	// The gradient with respect to x, with acc the gradient x has
+	// received from elsewhere (nil: none) added in the same pass, as for
+	// layerNorm.
+	gradX := func(inputs nodes, grad, acc *node) (*node, error) {
+		if acc == nil {
+			gx := newKernelOp("RMSNormGradX", dt, x.Shape(), 2, 1, 2)
+			gx.dev = devSpec{kind: devRMSGradX, n: x.Shape()[0], k: d, eps: eps}
+			gx.forward = forEach(dt,
+				func(in [][]float64, out []float64) { rmsBackwardX(in[0], in[1], in[2], nil, out, d, eps) },
+				func(in [][]float32, out []float32) { rmsBackwardX(in[0], in[1], in[2], nil, out, d, eps) })
+			return apply(gx, inputs[0], inputs[1], grad)
+		}
+		gx := newKernelOp("RMSNormGradXAcc", dt, x.Shape(), 2, 1, 2, 2)
+		gx.dev = devSpec{kind: devRMSGradXAcc, n: x.Shape()[0], k: d, eps: eps}
+		gx.forward = forEach(dt,
+			func(in [][]float64, out []float64) { rmsBackwardX(in[0], in[1], in[2], in[3], out, d, eps) },
+			func(in [][]float32, out []float32) { rmsBackwardX(in[0], in[1], in[2], in[3], out, d, eps) })
+		return apply(gx, inputs[0], inputs[1], grad, acc)
+	}
+	op.gradInto = func(inputs nodes, _, grad, acc *node) (nodes, error) {
+		dx, err := gradX(inputs, grad, acc)
 		if err != nil {
 			return nil, err
 		}
-		dg, err := rg.gain(inputs[0], grad)
+		gg := newKernelOp("RMSNormGradG", dt, g.Shape(), 2, 2)
+		gg.dev = devSpec{kind: devRMSGradG, n: x.Shape()[0], k: d, eps: eps}
+		gg.forward = forEach(dt,
+			func(in [][]float64, out []float64) { rmsBackwardG(in[0], in[1], out, d, eps) },
+			func(in [][]float32, out []float32) { rmsBackwardG(in[0], in[1], out, d, eps) })
+		dg, err := apply(gg, inputs[0], grad)
 		if err != nil {
 			return nil, err
 		}
 		return nodes{dx, dg}, nil
 	}
 	op.grad = func(inputs nodes, output, grad *node) (nodes, error) {
-		return op.gradInto(inputs, output, grad, make([]*node, len(inputs)))
+		return op.gradInto(inputs, output, grad, nil)
 	}
 	return apply(op, x, g)
-}
-
-// rmsGrads builds the gradient ops of an RMSNorm over n rows of width d.
-type rmsGrads struct {
-	dt   dtype
-	n, d int
-	eps  float64
-}
-
-// x is the gradient with respect to the norm's input x, given the gain g
-// and the output's gradient dy; with acc (nil: none), the gradient x has
-// received from elsewhere, added in the same pass (RMSNormGradXAcc).
-func (r rmsGrads) x(x, g, dy, acc *node) (*node, error) {
-	d, eps := r.d, r.eps
-	acc64 := func(in [][]float64) []float64 {
-		if len(in) == 4 {
-			return in[3]
-		}
-		return nil
-	}
-	acc32 := func(in [][]float32) []float32 {
-		if len(in) == 4 {
-			return in[3]
-		}
-		return nil
-	}
-	var op *kernelOp
-	if acc == nil {
-		op = newKernelOp("RMSNormGradX", r.dt, shape{r.n, d}, 2, 1, 2)
-		op.dev = devSpec{kind: devRMSGradX, n: r.n, k: d, eps: eps}
-	} else {
-		op = newKernelOp("RMSNormGradXAcc", r.dt, shape{r.n, d}, 2, 1, 2, 2)
-		op.dev = devSpec{kind: devRMSGradXAcc, n: r.n, k: d, eps: eps}
-	}
-	op.forward = forEach(r.dt,
-		func(in [][]float64, out []float64) { rmsBackwardX(in[0], in[1], in[2], acc64(in), out, d, eps) },
-		func(in [][]float32, out []float32) { rmsBackwardX(in[0], in[1], in[2], acc32(in), out, d, eps) })
-	if acc == nil {
-		return apply(op, x, g, dy)
-	}
-	return apply(op, x, g, dy, acc)
-}
-
-// gain is the gradient with respect to the gain.
-func (r rmsGrads) gain(x, dy *node) (*node, error) {
-	d, eps := r.d, r.eps
-	op := newKernelOp("RMSNormGradG", r.dt, shape{d}, 2, 2)
-	op.dev = devSpec{kind: devRMSGradG, n: r.n, k: d, eps: eps}
-	op.forward = forEach(r.dt,
-		func(in [][]float64, out []float64) { rmsBackwardG(in[0], in[1], out, d, eps) },
-		func(in [][]float32, out []float32) { rmsBackwardG(in[0], in[1], out, d, eps) })
-	return apply(op, x, dy)
 }
 
 // rope rotates the query and key heads of a fused qkv matrix

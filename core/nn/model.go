@@ -271,15 +271,12 @@ func (m *Model) buildBlocks(g *exprGraph, emb func(wte, wpe *node) (*node, error
 	if err != nil {
 		return nil, err
 	}
-	// Each residual add is fused with the layer norm after it
-	// (residualNorm): x is the residual stream, h the normalised input of
-	// the next sublayer.
-	h, err := layerNorm(x, tr.p(m, "h0.ln1.g"), tr.p(m, "h0.ln1.b"), lnEps)
-	if err != nil {
-		return nil, err
-	}
 	for l := 0; l < cfg.Layers; l++ {
 		pre := fmt.Sprintf("h%d.", l)
+		h, err := layerNorm(x, tr.p(m, pre+"ln1.g"), tr.p(m, pre+"ln1.b"), lnEps)
+		if err != nil {
+			return nil, err
+		}
 		qkv, err := linear(h, tr.p(m, pre+"attn.w"), tr.p(m, pre+"attn.b"))
 		if err != nil {
 			return nil, err
@@ -292,7 +289,11 @@ func (m *Model) buildBlocks(g *exprGraph, emb func(wte, wpe *node) (*node, error
 		if err != nil {
 			return nil, err
 		}
-		if x, h, err = residualNorm(x, o, tr.p(m, pre+"ln2.g"), tr.p(m, pre+"ln2.b"), lnEps); err != nil {
+		if x, err = residual(x, o); err != nil {
+			return nil, err
+		}
+		h, err = layerNorm(x, tr.p(m, pre+"ln2.g"), tr.p(m, pre+"ln2.b"), lnEps)
+		if err != nil {
 			return nil, err
 		}
 		u, err := matmul(h, tr.p(m, pre+"mlp.w1"), nil)
@@ -305,13 +306,13 @@ func (m *Model) buildBlocks(g *exprGraph, emb func(wte, wpe *node) (*node, error
 		if o, err = linear(u, tr.p(m, pre+"mlp.w2"), tr.p(m, pre+"mlp.b2")); err != nil {
 			return nil, err
 		}
-		next := fmt.Sprintf("h%d.ln1.", l+1) // the next block's first norm, or the final one
-		if l == cfg.Layers-1 {
-			next = "lnf."
-		}
-		if x, h, err = residualNorm(x, o, tr.p(m, next+"g"), tr.p(m, next+"b"), lnEps); err != nil {
+		if x, err = residual(x, o); err != nil {
 			return nil, err
 		}
+	}
+	h, err := layerNorm(x, tr.p(m, "lnf.g"), tr.p(m, "lnf.b"), lnEps)
+	if err != nil {
+		return nil, err
 	}
 	tr.hidden = h
 	return tr, nil

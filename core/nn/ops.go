@@ -26,15 +26,13 @@ type kernelOp struct {
 	// grad builds the gradient nodes, one per input (nil where the op is
 	// not differentiable with respect to that input).
 	grad func(inputs nodes, output, grad *node) (nodes, error)
-	// gradInto, when set, is grad for an op that folds into its gradient
-	// for each input listed in fold the gradient that input has already
-	// received from the ops that read it after this one: acc[i] is that
-	// sum for inputs[i] (nil when there is none, or i is not in fold), and
-	// the node gradInto returns for inputs[i] must include it, computed
-	// in the same pass (backprop.go). The norms use it for the residual
-	// stream, whose gradient is the norm's plus the next residual's.
-	gradInto func(inputs nodes, output, grad *node, acc []*node) (nodes, error)
-	fold     []int
+	// gradInto, when set, is grad for an op that can fold into its
+	// gradient for inputs[0] the gradient inputs[0] has already received
+	// from the ops that read it after this one (acc, never nil): the node
+	// it returns for inputs[0] is that sum, computed in the same pass
+	// (backprop.go). The layer norms use it for the residual stream, whose
+	// gradient is the norm's plus the next residual's.
+	gradInto func(inputs nodes, output, grad, acc *node) (nodes, error)
 	// buf is the output buffer reused across runs of a graph.
 	buf array
 	// dev names the op's GPU kernel (device.go); zero keeps it on the CPU.
@@ -89,14 +87,50 @@ func layerNorm(x, g, b *node, eps float64) (*node, error) {
 		}
 		return 0, nil
 	}
-	lg := lnGrads{dt: dt, n: x.Shape()[0], d: d, eps: eps, stats: stats}
-	op.fold = []int{0}
-	op.gradInto = func(inputs nodes, _, grad *node, acc []*node) (nodes, error) {
-		dx, err := lg.x(inputs[0], inputs[1], grad, acc[0])
+	// The gradient with respect to x, with acc the gradient x has
+	// received from elsewhere (nil: none) added in the same pass.
+	gradX := func(inputs nodes, grad, acc *node) (*node, error) {
+		if acc == nil {
+			gx := newKernelOp("LayerNormGradX", dt, x.Shape(), 2, 1, 2)
+			gx.dev = devSpec{kind: devLNGradX, n: x.Shape()[0], k: d, eps: eps}
+			gx.forward = func(out array, in []value) (float64, error) {
+				if dt == dtFloat64 {
+					lnBackwardX(data[float64](in[0]), data[float64](in[1]), data[float64](in[2]), nil, data[float64](out), d, eps)
+				} else {
+					lnBackwardX32(data[float32](in[0]), data[float32](in[1]), data[float32](in[2]), nil, data[float32](out), stats, d)
+				}
+				return 0, nil
+			}
+			return apply(gx, inputs[0], inputs[1], grad)
+		}
+		gx := newKernelOp("LayerNormGradXAcc", dt, x.Shape(), 2, 1, 2, 2)
+		gx.dev = devSpec{kind: devLNGradXAcc, n: x.Shape()[0], k: d, eps: eps}
+		gx.forward = func(out array, in []value) (float64, error) {
+			if dt == dtFloat64 {
+				lnBackwardX(data[float64](in[0]), data[float64](in[1]), data[float64](in[2]), data[float64](in[3]), data[float64](out), d, eps)
+			} else {
+				lnBackwardX32(data[float32](in[0]), data[float32](in[1]), data[float32](in[2]), data[float32](in[3]), data[float32](out), stats, d)
+			}
+			return 0, nil
+		}
+		return apply(gx, inputs[0], inputs[1], grad, acc)
+	}
+	op.gradInto = func(inputs nodes, _, grad, acc *node) (nodes, error) {
+		dx, err := gradX(inputs, grad, acc)
 		if err != nil {
 			return nil, err
 		}
-		dg, err := lg.gain(inputs[0], grad)
+		gg := newKernelOp("LayerNormGradG", dt, g.Shape(), 2, 2)
+		gg.dev = devSpec{kind: devLNGradG, n: x.Shape()[0], k: d, eps: eps}
+		gg.forward = func(out array, in []value) (float64, error) {
+			if dt == dtFloat64 {
+				lnBackwardG(data[float64](in[0]), data[float64](in[1]), data[float64](out), d, eps)
+			} else {
+				lnBackwardG32(data[float32](in[0]), data[float32](in[1]), data[float32](out), stats, d)
+			}
+			return 0, nil
+		}
+		dg, err := apply(gg, inputs[0], grad)
 		if err != nil {
 			return nil, err
 		}
@@ -107,70 +141,9 @@ func layerNorm(x, g, b *node, eps float64) (*node, error) {
 		return nodes{dx, dg, db}, nil
 	}
 	op.grad = func(inputs nodes, output, grad *node) (nodes, error) {
-		return op.gradInto(inputs, output, grad, make([]*node, len(inputs)))
+		return op.gradInto(inputs, output, grad, nil)
 	}
 	return apply(op, x, g, b)
-}
-
-// lnGrads builds the gradient ops of a layer norm over n rows of width d;
-// stats are the float32 forward pass's row statistics (nil for float64,
-// whose gradient ops recompute them).
-type lnGrads struct {
-	dt    dtype
-	n, d  int
-	eps   float64
-	stats []float32
-}
-
-// x is the gradient with respect to the norm's input x, given the gain g
-// and the output's gradient dy; with acc (nil: none), the gradient x has
-// received from elsewhere, added in the same pass (LayerNormGradXAcc).
-func (l lnGrads) x(x, g, dy, acc *node) (*node, error) {
-	dt, d, eps, stats := l.dt, l.d, l.eps, l.stats
-	var op *kernelOp
-	if acc == nil {
-		op = newKernelOp("LayerNormGradX", dt, shape{l.n, d}, 2, 1, 2)
-		op.dev = devSpec{kind: devLNGradX, n: l.n, k: d, eps: eps}
-	} else {
-		op = newKernelOp("LayerNormGradXAcc", dt, shape{l.n, d}, 2, 1, 2, 2)
-		op.dev = devSpec{kind: devLNGradXAcc, n: l.n, k: d, eps: eps}
-	}
-	op.forward = func(out array, in []value) (float64, error) {
-		if dt == dtFloat64 {
-			var a []float64
-			if len(in) == 4 {
-				a = data[float64](in[3])
-			}
-			lnBackwardX(data[float64](in[0]), data[float64](in[1]), data[float64](in[2]), a, data[float64](out), d, eps)
-		} else {
-			var a []float32
-			if len(in) == 4 {
-				a = data[float32](in[3])
-			}
-			lnBackwardX32(data[float32](in[0]), data[float32](in[1]), data[float32](in[2]), a, data[float32](out), stats, d)
-		}
-		return 0, nil
-	}
-	if acc == nil {
-		return apply(op, x, g, dy)
-	}
-	return apply(op, x, g, dy, acc)
-}
-
-// gain is the gradient with respect to the gain.
-func (l lnGrads) gain(x, dy *node) (*node, error) {
-	dt, d, eps, stats := l.dt, l.d, l.eps, l.stats
-	op := newKernelOp("LayerNormGradG", dt, shape{d}, 2, 2)
-	op.dev = devSpec{kind: devLNGradG, n: l.n, k: d, eps: eps}
-	op.forward = func(out array, in []value) (float64, error) {
-		if dt == dtFloat64 {
-			lnBackwardG(data[float64](in[0]), data[float64](in[1]), data[float64](out), d, eps)
-		} else {
-			lnBackwardG32(data[float32](in[0]), data[float32](in[1]), data[float32](out), stats, d)
-		}
-		return 0, nil
-	}
-	return apply(op, x, dy)
 }
 
 // colSumNode sums the rows of x [n, d] into a vector of shape [d].

@@ -95,30 +95,23 @@ KERNEL pit_col_sum(const float* x, float* out, int n, int d) {
 
 // ---- layer norm ----
 
-// ln_stats_row: stats[2r] = mean, stats[2r+1] = 1/sqrt(var + eps) of row r
-// of x [n, d], or of x + o where o is not NULL (each element one float
-// addition, as pit_add makes it); the variance in double.
-DEVFN void ln_stats_row(const float* x, const float* o, float* stats, int r, int d, float eps) {
-	long long off = (long long)r * d;
+// pit_ln_stats: stats[2r] = mean, stats[2r+1] = 1/sqrt(var + eps) of row r
+// of x [n, d]; one thread per row, the variance in double.
+KERNEL pit_ln_stats(const float* x, float* stats, int n, int d, float eps) {
+	int r = TID();
+	if (r >= n) return;
+	const float* row = x + (long long)r * d;
 	float s = 0.0f;
-	for (int i = 0; i < d; i++) s += o ? x[off + i] + o[off + i] : x[off + i];
+	for (int i = 0; i < d; i++) s += row[i];
 	float mean = s / (float)d;
 	float ss = 0.0f;
 	for (int i = 0; i < d; i++) {
-		float t = (o ? x[off + i] + o[off + i] : x[off + i]) - mean;
+		float t = row[i] - mean;
 		ss += t * t;
 	}
 	double v = (double)ss / (double)d;
 	stats[2 * r] = mean;
 	stats[2 * r + 1] = (float)(1.0 / sqrt(v + (double)eps));
-}
-
-// pit_ln_stats: the layer norm statistics of each row of x [n, d]; one
-// thread per row.
-KERNEL pit_ln_stats(const float* x, float* stats, int n, int d, float eps) {
-	int r = TID();
-	if (r >= n) return;
-	ln_stats_row(x, 0, stats, r, d, eps);
 }
 
 // pit_ln_apply: y = (x - mean) * rstd * g + b, element by element, from
@@ -128,25 +121,6 @@ KERNEL pit_ln_apply(const float* x, const float* g, const float* b, const float*
 	if (i >= n * d) return;
 	int r = i / d, c = i % d;
 	y[i] = (x[i] - stats[2 * r]) * stats[2 * r + 1] * g[c] + b[c];
-}
-
-// pit_add_ln_stats: the layer norm statistics of each row of x + o (the
-// fused residual layer norm, ResidualLayerNorm); one thread per row.
-KERNEL pit_add_ln_stats(const float* x, const float* o, float* stats, int n, int d, float eps) {
-	int r = TID();
-	if (r >= n) return;
-	ln_stats_row(x, o, stats, r, d, eps);
-}
-
-// pit_add_ln_apply: y = (x + o - mean) * rstd * g + b, element by element,
-// from the stats of pit_add_ln_stats.
-KERNEL pit_add_ln_apply(const float* x, const float* o, const float* g, const float* b, const float* stats, float* y,
-                        int n, int d) {
-	int i = TID();
-	if (i >= n * d) return;
-	int r = i / d, c = i % d;
-	float v = x[i] + o[i];
-	y[i] = (v - stats[2 * r]) * stats[2 * r + 1] * g[c] + b[c];
 }
 
 // ln_backward_row: dx of layer norm for row r of x [n, d]; with acc (NULL
@@ -375,24 +349,15 @@ KERNEL pit_token_embed(const float* wte, const int* ids, float* out, int n, int 
 	out[i] = wte[ids[r] * d + c];
 }
 
-// rms_stats_row: rstd[r] = 1/sqrt(mean(x[r]^2) + eps) of row r of x [n, d],
-// or of x + o where o is not NULL; summed in double as the Go kernel does.
-DEVFN void rms_stats_row(const float* x, const float* o, float* rstd, int r, int d, float eps) {
-	long long off = (long long)r * d;
-	double ss = 0.0;
-	for (int i = 0; i < d; i++) {
-		float v = o ? x[off + i] + o[off + i] : x[off + i];
-		ss += (double)v * (double)v;
-	}
-	rstd[r] = (float)(1.0 / sqrt(ss / (double)d + (double)eps));
-}
-
-// pit_rms_stats: the RMSNorm rstd of each row of x [n, d]; one thread per
-// row.
+// pit_rms_stats: rstd[r] = 1/sqrt(mean(x[r]^2) + eps) of row r of x [n, d];
+// one thread per row, summed in double as the Go kernel does.
 KERNEL pit_rms_stats(const float* x, float* rstd, int n, int d, float eps) {
 	int r = TID();
 	if (r >= n) return;
-	rms_stats_row(x, 0, rstd, r, d, eps);
+	const float* row = x + (long long)r * d;
+	double ss = 0.0;
+	for (int i = 0; i < d; i++) ss += (double)row[i] * (double)row[i];
+	rstd[r] = (float)(1.0 / sqrt(ss / (double)d + (double)eps));
 }
 
 // pit_rms_apply: y = x * rstd * g, element by element (RMSNorm).
@@ -400,22 +365,6 @@ KERNEL pit_rms_apply(const float* x, const float* g, const float* rstd, float* y
 	int i = TID();
 	if (i >= n * d) return;
 	y[i] = x[i] * rstd[i / d] * g[i % d];
-}
-
-// pit_add_rms_stats: the RMSNorm rstd of each row of x + o (the fused
-// residual RMSNorm, ResidualRMSNorm); one thread per row.
-KERNEL pit_add_rms_stats(const float* x, const float* o, float* rstd, int n, int d, float eps) {
-	int r = TID();
-	if (r >= n) return;
-	rms_stats_row(x, o, rstd, r, d, eps);
-}
-
-// pit_add_rms_apply: y = (x + o) * rstd * g, element by element.
-KERNEL pit_add_rms_apply(const float* x, const float* o, const float* g, const float* rstd, float* y, int n, int d) {
-	int i = TID();
-	if (i >= n * d) return;
-	float v = x[i] + o[i];
-	y[i] = v * rstd[i / d] * g[i % d];
 }
 
 // rms_backward_row: with u = g*dy, dx = rstd*u - x*rstd^3*mean(u*x) for

@@ -157,8 +157,6 @@ DISPATCH(pit_ln_apply, pit_ln_apply(CF(0), CF(1), CF(2), CF(3), F(4), I(5), I(6)
 DISPATCH(pit_ln_backward_x, pit_ln_backward_x(CF(0), CF(1), CF(2), CF(3), F(4), I(5), I(6)))
 DISPATCH(pit_ln_backward_x_acc, pit_ln_backward_x_acc(CF(0), CF(1), CF(2), CF(3), CF(4), F(5), I(6), I(7)))
 DISPATCH(pit_ln_backward_g, pit_ln_backward_g(CF(0), CF(1), CF(2), F(3), I(4), I(5)))
-DISPATCH(pit_add_ln_stats, pit_add_ln_stats(CF(0), CF(1), F(2), I(3), I(4), X(5)))
-DISPATCH(pit_add_ln_apply, pit_add_ln_apply(CF(0), CF(1), CF(2), CF(3), CF(4), F(5), I(6), I(7)))
 DISPATCH(pit_embed, pit_embed(CF(0), CF(1), IP(2), F(3), I(4), I(5), I(6)))
 DISPATCH(pit_embed_grad_tok, pit_embed_grad_tok(CF(0), IP(1), F(2), I(3), I(4), I(5)))
 DISPATCH(pit_embed_grad_pos, pit_embed_grad_pos(CF(0), F(1), I(2), I(3), I(4), I(5)))
@@ -171,8 +169,6 @@ DISPATCH(pit_rms_apply, pit_rms_apply(CF(0), CF(1), CF(2), F(3), I(4), I(5)))
 DISPATCH(pit_rms_backward_x, pit_rms_backward_x(CF(0), CF(1), CF(2), CF(3), F(4), I(5), I(6)))
 DISPATCH(pit_rms_backward_x_acc, pit_rms_backward_x_acc(CF(0), CF(1), CF(2), CF(3), CF(4), F(5), I(6), I(7)))
 DISPATCH(pit_rms_backward_g, pit_rms_backward_g(CF(0), CF(1), CF(2), F(3), I(4), I(5)))
-DISPATCH(pit_add_rms_stats, pit_add_rms_stats(CF(0), CF(1), F(2), I(3), I(4), X(5)))
-DISPATCH(pit_add_rms_apply, pit_add_rms_apply(CF(0), CF(1), CF(2), CF(3), F(4), I(5), I(6)))
 DISPATCH(pit_rope, pit_rope(CF(0), F(1), I(2), I(3), I(4), I(5), I(6), X(7), I(8)))
 DISPATCH(pit_swiglu, pit_swiglu(CF(0), F(1), I(2), I(3)))
 DISPATCH(pit_swiglu_backward, pit_swiglu_backward(CF(0), CF(1), F(2), I(3), I(4)))
@@ -188,7 +184,6 @@ static kernel kernels[] = {
 	K(pit_attn_backward_kv), K(pit_token_embed), K(pit_rms_stats), K(pit_rms_apply), K(pit_rms_backward_x),
 	K(pit_rms_backward_g), K(pit_rope), K(pit_swiglu), K(pit_swiglu_backward), K(pit_gqa_forward),
 	K(pit_gqa_backward_q), K(pit_gqa_backward_kv), K(pit_ln_backward_x_acc), K(pit_rms_backward_x_acc),
-	K(pit_add_ln_stats), K(pit_add_ln_apply), K(pit_add_rms_stats), K(pit_add_rms_apply),
 };
 
 CUresult cuModuleLoadData(CUmodule *m, const void *image) {
