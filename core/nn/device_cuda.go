@@ -19,6 +19,11 @@ import (
 // cudaBuilt reports whether this binary was built with -tags cuda.
 const cudaBuilt = true
 
+// emulateGPU is the CPU build's hook for the cudaemu tests (device_cpu.go),
+// which code shared by both builds reads (sample.go); the CUDA build runs
+// the real kernels and never sets it.
+var emulateGPU func(op *kernelOp)
+
 // cudaKernelsPTX is the PTX of cuda/kernels.cu. scripts/cuda/build.sh
 // compiles it with nvcc and sets it from a generated file; a binary built
 // with -tags cuda some other way has none, and device "cuda" says so.
