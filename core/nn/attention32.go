@@ -34,20 +34,12 @@ func attnForward32(qkv, out, probs []float32, a attnShape) {
 	D3 := 3 * D
 	scale := float32(1 / math.Sqrt(float64(dh)))
 	parallelFor(a.B*a.H, 1, func(lo, hi int) {
-		ktp := getF32(dh * T)
-		defer putF32(ktp)
-		kt := *ktp
 		for bh := lo; bh < hi; bh++ {
 			b, h := bh/a.H, bh%a.H
 			base := b * T
-			for s := 0; s < T; s++ {
-				k := qkv[(base+s)*D3+D+h*dh : (base+s)*D3+D+h*dh+dh]
-				for i, v := range k {
-					kt[i*T+s] = v
-				}
-			}
 			p := probs[bh*T*T : (bh+1)*T*T]
-			f32.MulNN(T, T, dh, qkv[base*D3+h*dh:], D3, kt, T, p, T, false)
+			// S = Q·Kᵀ: the product packs K's rows as B's columns.
+			f32.MulNT(T, T, dh, qkv[base*D3+h*dh:], D3, qkv[base*D3+D+h*dh:], D3, p, T, false)
 			for t := 0; t < T; t++ {
 				softmaxCausalRow(p[t*T:(t+1)*T], t, scale)
 			}
@@ -60,21 +52,23 @@ func attnForward32(qkv, out, probs []float32, a attnShape) {
 // softmax(scale·row) and zeroes row[t+1:].
 func softmaxCausalRow(row []float32, t int, scale float32) {
 	mx := float32(math.Inf(-1))
-	for s := 0; s <= t; s++ {
-		row[s] *= scale
-		if row[s] > mx {
-			mx = row[s]
+	r := row[:t+1] // one slice, so that the loops carry no bounds checks
+	for s, v := range r {
+		v *= scale
+		r[s] = v
+		if v > mx {
+			mx = v
 		}
 	}
 	// Exponentiate whole vectors of 8 (entries past t are cleared below).
 	f32.ExpShift(row[:min((t+8)/8*8, len(row))], mx)
 	var z float32
-	for _, e := range row[:t+1] {
+	for _, e := range r {
 		z += e
 	}
 	inv := 1 / z
-	for s := 0; s <= t; s++ {
-		row[s] *= inv
+	for s, v := range r {
+		r[s] = v * inv
 	}
 	clear(row[t+1:])
 }

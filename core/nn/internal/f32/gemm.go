@@ -449,7 +449,16 @@ func packB(b operand, p0, kb, j0, cols, nr int, dst []float32) {
 			}
 			continue
 		}
-		for j := 0; j < w; j++ {
+		j := 0
+		if b.rs == 1 {
+			// Transposed B (NT) whose columns are contiguous: eight
+			// columns at a time, so that each p stores eight adjacent
+			// floats instead of one per panel row.
+			for ; j+8 <= w; j += 8 {
+				packCols8(panel[j:], nr, b.s[(j0+t+j)*b.cs+p0:], b.cs, kb)
+			}
+		}
+		for ; j < w; j++ {
 			src := b.s[(j0+t+j)*b.cs+p0*b.rs:]
 			for p := 0; p < kb; p++ {
 				panel[p*nr+j] = src[p*b.rs]
@@ -460,6 +469,22 @@ func packB(b operand, p0, kb, j0, cols, nr int, dst []float32) {
 				clear(panel[p*nr+w : p*nr+nr])
 			}
 		}
+	}
+}
+
+// packCols8 sets dst[p·nr+c] = src[c·ld+p] for c < 8, p < kb: eight
+// contiguous source columns of a transposed B into eight adjacent floats of
+// each of kb panel rows.
+func packCols8(dst []float32, nr int, src []float32, ld, kb int) {
+	if kb == 0 {
+		return
+	}
+	s0, s1, s2, s3 := src[:kb], src[ld:ld+kb], src[2*ld:2*ld+kb], src[3*ld:3*ld+kb]
+	s4, s5, s6, s7 := src[4*ld:4*ld+kb], src[5*ld:5*ld+kb], src[6*ld:6*ld+kb], src[7*ld:7*ld+kb]
+	_ = dst[(kb-1)*nr+7]
+	for p := range s0 {
+		d := dst[p*nr : p*nr+8 : p*nr+8]
+		d[0], d[1], d[2], d[3], d[4], d[5], d[6], d[7] = s0[p], s1[p], s2[p], s3[p], s4[p], s5[p], s6[p], s7[p]
 	}
 }
 
