@@ -51,15 +51,12 @@ func attnForward32(qkv, out, probs []float32, a attnShape) {
 // softmaxCausalRow turns row[0..t] (raw scores) into probabilities of
 // softmax(scale·row) and zeroes row[t+1:].
 func softmaxCausalRow(row []float32, t int, scale float32) {
-	mx := float32(math.Inf(-1))
 	r := row[:t+1] // one slice, so that the loops carry no bounds checks
-	for s, v := range r {
-		v *= scale
-		r[s] = v
-		if v > mx {
-			mx = v
-		}
-	}
+	// Vectorised, where the scalar maximum mispredicted a branch at every
+	// new maximum. A tie of +0 and −0 may give either as the shift, which
+	// changes no exp(x − shift) (the only x it could change is a zero,
+	// and exp(±0) is 1 either way).
+	mx := f32.ScaleMax(r, scale)
 	// Exponentiate whole vectors of 8 (entries past t are cleared below).
 	f32.ExpShift(row[:min((t+8)/8*8, len(row))], mx)
 	var z float32

@@ -252,3 +252,30 @@ done:
 	VZEROUPPER
 	RET
 
+
+DATA scmaxk<>+0(SB)/4, $0xff800000 // -Inf
+GLOBL scmaxk<>(SB), RODATA|NOPTR, $4
+
+// func scaleMax8(x *float32, n int, scale float32, acc *[8]float32)
+//
+// x[i] *= scale for i < n, n a positive multiple of 8, and acc[l] = the
+// largest product in lane l (l = i mod 8), −Inf when none: VMAXPS keeps
+// the running maximum (its second source) when the product is NaN, as
+// "if v > mx" does.
+TEXT ·scaleMax8(SB), NOSPLIT, $0-32
+	MOVQ         x+0(FP), SI
+	MOVQ         n+8(FP), CX
+	VBROADCASTSS scale+16(FP), Y1
+	MOVQ         acc+24(FP), DI
+	VBROADCASTSS scmaxk<>+0(SB), Y2
+
+scmloop:
+	VMULPS  (SI), Y1, Y0
+	VMOVUPS Y0, (SI)
+	VMAXPS  Y2, Y0, Y2
+	ADDQ    $32, SI
+	SUBQ    $8, CX
+	JNE     scmloop
+	VMOVUPS Y2, (DI)
+	VZEROUPPER
+	RET

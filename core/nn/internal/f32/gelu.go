@@ -22,6 +22,21 @@ func geluSigScalar(x float32) float32 {
 	return float32(1 / (1 + math.Exp(float64(t))))
 }
 
+// ScaleMax sets x[i] *= scale for every i and returns the largest product,
+// skipping NaNs (−Inf when there is none). Of two zeros of either sign,
+// either may be returned.
+func ScaleMax(x []float32, scale float32) float32 {
+	i, mx := scaleMaxVec(x, scale)
+	for ; i < len(x); i++ {
+		v := x[i] * scale
+		x[i] = v
+		if v > mx {
+			mx = v
+		}
+	}
+	return mx
+}
+
 // ExpShift sets x[i] = exp(x[i] − shift) for every i (relative error a few
 // float32 ulps for arguments in [-87, 88], which it clamps to).
 func ExpShift(x []float32, shift float32) {

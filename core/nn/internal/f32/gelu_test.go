@@ -2,6 +2,8 @@ package f32
 
 import (
 	"math"
+	"math/rand/v2"
+	"slices"
 	"testing"
 )
 
@@ -59,5 +61,50 @@ func TestExpShift(t *testing.T) {
 	t.Logf("max relative error %.2g", worst)
 	if worst > 1e-5 {
 		t.Fatalf("max relative error %g", worst)
+	}
+}
+
+// TestScaleMax checks ScaleMax against the scalar loop it replaces in the
+// causal softmax: the same products bit for bit, and the same maximum
+// (NaNs skipped, −Inf when every product is NaN; zeros of either sign
+// compare equal), for lengths around the vector width.
+func TestScaleMax(t *testing.T) {
+	rng := rand.New(rand.NewPCG(3, 4))
+	special := []float32{float32(math.NaN()), 0, float32(math.Copysign(0, -1)), float32(math.Inf(1)), float32(math.Inf(-1))}
+	for n := 0; n <= 41; n++ {
+		for trial := range 20 {
+			x := make([]float32, n)
+			for i := range x {
+				x[i] = float32(rng.NormFloat64() * 4)
+				if trial%2 == 1 && rng.IntN(4) == 0 {
+					x[i] = special[rng.IntN(len(special))]
+				}
+			}
+			if trial == 19 {
+				for i := range x {
+					x[i] = float32(math.NaN())
+				}
+			}
+			const scale = 0.25
+			want := slices.Clone(x)
+			wantMx := float32(math.Inf(-1))
+			for i, v := range want {
+				v *= scale
+				want[i] = v
+				if v > wantMx {
+					wantMx = v
+				}
+			}
+			got := slices.Clone(x)
+			gotMx := ScaleMax(got, scale)
+			for i := range got {
+				if math.Float32bits(got[i]) != math.Float32bits(want[i]) {
+					t.Fatalf("n=%d trial %d: x[%d] = %v, want %v", n, trial, i, got[i], want[i])
+				}
+			}
+			if gotMx != wantMx {
+				t.Fatalf("n=%d trial %d: max %v, want %v (input %v)", n, trial, gotMx, wantMx, x)
+			}
+		}
 	}
 }

@@ -3,6 +3,7 @@
 package f32
 
 import (
+	"math"
 	"os"
 	"unsafe"
 
@@ -194,6 +195,27 @@ func expShiftVec(x []float32, shift float32) int {
 	}
 	expShift8(&x[0], n8, shift)
 	return n8
+}
+
+//go:noescape
+func scaleMax8(x *float32, n int, scale float32, acc *[8]float32)
+
+// scaleMaxVec scales x[:n8] for the largest multiple of 8 n8 ≤ len(x) and
+// returns n8 and the largest product (NaNs skipped, −Inf when none).
+func scaleMaxVec(x []float32, scale float32) (int, float32) {
+	n8 := len(x) / 8 * 8
+	if !haveKernel || n8 == 0 {
+		return 0, float32(math.Inf(-1))
+	}
+	var acc [8]float32
+	scaleMax8(&x[0], n8, scale, &acc)
+	mx := acc[0]
+	for _, v := range acc[1:] {
+		if v > mx {
+			mx = v
+		}
+	}
+	return n8, mx
 }
 
 // geluSigVec fills s[:n8] for the largest multiple of 8 n8 ≤ len(u) and

@@ -2,6 +2,8 @@
 
 package f32
 
+import "math"
+
 const haveKernel = false
 
 // kernelSets lists the kernel sets this build can run.
@@ -12,6 +14,8 @@ func defaultKernels() *kernelSet { return goKernels }
 func geluSigVec(u, s []float32) int { return 0 }
 
 func expShiftVec(x []float32, shift float32) int { return 0 }
+
+func scaleMaxVec(x []float32, scale float32) (int, float32) { return 0, float32(math.Inf(-1)) }
 
 func addVec(out, a, b []float32) int { return 0 }
 
