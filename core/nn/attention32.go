@@ -88,21 +88,45 @@ func attnBackward32(qkv, dy, dqkv, probs []float32, a attnShape) {
 			do := dy[base*D+h*dh:]
 			// dP = dO·Vᵀ
 			f32.MulNT(T, T, dh, do, D, v, D3, ds, T, false)
-			// dS = P ⊙ (dP − Σ P⊙dP)·scale
-			for t := 0; t < T; t++ {
+			// dS = P ⊙ (dP − Σ P⊙dP)·scale, two rows at a time: their
+			// sums are two independent chains in one loop (each in the
+			// order of one row's loop, so the same bits), where one
+			// row's sum waits on its previous addition.
+			t := 0
+			for ; t+1 < T; t += 2 {
+				pa, da := p[t*T:t*T+t+1], ds[t*T:t*T+t+1]
+				pb, db := p[(t+1)*T:(t+1)*T+t+2], ds[(t+1)*T:(t+1)*T+t+2]
+				pb0, db0 := pb[:len(pa)], db[:len(pa)]
+				var sa, sb float32
+				for s, pv := range pa {
+					sa += pv * da[s]
+					sb += pb0[s] * db0[s]
+				}
+				sb += pb[t+1] * db[t+1]
+				dsRow(ds[t*T:(t+1)*T], pa, sa, scale)
+				dsRow(ds[(t+1)*T:(t+2)*T], pb, sb, scale)
+			}
+			for ; t < T; t++ {
 				pr, dr := p[t*T:t*T+t+1], ds[t*T:(t+1)*T]
 				var sum float32
 				for s, pv := range pr {
 					sum += pv * dr[s]
 				}
-				for s, pv := range pr {
-					dr[s] = pv * (dr[s] - sum) * scale
-				}
-				clear(dr[t+1:])
+				dsRow(dr, pr, sum, scale)
 			}
 			f32.MulNN(T, dh, T, ds, T, k, D3, dqkv[base*D3+h*dh:], D3, false)    // dQ = dS·K
 			f32.MulTN(T, dh, T, ds, T, q, D3, dqkv[base*D3+D+h*dh:], D3, false)  // dK = dSᵀ·Q
 			f32.MulTN(T, dh, T, p, T, do, D, dqkv[base*D3+2*D+h*dh:], D3, false) // dV = Pᵀ·dO
 		}
 	})
+}
+
+// dsRow sets dr[s] = pr[s]·(dr[s] − sum)·scale for s < len(pr) and clears
+// the rest of the row (the causal mask's zeros).
+func dsRow(dr, pr []float32, sum, scale float32) {
+	d := dr[:len(pr)]
+	for s, pv := range pr {
+		d[s] = pv * (d[s] - sum) * scale
+	}
+	clear(dr[len(pr):])
 }
