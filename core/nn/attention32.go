@@ -40,7 +40,11 @@ func attnForward32(qkv, out, probs []float32, a attnShape) {
 			p := probs[bh*T*T : (bh+1)*T*T]
 			// S = Q·Kᵀ: the product packs K's rows as B's columns.
 			f32.MulNT(T, T, dh, qkv[base*D3+h*dh:], D3, qkv[base*D3+D+h*dh:], D3, p, T, false)
-			for t := 0; t < T; t++ {
+			t := 0
+			for ; t+1 < T; t += 2 {
+				softmaxCausalRows2(p[t*T:(t+1)*T], p[(t+1)*T:(t+2)*T], t, scale)
+			}
+			for ; t < T; t++ {
 				softmaxCausalRow(p[t*T:(t+1)*T], t, scale)
 			}
 			f32.MulNN(T, dh, T, p, T, qkv[base*D3+2*D+h*dh:], D3, out[base*D+h*dh:], D, false)
@@ -68,6 +72,34 @@ func softmaxCausalRow(row []float32, t int, scale float32) {
 		r[s] = v * inv
 	}
 	clear(row[t+1:])
+}
+
+// softmaxCausalRows2 is softmaxCausalRow on rows t (a) and t+1 (b), with
+// the two sums of exponentials as independent chains in one loop (each in
+// its row's order, so the same bits): one row's sum waits on its previous
+// addition.
+func softmaxCausalRows2(a, b []float32, t int, scale float32) {
+	ra, rb := a[:t+1], b[:t+2]
+	ma := f32.ScaleMax(ra, scale)
+	mb := f32.ScaleMax(rb, scale)
+	f32.ExpShift(a[:min((t+8)/8*8, len(a))], ma)
+	f32.ExpShift(b[:min((t+9)/8*8, len(b))], mb)
+	var za, zb float32
+	rb0 := rb[:len(ra)]
+	for s, e := range ra {
+		za += e
+		zb += rb0[s]
+	}
+	zb += rb[t+1]
+	ia, ib := 1/za, 1/zb
+	for s, v := range ra {
+		ra[s] = v * ia
+	}
+	for s, v := range rb {
+		rb[s] = v * ib
+	}
+	clear(a[t+1:])
+	clear(b[t+2:])
 }
 
 func attnBackward32(qkv, dy, dqkv, probs []float32, a attnShape) {
