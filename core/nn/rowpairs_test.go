@@ -45,3 +45,47 @@ func TestRowPairsBitIdentical(t *testing.T) {
 		}
 	}
 }
+
+// TestLnBackwardX32Pairs checks that lnBackwardX32 on several rows (two at
+// a time) gives, bit for bit, what it gives one row at a time, with and
+// without the accumulated gradient.
+func TestLnBackwardX32Pairs(t *testing.T) {
+	rng := rand.New(rand.NewPCG(7, 8))
+	vec := func(n int) []float32 {
+		x := make([]float32, n)
+		for i := range x {
+			x[i] = float32(rng.NormFloat64())
+		}
+		return x
+	}
+	for _, d := range []int{1, 5, 8, 64, 67} {
+		for _, n := range []int{1, 2, 5, 130} {
+			x, g, dy, acc := vec(n*d), vec(d), vec(n*d), vec(n*d)
+			stats := make([]float32, 2*n)
+			for r := range n {
+				stats[2*r], stats[2*r+1] = lnStats32(x[r*d:(r+1)*d], 1e-5)
+			}
+			for _, withAcc := range []bool{false, true} {
+				var a []float32
+				if withAcc {
+					a = acc
+				}
+				got := make([]float32, n*d)
+				lnBackwardX32(x, g, dy, a, got, stats, d)
+				for r := range n {
+					want := make([]float32, d)
+					var ar []float32
+					if withAcc {
+						ar = acc[r*d : (r+1)*d]
+					}
+					lnBackwardX32(x[r*d:(r+1)*d], g, dy[r*d:(r+1)*d], ar, want, stats[2*r:2*r+2], d)
+					for i, w := range want {
+						if math.Float32bits(got[r*d+i]) != math.Float32bits(w) {
+							t.Fatalf("d=%d n=%d acc=%v: row %d column %d: %v, want %v", d, n, withAcc, r, i, got[r*d+i], w)
+						}
+					}
+				}
+			}
+		}
+	}
+}
