@@ -43,20 +43,21 @@ func rmsNorm(x, g *node, eps float64) (*node, error) {
 	// received from elsewhere (nil: none) added in the same pass, as for
 	// layerNorm.
 	gradX := func(inputs nodes, grad, acc *node) (*node, error) {
-		if acc == nil {
-			gx := newKernelOp("RMSNormGradX", dt, x.Shape(), 2, 1, 2)
-			gx.dev = devSpec{kind: devRMSGradX, n: x.Shape()[0], k: d, eps: eps}
-			gx.forward = forEach(dt,
-				func(in [][]float64, out []float64) { rmsBackwardX(in[0], in[1], in[2], nil, out, d, eps) },
-				func(in [][]float32, out []float32) { rmsBackwardX(in[0], in[1], in[2], nil, out, d, eps) })
-			return apply(gx, inputs[0], inputs[1], grad)
+		name, kind, ins, dims := "RMSNormGradX", devRMSGradX, nodes{inputs[0], inputs[1], grad}, []int{2, 1, 2}
+		if acc != nil {
+			name, kind, ins, dims = "RMSNormGradXAcc", devRMSGradXAcc, append(ins, acc), append(dims, 2)
 		}
-		gx := newKernelOp("RMSNormGradXAcc", dt, x.Shape(), 2, 1, 2, 2)
-		gx.dev = devSpec{kind: devRMSGradXAcc, n: x.Shape()[0], k: d, eps: eps}
-		gx.forward = forEach(dt,
-			func(in [][]float64, out []float64) { rmsBackwardX(in[0], in[1], in[2], in[3], out, d, eps) },
-			func(in [][]float32, out []float32) { rmsBackwardX(in[0], in[1], in[2], in[3], out, d, eps) })
-		return apply(gx, inputs[0], inputs[1], grad, acc)
+		gx := newKernelOp(name, dt, x.Shape(), dims...)
+		gx.dev = devSpec{kind: kind, n: x.Shape()[0], k: d, eps: eps}
+		gx.forward = func(out array, in []value) (float64, error) {
+			if dt == dtFloat64 {
+				rmsBackwardX(data[float64](in[0]), data[float64](in[1]), data[float64](in[2]), accIn[float64](in), data[float64](out), d, eps)
+			} else {
+				rmsBackwardX(data[float32](in[0]), data[float32](in[1]), data[float32](in[2]), accIn[float32](in), data[float32](out), d, eps)
+			}
+			return 0, nil
+		}
+		return apply(gx, ins...)
 	}
 	op.gradInto = func(inputs nodes, _, grad, acc *node) (nodes, error) {
 		dx, err := gradX(inputs, grad, acc)

@@ -90,30 +90,21 @@ func layerNorm(x, g, b *node, eps float64) (*node, error) {
 	// The gradient with respect to x, with acc the gradient x has
 	// received from elsewhere (nil: none) added in the same pass.
 	gradX := func(inputs nodes, grad, acc *node) (*node, error) {
-		if acc == nil {
-			gx := newKernelOp("LayerNormGradX", dt, x.Shape(), 2, 1, 2)
-			gx.dev = devSpec{kind: devLNGradX, n: x.Shape()[0], k: d, eps: eps}
-			gx.forward = func(out array, in []value) (float64, error) {
-				if dt == dtFloat64 {
-					lnBackwardX(data[float64](in[0]), data[float64](in[1]), data[float64](in[2]), nil, data[float64](out), d, eps)
-				} else {
-					lnBackwardX32(data[float32](in[0]), data[float32](in[1]), data[float32](in[2]), nil, data[float32](out), stats, d)
-				}
-				return 0, nil
-			}
-			return apply(gx, inputs[0], inputs[1], grad)
+		name, kind, ins, dims := "LayerNormGradX", devLNGradX, nodes{inputs[0], inputs[1], grad}, []int{2, 1, 2}
+		if acc != nil {
+			name, kind, ins, dims = "LayerNormGradXAcc", devLNGradXAcc, append(ins, acc), append(dims, 2)
 		}
-		gx := newKernelOp("LayerNormGradXAcc", dt, x.Shape(), 2, 1, 2, 2)
-		gx.dev = devSpec{kind: devLNGradXAcc, n: x.Shape()[0], k: d, eps: eps}
+		gx := newKernelOp(name, dt, x.Shape(), dims...)
+		gx.dev = devSpec{kind: kind, n: x.Shape()[0], k: d, eps: eps}
 		gx.forward = func(out array, in []value) (float64, error) {
 			if dt == dtFloat64 {
-				lnBackwardX(data[float64](in[0]), data[float64](in[1]), data[float64](in[2]), data[float64](in[3]), data[float64](out), d, eps)
+				lnBackwardX(data[float64](in[0]), data[float64](in[1]), data[float64](in[2]), accIn[float64](in), data[float64](out), d, eps)
 			} else {
-				lnBackwardX32(data[float32](in[0]), data[float32](in[1]), data[float32](in[2]), data[float32](in[3]), data[float32](out), stats, d)
+				lnBackwardX32(data[float32](in[0]), data[float32](in[1]), data[float32](in[2]), accIn[float32](in), data[float32](out), stats, d)
 			}
 			return 0, nil
 		}
-		return apply(gx, inputs[0], inputs[1], grad, acc)
+		return apply(gx, ins...)
 	}
 	op.gradInto = func(inputs nodes, _, grad, acc *node) (nodes, error) {
 		dx, err := gradX(inputs, grad, acc)
@@ -144,6 +135,16 @@ func layerNorm(x, g, b *node, eps float64) (*node, error) {
 		return op.gradInto(inputs, output, grad, nil)
 	}
 	return apply(op, x, g, b)
+}
+
+// accIn is the fourth input of a norm's input-gradient op, the gradient
+// to fold in (LayerNormGradXAcc, RMSNormGradXAcc), or nil when the op
+// has three (LayerNormGradX, RMSNormGradX).
+func accIn[T float](in []value) []T {
+	if len(in) < 4 {
+		return nil
+	}
+	return data[T](in[3])
 }
 
 // colSumNode sums the rows of x [n, d] into a vector of shape [d].
