@@ -157,9 +157,9 @@ func (m *Model) decoder(B, slot int) (*decoder, error) {
 	}
 	if len(m.decode) >= 8 {
 		for k, d := range m.decode {
-			d.vm.Close()
+			closeMachine(d.vm)
 			for _, pf := range d.prefill {
-				pf.vm.Close()
+				closeMachine(pf.vm)
 			}
 			delete(m.decode, k)
 		}
@@ -244,7 +244,7 @@ func decAttention(qkv *node, d *decoder, layer, B, C, H, D int) (*node, error) {
 	}
 	op.forward = func(out array, in []value) (float64, error) {
 		if dt == dtFloat64 {
-			decAttnKernel(data[float64](in[0]), data[float64](out), kc64, vc64, p, B, C, H, D, d.pos)
+			decAttn64(data[float64](in[0]), data[float64](out), kc64, vc64, p, B, C, H, D, d.pos)
 		} else {
 			decAttn32(data[float32](in[0]), data[float32](out), kc32, vc32, sc, B, C, H, D, d.pos, d.serial)
 		}
@@ -259,9 +259,10 @@ type decScratch struct {
 	p    []float64
 }
 
-// decAttn32 is decAttnKernel for float32 (the same bits: Dot4 is dotT's
-// order, WeightedRows the weighted sum's), on internal/f32's vector kernels
-// and parallel over rows × heads unless serial.
+// decAttn32 is the float32 decode attention, on internal/f32's vector
+// kernels (DotRows sums in dotT's order, WeightedRows in the scalar
+// weighted sum's, so the bits are those of the scalar loops it replaced:
+// TestSampleGolden), parallel over rows × heads unless serial.
 func decAttn32(qkv, out, kc, vc []float32, sc decScratch, B, C, H, D, pos int, serial bool) {
 	dh := D / H
 	scale := 1 / math.Sqrt(float64(dh))
@@ -399,11 +400,11 @@ func (m *Model) usePacked(d *decoder, op *kernelOp) {
 	}
 }
 
-func decAttnKernel[T float](qkv, out, kc, vc []T, p []float64, B, C, H, D, pos int) {
+// decAttn64 is the float64 decode attention (decAttn32 is the float32
+// one, on the vector kernels).
+func decAttn64(qkv, out, kc, vc []float64, p []float64, B, C, H, D, pos int) {
 	dh := D / H
 	scale := 1 / math.Sqrt(float64(dh))
-	var zero T
-	_, is32 := any(zero).(float32)
 	n := pos + 1
 	for b := 0; b < B; b++ {
 		row := qkv[b*3*D : (b+1)*3*D]
@@ -417,7 +418,7 @@ func decAttnKernel[T float](qkv, out, kc, vc []T, p []float64, B, C, H, D, pos i
 			for s := 0; s < n; s++ {
 				k := ks[s*dh : (s+1)*dh : (s+1)*dh]
 				k = k[:len(q)]
-				v := float64(dotT(q, k)) * scale
+				v := dotT(q, k) * scale
 				p[s] = v
 				if v > mx {
 					mx = v
@@ -425,12 +426,7 @@ func decAttnKernel[T float](qkv, out, kc, vc []T, p []float64, B, C, H, D, pos i
 			}
 			var z float64
 			for s := 0; s < n; s++ {
-				var e float64
-				if is32 {
-					e = float64(expf32(float32(p[s] - mx)))
-				} else {
-					e = math.Exp(p[s] - mx)
-				}
+				e := math.Exp(p[s] - mx)
 				p[s] = e
 				z += e
 			}
@@ -438,7 +434,7 @@ func decAttnKernel[T float](qkv, out, kc, vc []T, p []float64, B, C, H, D, pos i
 			clear(o)
 			vs := vc[base : base+n*dh]
 			for s := 0; s < n; s++ {
-				w := T(p[s] / z)
+				w := p[s] / z
 				v := vs[s*dh : (s+1)*dh]
 				v = v[:len(o)]
 				for i := range o {
