@@ -8,34 +8,58 @@
 # the rounds. Numbers mean something only on an otherwise idle machine:
 # the load average is printed before each round.
 #
-# Usage: scripts/bench/pipeline.sh [rounds] [file]
+# With PIT_BENCH_BASE=<git revision> it also builds that revision's pit and
+# runs it and the current tree's alternately in each round (the same
+# windows), then prints both tables: the before/after comparisons in
+# BENCHMARKS.md were made so (PIT_BENCH_BASE=1eed838).
+#
+# Usage: [PIT_BENCH_BASE=rev] scripts/bench/pipeline.sh [rounds] [file]
 set -eu
 cd "$(dirname "$0")/../.."
 rounds=${1:-1}
 file=${2:-experiments.toml}
 tmp=$(mktemp -d)
-trap 'rm -rf "$tmp"' EXIT
-go build -o "$tmp/pit" ./cmd/pit
+base=${PIT_BENCH_BASE:-}
+cleanup() {
+	[ -z "$base" ] || git worktree remove --force "$tmp/base-src" >/dev/null 2>&1 || true
+	rm -rf "$tmp"
+}
+trap cleanup EXIT
+sides="current"
+mkdir -p "$tmp/current" "$tmp/base"
+go build -o "$tmp/current/pit" ./cmd/pit
+if [ -n "$base" ]; then
+	# The binary of another commit, run in the same windows: each round
+	# runs it first, then the current tree's.
+	git worktree add --detach "$tmp/base-src" "$base" >/dev/null
+	(cd "$tmp/base-src" && go build -o "$tmp/base/pit" ./cmd/pit)
+	sides="base current"
+fi
 cpu=$(grep -m1 'model name' /proc/cpuinfo 2>/dev/null | cut -d: -f2- | sed 's/^ *//')
-echo "$file, $rounds round(s); $(nproc) CPUs ($cpu), $(go version | cut -d' ' -f3)"
+echo "$file, $rounds round(s)${base:+, base $base against the current tree, alternating}; $(nproc) CPUs ($cpu), $(go version | cut -d' ' -f3)"
 r=1
 while [ "$r" -le "$rounds" ]; do
-	out="$tmp/round$r"
-	load=$(cut -d' ' -f1-3 /proc/loadavg 2>/dev/null || echo unknown)
-	start=$(date +%s.%N)
-	if ! "$tmp/pit" run "$file" --out "$out" --cache "$out/.cache" --progress plain >"$out.log" 2>&1; then
-		cat "$out.log"
-		exit 1
-	fi
-	end=$(date +%s.%N)
-	echo
-	echo "== round $r: wall $(awk -v a="$start" -v b="$end" 'BEGIN { printf "%.1f", b - a }') s, load average before: $load"
-	"$tmp/pit" status --stages "$file" --out "$out" | sed -n '/^STAGE /,$p' | tee "$out.stages"
+	for side in $sides; do
+		out="$tmp/$side/round$r"
+		load=$(cut -d' ' -f1-3 /proc/loadavg 2>/dev/null || echo unknown)
+		start=$(date +%s.%N)
+		if ! "$tmp/$side/pit" run "$file" --out "$out" --cache "$out/.cache" --progress plain >"$out.log" 2>&1; then
+			cat "$out.log"
+			exit 1
+		fi
+		end=$(date +%s.%N)
+		wall=$(awk -v a="$start" -v b="$end" 'BEGIN { printf "%.1f", b - a }')
+		echo
+		echo "== round $r${base:+ ($side)}: wall $wall s, load average before: $load"
+		"$tmp/current/pit" status --stages "$file" --out "$out" | sed -n '/^STAGE /,$p' | tee "$out.stages"
+		echo "wall $wall" >>"$out.stages"
+	done
 	r=$((r + 1))
 done
-echo
-echo "== seconds per stage over $rounds round(s)"
-cat "$tmp"/round*.stages | awk '
+for side in $sides; do
+	echo
+	echo "== seconds per stage over $rounds round(s)${base:+ ($side)}"
+	cat "$tmp/$side"/round*.stages | awk '
 	$1 == "STAGE" || NF < 2 { next }
 	{
 		s = $1
@@ -52,3 +76,4 @@ cat "$tmp"/round*.stages | awk '
 			printf "%-10s %8.1f %8.1f %8.1f\n", s, x[1], med, x[k]
 		}
 	}'
+done
